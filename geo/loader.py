@@ -1,0 +1,154 @@
+"""Load a set of input files into a joined :class:`~geo.source.Dataset` with every record accounted for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo import validation as v
+from geo.io import LoadError, read_boundaries, read_table
+from geo.joins import join_points
+from geo.report import Report
+from geo.schema import INPUTS, NEEDS_SECTIONS, WGS84
+from geo.source import Dataset, LoadOptions
+
+
+def empty_frame(input: str) -> pd.DataFrame:
+    """An empty table with the columns the loader would give ``input``."""
+    extra = {
+        "incidents": [
+            "incident_id",
+            "occurred_at",
+            "category",
+            "category_raw",
+            "count",
+            "lon",
+            "lat",
+            "section_id",
+            "row",
+        ],
+        "concerns": [*INPUTS["concerns"].field_names, "row"],
+        "committees": [*INPUTS["committees"].field_names, "row"],
+        "meetings": [*INPUTS["meetings"].field_names, "row"],
+        "surveys": [
+            "area",
+            "area_kind",
+            "area_name",
+            "period",
+            "period_start",
+            "period_end",
+            "trust_pct",
+            "satisfaction_pct",
+            "respondents",
+            "row",
+        ],
+    }[input]
+    frame = pd.DataFrame({c: pd.Series(dtype="object") for c in extra})
+    for c in ("occurred_at", "raised_on", "resolved_on", "held_on", "established_on", "period_start", "period_end"):
+        if c in frame:
+            frame[c] = pd.Series(dtype="datetime64[us]")
+    for c in ("lon", "lat"):
+        if c in frame:
+            frame[c] = pd.Series(dtype="float64")
+    return frame
+
+
+def empty_sections() -> gpd.GeoDataFrame:
+    cols = [*INPUTS["sections"].field_names, "municipality_raw", "row"]
+    return gpd.GeoDataFrame(
+        {c: pd.Series(dtype="object") for c in cols}, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84
+    )
+
+
+def _skip(report: Report, input: str, path: Path, why: str) -> None:
+    report.add("needs_sections", input, Path(path).name, f"{Path(path).name} was not loaded: {why}")
+
+
+def load_files(
+    paths: dict[str, Path], options: LoadOptions | None = None, label: str = "", is_demo: bool = False
+) -> Dataset:
+    """Read, validate and join the given files. Never raises for bad data: see ``dataset.report``.
+
+    ``paths`` maps input names (``sections``, ``incidents``, …) to files; any
+    but ``sections`` may be left out.
+    """
+    options = options or LoadOptions()
+    unknown = set(paths) - set(INPUTS)
+    if unknown:
+        raise ValueError(f"unknown inputs {sorted(unknown)}; inputs are {list(INPUTS)}")
+    report = Report()
+    tables: dict[str, pd.DataFrame] = {}
+
+    def opts(name):
+        return dict(columns=options.columns.get(name), values=options.values.get(name))
+
+    sections = None
+    if "sections" in paths:
+        try:
+            raw = read_boundaries(paths["sections"], "sections", report)
+            sections = v.validate_sections(raw, report, crs=options.crs.get("sections"), **opts("sections"))
+        except LoadError:
+            sections = None
+    for name in NEEDS_SECTIONS:
+        if name in paths and sections is None:
+            why = "no sections were given" if "sections" not in paths else "the sections have errors"
+            _skip(report, name, paths[name], why)
+
+    def loaded(name, fn):
+        if name not in paths:
+            return None
+        try:
+            raw = read_table(paths[name], name, report, options.encoding.get(name))
+            return fn(raw)
+        except LoadError:
+            return None
+
+    if sections is not None:
+        for name, fn in (("incidents", v.validate_incidents), ("concerns", v.validate_concerns)):
+            res = loaded(
+                name, lambda raw, fn=fn, name=name: fn(raw, report, sections, crs=options.crs.get(name), **opts(name))
+            )
+            if res is None:
+                continue
+            frame, n = res
+            frame = join_points(frame, sections)
+            joined = int(frame["section_id"].notna().sum())
+            report.set_counts(name, loaded=n, joined=joined, outside=len(frame) - joined, rejected=n - len(frame))
+            tables[name] = frame
+        res = loaded("committees", lambda raw: v.validate_committees(raw, report, sections, **opts("committees")))
+        if res is not None:
+            frame, n = res
+            report.set_counts("committees", loaded=n, matched=len(frame), rejected=n - len(frame))
+            tables["committees"] = frame
+    res = loaded("meetings", lambda raw: v.validate_meetings(raw, report, tables.get("committees"), **opts("meetings")))
+    if res is not None:
+        frame, n = res
+        report.set_counts("meetings", loaded=n, matched=len(frame), rejected=n - len(frame))
+        tables["meetings"] = frame
+    res = loaded("surveys", lambda raw: v.validate_surveys(raw, report, **opts("surveys")))
+    if res is not None:
+        frame, n = res
+        report.set_counts("surveys", loaded=n, matched=len(frame), rejected=n - len(frame))
+        tables["surveys"] = frame
+
+    for name in ("incidents", "concerns", "committees", "meetings", "surveys"):
+        tables.setdefault(name, empty_frame(name))
+    return Dataset(
+        sections=sections if sections is not None else empty_sections(),
+        incidents=tables["incidents"],
+        concerns=tables["concerns"],
+        committees=tables["committees"],
+        meetings=tables["meetings"],
+        surveys=tables["surveys"],
+        report=report,
+        label=label or ", ".join(Path(p).name for p in paths.values()),
+        is_demo=is_demo,
+    )
+
+
+def outside(frame: pd.DataFrame) -> pd.DataFrame:
+    """The records of a joined incidents/concerns table that fell outside every section."""
+    return frame[frame["section_id"].isna() & np.isfinite(frame["lon"].to_numpy(dtype=float))]

@@ -1,0 +1,434 @@
+"""The data contract: inputs, their columns, vocabularies and CRS constants.
+
+This module is the single encoding of the contract documented in
+``data/README.md``. Loading, validation, the demo generator, the command line
+and the dashboard all read it from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: Storage and drawing CRS.
+WGS84 = "EPSG:4326"
+#: Metric CRS for distances, areas and kernel bandwidths (KOSOVAREF01 / Balkans zone 7).
+METRIC_CRS = "EPSG:9141"
+
+#: Separator(s) accepted between several values inside one cell.
+LIST_SEPARATORS = ("|", ";", ",")
+#: Separator used when this project writes lists into a cell.
+LIST_SEPARATOR = "|"
+
+#: Overlaps and gaps between sections smaller than this (m², EPSG:9141) are
+#: floating-point noise and not reported.
+AREA_TOLERANCE_M2 = 1.0
+
+
+@dataclass(frozen=True)
+class Term:
+    """One value of a controlled vocabulary.
+
+    ``code`` is what is stored; ``label`` is the English label; ``aliases``
+    are other spellings users' files carry (Albanian, Serbian, English).
+    """
+
+    code: str
+    label: str
+    aliases: tuple[str, ...] = ()
+
+
+INCIDENT_CATEGORIES: tuple[Term, ...] = (
+    Term(
+        "accident_fatal",
+        "Traffic accident with fatalities",
+        (
+            "Aksident me fatalitet",
+            "Aksident me të vdekur",
+            "Saobraćajna nezgoda sa smrtnim ishodom",
+            "fatal accident",
+            "accident fatal",
+        ),
+    ),
+    Term(
+        "accident_injury",
+        "Traffic accident with injuries",
+        (
+            "Aksident me të lënduar",
+            "Aksident me lëndime",
+            "Saobraćajna nezgoda sa povređenima",
+            "injury accident",
+            "accident with injuries",
+        ),
+    ),
+    Term(
+        "accident_damage",
+        "Traffic accident, damage only",
+        (
+            "Aksident me dëme materiale",
+            "Aksident me dem material",
+            "Saobraćajna nezgoda sa materijalnom štetom",
+            "damage only",
+            "damage-only accident",
+            "property damage accident",
+        ),
+    ),
+    Term("traffic_ticket", "Traffic ticket", ("Tiketë trafiku", "Gjobë trafiku", "Saobraćajna kazna", "ticket")),
+    Term("theft", "Theft", ("Vjedhje", "Krađa", "Kradja", "larceny")),
+    Term("burglary", "Burglary", ("Vjedhje e rëndë", "Vjedhje me thyerje", "Provalna krađa", "Provala")),
+    Term("robbery", "Robbery", ("Grabitje", "Razbojništvo", "Pljačka")),
+    Term("assault", "Assault", ("Sulm", "Lëndim trupor", "Napad", "Telesna povreda")),
+    Term("domestic_violence", "Domestic violence", ("Dhunë në familje", "Nasilje u porodici", "Porodično nasilje")),
+    Term("sexual_offence", "Sexual offence", ("Vepër seksuale", "Seksualno krivično delo", "sexual offense")),
+    Term("drugs", "Drugs", ("Narkotikë", "Drogë", "Droga", "Narkotici", "narcotics")),
+    Term("public_order", "Public order", ("Rend publik", "Prishje e rendit publik", "Javni red", "Javni red i mir")),
+    Term("other", "Other", ("Tjetër", "Të tjera", "Ostalo", "Drugo")),
+)
+
+#: Incident categories grouped as the headline figures group them.
+ACCIDENT_CATEGORIES = ("accident_fatal", "accident_injury", "accident_damage")
+CRIME_CATEGORIES = (
+    "theft",
+    "burglary",
+    "robbery",
+    "assault",
+    "domestic_violence",
+    "sexual_offence",
+    "drugs",
+    "public_order",
+    "other",
+)
+
+CONCERN_CATEGORIES: tuple[Term, ...] = (
+    Term(
+        "road_safety",
+        "Road safety / speeding",
+        ("Siguria në rrugë", "Shpejtësia", "Bezbednost u saobraćaju", "Brzina", "speeding", "road safety"),
+    ),
+    Term("drugs", "Drugs", ("Narkotikë", "Drogë", "Droga")),
+    Term("theft", "Theft", ("Vjedhje", "Krađa")),
+    Term("public_lighting", "Public lighting", ("Ndriçimi publik", "Javna rasveta", "street lighting")),
+    Term("stray_animals", "Stray animals", ("Qentë endacakë", "Kafshë endacake", "Psi lutalice", "stray dogs")),
+    Term("school_safety", "School safety", ("Siguria në shkolla", "Bezbednost u školama")),
+    Term("noise_public_order", "Noise / public order", ("Zhurma", "Rend publik", "Buka", "Javni red", "noise")),
+    Term("domestic_violence", "Domestic violence", ("Dhunë në familje", "Nasilje u porodici")),
+    Term("illegal_construction", "Illegal construction", ("Ndërtim pa leje", "Bespravna gradnja")),
+    Term("other", "Other", ("Tjetër", "Ostalo")),
+)
+
+CONCERN_SOURCES: tuple[Term, ...] = (
+    Term("lcps_meeting", "LCPS meeting", ("KLSP", "Takim i KLSP", "LCPS")),
+    Term("mcps_meeting", "MCPS meeting", ("KKSB", "Takim i KKSB", "MCPS", "MCSC")),
+    Term("survey", "Survey", ("Anketë", "Anketa")),
+    Term("walk_in", "Walk-in", ("Në stacion", "Lično", "in person", "walk in")),
+    Term("phone", "Phone", ("Telefon", "Telefoni")),
+    Term("online", "Online", ("Në internet", "Onlajn", "web")),
+)
+
+CONCERN_STATUSES: tuple[Term, ...] = (
+    Term("open", "Open", ("I hapur", "Hapur", "Otvoren")),
+    Term("in_progress", "In progress", ("Në proces", "Në trajtim", "U toku")),
+    Term("resolved", "Resolved", ("I zgjidhur", "Zgjidhur", "Rešen", "Resen", "closed")),
+)
+
+COMMITTEE_TYPES: tuple[Term, ...] = (
+    Term("LCPS", "Local Committee for Public Safety", ("KLSP", "Komiteti Lokal për Siguri Publike")),
+    Term("MCPS", "Municipal Committee for Public Safety", ("KKSB", "MCSC", "Këshilli Komunal për Siguri në Bashkësi")),
+    Term("ACPS", "Action Team for Public Safety", ("EVSP", "Ekipi i Veprimit për Siguri Publike")),
+)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of an input.
+
+    ``kind`` is one of ``text``, ``int``, ``float``, ``date``, ``datetime``,
+    ``bool``, ``list``, ``category``, ``period``, ``percent``.
+    ``vocabulary`` names the allowed values for ``category`` fields.
+    ``aliases`` are column names recognised without an explicit mapping.
+    """
+
+    name: str
+    kind: str
+    required: bool
+    description: str
+    vocabulary: tuple[Term, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def allowed(self) -> tuple[str, ...]:
+        return tuple(t.code for t in self.vocabulary)
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input of the contract: its name, columns and accepted file formats."""
+
+    name: str
+    fields: tuple[Field, ...]
+    formats: tuple[str, ...]
+    description: str
+    #: groups of columns of which at least one complete group is needed (location)
+    locate_by: tuple[tuple[str, ...], ...] = ()
+    id_field: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"{self.name} has no field {name!r}; fields are {[f.name for f in self.fields]}")
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+
+BOUNDARY_FORMATS = (".geojson", ".json", ".gpkg", ".zip", ".shp", ".parquet", ".geoparquet")
+TABLE_FORMATS = (".csv", ".txt", ".geojson", ".json", ".parquet")
+
+_LOCATION_FIELDS = (
+    Field("lat", "float", False, "latitude, WGS84 degrees", aliases=("latitude", "gjeresia", "geo_lat")),
+    Field(
+        "lon", "float", False, "longitude, WGS84 degrees", aliases=("lng", "long", "longitude", "gjatesia", "geo_lon")
+    ),
+    Field("x", "float", False, "easting in the CRS given with --crs (e.g. EPSG:9141, metres)", aliases=("easting",)),
+    Field("y", "float", False, "northing in the CRS given with --crs", aliases=("northing",)),
+    Field("section_id", "text", False, "the section the record belongs to, when it has no coordinates"),
+)
+_LOCATE_BY = (("lat", "lon"), ("x", "y"), ("section_id",))
+
+SECTIONS = Input(
+    "sections",
+    (
+        Field("section_id", "text", True, "unique id of the police section", aliases=("id", "section", "sektori_id")),
+        Field("section_name", "text", True, "name of the section", aliases=("name", "sektori", "emri")),
+        Field(
+            "municipality",
+            "text",
+            True,
+            "municipality (any of its Albanian, Serbian or English names)",
+            aliases=("komuna", "opstina", "municipality_name"),
+        ),
+        Field(
+            "region",
+            "text",
+            False,
+            "police regional directorate (DRP); derived from the municipality when empty",
+            aliases=("drp", "regjioni", "region_drp"),
+        ),
+        Field("station", "text", False, "police station responsible for the section", aliases=("stacioni",)),
+        Field("population", "int", False, "residents", aliases=("pop", "popullsia", "residents")),
+        Field(
+            "officers",
+            "list",
+            False,
+            "community officers: names and contacts, one per list item",
+            aliases=("zyrtaret",),
+        ),
+        Field("officers_public", "bool", False, "may the officers' contacts be shown in public (default no)"),
+        Field(
+            "villages",
+            "list",
+            False,
+            "villages / local communities in the section (used by the search box)",
+            aliases=("fshatrat", "places", "local_communities"),
+        ),
+    ),
+    BOUNDARY_FORMATS,
+    "police section boundaries: Polygon or MultiPolygon features",
+    id_field="section_id",
+)
+
+INCIDENTS = Input(
+    "incidents",
+    (
+        Field(
+            "incident_id",
+            "text",
+            False,
+            "unique id of the record; generated from the row number when absent",
+            aliases=("id",),
+        ),
+        Field(
+            "occurred_at",
+            "datetime",
+            True,
+            "date and time of the incident (local time)",
+            aliases=("date", "datetime", "data", "datum", "occurred_on"),
+        ),
+        Field(
+            "category",
+            "category",
+            True,
+            "incident category",
+            INCIDENT_CATEGORIES,
+            aliases=("type", "kategoria", "kategorija"),
+        ),
+        *_LOCATION_FIELDS,
+        Field(
+            "count",
+            "int",
+            False,
+            "number of incidents the record stands for (aggregated records such as daily "
+            "ticket counts per section); 1 when absent",
+            aliases=("n", "numri", "broj"),
+        ),
+    ),
+    TABLE_FORMATS,
+    "incidents: one record per incident, or aggregated counts per section and day",
+    locate_by=_LOCATE_BY,
+    id_field="incident_id",
+)
+
+CONCERNS = Input(
+    "concerns",
+    (
+        Field("concern_id", "text", True, "unique id of the concern", aliases=("id",)),
+        Field("raised_on", "date", True, "date the concern was raised", aliases=("date", "data", "datum")),
+        Field(
+            "category", "category", True, "concern category", CONCERN_CATEGORIES, aliases=("kategoria", "kategorija")
+        ),
+        Field("description", "text", False, "what the citizens said (restricted)", aliases=("pershkrimi", "opis")),
+        Field("description_public", "bool", False, "may the description be shown in public (default no)"),
+        Field("source", "category", False, "where the concern was raised", CONCERN_SOURCES, aliases=("burimi",)),
+        Field("meeting_id", "text", False, "meeting where it was raised"),
+        Field(
+            "status",
+            "category",
+            False,
+            "open, in progress or resolved (default open)",
+            CONCERN_STATUSES,
+            aliases=("statusi",),
+        ),
+        Field("resolved_on", "date", False, "date it was resolved"),
+        Field("action_taken", "text", False, "what was done about it", aliases=("veprimi",)),
+        *_LOCATION_FIELDS,
+    ),
+    TABLE_FORMATS,
+    "concerns raised by citizens",
+    locate_by=_LOCATE_BY,
+    id_field="concern_id",
+)
+
+COMMITTEES = Input(
+    "committees",
+    (
+        Field("committee_id", "text", True, "unique id of the committee", aliases=("id",)),
+        Field("type", "category", True, "LCPS, MCPS or ACPS", COMMITTEE_TYPES, aliases=("lloji", "tip")),
+        Field("name", "text", True, "name of the committee", aliases=("emri", "naziv")),
+        Field("municipality", "text", True, "municipality (any of its names)", aliases=("komuna", "opstina")),
+        Field(
+            "sections",
+            "list",
+            False,
+            "ids of the sections it covers (MCPS: empty means the whole municipality)",
+            aliases=("section_ids", "sektoret"),
+        ),
+        Field("established_on", "date", False, "date it was set up", aliases=("themeluar",)),
+        Field("active", "bool", False, "is it active (default yes)", aliases=("aktiv",)),
+        Field("members", "int", False, "number of members", aliases=("anetaret",)),
+    ),
+    TABLE_FORMATS,
+    "public-safety committees",
+    id_field="committee_id",
+)
+
+MEETINGS = Input(
+    "meetings",
+    (
+        Field("meeting_id", "text", True, "unique id of the meeting", aliases=("id",)),
+        Field("committee_id", "text", True, "the committee that met", aliases=("committee",)),
+        Field("held_on", "date", True, "date of the meeting", aliases=("date", "data", "datum")),
+        Field("attendance", "int", False, "people present", aliases=("pjesemarres", "prisutni")),
+        Field("concerns_raised", "int", False, "number of concerns raised"),
+    ),
+    TABLE_FORMATS,
+    "committee meetings",
+    id_field="meeting_id",
+)
+
+SURVEYS = Input(
+    "surveys",
+    (
+        Field(
+            "area",
+            "text",
+            True,
+            "a municipality or a police region (DRP), any of its names",
+            aliases=("komuna", "region", "municipality"),
+        ),
+        Field("period", "period", True, "year (2024) or year-quarter (2024-Q1)", aliases=("year", "viti", "godina")),
+        Field("trust_pct", "percent", True, "share trusting the police, 0-100", aliases=("trust", "besimi")),
+        Field(
+            "satisfaction_pct",
+            "percent",
+            True,
+            "share satisfied with police work, 0-100",
+            aliases=("satisfaction", "kenaqesia"),
+        ),
+        Field("respondents", "int", False, "number of respondents", aliases=("n",)),
+    ),
+    TABLE_FORMATS,
+    "public trust and satisfaction survey results",
+)
+
+INPUTS: dict[str, Input] = {i.name: i for i in (SECTIONS, INCIDENTS, CONCERNS, COMMITTEES, MEETINGS, SURVEYS)}
+#: Inputs that need sections to be joined or matched.
+NEEDS_SECTIONS = ("incidents", "concerns", "committees")
+
+#: Count keys per input that reconcile: the first equals the sum of the others.
+COUNT_KEYS: dict[str, tuple[str, ...]] = {
+    "sections": ("loaded", "accepted", "rejected"),
+    "incidents": ("loaded", "joined", "outside", "rejected"),
+    "concerns": ("loaded", "joined", "outside", "rejected"),
+    "committees": ("loaded", "matched", "rejected"),
+    "meetings": ("loaded", "matched", "rejected"),
+    "surveys": ("loaded", "matched", "rejected"),
+}
+#: Further counts reported beside them (``repaired`` sections are among the accepted).
+EXTRA_COUNT_KEYS: dict[str, tuple[str, ...]] = {"sections": ("repaired",)}
+
+#: Every problem code the loader can report, with its default severity.
+PROBLEM_CODES: dict[str, str] = {
+    # whole-file errors
+    "unreadable_file": "error",
+    "unsupported_format": "error",
+    "empty_file": "error",
+    "missing_column": "error",
+    "missing_location_columns": "error",
+    "missing_crs": "error",
+    "bad_crs": "error",
+    "duplicate_id": "error",
+    "empty_geometry": "error",
+    "not_polygon": "error",
+    "needs_sections": "error",
+    # row warnings (the row is rejected)
+    "bad_date": "warning",
+    "bad_number": "warning",
+    "bad_value": "warning",
+    "bad_period": "warning",
+    "out_of_range": "warning",
+    "missing_value": "warning",
+    "missing_location": "warning",
+    "bad_coordinates": "warning",
+    "unknown_section": "warning",
+    "unknown_committee": "warning",
+    "unknown_name": "warning",
+    "duplicate_record": "warning",
+    # warnings that keep the row
+    "swapped_coordinates": "warning",
+    "unknown_category": "warning",
+    "repaired_geometry": "warning",
+    "overlap": "warning",
+    "gap": "warning",
+    "crs_assumed": "warning",
+    "encoding_guessed": "warning",
+    "region_mismatch": "warning",
+    "resolved_before_raised": "warning",
+}
+
+
+def vocabulary(name: str) -> tuple[Term, ...]:
+    """The vocabulary of a category field, by ``input.field`` name."""
+    inp, _, fld = name.partition(".")
+    return INPUTS[inp].field(fld).vocabulary

@@ -1,0 +1,138 @@
+"""The one interface between the dashboard and where its data lives.
+
+A :class:`DataSource` turns some storage into a :class:`Dataset`: clean,
+joined tables plus the :class:`~geo.report.Report` that accounts for every
+record. :class:`FileSource` reads the user's files (or the built-in demo); a
+database source for shared deployments implements the same two methods.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.report import Report
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
+
+#: Files of the built-in demo, by input.
+DEMO_FILES = {
+    "sections": "sections.geojson",
+    "incidents": "incidents.parquet",
+    "concerns": "concerns.csv",
+    "committees": "committees.csv",
+    "meetings": "meetings.csv",
+    "surveys": "surveys.csv",
+}
+
+
+@dataclass
+class LoadOptions:
+    """How to read users' files.
+
+    ``columns``: ``{input: {contract_field: source_column}}``.
+    ``values``: ``{input: {field: {their_label: vocabulary_code}}}``.
+    ``crs``: ``{input: "EPSG:code"}`` for files without a declared CRS or with x/y columns.
+    ``encoding``: ``{input: codec}`` for CSV files.
+    """
+
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)
+    values: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    crs: dict[str, str] = field(default_factory=dict)
+    encoding: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Dataset:
+    """Clean, joined tables. Coordinates are WGS84 (EPSG:4326).
+
+    sections
+        GeoDataFrame: contract columns (``municipality`` and ``region`` as
+        canonical Albanian names, ``officers`` and ``villages`` as lists),
+        ``municipality_raw``, ``row``, geometry.
+    incidents
+        DataFrame: ``incident_id, occurred_at, category, category_raw, count,
+        lon, lat, section_id, row``. ``section_id`` is missing (``<NA>``) for
+        records outside every section; ``lon``/``lat`` are missing for records
+        located only by section.
+    concerns
+        DataFrame: the contract's concern columns plus ``lon, lat, section_id, row``.
+    committees
+        DataFrame: contract columns with ``sections`` as a list of known ids.
+    meetings, surveys
+        DataFrames of their matched records; surveys add ``area_kind``
+        (``municipality``/``region``), ``area_name`` (canonical), ``period_start``
+        and ``period_end``.
+    """
+
+    sections: gpd.GeoDataFrame
+    incidents: pd.DataFrame
+    concerns: pd.DataFrame
+    committees: pd.DataFrame
+    meetings: pd.DataFrame
+    surveys: pd.DataFrame
+    report: Report
+    label: str = ""
+    is_demo: bool = False
+
+    @property
+    def data_as_of(self) -> pd.Timestamp | None:
+        """The latest date in incidents or concerns, or ``None`` when there are none."""
+        dates = []
+        if len(self.incidents):
+            dates.append(self.incidents["occurred_at"].max())
+        if len(self.concerns):
+            dates.append(self.concerns["raised_on"].max())
+        dates = [d for d in dates if pd.notna(d)]
+        return max(dates) if dates else None
+
+
+class DataSource(Protocol):
+    """Where the dashboard's data comes from."""
+
+    def fingerprint(self) -> str:
+        """A short string that changes whenever the data would load differently (a cache key)."""
+
+    def load(self) -> Dataset:
+        """Read, validate and join; never raises for bad data (problems go into ``report``)."""
+
+
+@dataclass
+class FileSource:
+    """Files on disk, one per input (any may be missing except sections)."""
+
+    paths: dict[str, Path]
+    options: LoadOptions = field(default_factory=LoadOptions)
+    label: str = ""
+    is_demo: bool = False
+
+    def fingerprint(self) -> str:
+        h = hashlib.sha256()
+        for name in sorted(self.paths):
+            p = Path(self.paths[name])
+            h.update(name.encode())
+            h.update(str(p.resolve()).encode())
+            if p.exists():
+                st = p.stat()
+                h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
+        h.update(repr(self.options).encode())
+        return h.hexdigest()[:16]
+
+    def load(self) -> Dataset:
+        from geo.loader import load_files
+
+        return load_files(self.paths, self.options, label=self.label, is_demo=self.is_demo)
+
+
+def demo_source(directory: Path = DEMO_DIR) -> FileSource:
+    """The built-in demo dataset (synthetic, approximate boundaries)."""
+    return FileSource(
+        {name: directory / fname for name, fname in DEMO_FILES.items()},
+        label="demo",
+        is_demo=True,
+    )

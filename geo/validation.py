@@ -1,0 +1,1099 @@
+"""Turn raw tables into typed, contract-named columns, reporting every problem precisely.
+
+Each ``validate_*`` function takes a :class:`~geo.io.RawTable`, maps its
+columns onto the contract (:mod:`geo.schema`), coerces every field, and
+returns the accepted rows with a ``row`` column (1-based record number in the
+file). Rows it rejects are reported with their row, field and value; whole-file
+problems are reported as errors and raise :class:`~geo.io.LoadError`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+
+from geo import places
+from geo.io import LoadError, RawTable
+from geo.report import Report
+from geo.schema import AREA_TOLERANCE_M2, INPUTS, LIST_SEPARATOR, LIST_SEPARATORS, METRIC_CRS, WGS84, Field, Term
+
+#: Date and date-time forms accepted in text cells, tried in order (day first, as written in Kosovo).
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%d.%m.%Y",
+    "%d.%m.%Y.",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y. %H:%M",
+    "%d/%m/%Y",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%Y/%m/%d",
+)
+DATE_FORMS_TEXT = "2024-03-18, 18.03.2024 or 18/03/2024 (optionally with a time such as 14:05)"
+TRUE_WORDS = {"true", "yes", "y", "1", "po", "da", "t", "x", "po/yes"}
+FALSE_WORDS = {"false", "no", "n", "0", "jo", "ne", "f"}
+#: Degrees added around the sections' bounds when deciding whether a point is near them.
+NEAR_DEGREES = 0.5
+
+
+# ---------------------------------------------------------------- cell coercion
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    """Cells as stripped text, with empty cells as missing."""
+    out = s.astype("string").str.strip()
+    return out.mask(out == "")
+
+
+def parse_numbers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Numbers from text with a decimal point or comma (``42,66``; ``1.234,5``; ``1 234.5``).
+
+    Returns ``(float values, bad)``; ``bad`` marks non-empty cells that are not numbers.
+    """
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        v = pd.to_numeric(s, errors="coerce").astype("float64")
+        return v, pd.Series(False, index=s.index)
+    t = _as_text(s)
+    t = t.str.replace("\u00a0", "", regex=False).str.replace(" ", "", regex=False)
+    has_comma = t.str.contains(",", regex=False).fillna(False)
+    has_dot = t.str.contains(".", regex=False).fillna(False)
+    last_comma = t.str.rfind(",")
+    last_dot = t.str.rfind(".")
+    comma_decimal = has_comma & (~has_dot | (last_comma > last_dot))
+    t = t.where(~comma_decimal, t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+    t = t.where(comma_decimal | ~has_comma, t.str.replace(",", "", regex=False))
+    v = pd.to_numeric(t, errors="coerce").astype("float64")
+    bad = t.notna() & v.isna()
+    return v, bad
+
+
+def parse_dates(s: pd.Series, keep_time: bool = True) -> tuple[pd.Series, pd.Series]:
+    """Dates from the forms in :data:`DATE_FORMATS` (or native date columns).
+
+    Returns ``(datetime64 values, bad)``; time zones are converted to
+    Europe/Belgrade (Kosovo's local time) and dropped.
+    """
+    if pd.api.types.is_datetime64_any_dtype(s):
+        v = s
+        if getattr(v.dt, "tz", None) is not None:
+            v = v.dt.tz_convert("Europe/Belgrade").dt.tz_localize(None)
+        v = v.astype("datetime64[us]")
+        bad = pd.Series(False, index=s.index)
+    else:
+        t = _as_text(s)
+        v = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us]")
+        todo = t.notna()
+        for fmt in DATE_FORMATS:
+            if not todo.any():
+                break
+            parsed = pd.to_datetime(t[todo], format=fmt, errors="coerce")
+            ok = parsed.notna()
+            v.loc[parsed.index[ok]] = parsed[ok].astype("datetime64[us]")
+            todo.loc[parsed.index[ok]] = False
+        if todo.any():  # last chance: full ISO 8601 with seconds fractions or an offset
+            rest = t[todo]
+            parsed = pd.to_datetime(rest, format="ISO8601", errors="coerce", utc=True)
+            ok = parsed.notna()
+            if ok.any():
+                local = parsed[ok].dt.tz_convert("Europe/Belgrade").dt.tz_localize(None)
+                v.loc[local.index] = local.astype("datetime64[us]")
+                todo.loc[local.index] = False
+        bad = todo
+    if not keep_time:
+        v = v.dt.normalize()
+    return v, bad
+
+
+def parse_bools(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Booleans from true/false, yes/no, po/jo (sq), da/ne (sr), 1/0. Returns ``(values, bad)``."""
+    if pd.api.types.is_bool_dtype(s):
+        return s.astype("boolean"), pd.Series(False, index=s.index)
+    t = _as_text(s.astype("string")).str.casefold()
+    v = pd.Series(pd.NA, index=s.index, dtype="boolean")
+    v[t.isin(TRUE_WORDS).fillna(False)] = True
+    v[t.isin(FALSE_WORDS).fillna(False)] = False
+    bad = t.notna() & v.isna()
+    return v, bad
+
+
+def split_list(value: object) -> list[str]:
+    """Split a cell holding several values (``a|b``, ``a; b`` or ``a, b``)."""
+    if value is None or (not isinstance(value, (list, tuple, np.ndarray)) and pd.isna(value)):
+        return []
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    text = str(value)
+    for sep in LIST_SEPARATORS:
+        if sep in text:
+            return [p.strip() for p in text.split(sep) if p.strip()]
+    return [text.strip()] if text.strip() else []
+
+
+def vocabulary_index(vocab: Iterable[Term], extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Folded label → code for a vocabulary, its labels and aliases, plus user-given labels."""
+    index: dict[str, str] = {}
+    for t in vocab:
+        for label in (t.code, t.label, *t.aliases):
+            index.setdefault(places.normalize(label), t.code)
+    for label, code in (extra or {}).items():
+        index[places.normalize(label)] = code
+    return index
+
+
+def match_vocabulary(s: pd.Series, vocab: Iterable[Term], extra: dict[str, str] | None = None):
+    """Vocabulary codes for the cells of ``s``; ``(codes, unknown)`` where unknown marks unmatched non-empty cells."""
+    index = vocabulary_index(vocab, extra)
+    t = _as_text(s.astype("string"))
+    uniques = t.dropna().unique()
+    lookup = {u: index.get(places.normalize(u)) for u in uniques}
+    codes = t.map(lookup).astype("string")
+    unknown = t.notna() & codes.isna()
+    return codes, unknown
+
+
+# ---------------------------------------------------------------- the table validator
+
+
+def _column_key(name: str) -> str:
+    return re.sub(r"[\s\-\.]+", "_", places.normalize(name))
+
+
+class TableCheck:
+    """Column mapping, coercion and row rejection for one raw table."""
+
+    def __init__(
+        self,
+        input: str,
+        raw: RawTable,
+        report: Report,
+        columns: dict[str, str] | None = None,
+        values: dict[str, dict[str, str]] | None = None,
+    ):
+        self.input = input
+        self.spec = INPUTS[input]
+        self.raw = raw
+        self.file = raw.file
+        self.report = report
+        self.values = values or {}
+        self.n = len(raw.frame)
+        self.rejected = np.zeros(self.n, dtype=bool)
+        self.mapping = self._map_columns(columns or {})
+
+    # -- columns
+
+    def _map_columns(self, explicit: dict[str, str]) -> dict[str, str]:
+        frame = self.raw.frame
+        available = list(frame.columns)
+        mapping: dict[str, str] = {}
+        for fld, src in explicit.items():
+            if fld not in self.spec.field_names:
+                raise ValueError(f"{self.input} has no field {fld!r}; fields are {list(self.spec.field_names)}")
+            if src not in available:
+                self.report.add(
+                    "missing_column",
+                    self.input,
+                    self.file,
+                    f"{self.file}: column {src!r} (mapped to {fld}) is not in the file; its columns are {available}",
+                    field=fld,
+                    value=src,
+                    expected=", ".join(available),
+                )
+                raise LoadError(self.file)
+            mapping[fld] = src
+        by_key = {}
+        for col in available:
+            by_key.setdefault(_column_key(col), col)
+        taken = set(mapping.values())
+        for f in self.spec.fields:
+            if f.name in mapping:
+                continue
+            for cand in (f.name, *f.aliases):
+                col = by_key.get(_column_key(cand))
+                if col is not None and col not in taken:
+                    mapping[f.name] = col
+                    taken.add(col)
+                    break
+        missing = [f.name for f in self.spec.fields if f.required and f.name not in mapping]
+        for name in missing:
+            self.report.add(
+                "missing_column",
+                self.input,
+                self.file,
+                f"{self.file}: required column {name!r} is missing; the file has {available}. "
+                f"Map one of them onto {name!r} (--map {self.input}.{name}=COLUMN).",
+                field=name,
+                expected=name,
+            )
+        if missing:
+            raise LoadError(self.file)
+        return mapping
+
+    def has(self, name: str) -> bool:
+        return name in self.mapping
+
+    def cells(self, name: str) -> pd.Series:
+        if name not in self.mapping:
+            return pd.Series(pd.NA, index=self.raw.frame.index, dtype="object")
+        return self.raw.frame[self.mapping[name]]
+
+    # -- problems
+
+    def problem(
+        self,
+        code: str,
+        i: int | None,
+        field: str | None,
+        value,
+        expected: str | None,
+        message: str,
+        severity: str | None = None,
+    ) -> None:
+        row = None if i is None else int(i) + 1
+        where = f"{self.file}" + (f", row {row}" if row is not None else "")
+        self.report.add(
+            code,
+            self.input,
+            self.file,
+            f"{where}: {message}",
+            row=row,
+            field=field,
+            value=_plain(value),
+            expected=expected,
+            severity=severity,
+        )
+
+    def reject(
+        self,
+        mask: pd.Series | np.ndarray,
+        code: str,
+        field: str,
+        expected: str,
+        what: str,
+        values: pd.Series | None = None,
+    ) -> None:
+        """Reject the rows in ``mask`` (not already rejected), one warning each."""
+        mask = np.asarray(mask, dtype=bool) & ~self.rejected
+        src = self.cells(field) if values is None else values
+        for i in np.flatnonzero(mask):
+            v = src.iloc[i]
+            self.problem(code, i, field, v, expected, f"{field} {_plain(v)!r} {what}; the row is not used.")
+        self.rejected |= mask
+
+    def warn_rows(self, mask, code: str, field: str, expected: str | None, what: str, values=None) -> None:
+        """A warning per row in ``mask``; the rows stay."""
+        mask = np.asarray(mask, dtype=bool) & ~self.rejected
+        src = self.cells(field) if values is None else values
+        for i in np.flatnonzero(mask):
+            v = src.iloc[i]
+            self.problem(code, i, field, v, expected, f"{field} {_plain(v)!r} {what}.")
+
+    # -- typed fields
+
+    def text(self, name: str, required: bool | None = None) -> pd.Series:
+        f = self.spec.field(name)
+        v = _as_text(self.cells(name).astype("string"))
+        if required if required is not None else f.required:
+            self.reject(v.isna(), "missing_value", name, f"a value for {name}", "is empty")
+        return v
+
+    def number(self, name: str, integer: bool = False, lo: float | None = None, hi: float | None = None):
+        f = self.spec.field(name)
+        raw = self.cells(name)
+        v, bad = parse_numbers(raw)
+        self.reject(bad, "bad_number", name, "a number", "is not a number")
+        if integer:
+            frac = v.notna() & (v != np.floor(v.fillna(0)))
+            self.reject(frac, "bad_number", name, "a whole number", "is not a whole number")
+        if lo is not None or hi is not None:
+            out = v.notna() & ((v < (lo if lo is not None else -np.inf)) | (v > (hi if hi is not None else np.inf)))
+            self.reject(out, "out_of_range", name, f"between {lo} and {hi}", f"is outside {lo}–{hi}")
+        if f.required:
+            self.reject(v.isna() & ~bad, "missing_value", name, f"a value for {name}", "is empty")
+        return v
+
+    def date(self, name: str, keep_time: bool):
+        f = self.spec.field(name)
+        v, bad = parse_dates(self.cells(name), keep_time=keep_time)
+        self.reject(bad, "bad_date", name, DATE_FORMS_TEXT, "is not a date")
+        if f.required:
+            self.reject(v.isna() & ~bad, "missing_value", name, f"a value for {name}", "is empty")
+        return v
+
+    def boolean(self, name: str, default: bool) -> pd.Series:
+        v, bad = parse_bools(self.cells(name))
+        self.reject(bad, "bad_value", name, "true/false, yes/no, po/jo, da/ne, 1/0", "is not yes or no")
+        return v.fillna(default).astype(bool)
+
+    def category(self, name: str, unknown: str = "keep") -> pd.Series:
+        """Vocabulary codes. ``unknown``: ``keep`` maps to ``other`` (one warning per label),
+        ``missing`` leaves the cell empty with a warning, ``reject`` rejects the row."""
+        f: Field = self.spec.field(name)
+        raw = self.cells(name)
+        codes, unk = match_vocabulary(raw, f.vocabulary, self.values.get(name))
+        if f.required:
+            self.reject(codes.isna() & ~unk, "missing_value", name, f"a value for {name}", "is empty")
+        allowed = ", ".join(f.allowed)
+        if unknown == "reject":
+            self.reject(unk, "bad_value", name, allowed, "is not a known value")
+            return codes
+        unk = unk & ~pd.Series(self.rejected, index=raw.index)
+        if unk.any():
+            labels = _as_text(raw.astype("string"))[unk]
+            replacement = "other" if unknown == "keep" and "other" in f.allowed else None
+            for label, idx in labels.groupby(labels, sort=True).groups.items():
+                rows = [int(i) + 1 for i in idx]
+                shown = ", ".join(map(str, rows[:20])) + (" …" if len(rows) > 20 else "")
+                fate = "counted as 'other'" if replacement else "left empty"
+                self.report.add(
+                    "unknown_category",
+                    self.input,
+                    self.file,
+                    f"{self.file}: {name} {label!r} is not in the vocabulary ({len(rows)} rows: {shown}); {fate}. "
+                    f"Map it with --value {self.input}.{name}={label}:CODE",
+                    row=rows[0],
+                    field=name,
+                    value=str(label),
+                    expected=allowed,
+                )
+            codes = codes.where(~unk, replacement)
+        return codes
+
+    def accepted(self) -> np.ndarray:
+        return ~self.rejected
+
+
+def _lookup(s: pd.Series, fn) -> pd.Series:
+    """Apply ``fn`` to each distinct non-missing value of ``s``; an object Series with ``None`` elsewhere."""
+    uniques = {u: fn(u) for u in pd.unique(s.dropna())}
+    return pd.Series([uniques.get(x) if not _isna(x) else None for x in s], index=s.index, dtype=object)
+
+
+def _isna(x) -> bool:
+    try:
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _plain(v):
+    if v is None:
+        return None
+    try:
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    return v if isinstance(v, (str, int, float, bool)) else str(v)
+
+
+def _check_duplicates(chk: TableCheck, ids: pd.Series, field: str, severity_error: bool) -> None:
+    """Duplicate ids: an error (sections) or a rejection of the later rows (others)."""
+    live = ids.where(pd.Series(chk.accepted(), index=ids.index))
+    dup = live.duplicated(keep="first") & live.notna()
+    if not dup.any():
+        return
+    first_row = {v: int(i) + 1 for i, v in live[live.notna()].drop_duplicates().items()}
+    for i in np.flatnonzero(dup.to_numpy()):
+        v = ids.iloc[i]
+        if severity_error:
+            chk.problem(
+                "duplicate_id",
+                i,
+                field,
+                v,
+                "unique ids",
+                f"{field} {v!r} is used again (first at row {first_row[v]}); ids must be unique.",
+            )
+        else:
+            chk.problem(
+                "duplicate_record",
+                i,
+                field,
+                v,
+                "unique ids",
+                f"{field} {v!r} repeats row {first_row[v]}; the row is not used.",
+            )
+    if not severity_error:
+        chk.rejected |= dup.to_numpy()
+
+
+# ---------------------------------------------------------------- CRS
+
+
+def _fits_wgs84(xmin: float, ymin: float, xmax: float, ymax: float) -> bool:
+    return -180 <= xmin <= xmax <= 180 and -90 <= ymin <= ymax <= 90
+
+
+def resolve_crs(input: str, file: str, declared, override: str | None, bounds, report: Report) -> CRS:
+    """The CRS to read coordinates in: the override, the declared one, or WGS84 when the numbers fit."""
+    if override:
+        try:
+            return CRS.from_user_input(override)
+        except CRSError as exc:
+            report.add(
+                "bad_crs",
+                input,
+                file,
+                f"{file}: {override!r} is not a CRS ({exc})",
+                value=override,
+                expected="EPSG:4326, EPSG:9141, EPSG:3857 …",
+            )
+            raise LoadError(file) from exc
+    if declared is not None:
+        return CRS.from_user_input(declared)
+    if bounds is not None and all(np.isfinite(bounds)) and _fits_wgs84(*bounds):
+        report.add(
+            "crs_assumed",
+            input,
+            file,
+            f"{file} declares no CRS; its coordinates fit longitude/latitude, so WGS84 (EPSG:4326) is assumed. "
+            f"Give --crs {input}=EPSG:CODE if that is wrong.",
+            expected="a declared CRS",
+            value=None,
+        )
+        return CRS.from_epsg(4326)
+    report.add(
+        "missing_crs",
+        input,
+        file,
+        f"{file} declares no CRS and its coordinates are not longitude/latitude "
+        f"(bounds {tuple(round(float(b), 1) for b in bounds) if bounds is not None else '?'}); "
+        f"give the CRS with --crs {input}=EPSG:CODE (e.g. EPSG:9141 for KOSOVAREF01).",
+        expected="a declared CRS",
+    )
+    raise LoadError(file)
+
+
+# ---------------------------------------------------------------- sections
+
+
+def validate_sections(
+    raw: RawTable, report: Report, columns=None, values=None, crs: str | None = None
+) -> gpd.GeoDataFrame:
+    """Check and clean section boundaries; returns the accepted sections in EPSG:4326.
+
+    Raises :class:`LoadError` (after reporting) on whole-file errors: missing
+    columns, no usable CRS, duplicate ids, empty or non-polygon geometries.
+    """
+    input = "sections"
+    if raw.geometry is None or len(raw.frame) == 0:
+        report.add("empty_file", input, raw.file, f"{raw.file} has no features")
+        raise LoadError(raw.file)
+    chk = TableCheck(input, raw, report, columns, values)
+    geom = gpd.GeoSeries(raw.geometry.values, crs=None)
+    gtype = shapely.get_type_id(geom.values)
+    empty = geom.isna().to_numpy() | shapely.is_empty(geom.values)
+    polygonal = np.isin(gtype, (3, 6))  # Polygon, MultiPolygon
+    errors_before = len(report.errors)
+    for i in np.flatnonzero(empty):
+        chk.problem("empty_geometry", i, "geometry", None, "a Polygon or MultiPolygon", "the feature has no geometry.")
+    for i in np.flatnonzero(~empty & ~polygonal):
+        chk.problem(
+            "not_polygon",
+            i,
+            "geometry",
+            shapely.get_type_id(geom.values[i]),
+            "a Polygon or MultiPolygon",
+            f"the geometry is a {geom.values[i].geom_type}, not a polygon.",
+        )
+    chk.rejected |= empty | ~polygonal
+
+    ids = chk.text("section_id")
+    _check_duplicates(chk, ids, "section_id", severity_error=True)
+    names = chk.text("section_name")
+    muni_raw = chk.text("municipality")
+
+    # CRS, from the polygonal features only
+    good = ~chk.rejected
+    bounds = shapely.total_bounds(geom.values[good]) if good.any() else None
+    the_crs = resolve_crs(input, raw.file, raw.crs, crs, bounds, report)
+    gs = gpd.GeoSeries(geom.values, crs=the_crs)
+    if not the_crs.equals(CRS.from_epsg(4326)):
+        gs = gs.to_crs(WGS84)
+    else:
+        gs = gs.set_crs(WGS84, allow_override=True)
+
+    # repair invalid polygons, keeping polygons
+    values_g = gs.values.copy()
+    invalid = ~chk.rejected & ~shapely.is_valid(values_g)
+    repaired = np.zeros(len(values_g), dtype=bool)
+    for i in np.flatnonzero(invalid):
+        reason = shapely.is_valid_reason(values_g[i])
+        fixed = _polygonal(shapely.make_valid(values_g[i]))
+        if fixed is None or fixed.is_empty:
+            chk.problem(
+                "empty_geometry",
+                i,
+                "geometry",
+                reason,
+                "a Polygon or MultiPolygon",
+                f"the geometry is invalid ({reason}) and nothing polygonal is left after repair.",
+            )
+            chk.rejected[i] = True
+            continue
+        values_g[i] = fixed
+        repaired[i] = True
+        chk.problem(
+            "repaired_geometry",
+            i,
+            "geometry",
+            reason,
+            "a valid polygon",
+            f"the polygon was invalid ({reason}) and has been repaired.",
+        )
+
+    # names
+    muni = _lookup(muni_raw, places.match_municipality)
+    unknown_m = muni_raw.notna() & muni.isna()
+    _warn_unknown_names(chk, muni_raw, unknown_m, "municipality", "a municipality of Kosovo")
+    muni = muni.where(~unknown_m, muni_raw.astype(object))
+    region_raw = chk.text("region")
+    region = _lookup(region_raw, places.match_region)
+    unknown_r = region_raw.notna() & region.isna()
+    _warn_unknown_names(chk, region_raw, unknown_r, "region", "a police regional directorate (DRP)")
+    derived = _lookup(muni, lambda m: places.region_of(m) if places.match_municipality(m) == m else None)
+    mismatch = region.notna() & derived.notna() & (region != derived) & pd.Series(~chk.rejected, index=muni.index)
+    for i in np.flatnonzero(mismatch.to_numpy()):
+        chk.problem(
+            "region_mismatch",
+            i,
+            "region",
+            region.iloc[i],
+            derived.iloc[i],
+            f"region {region.iloc[i]!r} differs from {derived.iloc[i]!r}, the region of {muni.iloc[i]}; "
+            f"the file's region is kept.",
+        )
+    region = region.where(region.notna(), derived).where(~unknown_r, region_raw.astype(object))
+
+    population = chk.number("population", integer=True, lo=0)
+    officers_public = chk.boolean("officers_public", default=False)
+    station = chk.text("station")
+    officers = chk.cells("officers").map(split_list)
+    villages = chk.cells("villages").map(split_list)
+
+    if len(report.errors) > errors_before:
+        _count_sections(report, chk, repaired)
+        raise LoadError(raw.file)
+
+    keep = chk.accepted()
+    out = gpd.GeoDataFrame(
+        {
+            "section_id": ids.astype(str),
+            "section_name": names,
+            "municipality": muni.astype("string"),
+            "municipality_raw": muni_raw,
+            "region": region.astype("string"),
+            "station": station,
+            "population": population.astype("Int64"),
+            "officers": officers,
+            "officers_public": officers_public,
+            "villages": villages,
+            "row": np.arange(1, chk.n + 1),
+        },
+        geometry=gpd.GeoSeries(values_g, crs=WGS84),
+        crs=WGS84,
+    )[keep].reset_index(drop=True)
+    _count_sections(report, chk, repaired)
+    if len(out):
+        check_coverage(out, report, raw.file)
+    return out
+
+
+def _count_sections(report: Report, chk: TableCheck, repaired: np.ndarray) -> None:
+    keep = chk.accepted()
+    report.set_counts(
+        "sections",
+        loaded=chk.n,
+        accepted=int(keep.sum()),
+        rejected=int((~keep).sum()),
+        repaired=int((repaired & keep).sum()),
+    )
+
+
+def _polygonal(g):
+    """The polygonal part of a geometry (``make_valid`` can return collections)."""
+    if g is None:
+        return None
+    if g.geom_type in ("Polygon", "MultiPolygon"):
+        return g
+    if g.geom_type == "GeometryCollection":
+        polys = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")]
+        if not polys:
+            return None
+        return shapely.union_all(polys)
+    return None
+
+
+def _warn_unknown_names(chk: TableCheck, raw: pd.Series, mask: pd.Series, field: str, what: str) -> None:
+    mask = mask & pd.Series(chk.accepted(), index=raw.index)
+    if not mask.any():
+        return
+    vals = raw[mask]
+    for name, idx in vals.groupby(vals, sort=True).groups.items():
+        rows = [int(i) + 1 for i in idx]
+        shown = ", ".join(map(str, rows[:20])) + (" …" if len(rows) > 20 else "")
+        chk.report.add(
+            "unknown_name",
+            chk.input,
+            chk.file,
+            f"{chk.file}: {field} {name!r} is not {what} ({len(rows)} rows: {shown}); kept as written.",
+            row=rows[0],
+            field=field,
+            value=str(name),
+            expected=what,
+        )
+
+
+def check_coverage(
+    sections: gpd.GeoDataFrame, report: Report, file: str, tolerance_m2: float = AREA_TOLERANCE_M2
+) -> None:
+    """Report overlaps between sections and gaps (holes enclosed by sections), with areas in m² (EPSG:9141)."""
+    metric = sections.geometry.to_crs(METRIC_CRS).values
+    tree = shapely.STRtree(metric)
+    left, right = tree.query(metric, predicate="overlaps")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    if len(left):
+        inter = shapely.intersection(metric[left], metric[right])
+        areas = shapely.area(inter)
+        for a, b, area in zip(left, right, areas):
+            if area > tolerance_m2:
+                ida, idb = sections["section_id"].iloc[a], sections["section_id"].iloc[b]
+                report.add(
+                    "overlap",
+                    "sections",
+                    file,
+                    f"{file}: sections {ida!r} (row {sections['row'].iloc[a]}) and {idb!r} "
+                    f"(row {sections['row'].iloc[b]}) overlap by {area:,.0f} m²; points inside the "
+                    f"overlap go to the section with the smaller id.",
+                    row=int(sections["row"].iloc[b]),
+                    field="geometry",
+                    value=f"{ida}|{idb}",
+                    expected="sections that do not overlap",
+                )
+    union = shapely.union_all(metric)
+    holes = []
+    for poly in shapely.get_parts(union):
+        holes.extend(shapely.get_interior_ring(poly, i) for i in range(shapely.get_num_interior_rings(poly)))
+    for ring in holes:
+        hole = shapely.Polygon(ring)
+        area = hole.area
+        if area > tolerance_m2:
+            c = gpd.GeoSeries([hole.representative_point()], crs=METRIC_CRS).to_crs(WGS84).iloc[0]
+            report.add(
+                "gap",
+                "sections",
+                file,
+                f"{file}: a gap of {area:,.0f} m² between sections near lat {c.y:.5f}, lon {c.x:.5f}; "
+                f"points there count as outside every section.",
+                field="geometry",
+                value=f"{c.y:.5f},{c.x:.5f}",
+                expected="sections without gaps",
+            )
+
+
+# ---------------------------------------------------------------- locations (incidents, concerns)
+
+
+def locate(
+    chk: TableCheck, raw: RawTable, crs: str | None, sections: gpd.GeoDataFrame | None
+) -> tuple[np.ndarray, np.ndarray, pd.Series]:
+    """WGS84 ``lon, lat`` arrays (NaN where absent) and ``section_id`` per row.
+
+    Coordinates come from point geometry, ``lat``/``lon`` or ``x``/``y`` (in
+    ``crs``); a row without any is located by ``section_id`` or rejected.
+    Coordinates given latitude-first are recognised against the sections'
+    extent, swapped back and reported.
+    """
+    input, file, n = chk.input, chk.file, chk.n
+    lon = np.full(n, np.nan)
+    lat = np.full(n, np.nan)
+    if raw.geometry is not None and not (chk.has("lat") or chk.has("x")):
+        g = raw.geometry.values
+        is_point = np.asarray(shapely.get_type_id(g) == 0) & ~shapely.is_empty(g)
+        x = np.where(is_point, shapely.get_x(g), np.nan)
+        y = np.where(is_point, shapely.get_y(g), np.nan)
+        bounds = (np.nanmin(x), np.nanmin(y), np.nanmax(x), np.nanmax(y)) if is_point.any() else None
+        src = resolve_crs(input, file, raw.crs, crs, bounds, chk.report) if is_point.any() else CRS.from_epsg(4326)
+        lon, lat = _to_wgs84(x, y, src)
+        fields = ("geometry", "geometry")
+    elif chk.has("lat") and chk.has("lon"):
+        lat = chk.number("lat").to_numpy(dtype=float)
+        lon = chk.number("lon").to_numpy(dtype=float)
+        fields = ("lat", "lon")
+    elif chk.has("x") and chk.has("y"):
+        x = chk.number("x").to_numpy(dtype=float)
+        y = chk.number("y").to_numpy(dtype=float)
+        ok = np.isfinite(x) & np.isfinite(y)
+        bounds = (x[ok].min(), y[ok].min(), x[ok].max(), y[ok].max()) if ok.any() else None
+        src = resolve_crs(input, file, None, crs, bounds, chk.report) if ok.any() else CRS.from_epsg(4326)
+        lon, lat = _to_wgs84(x, y, src)
+        fields = ("x", "y")
+    elif not chk.has("section_id"):
+        chk.report.add(
+            "missing_location_columns",
+            input,
+            file,
+            f"{file}: no location columns; give lat and lon, x and y (with --crs), or section_id. "
+            f"The file has {list(raw.frame.columns)}.",
+            field="lat",
+            expected="lat+lon, x+y or section_id",
+        )
+        raise LoadError(file)
+    else:
+        fields = ("lat", "lon")
+
+    section_id = _as_text(chk.cells("section_id").astype("string"))
+    has_xy = np.isfinite(lon) & np.isfinite(lat)
+    # impossible coordinates
+    bad = has_xy & ((np.abs(lat) > 90) | (np.abs(lon) > 180))
+    if bad.any():
+        vals = pd.Series([f"{a}, {b}" for a, b in zip(lat, lon)])
+        chk.reject(
+            bad,
+            "bad_coordinates",
+            fields[0],
+            "latitude −90…90, longitude −180…180",
+            "is not a position on Earth",
+            values=vals,
+        )
+        has_xy &= ~bad
+    # swapped latitude/longitude, judged against the sections' extent
+    if sections is not None and len(sections) and has_xy.any():
+        xmin, ymin, xmax, ymax = sections.total_bounds
+        near = NEAR_DEGREES
+
+        def inside(x, y):
+            return (x >= xmin - near) & (x <= xmax + near) & (y >= ymin - near) & (y <= ymax + near)
+
+        swapped = has_xy & ~inside(lon, lat) & inside(lat, lon) & ~chk.rejected
+        if swapped.any():
+            share = swapped.sum() / max(has_xy.sum(), 1)
+            if share > 0.5:
+                chk.problem(
+                    "swapped_coordinates",
+                    None,
+                    fields[0],
+                    None,
+                    "latitude in lat, longitude in lon",
+                    f"latitude and longitude are the wrong way round in {int(swapped.sum())} of "
+                    f"{int(has_xy.sum())} rows (the columns look exchanged); they were swapped back.",
+                )
+            else:
+                for i in np.flatnonzero(swapped):
+                    chk.problem(
+                        "swapped_coordinates",
+                        i,
+                        fields[0],
+                        f"{lat[i]}, {lon[i]}",
+                        "latitude in lat, longitude in lon",
+                        f"latitude {lat[i]} and longitude {lon[i]} are the wrong way round; swapped back.",
+                    )
+            lat2 = np.where(swapped, lon, lat)
+            lon = np.where(swapped, lat, lon)
+            lat = lat2
+    no_location = ~has_xy & section_id.isna().to_numpy() & ~chk.rejected
+    for i in np.flatnonzero(no_location):
+        chk.problem(
+            "missing_location",
+            i,
+            fields[0],
+            None,
+            "coordinates or a section_id",
+            "the row has no coordinates and no section_id; the row is not used.",
+        )
+    chk.rejected |= no_location
+    lon = np.where(has_xy, lon, np.nan)
+    lat = np.where(has_xy, lat, np.nan)
+    # section_id only where the row has no coordinates: coordinates decide otherwise
+    section_id = section_id.where(~pd.Series(has_xy, index=section_id.index))
+    if sections is not None:
+        known = section_id.isin(set(sections["section_id"])) | section_id.isna()
+        chk.reject(
+            ~known.to_numpy(), "unknown_section", "section_id", "the id of a loaded section", "is not a loaded section"
+        )
+    return lon, lat, section_id
+
+
+def _to_wgs84(x: np.ndarray, y: np.ndarray, src: CRS) -> tuple[np.ndarray, np.ndarray]:
+    if src.equals(CRS.from_epsg(4326)):
+        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    t = Transformer.from_crs(src, CRS.from_epsg(4326), always_xy=True)
+    lon, lat = t.transform(x, y)
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    bad = ~np.isfinite(lon) | ~np.isfinite(lat)
+    lon[bad] = np.nan
+    lat[bad] = np.nan
+    return lon, lat
+
+
+def validate_incidents(
+    raw: RawTable, report: Report, sections: gpd.GeoDataFrame | None, columns=None, values=None, crs: str | None = None
+) -> pd.DataFrame:
+    """Typed incidents (not yet joined): ``incident_id, occurred_at, category, category_raw, count, lon, lat,
+    section_id, row``."""
+    chk = TableCheck("incidents", raw, report, columns, values)
+    occurred = chk.date("occurred_at", keep_time=True)
+    category_raw = _as_text(chk.cells("category").astype("string"))
+    category = chk.category("category", unknown="keep")
+    count = chk.number("count", integer=True, lo=0)
+    lon, lat, section_id = locate(chk, raw, crs, sections)
+    ids = _as_text(chk.cells("incident_id").astype("string")) if chk.has("incident_id") else None
+    if ids is None:
+        ids = pd.Series([f"{raw.file}:{i}" for i in range(1, chk.n + 1)], dtype="string")
+    else:
+        ids = ids.fillna(pd.Series([f"{raw.file}:{i}" for i in range(1, chk.n + 1)], dtype="string"))
+        _check_duplicates(chk, ids, "incident_id", severity_error=False)
+    keep = chk.accepted()
+    out = pd.DataFrame(
+        {
+            "incident_id": ids,
+            "occurred_at": occurred,
+            "category": category.astype("category"),
+            "category_raw": category_raw,
+            "count": count.fillna(1).astype("int64"),
+            "lon": lon,
+            "lat": lat,
+            "section_id": section_id,
+            "row": np.arange(1, chk.n + 1),
+        }
+    )
+    return out[keep].reset_index(drop=True), chk.n
+
+
+def validate_concerns(
+    raw: RawTable, report: Report, sections: gpd.GeoDataFrame | None, columns=None, values=None, crs: str | None = None
+) -> pd.DataFrame:
+    """Typed concerns (not yet joined), contract columns plus ``lon, lat, section_id, row``."""
+    chk = TableCheck("concerns", raw, report, columns, values)
+    ids = chk.text("concern_id")
+    raised = chk.date("raised_on", keep_time=False)
+    category = chk.category("category", unknown="keep")
+    source = chk.category("source", unknown="missing")
+    status = chk.category("status", unknown="missing")
+    resolved = chk.date("resolved_on", keep_time=False)
+    public = chk.boolean("description_public", default=False)
+    lon, lat, section_id = locate(chk, raw, crs, sections)
+    _check_duplicates(chk, ids, "concern_id", severity_error=False)
+    before = resolved.notna() & raised.notna() & (resolved < raised)
+    chk.warn_rows(
+        before,
+        "resolved_before_raised",
+        "resolved_on",
+        "a date on or after raised_on",
+        "is before the date the concern was raised",
+    )
+    status = status.fillna("open").where(chk.has("status") | status.notna(), "open")
+    keep = chk.accepted()
+    out = pd.DataFrame(
+        {
+            "concern_id": ids,
+            "raised_on": raised,
+            "category": category.astype("category"),
+            "description": chk.text("description", required=False),
+            "description_public": public,
+            "source": source,
+            "meeting_id": chk.text("meeting_id", required=False),
+            "status": status,
+            "resolved_on": resolved,
+            "action_taken": chk.text("action_taken", required=False),
+            "lon": lon,
+            "lat": lat,
+            "section_id": section_id,
+            "row": np.arange(1, chk.n + 1),
+        }
+    )
+    return out[keep].reset_index(drop=True), chk.n
+
+
+# ---------------------------------------------------------------- committees, meetings, surveys
+
+
+def validate_committees(
+    raw: RawTable, report: Report, sections: gpd.GeoDataFrame, columns=None, values=None
+) -> pd.DataFrame:
+    """Committees matched to known municipalities; unknown section ids are dropped from their lists and reported."""
+    chk = TableCheck("committees", raw, report, columns, values)
+    ids = chk.text("committee_id")
+    ctype = chk.category("type", unknown="reject")
+    name = chk.text("name")
+    muni_raw = chk.text("municipality")
+    muni = _lookup(muni_raw, places.match_municipality)
+    known_munis = set(sections["municipality"])
+    muni = muni.where(muni.notna(), muni_raw.astype(object).where(muni_raw.isin(known_munis)))
+    chk.reject(
+        (muni_raw.notna() & muni.isna()).to_numpy(),
+        "unknown_name",
+        "municipality",
+        "a municipality of Kosovo or of the loaded sections",
+        "is not a known municipality",
+    )
+    established = chk.date("established_on", keep_time=False)
+    active = chk.boolean("active", default=True)
+    members = chk.number("members", integer=True, lo=0)
+    _check_duplicates(chk, ids, "committee_id", severity_error=False)
+    known = set(sections["section_id"])
+    lists = chk.cells("sections").map(split_list)
+    clean = []
+    for i, ids_here in enumerate(lists):
+        unknown = [s for s in ids_here if s not in known]
+        if unknown and not chk.rejected[i]:
+            chk.problem(
+                "unknown_section",
+                i,
+                "sections",
+                LIST_SEPARATOR.join(unknown),
+                "ids of loaded sections",
+                f"section ids {unknown} are not loaded sections; the committee is kept without them.",
+            )
+        clean.append([s for s in ids_here if s in known])
+    keep = chk.accepted()
+    out = pd.DataFrame(
+        {
+            "committee_id": ids,
+            "type": ctype,
+            "name": name,
+            "municipality": muni.astype("string"),
+            "sections": clean,
+            "established_on": established,
+            "active": active,
+            "members": members.astype("Int64"),
+            "row": np.arange(1, chk.n + 1),
+        }
+    )
+    return out[keep].reset_index(drop=True), chk.n
+
+
+def validate_meetings(
+    raw: RawTable, report: Report, committees: pd.DataFrame | None, columns=None, values=None
+) -> pd.DataFrame:
+    """Meetings of known committees."""
+    chk = TableCheck("meetings", raw, report, columns, values)
+    ids = chk.text("meeting_id")
+    committee = chk.text("committee_id")
+    held = chk.date("held_on", keep_time=False)
+    attendance = chk.number("attendance", integer=True, lo=0)
+    raised = chk.number("concerns_raised", integer=True, lo=0)
+    known = set(committees["committee_id"]) if committees is not None else set()
+    chk.reject(
+        (committee.notna() & ~committee.isin(known)).to_numpy(),
+        "unknown_committee",
+        "committee_id",
+        "the id of a loaded committee",
+        "is not a loaded committee",
+    )
+    _check_duplicates(chk, ids, "meeting_id", severity_error=False)
+    keep = chk.accepted()
+    out = pd.DataFrame(
+        {
+            "meeting_id": ids,
+            "committee_id": committee,
+            "held_on": held,
+            "attendance": attendance.astype("Int64"),
+            "concerns_raised": raised.astype("Int64"),
+            "row": np.arange(1, chk.n + 1),
+        }
+    )
+    return out[keep].reset_index(drop=True), chk.n
+
+
+_PERIOD = re.compile(r"^\s*(?P<year>\d{4})(?:\s*[-/ ]?\s*[QqTtKk](?P<q>[1-4]))?\s*$")
+_PERIOD_Q_FIRST = re.compile(r"^\s*[QqTtKk](?P<q>[1-4])\s*[-/ ]?\s*(?P<year>\d{4})\s*$")
+
+
+def parse_period(value: object) -> tuple[str, pd.Timestamp, pd.Timestamp] | None:
+    """``("2024", start, end)`` or ``("2024-Q1", start, end)`` for a year or year-quarter; ``None`` if neither.
+
+    Accepts 2024, 2024.0, 2024-Q1, 2024Q1, 2024 Q1, Q1 2024 (T/K for the quarter letter in sq/sr too).
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    text = str(value)
+    if re.fullmatch(r"\d{4}\.0", text):
+        text = text[:4]
+    m = _PERIOD.match(text) or _PERIOD_Q_FIRST.match(text)
+    if not m:
+        return None
+    year = int(m.group("year"))
+    if not 1990 <= year <= 2100:
+        return None
+    q = m.group("q")
+    if q is None:
+        return str(year), pd.Timestamp(year, 1, 1), pd.Timestamp(year, 12, 31)
+    qi = int(q)
+    start = pd.Timestamp(year, 3 * qi - 2, 1)
+    end = (start + pd.offsets.QuarterEnd(0)).normalize()
+    return f"{year}-Q{qi}", start, end
+
+
+def validate_surveys(raw: RawTable, report: Report, columns=None, values=None) -> pd.DataFrame:
+    """Survey results matched to a municipality or a region."""
+    chk = TableCheck("surveys", raw, report, columns, values)
+    area = chk.text("area")
+    period_raw = chk.cells("period")
+    parsed = period_raw.map(parse_period)
+    chk.reject(
+        (parsed.isna() & _as_text(period_raw.astype("string")).notna()).to_numpy(),
+        "bad_period",
+        "period",
+        "a year (2024) or a year-quarter (2024-Q1)",
+        "is not a year or a year-quarter",
+    )
+    chk.reject(
+        _as_text(period_raw.astype("string")).isna().to_numpy(),
+        "missing_value",
+        "period",
+        "a value for period",
+        "is empty",
+    )
+    trust = chk.number("trust_pct", lo=0, hi=100)
+    satisfaction = chk.number("satisfaction_pct", lo=0, hi=100)
+    respondents = chk.number("respondents", integer=True, lo=0)
+    muni = _lookup(area, places.match_municipality)
+    region = _lookup(area, places.match_region)
+    kind = pd.Series(np.where(muni.notna(), "municipality", np.where(region.notna(), "region", None)), index=area.index)
+    chk.reject(
+        (area.notna() & kind.isna()).to_numpy(),
+        "unknown_name",
+        "area",
+        "a municipality or a police region (DRP) of Kosovo",
+        "is not a known municipality or region",
+    )
+    keep = chk.accepted()
+    out = pd.DataFrame(
+        {
+            "area": area,
+            "area_kind": kind,
+            "area_name": muni.where(muni.notna(), region),
+            "period": parsed.map(lambda p: p[0] if p else None),
+            "period_start": parsed.map(lambda p: p[1] if p else pd.NaT),
+            "period_end": parsed.map(lambda p: p[2] if p else pd.NaT),
+            "trust_pct": trust,
+            "satisfaction_pct": satisfaction,
+            "respondents": respondents.astype("Int64"),
+            "row": np.arange(1, chk.n + 1),
+        }
+    )
+    out = out[keep].reset_index(drop=True)
+    out["period_start"] = pd.to_datetime(out["period_start"])
+    out["period_end"] = pd.to_datetime(out["period_end"])
+    return out, chk.n
