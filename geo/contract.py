@@ -56,9 +56,7 @@ def input_table(spec: Input) -> str:
     for f in spec.fields:
         aliases = ", ".join(f"`{a}`" for a in f.aliases)
         req = "required" if f.required else "optional"
-        lines.append(
-            f"| `{f.name}` | {_KIND_TEXT[f.kind]} | {req} | {_allowed(f)} | {f.description} | {aliases} |"
-        )
+        lines.append(f"| `{f.name}` | {_KIND_TEXT[f.kind]} | {req} | {_allowed(f)} | {f.description} | {aliases} |")
     return "\n".join(lines)
 
 
