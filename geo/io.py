@@ -125,6 +125,19 @@ def read_csv(path: Path, input: str, report: Report, encoding: str | None = None
     except (pd.errors.ParserError, ValueError) as exc:
         report.add("unreadable_file", input, file, f"{file} is not a readable CSV: {exc}")
         raise LoadError(file) from exc
+    if not isinstance(frame.index, pd.RangeIndex):
+        # every row has more fields than the header: pandas would take the leading fields as an
+        # index and shift the rest under the wrong column names
+        report.add(
+            "unreadable_file",
+            input,
+            file,
+            f"the rows of {file} have more fields than its header ({len(frame.columns)} columns separated by "
+            f'{delim!r}). A decimal comma in a comma-separated file? Quote such numbers ("42,66") or separate '
+            f"the columns with ';'. A separator at the end of every row? Remove it.",
+            expected=f"{len(frame.columns)} fields per row",
+        )
+        raise LoadError(file)
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.reset_index(drop=True)
     return RawTable(file, frame, encoding=enc)
@@ -141,10 +154,11 @@ def _read_spatial(path: Path, input: str, report: Report) -> RawTable:
     except (ValueError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
         report.add("unreadable_file", input, file, f"cannot read {file}: {exc}")
         raise LoadError(file) from exc
-    geometry = gdf.geometry if "geometry" in gdf else None
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        # a layer without geometry (e.g. an attribute-only GeoPackage table) reads as a plain DataFrame
+        return RawTable(file, pd.DataFrame(gdf).reset_index(drop=True))
+    geometry = gdf.geometry.reset_index(drop=True)
     frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).reset_index(drop=True)
-    if geometry is not None:
-        geometry = geometry.reset_index(drop=True)
     return RawTable(file, frame, geometry=geometry, crs=gdf.crs)
 
 
@@ -195,7 +209,10 @@ def _has_geo_metadata(path: Path) -> bool:
 
 
 def read_table(path: Path, input: str, report: Report, encoding: str | None = None) -> RawTable:
-    """Read a table: CSV (any common dialect), GeoJSON (point features) or Parquet."""
+    """Read a table: CSV (any common dialect), GeoJSON (point features) or Parquet.
+
+    A table without records (a CSV with only a header, a GeoJSON without features) is an ``empty_file`` error.
+    """
     path = Path(path)
     if not path.exists():
         report.add("unreadable_file", input, path.name, f"file not found: {path}")
@@ -215,14 +232,17 @@ def read_table(path: Path, input: str, report: Report, encoding: str | None = No
         report.add("empty_file", input, path.name, f"{path.name} is empty")
         raise LoadError(path.name)
     if suffix in (".csv", ".txt"):
-        return read_csv(path, input, report, encoding)
-    if suffix == ".parquet":
-        if _has_geo_metadata(path):
-            return _read_spatial(path, input, report)
+        raw = read_csv(path, input, report, encoding)
+    elif suffix == ".parquet" and not _has_geo_metadata(path):
         try:
             frame = pd.read_parquet(path)
         except Exception as exc:  # noqa: BLE001 - pyarrow raises many kinds; all mean "unreadable"
             report.add("unreadable_file", input, path.name, f"cannot read {path.name}: {exc}")
             raise LoadError(path.name) from exc
-        return RawTable(path.name, frame.reset_index(drop=True))
-    return _read_spatial(path, input, report)
+        raw = RawTable(path.name, frame.reset_index(drop=True))
+    else:
+        raw = _read_spatial(path, input, report)
+    if len(raw.frame) == 0:
+        report.add("empty_file", input, path.name, f"{path.name} has no records (at most a header)")
+        raise LoadError(path.name)
+    return raw

@@ -3,7 +3,8 @@
 Each ``validate_*`` function takes a :class:`~geo.io.RawTable`, maps its
 columns onto the contract (:mod:`geo.schema`), coerces every field, and
 returns the accepted rows with a ``row`` column (1-based record number in the
-file). Rows it rejects are reported with their row, field and value; whole-file
+file); all but ``validate_sections`` return them as ``(rows, number of records
+in the file)``. Rows it rejects are reported with their row, field and value; whole-file
 problems are reported as errors and raise :class:`~geo.io.LoadError`.
 """
 
@@ -41,11 +42,15 @@ DATE_FORMATS = (
     "%d/%m/%Y %H:%M:%S",
     "%Y/%m/%d",
 )
+#: A time followed by a UTC offset at the end of an ISO 8601 date-time: ``Z``, ``+01:00``, ``+0100``, ``-05``.
+_UTC_OFFSET = r"[T ]\d{1,2}:\d{2}.*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
 DATE_FORMS_TEXT = "2024-03-18, 18.03.2024 or 18/03/2024 (optionally with a time such as 14:05)"
 TRUE_WORDS = {"true", "yes", "y", "1", "po", "da", "t", "x", "po/yes"}
 FALSE_WORDS = {"false", "no", "n", "0", "jo", "ne", "f"}
 #: Degrees added around the sections' bounds when deciding whether a point is near them.
 NEAR_DEGREES = 0.5
+#: Shapefiles (dBase) cut column names to this many characters; contract names so cut are recognised.
+DBASE_NAME_LENGTH = 10
 
 
 # ---------------------------------------------------------------- cell coercion
@@ -104,12 +109,17 @@ def parse_dates(s: pd.Series, keep_time: bool = True) -> tuple[pd.Series, pd.Ser
             todo.loc[parsed.index[ok]] = False
         if todo.any():  # last chance: full ISO 8601 with seconds fractions or an offset
             rest = t[todo]
-            parsed = pd.to_datetime(rest, format="ISO8601", errors="coerce", utc=True)
-            ok = parsed.notna()
-            if ok.any():
-                local = parsed[ok].dt.tz_convert("Europe/Belgrade").dt.tz_localize(None)
-                v.loc[local.index] = local.astype("datetime64[us]")
-                todo.loc[local.index] = False
+            # only a written offset (Z, +01:00) is converted; without one the time is already local
+            has_offset = rest.str.contains(_UTC_OFFSET, regex=True).fillna(False).astype(bool)
+            for part, offset in ((rest[has_offset], True), (rest[~has_offset], False)):
+                if not len(part):
+                    continue
+                parsed = pd.to_datetime(part, format="ISO8601", errors="coerce", utc=offset)
+                ok = parsed.notna()
+                if ok.any():
+                    local = parsed[ok].dt.tz_convert("Europe/Belgrade").dt.tz_localize(None) if offset else parsed[ok]
+                    v.loc[local.index] = local.astype("datetime64[us]")
+                    todo.loc[local.index] = False
         bad = todo
     if not keep_time:
         v = v.dt.normalize()
@@ -220,7 +230,9 @@ class TableCheck:
             if f.name in mapping:
                 continue
             for cand in (f.name, *f.aliases):
-                col = by_key.get(_column_key(cand))
+                key = _column_key(cand)
+                # a Shapefile (dBase) keeps only the first 10 characters of a name: section_name -> section_na
+                col = by_key.get(key) or (by_key.get(key[:DBASE_NAME_LENGTH]) if len(key) > DBASE_NAME_LENGTH else None)
                 if col is not None and col not in taken:
                     mapping[f.name] = col
                     taken.add(col)
@@ -244,9 +256,20 @@ class TableCheck:
         return name in self.mapping
 
     def cells(self, name: str) -> pd.Series:
+        """The file's column for a contract field (all missing when the file has none).
+
+        A float column holding only whole numbers is given as integers: an integer column with an
+        empty cell reads as floats from GeoJSON, GeoPackage or Shapefile, and its ids (101) must not
+        turn into text such as ``"101.0"``.
+        """
         if name not in self.mapping:
             return pd.Series(pd.NA, index=self.raw.frame.index, dtype="object")
-        return self.raw.frame[self.mapping[name]]
+        col = self.raw.frame[self.mapping[name]]
+        if pd.api.types.is_float_dtype(col):
+            vals = col.dropna().to_numpy(dtype=float)
+            if len(vals) and np.isfinite(vals).all() and (vals == np.floor(vals)).all() and (abs(vals) < 2**53).all():
+                return col.astype("Int64")
+        return col
 
     # -- problems
 
@@ -316,6 +339,7 @@ class TableCheck:
         if integer:
             frac = v.notna() & (v != np.floor(v.fillna(0)))
             self.reject(frac, "bad_number", name, "a whole number", "is not a whole number")
+            v = v.where(~frac)  # the row is rejected; keep the column castable to integers
         if lo is not None or hi is not None:
             out = v.notna() & ((v < (lo if lo is not None else -np.inf)) | (v > (hi if hi is not None else np.inf)))
             self.reject(out, "out_of_range", name, f"between {lo} and {hi}", f"is outside {lo}–{hi}")
@@ -443,7 +467,12 @@ def _fits_wgs84(xmin: float, ymin: float, xmax: float, ymax: float) -> bool:
 
 
 def resolve_crs(input: str, file: str, declared, override: str | None, bounds, report: Report) -> CRS:
-    """The CRS to read coordinates in: the override, the declared one, or WGS84 when the numbers fit."""
+    """The CRS to read coordinates in: the override, the declared one, or WGS84 when the numbers fit.
+
+    ``bounds`` are ``(xmin, ymin, xmax, ymax)`` of the coordinates as written. No usable CRS is a
+    ``missing_crs`` error: none declared and the numbers are not longitude/latitude, or a geographic
+    CRS declared (GeoJSON always implies WGS84) for numbers that are not degrees.
+    """
     if override:
         try:
             return CRS.from_user_input(override)
@@ -457,9 +486,24 @@ def resolve_crs(input: str, file: str, declared, override: str | None, bounds, r
                 expected="EPSG:4326, EPSG:9141, EPSG:3857 …",
             )
             raise LoadError(file) from exc
+    fits = bounds is not None and all(np.isfinite(bounds)) and _fits_wgs84(*bounds)
     if declared is not None:
-        return CRS.from_user_input(declared)
-    if bounds is not None and all(np.isfinite(bounds)) and _fits_wgs84(*bounds):
+        declared = CRS.from_user_input(declared)
+        if fits or not declared.is_geographic or bounds is None or not all(np.isfinite(bounds)):
+            return declared
+        # GeoJSON without a "crs" member is read as WGS84 whatever its numbers are
+        report.add(
+            "missing_crs",
+            input,
+            file,
+            f'{file} is read as {declared.name} (a GeoJSON file without a "crs" member always is), but its '
+            f"coordinates are not longitude/latitude (bounds {tuple(round(float(b), 1) for b in bounds)}); "
+            f"give the CRS with --crs {input}=EPSG:CODE (e.g. EPSG:9141 for KOSOVAREF01).",
+            value=declared.to_string(),
+            expected="a declared CRS that fits the coordinates",
+        )
+        raise LoadError(file)
+    if fits:
         report.add(
             "crs_assumed",
             input,
@@ -525,7 +569,8 @@ def validate_sections(
     good = ~chk.rejected
     bounds = shapely.total_bounds(geom.values[good]) if good.any() else None
     the_crs = resolve_crs(input, raw.file, raw.crs, crs, bounds, report)
-    gs = gpd.GeoSeries(geom.values, crs=the_crs)
+    # the CRS the numbers are in: the --crs override may differ from the one the file declares
+    gs = geom.set_crs(the_crs, allow_override=True)
     if not the_crs.equals(CRS.from_epsg(4326)):
         gs = gs.to_crs(WGS84)
     else:
@@ -590,7 +635,7 @@ def validate_sections(
     villages = chk.cells("villages").map(split_list)
 
     if len(report.errors) > errors_before:
-        _count_sections(report, chk, repaired)
+        _count_sections(report, chk, repaired, failed=True)
         raise LoadError(raw.file)
 
     keep = chk.accepted()
@@ -617,8 +662,9 @@ def validate_sections(
     return out
 
 
-def _count_sections(report: Report, chk: TableCheck, repaired: np.ndarray) -> None:
-    keep = chk.accepted()
+def _count_sections(report: Report, chk: TableCheck, repaired: np.ndarray, failed: bool = False) -> None:
+    """Counts for the sections; ``failed``: the file has errors and none of its sections is used."""
+    keep = chk.accepted() & (not failed)
     report.set_counts(
         "sections",
         loaded=chk.n,
@@ -668,7 +714,9 @@ def check_coverage(
     """Report overlaps between sections and gaps (holes enclosed by sections), with areas in m² (EPSG:9141)."""
     metric = sections.geometry.to_crs(METRIC_CRS).values
     tree = shapely.STRtree(metric)
-    left, right = tree.query(metric, predicate="overlaps")
+    # "intersects", not "overlaps": a section inside (or equal to) another overlaps it too;
+    # neighbours sharing an edge intersect with zero area and are dropped by the tolerance
+    left, right = tree.query(metric, predicate="intersects")
     keep = left < right
     left, right = left[keep], right[keep]
     if len(left):
@@ -848,7 +896,7 @@ def _to_wgs84(x: np.ndarray, y: np.ndarray, src: CRS) -> tuple[np.ndarray, np.nd
 
 def validate_incidents(
     raw: RawTable, report: Report, sections: gpd.GeoDataFrame | None, columns=None, values=None, crs: str | None = None
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, int]:
     """Typed incidents (not yet joined): ``incident_id, occurred_at, category, category_raw, count, lon, lat,
     section_id, row``."""
     chk = TableCheck("incidents", raw, report, columns, values)
@@ -882,7 +930,7 @@ def validate_incidents(
 
 def validate_concerns(
     raw: RawTable, report: Report, sections: gpd.GeoDataFrame | None, columns=None, values=None, crs: str | None = None
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, int]:
     """Typed concerns (not yet joined), contract columns plus ``lon, lat, section_id, row``."""
     chk = TableCheck("concerns", raw, report, columns, values)
     ids = chk.text("concern_id")
@@ -930,7 +978,7 @@ def validate_concerns(
 
 def validate_committees(
     raw: RawTable, report: Report, sections: gpd.GeoDataFrame, columns=None, values=None
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, int]:
     """Committees matched to known municipalities; unknown section ids are dropped from their lists and reported."""
     chk = TableCheck("committees", raw, report, columns, values)
     ids = chk.text("committee_id")
@@ -985,7 +1033,7 @@ def validate_committees(
 
 def validate_meetings(
     raw: RawTable, report: Report, committees: pd.DataFrame | None, columns=None, values=None
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, int]:
     """Meetings of known committees."""
     chk = TableCheck("meetings", raw, report, columns, values)
     ids = chk.text("meeting_id")
@@ -1045,7 +1093,7 @@ def parse_period(value: object) -> tuple[str, pd.Timestamp, pd.Timestamp] | None
     return f"{year}-Q{qi}", start, end
 
 
-def validate_surveys(raw: RawTable, report: Report, columns=None, values=None) -> pd.DataFrame:
+def validate_surveys(raw: RawTable, report: Report, columns=None, values=None) -> tuple[pd.DataFrame, int]:
     """Survey results matched to a municipality or a region."""
     chk = TableCheck("surveys", raw, report, columns, values)
     area = chk.text("area")

@@ -1,0 +1,202 @@
+"""Shared tiny, hand-made fixtures for the ``geo`` library tests.
+
+The sections are a 2×2 grid of 0.1° squares in Prishtinë (21.1–21.3°E,
+42.6–42.8°N), ids chosen so that the smaller id is the south-west one::
+
+    42.8 +------+------+
+         |  S3  |  S4  |
+    42.7 +------+------+
+         |  S1  |  S2  |
+    42.6 +------+------+
+        21.1   21.2   21.3
+
+Every file is written into ``tmp_path``; nothing is read from ``data/``. The
+helpers are handed to tests as fixtures (``square``, ``make_sections``,
+``write_boundaries``, ``found``, ``check_counts``) so that test
+modules never import this file.
+"""
+
+from __future__ import annotations
+
+import warnings
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from geo.loader import load_files
+from geo.report import Report
+from geo.schema import COUNT_KEYS, WGS84
+from geo.source import Dataset, LoadOptions
+
+#: Interior points, one per grid section.
+INSIDE = {"S1": (21.15, 42.65), "S2": (21.25, 42.65), "S3": (21.15, 42.75), "S4": (21.25, 42.75)}
+#: A point in Kosovo but in no grid section (Prizren).
+FAR = (20.74, 42.21)
+
+
+def square(x0: float, y0: float, size: float = 0.1) -> shapely.Polygon:
+    """An axis-aligned square, lower-left corner at ``(x0, y0)`` (degrees)."""
+    return shapely.box(x0, y0, x0 + size, y0 + size)
+
+
+def make_sections(geoms, ids=None, crs=WGS84, **columns) -> gpd.GeoDataFrame:
+    """Sections with the contract's required columns (municipality Prishtinë unless given)."""
+    n = len(geoms)
+    ids = list(ids) if ids is not None else [f"S{i + 1}" for i in range(n)]
+    data = {
+        "section_id": ids,
+        "section_name": [f"Sektori {i}" for i in ids],
+        "municipality": ["Prishtinë"] * n,
+        "population": [1000 * (i + 1) for i in range(n)],
+    }
+    data.update(columns)
+    return gpd.GeoDataFrame(data, geometry=list(geoms), crs=crs)
+
+
+def grid_sections() -> gpd.GeoDataFrame:
+    """The 2×2 grid; neighbours share their edges exactly (same coordinates, no float drift)."""
+    xs, ys = (21.1, 21.2, 21.3), (42.6, 42.7, 42.8)
+    cells = [shapely.box(xs[i], ys[j], xs[i + 1], ys[j + 1]) for j in range(2) for i in range(2)]
+    return make_sections(cells, ids=["S1", "S2", "S3", "S4"])
+
+
+def write_boundaries(gdf: gpd.GeoDataFrame, path: Path) -> Path:
+    """Write ``gdf`` in the format the suffix names: .geojson, .gpkg, .zip (Shapefile) or .parquet."""
+    path = Path(path)
+    name = path.name.lower()
+    # writers warn about what the tests do on purpose: no CRS, names cut to 10 characters (Shapefile)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if name.endswith(".zip"):
+            folder = path.parent / (path.stem + "_shp")
+            folder.mkdir()
+            gdf.to_file(folder / "sections.shp", engine="pyogrio")
+            with zipfile.ZipFile(path, "w") as zf:
+                for f in sorted(folder.iterdir()):
+                    zf.write(f, f.name)
+        elif name.endswith((".parquet", ".geoparquet")):
+            gdf.to_parquet(path)
+        elif name.endswith(".gpkg"):
+            gdf.to_file(path, driver="GPKG", engine="pyogrio")
+        else:
+            gdf.to_file(path, driver="GeoJSON", engine="pyogrio")
+    return path
+
+
+def write_text(path: Path, text: str, encoding: str = "utf-8", bom: bool = False) -> Path:
+    data = text.encode(encoding)
+    Path(path).write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
+    return Path(path)
+
+
+def found(report: Report, code: str, input: str | None = None) -> list[tuple[int | None, str | None]]:
+    """``(row, field)`` of every problem with this code (optionally of one input), in report order."""
+    return [(p.row, p.field) for p in report.problems if p.code == code and (input is None or p.input == input)]
+
+
+def check_counts(ds: Dataset) -> None:
+    """Every reported count reconciles, and the outcome counts equal the rows of the tables."""
+    report = ds.report
+    for name, counts in report.counts.items():
+        first, *rest = COUNT_KEYS[name]
+        assert counts[first] == sum(counts[k] for k in rest), (name, counts)
+        assert report.reconciles(name)
+    c = report.counts
+    if "sections" in c:
+        assert c["sections"]["accepted"] == len(ds.sections)
+        assert c["sections"]["repaired"] <= c["sections"]["accepted"]
+    for name in ("incidents", "concerns"):
+        if name in c:
+            table = getattr(ds, name)
+            assert c[name]["joined"] + c[name]["outside"] == len(table)
+            assert c[name]["joined"] == int(table["section_id"].notna().sum())
+    for name in ("committees", "meetings", "surveys"):
+        if name in c:
+            assert c[name]["matched"] == len(getattr(ds, name))
+
+
+@pytest.fixture
+def grid() -> gpd.GeoDataFrame:
+    return grid_sections()
+
+
+@pytest.fixture
+def sections_path(tmp_path, grid) -> Path:
+    return write_boundaries(grid, tmp_path / "sections.geojson")
+
+
+@pytest.fixture
+def write(tmp_path) -> Callable[..., Path]:
+    """``write(name, text, encoding="utf-8", bom=False)``: a text file in ``tmp_path``."""
+
+    def _write(name: str, text: str, encoding: str = "utf-8", bom: bool = False) -> Path:
+        return write_text(tmp_path / name, text, encoding, bom)
+
+    return _write
+
+
+@pytest.fixture
+def load(sections_path) -> Callable[..., Dataset]:
+    """``load(options=None, **paths)``: load the grid sections plus ``paths``, checking that counts reconcile."""
+
+    def _load(options: LoadOptions | None = None, **paths: Path) -> Dataset:
+        paths.setdefault("sections", sections_path)
+        ds = load_files({k: v for k, v in paths.items() if v is not None}, options)
+        check_counts(ds)
+        return ds
+
+    return _load
+
+
+@pytest.fixture
+def incidents_frame() -> pd.DataFrame:
+    """Four incidents, one inside each grid section, plus one outside every section."""
+    pts = [*INSIDE.values(), FAR]
+    return pd.DataFrame(
+        {
+            "incident_id": ["I1", "I2", "I3", "I4", "I5"],
+            "occurred_at": ["2024-03-18"] * 5,
+            "category": ["theft", "drugs", "burglary", "assault", "theft"],
+            "lat": [p[1] for p in pts],
+            "lon": [p[0] for p in pts],
+        }
+    )
+
+
+# ---------------------------------------------------------------- helpers as fixtures
+
+
+@pytest.fixture(name="square")
+def _square_fixture() -> Callable[..., shapely.Polygon]:
+    return square
+
+
+@pytest.fixture(name="make_sections")
+def _make_sections_fixture() -> Callable[..., gpd.GeoDataFrame]:
+    return make_sections
+
+
+@pytest.fixture(name="write_boundaries")
+def _write_boundaries_fixture() -> Callable[..., Path]:
+    return write_boundaries
+
+
+@pytest.fixture(name="found")
+def _found_fixture() -> Callable[..., list]:
+    return found
+
+
+@pytest.fixture(name="check_counts")
+def _check_counts_fixture() -> Callable[[Dataset], None]:
+    return check_counts
+
+
+@pytest.fixture(name="inside")
+def _inside_fixture() -> dict[str, tuple[float, float]]:
+    """One interior ``(lon, lat)`` per grid section, and ``"far"``: in Kosovo but in no section."""
+    return {**INSIDE, "far": FAR}
