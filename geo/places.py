@@ -94,6 +94,10 @@ def normalize(name: str) -> str:
     return " ".join(s.split())
 
 
+#: Spellings in use that the reference list lacks.
+EXTRA_ALIASES = {"Mitrovicë": ("Mitrovicë e Jugut", "Mitrovica Jug", "Mitrovicë Jug")}
+
+
 @lru_cache(maxsize=1)
 def municipalities() -> tuple[Municipality, ...]:
     """The 38 municipalities, in the reference file's order."""
@@ -101,6 +105,7 @@ def municipalities() -> tuple[Municipality, ...]:
     with open(REFERENCE_DIR / "municipalities.csv", encoding="utf-8", newline="") as fh:
         for r in csv.DictReader(fh):
             aliases = [r["municipality_sq"], r["municipality_sr"], *r["aliases"].split("|")]
+            aliases.extend(EXTRA_ALIASES.get(r["municipality_sq"], ()))
             if r["municipality_sq_alt"]:
                 aliases.append(r["municipality_sq_alt"])
             # "Đeneral Janković / Elez Han": each part is a name too
