@@ -1,0 +1,310 @@
+"""Community policing in Kosovo: the dashboard's entry point.
+
+Page config, the data source, the sidebar shared by every page (language,
+period, region → municipality → section, search, incident categories) and the
+navigation. Pages (``views/``) are thin views: they read the context this file
+puts in ``st.session_state["ctx"]`` and call :mod:`geo`.
+
+The pages live in ``views/``, not ``pages/``: Streamlit treats a ``pages/``
+folder next to the entry script as an old-style multipage app and, on the
+first run after the server starts, runs a page requested by URL (``/data``)
+without this file, so without the sidebar and the data. Keep no ``pages/``
+folder here.
+
+    streamlit run dashboard.py
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from geo import cache, figures, i18n, maps, offline, places, uploads
+from geo.source import Dataset, DataSource, demo_source
+
+st.set_page_config(page_title="Community policing · Kosovo", layout="wide")  # no icons: they load from Google
+
+#: Session keys of the sidebar's widgets (kept across pages).
+FILTER_KEYS = ("region", "municipality", "section", "search", "categories", "period_start", "period_end")
+#: Page-level choices kept when the user switches pages (the measure; column and label mappings).
+PAGE_KEYS = ("measure",)
+PAGE_KEY_PREFIXES = ("map_", "val_", "opt_")
+
+
+@dataclass
+class Context:
+    """What every page gets from the entry file."""
+
+    _: i18n.Translator
+    lang: str
+    source: DataSource
+    data: Dataset
+    fingerprint: str
+    filters: figures.Filters
+    period: figures.Period
+    assets: offline.Assets
+    basemap: maps.Basemap | None
+    #: ``select_section(section_id, municipality, region)``: a widget callback that selects a section
+    select_section: Callable[[str, str, str], None]
+    notices: list[str] = field(default_factory=list)
+
+
+def basemap_from_config() -> maps.Basemap | None:
+    """An online basemap only when the deployment configures one (env ``DASHBOARD_TILES_URL`` or secrets)."""
+    url = os.environ.get("DASHBOARD_TILES_URL", "").strip()
+    attribution = os.environ.get("DASHBOARD_TILES_ATTRIBUTION", "").strip()
+    if not url:
+        try:
+            tiles = st.secrets.get("tiles", {})
+            url = str(tiles.get("url", "")).strip()
+            attribution = str(tiles.get("attribution", "")).strip()
+        except Exception:  # noqa: BLE001 - no secrets file is the normal, offline case
+            url = ""
+    if not url:
+        return None
+    try:
+        return maps.Basemap(url, attribution)
+    except ValueError:
+        return None
+
+
+def default_source() -> DataSource:
+    """The deployment's saved data (``data/own/``) when there is some, otherwise the demo."""
+    return uploads.own_source() or demo_source()
+
+
+def keep_page_state() -> None:
+    """Re-assign page widgets' values so Streamlit keeps them while another page is shown."""
+    for key in list(st.session_state.keys()):
+        if key in PAGE_KEYS or str(key).startswith(PAGE_KEY_PREFIXES):
+            st.session_state[key] = st.session_state[key]
+
+
+# ---------------------------------------------------------------- language
+
+
+def language() -> str:
+    if "lang" not in st.session_state:
+        wanted = st.query_params.get("lang", i18n.DEFAULT_LANG)
+        st.session_state["lang"] = wanted if wanted in i18n.LANGS else i18n.DEFAULT_LANG
+    return st.sidebar.selectbox(
+        "Gjuha · Jezik · Language",
+        i18n.LANGS,
+        key="lang",
+        format_func=lambda code: i18n.LANG_NAMES[code],
+    )
+
+
+# ---------------------------------------------------------------- data
+
+
+def load(_: i18n.Translator) -> tuple[DataSource, Dataset, list[str]]:
+    """The session's source and its dataset; falls back to the default source if loading fails."""
+    notices: list[str] = []
+    source = st.session_state.get("source") or default_source()
+    try:
+        with st.spinner(_("Loading data…")):
+            return source, cache.dataset(source), notices
+    except Exception as exc:  # noqa: BLE001 - a bug or unreadable data must not take the app down
+        notices.append(
+            _(
+                "The data could not be loaded ({error}). Showing the default data instead.",
+                error=f"{type(exc).__name__}: {exc}",
+            )
+        )
+        st.session_state.pop("source", None)
+    fallback = default_source()
+    if fallback.fingerprint() == source.fingerprint():  # the deployment's own data failed: try the demo
+        fallback = demo_source()
+    try:
+        return fallback, cache.dataset(fallback), notices
+    except Exception as exc:  # noqa: BLE001
+        st.error(_("The data could not be loaded ({error}).", error=f"{type(exc).__name__}: {exc}"))
+        st.stop()
+        raise AssertionError("st.stop() ends the run") from exc
+
+
+def reset_filters(data: Dataset) -> None:
+    """New data: the last full month, every area and category."""
+    period = figures.default_period(data.data_as_of)
+    st.session_state["period_start"] = period.start
+    st.session_state["period_end"] = period.end
+    for key in ("region", "municipality", "section", "search"):
+        st.session_state[key] = ""
+    st.session_state["categories"] = []
+
+
+# ---------------------------------------------------------------- sidebar
+
+
+def _on_region() -> None:
+    st.session_state["municipality"] = ""
+    st.session_state["section"] = ""
+
+
+def _on_municipality() -> None:
+    st.session_state["section"] = ""
+
+
+def select_section(section_id: str, municipality: str, region: str) -> None:
+    """Select a section and its municipality and region (from the search box or the map)."""
+    st.session_state["region"] = region or ""
+    st.session_state["municipality"] = municipality or ""
+    st.session_state["section"] = section_id
+    st.session_state["search"] = ""
+
+
+def _valid(key: str, options: list[str]) -> None:
+    if st.session_state.get(key, "") not in options:
+        st.session_state[key] = ""
+
+
+def sidebar_filters(_: i18n.Translator, data: Dataset) -> tuple[figures.Filters, figures.Period]:
+    sb = st.sidebar
+    sections = data.sections
+
+    # period
+    sb.subheader(_("Period"))
+    start = sb.date_input(_("From"), key="period_start", format="DD.MM.YYYY")
+    end = sb.date_input(_("To"), key="period_end", format="DD.MM.YYYY")
+    if start > end:
+        sb.warning(_("The period ends before it starts; the dates were swapped."))
+        start, end = end, start
+    period = figures.Period(start, end)
+    prev = period.previous()
+    sb.caption(
+        _(
+            "Compared with the previous {days} days: {period}",
+            days=_.number(period.days),
+            period=_.period(prev.start, prev.end),
+        )
+    )
+
+    # area
+    sb.subheader(_("Area"))
+    regions = ["", *figures.regions_in(sections)]
+    _valid("region", regions)
+    region = sb.selectbox(
+        _("Police region"),
+        regions,
+        key="region",
+        on_change=_on_region,
+        format_func=lambda r: _.region(r) if r else _("All regions"),
+    )
+    munis = [
+        "",
+        *sorted(figures.municipalities_in(sections, region), key=lambda m: places.normalize(_.municipality(m))),
+    ]
+    _valid("municipality", munis)
+    municipality = sb.selectbox(
+        _("Municipality"),
+        munis,
+        key="municipality",
+        on_change=_on_municipality,
+        format_func=lambda m: _.municipality(m) if m else _("All municipalities"),
+    )
+    secs = figures.sections_in(sections, region, municipality)
+    names = dict(zip(secs["section_id"], secs["section_name"], strict=True))
+    dupes = set(secs["section_name"][secs["section_name"].duplicated(keep=False)])
+    sec_ids = ["", *secs["section_id"]]
+    _valid("section", sec_ids)
+    section = sb.selectbox(
+        _("Police section"),
+        sec_ids,
+        key="section",
+        format_func=lambda s: (f"{names[s]} ({s})" if names[s] in dupes else names[s]) if s else _("All sections"),
+    )
+
+    # search
+    query = sb.text_input(_("Find a section or village"), key="search", placeholder=_("Name of a section or village"))
+    if query and len(query.strip()) >= 2:
+        found = figures.search_sections(sections, query, limit=8)
+        if found.empty:
+            sb.caption(_("No section or village matches “{query}”.", query=query))
+        for rec in found.itertuples(index=False):
+            label = f"{i18n.md_escape(rec.section_name)} · {_.municipality(rec.municipality)}"
+            if rec.matched != rec.section_name:
+                label += " · " + _("village {name}", name=i18n.md_escape(rec.matched))
+            sb.button(
+                label,
+                key=f"pick_{rec.section_id}",
+                on_click=select_section,
+                args=(str(rec.section_id), str(rec.municipality), str(rec.region)),
+                width="stretch",
+            )
+
+    # categories
+    sb.subheader(_("Incidents"))
+    if "categories" not in st.session_state:
+        st.session_state["categories"] = []  # none chosen: all categories
+    cats = sb.multiselect(
+        _("Incident categories"),
+        figures.CATEGORY_CODES,
+        key="categories",
+        format_func=lambda c: _.term("incident_category", c),
+        placeholder=_("All categories"),
+    )
+    filters = figures.Filters(region, municipality, section, tuple(cats))
+    return filters, period
+
+
+# ---------------------------------------------------------------- the app
+
+
+def main() -> None:
+    keep_page_state()
+    lang = language()
+    _ = i18n.translator(lang)
+    try:
+        cache.leaflet_ready()
+        assets_error = ""
+    except Exception as exc:  # noqa: BLE001 - maps are then unavailable, the rest still works
+        assets_error = f"{type(exc).__name__}: {exc}"
+    source, data, notices = load(_)
+    fingerprint = source.fingerprint()
+    if st.session_state.get("_data_key") != fingerprint:
+        reset_filters(data)
+        st.session_state["_data_key"] = fingerprint
+    filters, period = sidebar_filters(_, data)
+    if assets_error:
+        notices.append(_("Map files could not be prepared ({error}).", error=assets_error))
+
+    ctx = Context(
+        _=_,
+        lang=lang,
+        source=source,
+        data=data,
+        fingerprint=fingerprint,
+        filters=filters,
+        period=period,
+        assets=offline.leaflet_assets(st.get_option("server.baseUrlPath") or ""),
+        basemap=basemap_from_config(),
+        select_section=select_section,
+        notices=notices,
+    )
+    st.session_state["ctx"] = ctx
+
+    # No page icons: Streamlit fetches an icon's image from fonts.gstatic.com for the browser tab.
+    pages = [
+        st.Page("views/overview.py", title=_("Overview"), default=True),
+        st.Page("views/data.py", title=_("Data"), url_path="data"),
+    ]
+    nav = st.navigation(pages)
+    if data.is_demo:
+        st.info(
+            "**"
+            + _("Demo data — synthetic, approximate boundaries")
+            + "** · "
+            + _("Figures and places are invented for trying the dashboard; load your own files on the Data page.")
+        )
+    for note in notices:
+        st.warning(note)
+    if data.report.errors:
+        st.warning(_("The data has {n} errors: see the Data page.", n=_.number(len(data.report.errors))))
+    nav.run()
+
+
+main()

@@ -1,0 +1,402 @@
+"""Translations of the dashboard: Albanian (``sq``), Serbian in Latin script (``sr``) and English (``en``).
+
+The catalogues are gettext ``.po`` files in ``geo/locales/<lang>/LC_MESSAGES/messages.po``,
+read at run time with Babel (no compile step). Interface texts use their
+English wording as the message id; vocabulary values, problem codes, inputs,
+contract fields and count names use their code as the id under a message
+context (``incident_category``, ``problem``, ``field``, …), so renaming an
+English label never loses a translation.
+
+After adding or changing texts in the code::
+
+    python -m geo.i18n update    # rewrite messages.pot and merge it into the three .po files
+
+then fill in the empty ``msgstr`` entries; ``tests/test_i18n.py`` fails until
+every message is translated in every language.
+
+Numbers and dates follow local usage through Babel: ``1.234,5`` and
+``18.03.2024`` in Albanian and Serbian, ``1,234.5`` and ``18 Mar 2024`` in
+English. (Babel's Albanian data groups digits with a narrow space; the
+dashboard uses the dot, as Kosovo's institutions do in tables.)
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import math
+import re
+import sys
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+from babel.core import Locale
+from babel.dates import format_date
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po, write_po
+from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
+
+from geo import places
+from geo.schema import (
+    COMMITTEE_TYPES,
+    CONCERN_CATEGORIES,
+    CONCERN_SOURCES,
+    CONCERN_STATUSES,
+    COUNT_KEYS,
+    EXTRA_COUNT_KEYS,
+    INCIDENT_CATEGORIES,
+    INPUTS,
+    PROBLEM_CODES,
+    Term,
+)
+
+LANGS = ("sq", "sr", "en")
+DEFAULT_LANG = "sq"
+#: Each language under its own name, for the language selector.
+LANG_NAMES = {"sq": "Shqip", "sr": "Srpski", "en": "English"}
+#: Babel locales for numbers and dates (Serbian: Latin script, as used in Kosovo).
+BABEL_LOCALES = {"sq": "sq_XK", "sr": "sr_Latn_XK", "en": "en_GB"}
+#: Short date pattern per language (``None``: Babel's medium date).
+DATE_PATTERNS = {"sq": "dd.MM.yyyy", "sr": "dd.MM.yyyy", "en": None}
+#: Digit grouping used instead of Babel's where local practice differs.
+GROUP_SYMBOLS = {"sq": "."}
+
+LOCALES_DIR = Path(__file__).resolve().parent / "locales"
+DOMAIN = "messages"
+POT_FILE = LOCALES_DIR / f"{DOMAIN}.pot"
+
+#: Message contexts of the controlled vocabularies.
+VOCABULARIES: dict[str, tuple[Term, ...]] = {
+    "incident_category": INCIDENT_CATEGORIES,
+    "concern_category": CONCERN_CATEGORIES,
+    "concern_source": CONCERN_SOURCES,
+    "concern_status": CONCERN_STATUSES,
+    "committee_type": COMMITTEE_TYPES,
+}
+#: Where the vocabularies are used in the contract (``input.field`` → context).
+FIELD_VOCABULARY = {
+    "incidents.category": "incident_category",
+    "concerns.category": "concern_category",
+    "concerns.source": "concern_source",
+    "concerns.status": "concern_status",
+    "committees.type": "committee_type",
+}
+SEVERITIES = ("error", "warning")
+#: Files scanned for ``_("...")`` and ``N_("...")`` calls.
+SOURCE_GLOBS = ("dashboard.py", "views/*.py", "geo/*.py")
+APP_DIR = LOCALES_DIR.parent.parent
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark for translation"
+    """Mark a text for extraction without translating it now (translate it later with ``_(text)``)."""
+    return message
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def md_escape(text: object) -> str:
+    """Untrusted text (a section or village name) made literal for Streamlit's Markdown.
+
+    Streamlit renders labels, buttons and ``st.markdown`` as Markdown: a name
+    like ``*[x](https://…)*`` would become a link. Every Markdown character is
+    backslash-escaped.
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+def po_path(lang: str) -> Path:
+    return LOCALES_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def _check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r}; languages are {', '.join(LANGS)}")
+    return lang
+
+
+@lru_cache(maxsize=len(LANGS))
+def catalog(lang: str) -> Catalog:
+    """The catalogue of ``lang`` as read from its ``.po`` file."""
+    _check_lang(lang)
+    with open(po_path(lang), "rb") as fh:
+        return read_po(fh, locale=BABEL_LOCALES[lang].replace("_XK", ""), domain=DOMAIN)
+
+
+class Translator:
+    """Texts, names, numbers and dates in one language. Call it like gettext: ``_("Overview")``.
+
+    ``_("{n} sections", n=3)`` formats the translated text with ``str.format``.
+    A message missing from the catalogue comes back untranslated (English).
+    """
+
+    def __init__(self, lang: str):
+        self.lang = _check_lang(lang)
+        self.locale = Locale.parse(BABEL_LOCALES[lang])
+        self._messages: dict[tuple[str | None, str], str] = {}
+        for msg in catalog(lang):
+            if msg.id and isinstance(msg.id, str) and msg.string:
+                self._messages[(msg.context, msg.id)] = msg.string
+
+    def __call__(self, message: str, /, **values: object) -> str:
+        text = self._messages.get((None, message), message)
+        return text.format(**values) if values else text
+
+    def pgettext(self, context: str, message: str, default: str | None = None) -> str:
+        return self._messages.get((context, message), default if default is not None else message)
+
+    def has(self, message: str, context: str | None = None) -> bool:
+        return (context, message) in self._messages
+
+    # -- vocabularies and codes
+
+    def term(self, vocabulary: str, code: object) -> str:
+        """The label of a vocabulary code, e.g. ``term("incident_category", "theft")``."""
+        if vocabulary not in VOCABULARIES:
+            raise ValueError(f"unknown vocabulary {vocabulary!r}; vocabularies are {', '.join(VOCABULARIES)}")
+        if code is None or (isinstance(code, float) and math.isnan(code)):
+            return ""
+        english = {t.code: t.label for t in VOCABULARIES[vocabulary]}.get(str(code), str(code))
+        return self.pgettext(vocabulary, str(code), english)
+
+    def problem(self, code: str) -> str:
+        """What a problem code means and what to do about it."""
+        return self.pgettext("problem", code)
+
+    def input(self, name: str) -> str:
+        """An input's name (``sections``, ``incidents``, …)."""
+        return self.pgettext("input", name)
+
+    def field(self, input: str, name: str) -> str:
+        """A contract field's short label (the same in every input)."""
+        INPUTS[input].field(name)  # KeyError naming the fields for a wrong name
+        return self.pgettext("field", name, name)
+
+    def field_help(self, input: str, name: str) -> str:
+        """A contract field's description."""
+        return self.pgettext("field_help", f"{input}.{name}", INPUTS[input].field(name).description)
+
+    def count(self, key: str) -> str:
+        """A reconciliation count's name (``loaded``, ``joined``, …)."""
+        return self.pgettext("count", key)
+
+    def severity(self, severity: str) -> str:
+        return self.pgettext("severity", severity)
+
+    # -- places
+
+    def municipality(self, name: object) -> str:
+        """A municipality's name in this language (Serbian name for ``sr``, Albanian otherwise)."""
+        if name is None or (isinstance(name, float) and math.isnan(name)):
+            return ""
+        if self.lang == "sr":
+            try:
+                return places.municipality(str(name)).name_sr
+            except KeyError:
+                return str(name)
+        return str(name)
+
+    def region(self, name: object) -> str:
+        """A police region's name in this language: Serbian for ``sr``, Albanian otherwise (as municipalities)."""
+        if name is None or (isinstance(name, float) and math.isnan(name)):
+            return ""
+        if self.lang == "sr":
+            try:
+                return places.region(str(name)).name_sr
+            except KeyError:
+                return str(name)
+        return str(name)
+
+    # -- numbers and dates
+
+    def number(self, value: object, decimals: int = 0) -> str:
+        """``value`` with local digit grouping and decimal mark, rounded to ``decimals``."""
+        if value is None:
+            return ""
+        try:
+            x = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return str(value)
+        if math.isnan(x):
+            return ""
+        pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+        text = format_decimal(round(x, decimals) if decimals else round(x), format=pattern, locale=self.locale)
+        group = GROUP_SYMBOLS.get(self.lang)
+        if group:
+            text = text.replace(get_group_symbol(self.locale), group)
+        return text.replace("-", "−")
+
+    def decimal(self, value: object) -> str:
+        """Like :meth:`number` but with as many decimals as the value needs (up to three)."""
+        if value is None:
+            return ""
+        x = float(value)  # type: ignore[arg-type]
+        text = format_decimal(x, format="#,##0.###", locale=self.locale)
+        group = GROUP_SYMBOLS.get(self.lang)
+        if group:
+            text = text.replace(get_group_symbol(self.locale), group)
+        return text.replace("-", "−")
+
+    @property
+    def decimal_symbol(self) -> str:
+        return get_decimal_symbol(self.locale)
+
+    def date(self, value: object) -> str:
+        """A date: ``18.03.2024`` (sq, sr) or ``18 Mar 2024`` (en)."""
+        if value is None:
+            return ""
+        try:
+            import pandas as pd
+
+            if pd.isna(value):
+                return ""
+            d = pd.Timestamp(value).date()
+        except (TypeError, ValueError):
+            return str(value)
+        pattern = DATE_PATTERNS[self.lang]
+        return format_date(d, format=pattern or "medium", locale=self.locale)
+
+    def month(self, value: dt.date) -> str:
+        """Month and year in words: ``mars 2024``, ``mart 2024``, ``March 2024``."""
+        return format_date(value, format="LLLL y", locale=self.locale)
+
+    def period(self, start: dt.date, end: dt.date) -> str:
+        """A period as text: a whole calendar month by its name, otherwise ``from – to``."""
+        import pandas as pd
+
+        if start.day == 1 and end == (pd.Timestamp(start) + pd.offsets.MonthEnd(0)).date():
+            return self.month(start)
+        return f"{self.date(start)} – {self.date(end)}"
+
+
+@lru_cache(maxsize=len(LANGS))
+def translator(lang: str) -> Translator:
+    """The (shared, read-only) translator for ``lang``."""
+    return Translator(lang)
+
+
+# ---------------------------------------------------------------- catalogue maintenance
+
+
+def _source_files(root: Path = APP_DIR) -> list[Path]:
+    files: list[Path] = []
+    for pattern in SOURCE_GLOBS:
+        files += sorted(root.glob(pattern))
+    return files
+
+
+def extract_calls(path: Path) -> list[tuple[str, int]]:
+    """``(message, line)`` of every ``_("literal")`` and ``N_("literal")`` call in a Python file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("_", "N_")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            found.append((node.args[0].value, node.lineno))
+    return found
+
+
+def dynamic_messages() -> list[tuple[str, str, str]]:
+    """``(context, id, English)`` of every message built from the schema rather than written in code."""
+    out: list[tuple[str, str, str]] = []
+    for ctx, vocab in VOCABULARIES.items():
+        out += [(ctx, t.code, t.label) for t in vocab]
+    out += [("problem", code, f"explain the {severity} {code!r}") for code, severity in PROBLEM_CODES.items()]
+    out += [("input", name, name.capitalize()) for name in INPUTS]
+    out += [("input_help", name, inp.description) for name, inp in INPUTS.items()]
+    names: list[str] = []
+    for inp in INPUTS.values():
+        for f in inp.fields:
+            if f.name not in names:
+                names.append(f.name)
+                out.append(("field", f.name, f.name.replace("_", " ")))
+            out.append(("field_help", f"{inp.name}.{f.name}", f.description))
+    keys: list[str] = []
+    for name in INPUTS:
+        for k in COUNT_KEYS.get(name, ()) + EXTRA_COUNT_KEYS.get(name, ()):
+            if k not in keys:
+                keys.append(k)
+    out += [("count", k, k) for k in keys]
+    out += [("severity", s, s) for s in SEVERITIES]
+    return out
+
+
+def build_template(root: Path = APP_DIR) -> Catalog:
+    """The ``.pot`` catalogue: texts from the code plus the schema's codes."""
+    cat = Catalog(project="community-policing-dashboard", domain=DOMAIN, charset="utf-8", fuzzy=False)
+    for path in _source_files(root):
+        rel = path.relative_to(root).as_posix()
+        for message, line in extract_calls(path):
+            cat.add(message, locations=[(rel, line)])
+    for ctx, mid, english in dynamic_messages():
+        cat.add(mid, context=ctx, auto_comments=[f"English: {english}"], locations=[("geo/schema.py", 0)])
+    return cat
+
+
+_HEADER = """\
+# {language} messages of the community-policing dashboard.
+# Written by `python -m geo.i18n update`; fill in the msgstr lines (see geo/i18n.py).
+#"""
+
+
+def _write(cat: Catalog, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    names = {"sq": "Albanian (sq)", "sr_Latn": "Serbian, Latin script (sr)", "en_GB": "English (en)"}
+    cat.header_comment = _HEADER.format(language=names.get(str(cat.locale), "Template:") if cat.locale else "Template:")
+    cat.fuzzy = False
+    cat.msgid_bugs_address = "the project's issue tracker"
+    cat.version = "1"
+    cat.last_translator = "the project's translators"
+    cat.language_team = names.get(str(cat.locale), "") if cat.locale else ""
+    with open(path, "wb") as fh:
+        write_po(fh, cat, width=120, omit_header=False, sort_output=False, include_previous=False, no_location=True)
+
+
+def update(root: Path = APP_DIR, langs: Iterable[str] = LANGS) -> dict[str, list[str]]:
+    """Rewrite ``messages.pot`` and merge it into each language's ``.po``; returns the untranslated ids."""
+    template = build_template(root)
+    _write(template, POT_FILE)
+    missing: dict[str, list[str]] = {}
+    for lang in langs:
+        path = po_path(lang)
+        if path.exists():
+            with open(path, "rb") as fh:
+                cat = read_po(fh, locale=BABEL_LOCALES[lang].replace("_XK", ""), domain=DOMAIN)
+        else:
+            cat = Catalog(locale=BABEL_LOCALES[lang].replace("_XK", ""), domain=DOMAIN)
+        cat.update(template, update_header_comment=False, no_fuzzy_matching=True)
+        cat.obsolete.clear()
+        _write(cat, path)
+        missing[lang] = [m.id for m in cat if m.id and not m.string]
+    catalog.cache_clear()
+    translator.cache_clear()
+    return missing
+
+
+_PLACEHOLDER = re.compile(r"(?<!\{)\{([a-z_][a-z0-9_]*)(?:[:!][^}]*)?\}(?!\})")
+
+
+def placeholders(text: str) -> set[str]:
+    """Names of the ``{name}`` fields in a message."""
+    return set(_PLACEHOLDER.findall(text))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args != ["update"]:
+        print("usage: python -m geo.i18n update", file=sys.stderr)
+        return 2
+    for lang, ids in update().items():
+        print(f"{lang}: {len(ids)} untranslated" + (": " + "; ".join(map(str, ids[:10])) if ids else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

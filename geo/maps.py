@@ -1,0 +1,547 @@
+"""Folium map builders: they return ``folium.Map`` objects and never draw.
+
+Every map loads Leaflet from the dashboard itself (:mod:`geo.offline`) and
+nothing else: no jQuery, Bootstrap, icon fonts or branca colour maps (those
+pull scripts from CDNs). There are no background tiles unless a deployment
+configures a tile server (:class:`Basemap`).
+
+Text from data files (section, municipality and station names) is untrusted:
+it is escaped with :func:`html.escape` before it goes into tooltips, labels or
+the legend.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import MacroElement
+from jinja2 import Template
+
+from geo.offline import Assets
+
+#: Simplification tolerance for display, degrees (~60 m in Kosovo).
+DISPLAY_TOLERANCE = 0.0006
+#: Decimals kept in displayed coordinates (1e-5 degrees is about a metre).
+DISPLAY_DECIMALS = 5
+#: Above this many sections on screen, label municipalities instead of sections.
+MAX_SECTION_LABELS = 40
+
+#: ColorBrewer YlGnBu, sequential: colour-blind safe and monotone in lightness (reads in greyscale).
+SEQUENTIAL: dict[int, tuple[str, ...]] = {
+    3: ("#edf8b1", "#7fcdbb", "#2c7fb8"),
+    4: ("#ffffcc", "#a1dab4", "#41b6c4", "#225ea8"),
+    5: ("#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"),
+    6: ("#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494"),
+    7: ("#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8", "#0c2c84"),
+}
+#: ColorBrewer PuOr (7 classes) from strongest decrease (purple) to strongest increase (orange).
+DIVERGING: tuple[str, ...] = ("#542788", "#998ec3", "#d8daeb", "#f7f7f7", "#fee0b6", "#f1a340", "#b35806")
+#: Fill of sections without a value (drawn hatched where the browser draws SVG).
+NO_DATA = "#d9d9d9"
+OUTLINE = "#636363"
+MUNICIPALITY_LINE = "#252525"
+REGION_LINE = "#000000"
+BACKGROUND = "#f4f4f2"
+
+
+@dataclass(frozen=True)
+class Basemap:
+    """An online tile layer a deployment may configure (off by default: the maps work offline)."""
+
+    url: str
+    attribution: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.url.startswith(("https://", "http://", "/")):
+            raise ValueError(f"a basemap URL starts with https://, http:// or /; got {self.url!r}")
+
+
+@dataclass(frozen=True)
+class Classes:
+    """Class breaks and colours of a choropleth.
+
+    ``bounds`` are the (low, high) values shown in the legend, ascending. A
+    value belongs to the first class whose high bound it does not exceed (and
+    to none below the lowest bound, or when missing).
+    """
+
+    colors: tuple[str, ...]
+    bounds: tuple[tuple[float, float], ...]  # (low, high) of each class, both included
+    integer: bool
+
+    def classify(self, values: pd.Series | np.ndarray) -> np.ndarray:
+        """Class index per value; -1 for missing values."""
+        v = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)
+        out = np.full(v.shape, -1, dtype=int)
+        if not self.bounds:
+            return out
+        lowest = self.bounds[0][0]
+        for i, (_lo, hi) in reversed(list(enumerate(self.bounds))):
+            out[np.isfinite(v) & (v >= lowest) & (v <= hi)] = i
+        return out
+
+    def color(self, values: pd.Series | np.ndarray) -> list[str]:
+        idx = self.classify(values)
+        return [self.colors[i] if i >= 0 else NO_DATA for i in idx]
+
+
+def _finite(values: pd.Series | np.ndarray) -> np.ndarray:
+    v = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)
+    return v[np.isfinite(v)]
+
+
+def _is_integer(v: np.ndarray) -> bool:
+    return bool(len(v)) and bool(np.all(v == np.round(v)))
+
+
+def sequential_classes(values: pd.Series | np.ndarray, k: int = 5) -> Classes:
+    """Up to ``k`` quantile classes (fewer when values tie) with YlGnBu colours.
+
+    The upper bound of each class is a data value (``inverted_cdf`` quantiles
+    at 1/k, 2/k, … 1); ties merge classes. When many sections share the
+    lowest value (0 incidents, say), that value gets a class of its own, so it
+    never shares a colour with busier sections. A class is labelled by the
+    smallest and largest values in it.
+    """
+    if not 3 <= k <= 7:
+        raise ValueError(f"k is the number of classes, 3 to 7; got {k}")
+    v = _finite(values)
+    integer = _is_integer(v)
+    if not len(v):
+        return Classes((), (), integer)
+    uppers = np.unique(np.quantile(v, np.arange(1, k + 1) / k, method="inverted_cdf"))
+    n = len(uppers)
+    if n == 1:
+        return Classes((SEQUENTIAL[3][1],), ((float(v.min()), float(uppers[0])),), integer)
+    palette = SEQUENTIAL[max(n, 3)]
+    if n == 2:
+        palette = (palette[0], palette[-1])
+    bounds = []
+    below = -np.inf
+    for hi in uppers:
+        inside = v[(v > below) & (v <= hi)]
+        bounds.append((float(inside.min()), float(hi)))
+        below = hi
+    return Classes(tuple(palette[:n]), tuple(bounds), integer)
+
+
+def diverging_classes(values: pd.Series | np.ndarray) -> Classes:
+    """Classes for a change centred on zero: up to three sizes of decrease, "no change", up to three of increase.
+
+    The break between "small" and "large" changes is symmetric (quantiles of
+    the absolute non-zero changes), so equal steps up and down share a shade.
+    Colours: ColorBrewer PuOr, purple for decreases, orange for increases.
+    """
+    v = _finite(values)
+    integer = _is_integer(v) or not len(v)
+    mags = np.abs(v[v != 0])
+    if not len(mags):
+        return Classes((DIVERGING[3],), ((0.0, 0.0),), integer)
+    top = float(mags.max())
+    cuts = [float(c) for c in np.unique(np.quantile(mags, [1 / 3, 2 / 3], method="inverted_cdf")) if c < top]
+    steps = [*cuts, top]  # upper ends of the magnitude classes: class j holds steps[j-1] < |v| <= steps[j]
+    levels = {1: (2,), 2: (1, 3), 3: (1, 2, 3)}[len(steps)]
+
+    def above(x: float) -> float:  # the smallest value greater than x
+        return x + 1.0 if integer else math.nextafter(x, math.inf)
+
+    sides = [(above(steps[j - 1]) if j else above(0.0), steps[j]) for j in range(len(steps))]
+    colors = [DIVERGING[3 - levels[j]] for j in reversed(range(len(steps)))]
+    bounds = [(-hi, -lo) for lo, hi in reversed(sides)]
+    colors.append(DIVERGING[3])
+    bounds.append((0.0, 0.0))
+    colors += [DIVERGING[3 + levels[j]] for j in range(len(steps))]
+    bounds += sides
+    return Classes(tuple(colors), tuple(bounds), integer)
+
+
+# ---------------------------------------------------------------- geometry for display
+
+
+@dataclass(frozen=True)
+class DisplayGeometry:
+    """Simplified, rounded shapes for drawing (EPSG:4326) and the outlines built from them."""
+
+    sections: gpd.GeoDataFrame  # section_id, section_name, municipality, region, geometry
+    municipalities: gpd.GeoDataFrame  # municipality, region, geometry
+    regions: gpd.GeoDataFrame  # region, geometry
+
+    def select(self, region: str = "", municipality: str = "") -> DisplayGeometry:
+        """The shapes of one region and/or municipality ("" for all); new frames."""
+        s, mu, r = self.sections, self.municipalities, self.regions
+        if region:
+            s, mu, r = s[s["region"] == region], mu[mu["region"] == region], r[r["region"] == region]
+        if municipality:
+            s, mu = s[s["municipality"] == municipality], mu[mu["municipality"] == municipality]
+            r = r[r["region"].isin(set(s["region"]))]
+        return DisplayGeometry(s.copy(), mu.copy(), r.copy())
+
+
+def _round(geoms: np.ndarray, decimals: int) -> np.ndarray:
+    return shapely.transform(geoms, lambda c: np.round(c, decimals))
+
+
+def display_geometry(
+    sections: gpd.GeoDataFrame, tolerance: float = DISPLAY_TOLERANCE, decimals: int = DISPLAY_DECIMALS
+) -> DisplayGeometry:
+    """Sections simplified as one coverage (neighbours keep shared edges) plus municipality and region outlines.
+
+    ``tolerance`` in degrees; coordinates rounded to ``decimals``. Only the
+    columns tooltips need are kept. Falls back to the unsimplified shape for
+    any section the simplification would empty.
+    """
+    if sections.crs is not None and not sections.crs.equals("EPSG:4326"):
+        sections = sections.to_crs("EPSG:4326")
+    cols = ["section_id", "section_name", "municipality", "region"]
+    geoms = np.asarray(sections.geometry.values, dtype=object)
+    try:
+        simple = shapely.coverage_simplify(geoms, tolerance)
+    except Exception:  # noqa: BLE001 - GEOS rejects some invalid coverages; per-shape simplification still draws
+        simple = shapely.simplify(geoms, tolerance, preserve_topology=True)
+    simple = np.where(shapely.is_empty(simple) | shapely.is_missing(simple), geoms, simple)
+    simple = _round(simple, decimals)
+    out = gpd.GeoDataFrame(
+        {c: sections[c].astype("string").to_numpy() for c in cols}, geometry=list(simple), crs="EPSG:4326"
+    )
+
+    def dissolve(by: list[str]) -> gpd.GeoDataFrame:
+        rows = []
+        for key, grp in out.groupby(by, dropna=False, sort=True):
+            key = key if isinstance(key, tuple) else (key,)
+            g = shapely.union_all(np.asarray(grp.geometry.values, dtype=object), grid_size=10.0**-decimals)
+            rows.append((*key, g))
+        frame = pd.DataFrame(rows, columns=[*by, "geometry"])
+        return gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
+
+    return DisplayGeometry(out, dissolve(["municipality", "region"]), dissolve(["region"]))
+
+
+# ---------------------------------------------------------------- folium pieces
+
+
+class _Legend(MacroElement):
+    """A legend as a Leaflet control; ``body`` is HTML the caller has escaped."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.control({position: "bottomright"});
+        {{ this.get_name() }}.onAdd = function (map) {
+            var div = L.DomUtil.create("div", "cp-legend");
+            div.innerHTML = {{ this.body|tojson }};
+            L.DomEvent.disableClickPropagation(div);
+            return div;
+        };
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, body: str):
+        super().__init__()
+        self._name = "Legend"
+        self.body = body
+
+
+class _Styles(MacroElement):
+    """CSS for the legend, labels and background, and the SVG hatch pattern for "no data"."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>
+        .leaflet-container { background: {{ this.background }}; }
+        .cp-legend { background: rgba(255,255,255,.92); padding: 6px 8px; font: 12px/1.35 sans-serif;
+                     color: #222; border-radius: 4px; box-shadow: 0 0 4px rgba(0,0,0,.3); max-width: 240px; }
+        .cp-legend .cp-title { font-weight: 600; margin-bottom: 4px; }
+        .cp-legend .cp-row { display: flex; align-items: center; gap: 6px; }
+        .cp-legend .cp-swatch { width: 18px; height: 12px; border: 1px solid #777; flex: none; }
+        .cp-legend .cp-nodata-swatch { background: repeating-linear-gradient(45deg, #e0e0e0 0 3px, #9e9e9e 3px 4px); }
+        .cp-legend .cp-line { width: 18px; height: 0; flex: none; border-top-style: solid; border-top-color: #000; }
+        .cp-nodata { fill: url(#cp-hatch); }
+        .cp-label { color: #111; font: 11px/1.1 sans-serif; white-space: nowrap; text-align: center;
+                    text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; pointer-events: none; }
+        .cp-label.cp-municipality { font-weight: 600; font-size: 12px; }
+        .leaflet-tooltip.foliumtooltip { font: 12px/1.35 sans-serif; }
+        .cp-tip table { border-collapse: collapse; margin-top: 3px; }
+        .cp-tip td { padding: 0 6px 0 0; }
+        .cp-tip td.cp-num { text-align: right; }
+        </style>
+        {% endmacro %}
+        {% macro html(this, kwargs) %}
+        <svg style="position:absolute;width:0;height:0" aria-hidden="true" focusable="false"><defs>
+        <pattern id="cp-hatch" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(45)">
+        <rect width="6" height="6" fill="#e0e0e0"></rect><line x1="0" y1="0" x2="0" y2="6" stroke="#9e9e9e"
+        stroke-width="2"></line></pattern></defs></svg>
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, background: str = BACKGROUND):
+        super().__init__()
+        self._name = "Styles"
+        self.background = background
+
+
+def base_map(
+    bounds: tuple[float, float, float, float] | None,
+    assets: Assets,
+    basemap: Basemap | None = None,
+) -> folium.Map:
+    """An empty map fitted to ``bounds`` (minx, miny, maxx, maxy in degrees) loading only ``assets``.
+
+    No tiles unless ``basemap`` is given; a plain light background otherwise.
+    """
+    m = folium.Map(
+        location=[42.6, 20.9],
+        zoom_start=9,
+        tiles=None,
+        control_scale=True,
+        attribution_control=basemap is not None,
+        prefer_canvas=False,
+        zoom_snap=0.25,
+    )
+    # Only the local Leaflet: folium's defaults would load jQuery, Bootstrap and icon fonts from CDNs.
+    m.default_js = list(assets.js)
+    m.default_css = list(assets.css)
+    if basemap is not None:
+        folium.TileLayer(basemap.url, attr=html.escape(basemap.attribution or basemap.url), name="basemap").add_to(m)
+    _Styles().add_to(m)
+    if bounds is not None and all(np.isfinite(bounds)):
+        minx, miny, maxx, maxy = bounds
+        m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
+
+
+def _features(frame: gpd.GeoDataFrame, props: dict[str, list]) -> dict:
+    geo = shapely.to_geojson(np.asarray(frame.geometry.values, dtype=object))
+    feats = []
+    for i, g in enumerate(geo):
+        feats.append(
+            {
+                "type": "Feature",
+                "id": str(props["section_id"][i]) if "section_id" in props else str(i),
+                "properties": {k: v[i] for k, v in props.items()},
+                "geometry": json.loads(g),
+            }
+        )
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def _esc(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+def legend_html(
+    title: str,
+    classes: Classes,
+    label: Callable[[float], str],
+    _: Callable[..., str],
+    show_no_data: bool,
+    lines: tuple[tuple[str, float, str], ...] = (),
+) -> str:
+    """The legend's HTML: escaped title, one swatch per class, "no data" and outline keys."""
+    parts = [f'<div class="cp-title">{html.escape(title)}</div>']
+    for color, (lo, hi) in zip(classes.colors, classes.bounds, strict=True):
+        text = label(lo) if lo == hi else f"{label(lo)} – {label(hi)}"
+        parts.append(
+            f'<div class="cp-row"><span class="cp-swatch" style="background:{color}"></span>'
+            f"<span>{html.escape(text)}</span></div>"
+        )
+    if show_no_data:
+        parts.append(
+            '<div class="cp-row"><span class="cp-swatch cp-nodata-swatch"></span>'
+            f"<span>{html.escape(_('No data'))}</span></div>"
+        )
+    for name, weight, color in lines:
+        parts.append(
+            f'<div class="cp-row"><span class="cp-line" style="border-top-width:{weight:g}px;'
+            f'border-top-color:{color}"></span><span>{html.escape(name)}</span></div>'
+        )
+    return "".join(parts)
+
+
+class _Labels(MacroElement):
+    """Text labels as Leaflet markers with a ``divIcon`` (never the default image icon).
+
+    ``labels`` holds ``[lat, lon, html]`` with the text already escaped.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this.labels|tojson }}.forEach(function (l) {
+            L.marker([l[0], l[1]], {
+                icon: L.divIcon({html: l[2], className: "cp-label-icon", iconSize: [160, 16], iconAnchor: [80, 8]}),
+                interactive: false, keyboard: false
+            }).addTo({{ this._parent.get_name() }});
+        });
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, labels: list[tuple[float, float, str]]):
+        super().__init__()
+        self._name = "Labels"
+        self.labels = [[round(lat, 5), round(lon, 5), html_] for lat, lon, html_ in labels]
+
+
+def _label(lat: float, lon: float, text: str, css: str) -> tuple[float, float, str]:
+    return (float(lat), float(lon), f'<div class="cp-label {css}">{html.escape(text)}</div>')
+
+
+def choropleth(
+    geometry: DisplayGeometry,
+    measures: pd.DataFrame,
+    measure: str,
+    _: Callable[..., str],
+    *,
+    assets: Assets,
+    number: Callable[..., str] | None = None,
+    title: str = "",
+    basemap: Basemap | None = None,
+    selected: str = "",
+) -> folium.Map:
+    """Sections coloured by ``measure`` with municipality and region outlines on top.
+
+    Parameters
+    ----------
+    geometry
+        From :func:`display_geometry`, already narrowed to the sections to show.
+    measures
+        From :func:`geo.figures.section_measures`, indexed by ``section_id``.
+    measure
+        ``rate`` (per 1,000 residents), ``count`` or ``change`` (vs the previous period).
+    _
+        The translator (:class:`geo.i18n.Translator`); its ``number``,
+        ``municipality`` and ``region`` methods are used when present.
+    assets
+        Where Leaflet is served (:func:`geo.offline.leaflet_assets`).
+    title
+        The legend's title (translated by the caller; escaped here).
+    selected
+        A ``section_id`` to outline more strongly.
+    """
+    if measure not in ("rate", "count", "change"):
+        raise ValueError(f"measure must be one of rate, count, change; got {measure!r}")
+    number = number or getattr(_, "number", None) or (lambda x, decimals=0: f"{x:,.{decimals}f}")
+    muni_name = getattr(_, "municipality", None) or (lambda s: s)
+    region_name = getattr(_, "region", None) or (lambda s: s)
+
+    sections = geometry.sections
+    ids = sections["section_id"].astype(str).tolist()
+    m_ = measures.reindex(pd.Index(ids, name="section_id"))
+    values = m_[measure]
+    classes = diverging_classes(values) if measure == "change" else sequential_classes(values)
+    colors = classes.color(values)
+    decimals = 0 if classes.integer else (2 if measure == "rate" else 1)
+
+    def fmt(x: float, signed: bool = False) -> str:
+        if x is None or not np.isfinite(x):
+            return "–"
+        s = number(x, decimals=decimals)
+        return f"+{s}" if signed and x > 0 else s
+
+    def tip(i: int) -> str:
+        rec = sections.iloc[i]
+        row = m_.iloc[i]
+        rate = row.get("rate")
+        lines = [
+            (_("Incidents"), number(row["count"]) if pd.notna(row["count"]) else "–"),
+            (_("Previous period"), number(row["previous"]) if pd.notna(row["previous"]) else "–"),
+            (
+                _("Change"),
+                (f"+{number(row['change'])}" if row["change"] > 0 else number(row["change"]))
+                if pd.notna(row["change"])
+                else "–",
+            ),
+            (_("Per 1,000 residents"), number(rate, decimals=2) if pd.notna(rate) else "–"),
+            (_("Residents"), number(row["population"]) if pd.notna(row.get("population")) else "–"),
+        ]
+        cells = "".join(f'<tr><td>{_esc(k)}</td><td class="cp-num">{_esc(v)}</td></tr>' for k, v in lines)
+        return (
+            f'<div class="cp-tip"><b>{_esc(rec["section_name"])}</b><br>'
+            f"{_esc(muni_name(str(rec['municipality'])))} · {_esc(region_name(str(rec['region'])))}"
+            f"<table>{cells}</table></div>"
+        )
+
+    props = {
+        "section_id": ids,
+        "tip": [tip(i) for i in range(len(sections))],
+        "c": colors,
+        "nd": [bool(k < 0) for k in classes.classify(values)],
+    }
+    bounds = tuple(sections.total_bounds) if len(sections) else None
+    m = base_map(bounds, assets, basemap)
+
+    def style(feature: dict) -> dict:
+        p = feature["properties"]
+        chosen = selected and feature["id"] == selected
+        s = {
+            "fillColor": p["c"],
+            "fillOpacity": 0.85,
+            "color": "#000000" if chosen else OUTLINE,
+            "weight": 3 if chosen else 0.6,
+        }
+        if p["nd"]:
+            s["className"] = "cp-nodata"
+        return s
+
+    folium.GeoJson(
+        _features(sections, props),
+        name="sections",
+        style_function=style,
+        highlight_function=lambda f: {"weight": 3, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
+        zoom_on_click=False,
+        smooth_factor=0.5,
+    ).add_to(m)
+
+    show_munis = len(geometry.municipalities) > 0
+    show_regions = geometry.regions["region"].nunique() > 1
+    outline_keys = [(_("Municipality boundary"), 1.8, MUNICIPALITY_LINE)] if show_munis else []
+    if show_munis:
+        folium.GeoJson(
+            _features(geometry.municipalities, {"municipality": geometry.municipalities["municipality"].tolist()}),
+            name="municipalities",
+            style_function=lambda f: {"fill": False, "color": MUNICIPALITY_LINE, "weight": 1.8, "opacity": 0.9},
+            interactive=False,
+            smooth_factor=0.5,
+        ).add_to(m)
+    if show_regions:
+        outline_keys.append((_("Police region boundary"), 3.5, REGION_LINE))
+        folium.GeoJson(
+            _features(geometry.regions, {"region": geometry.regions["region"].tolist()}),
+            name="regions",
+            style_function=lambda f: {"fill": False, "color": REGION_LINE, "weight": 3.5, "opacity": 0.9},
+            interactive=False,
+            smooth_factor=0.5,
+        ).add_to(m)
+
+    # labels: section names when few sections are shown, municipality names otherwise
+    labels = []
+    if 0 < len(sections) <= MAX_SECTION_LABELS:
+        pts = shapely.point_on_surface(np.asarray(sections.geometry.values, dtype=object))
+        labels = [_label(p.y, p.x, str(n), "cp-section") for p, n in zip(pts, sections["section_name"], strict=True)]
+    elif show_munis:
+        pts = shapely.point_on_surface(np.asarray(geometry.municipalities.geometry.values, dtype=object))
+        names = geometry.municipalities["municipality"]
+        labels = [_label(p.y, p.x, muni_name(str(n)), "cp-municipality") for p, n in zip(pts, names, strict=True)]
+    if labels:
+        _Labels(labels).add_to(m)
+
+    label = (lambda x: fmt(x, signed=True)) if measure == "change" else fmt
+    body = legend_html(title, classes, label, _, show_no_data=bool(any(props["nd"])), lines=tuple(outline_keys))
+    _Legend(body).add_to(m)
+    return m

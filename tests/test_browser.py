@@ -1,0 +1,254 @@
+"""The dashboard in a real headless Chromium, with every request off this machine blocked.
+
+Starts ``streamlit run dashboard.py`` on a free port with a tiny dataset of its
+own (``DASHBOARD_DATA_DIR``), waits on conditions (never on the clock) until
+Leaflet has drawn every section, hovers and clicks one, and saves screenshots
+under ``tests/artifacts/``. Skipped, saying why, without Chromium or Playwright.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+EVIL = "<script>alert(1)</script>"
+
+pytestmark = pytest.mark.browser
+
+playwright_api = pytest.importorskip("playwright.sync_api", reason="the Python package playwright is not installed")
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+
+#: Leaflet layers that carry a GeoJSON feature and are on a map: the drawn section shapes.
+COUNT_JS = """() => { if (!window.L) return -1; const maps = new Set(); let n = 0;
+  for (const k of Object.keys(window)) { let v; try { v = window[k]; } catch (e) { continue; }
+    if (v instanceof window.L.Map) maps.add(v); }
+  maps.forEach(m => m.eachLayer(l => { if (l.feature && l.feature.properties && l.feature.properties.tip
+                                          && l._map) n++; }));
+  return n; }"""
+#: Where a section's shape is on screen (inside the iframe), by section id.
+CENTRE_JS = """(sid) => { let out = null;
+  for (const k of Object.keys(window)) { let v; try { v = window[k]; } catch (e) { continue; }
+    if (v instanceof window.L.Map) v.eachLayer(l => {
+      if (l.feature && l.feature.id === sid && l.getBounds) {
+        const p = v.latLngToContainerPoint(l.getBounds().getCenter());
+        const r = v.getContainer().getBoundingClientRect();
+        out = {x: r.left + p.x, y: r.top + p.y}; } }); }
+  return out; }"""
+
+
+def squares() -> dict:
+    """Seven 0.02° squares: five in Prishtinë, two in Ferizaj; one with a hostile name."""
+    specs = [
+        ("S1", "Qendra", "Prishtinë", 21.10, 42.62),
+        ("S2", "Ulpiana", "Prishtinë", 21.12, 42.62),
+        ("S3", "Arbëria", "Prishtinë", 21.10, 42.64),
+        ("S4", EVIL, "Prishtinë", 21.12, 42.64),
+        ("S5", "Dardania", "Prishtinë", 21.14, 42.62),
+        ("S6", "Ferizaj Jug", "Ferizaj", 21.15, 42.36),
+        ("S7", "Nerodime", "Ferizaj", 21.17, 42.36),
+    ]
+    feats = []
+    for sid, name, muni, x, y in specs:
+        ring = [[x, y], [x + 0.02, y], [x + 0.02, y + 0.02], [x, y + 0.02], [x, y]]
+        feats.append(
+            {
+                "type": "Feature",
+                "properties": {"section_id": sid, "section_name": name, "municipality": muni, "population": 5000},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        )
+    return {"type": "FeatureCollection", "features": feats}
+
+
+@contextlib.contextmanager
+def streamlit_app(data_dir: Path):
+    """``streamlit run dashboard.py`` on a free port with ``data_dir`` as the deployment's data; yields its URL."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DASHBOARD_DATA_DIR": str(data_dir), "DASHBOARD_TILES_URL": ""}
+    log_path = data_dir.parent / f"streamlit-{port}.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(300):  # up to ~30 s: wait on the health endpoint, or on the process dying
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+                try:
+                    proc.wait(timeout=0.1)
+                    pytest.fail(f"streamlit exited: {log_path.read_text()[-2000:]}")
+                except subprocess.TimeoutExpired:
+                    pass
+            else:
+                pytest.fail("streamlit did not become healthy in 30 s")
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app on seven hand-made sections (one with a hostile name)."""
+    data = tmp_path_factory.mktemp("own")
+    (data / "sections.geojson").write_text(json.dumps(squares(), ensure_ascii=False), encoding="utf-8")
+    rows = ["occurred_at,category,lat,lon"]
+    rows += [f"2024-03-{d:02d} 10:00,theft,42.63,21.11" for d in range(1, 20)]
+    rows += [f"2024-02-{d:02d} 10:00,theft,42.63,21.13" for d in range(1, 5)]
+    (data / "incidents.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (data / "options.json").write_text(
+        json.dumps({"files": {"sections": "sections.geojson", "incidents": "incidents.csv"}, "options": {}})
+    )
+    with streamlit_app(data) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )  # fmt: skip
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    blocked: list[str] = []
+    dialogs: list[str] = []
+
+    def route(r):
+        url = r.request.url
+        host = urlparse(url).hostname or ""
+        if host in ("127.0.0.1", "localhost", "::1") or url.startswith(("data:", "blob:", "about:")):
+            return r.continue_()
+        blocked.append(url)
+        return r.abort()
+
+    context.route("**/*", route)
+    pg = context.new_page()
+    failed: list[str] = []
+    pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    pg.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
+    pg.blocked = blocked
+    pg.dialogs = dialogs
+    pg.failed = failed
+    yield pg
+    context.close()
+
+
+def map_frame(page):
+    """The streamlit-folium iframe, once Leaflet is loaded in it."""
+    handle = page.wait_for_selector("iframe[title*='st_folium']", timeout=30_000)
+    frame = handle.content_frame()
+    frame.wait_for_function("() => !!window.L", timeout=30_000)
+    return frame
+
+
+def on_screen(page, frame, section_id: str) -> tuple[float, float]:
+    """Page coordinates of a section's centre, after scrolling the map into view."""
+    iframe = page.query_selector("iframe[title*='st_folium']")
+    iframe.scroll_into_view_if_needed()
+    box = iframe.bounding_box()
+    centre = frame.evaluate(CENTRE_JS, section_id)
+    return box["x"] + centre["x"], box["y"] + centre["y"]
+
+
+def test_map_draws_every_section_offline_and_shows_tooltips(server, page):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{server}/?lang=en", wait_until="domcontentloaded")
+    frame = map_frame(page)
+    frame.wait_for_function(f"() => ({COUNT_JS})() === 7", timeout=30_000)
+    assert frame.evaluate(COUNT_JS) == 7
+
+    # Leaflet came from this server, not from a CDN
+    assert frame.evaluate("() => Array.from(document.scripts).map(s => s.src).filter(s => s.includes('leaflet'))") == [
+        f"{server}/app/static/vendor/leaflet/leaflet.js"
+    ]
+
+    # hover the section with the hostile name: its tooltip shows it as text, nothing runs
+    point = on_screen(page, frame, "S4")
+    page.mouse.move(*point)
+    tip = frame.wait_for_selector(".leaflet-tooltip", timeout=10_000)
+    assert EVIL in tip.inner_text()
+    assert "Prishtinë" in tip.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "overview.png"), full_page=True)
+
+    # a click selects the section in the sidebar
+    page.mouse.click(*on_screen(page, frame, "S2"))
+    page.get_by_text("Police section: Ulpiana").wait_for(timeout=30_000)
+    chosen = page.locator("[data-testid='stSidebar'] input").evaluate_all("els => els.map(e => e.value)")
+    assert ["Prishtinë", "Prishtinë", "Ulpiana"] == [v for v in chosen if v in ("Prishtinë", "Ulpiana")]
+    frame = map_frame(page)  # the map is redrawn for the municipality
+    frame.wait_for_function(f"() => ({COUNT_JS})() === 5", timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "overview-selected.png"), full_page=True)
+
+    assert page.dialogs == [], "a script from the data ran"
+    assert page.blocked == [], f"the page asked for the internet: {page.blocked[:5]}"
+    assert page.failed == [], f"missing files: {page.failed[:5]}"
+
+
+def test_data_page_opens_directly(server, page):
+    # the first request to a page URL must run the whole app (sidebar, data), not the page alone
+    page.goto(f"{server}/data?lang=sq", wait_until="domcontentloaded")
+    page.get_by_role("heading", name="Raporti i verifikimit").wait_for(timeout=30_000)
+    page.locator("[data-testid='stSidebar']").get_by_text("Rajoni policor").wait_for(timeout=30_000)
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "data.png"), full_page=True)
+    assert page.blocked == []
+
+
+def test_leaflet_files_are_served_with_script_types(server):
+    with urllib.request.urlopen(f"{server}/app/static/vendor/leaflet/leaflet.js", timeout=5) as r:
+        assert r.status == 200 and "javascript" in r.headers["Content-Type"]
+    with urllib.request.urlopen(f"{server}/app/static/vendor/leaflet/leaflet.css", timeout=5) as r:
+        assert "css" in r.headers["Content-Type"]
+
+
+def test_demo_map_draws_all_its_sections_offline(tmp_path, page):
+    from geo.source import demo_source
+
+    try:
+        n_sections = len(demo_source().load().sections)
+    except Exception as exc:  # noqa: BLE001 - the demo files may not be generated yet
+        pytest.skip(f"the demo dataset is not loadable: {exc}")
+    empty = tmp_path / "no-own-data"
+    empty.mkdir()
+    with streamlit_app(empty) as url:
+        page.goto(f"{url}/?lang=sr", wait_until="domcontentloaded")
+        frame = map_frame(page)
+        frame.wait_for_function(f"() => ({COUNT_JS})() === {n_sections}", timeout=45_000)
+        page.get_by_text("Demo podaci — sintetički, približne granice").first.wait_for(timeout=10_000)
+        frame.wait_for_selector(".cp-legend", timeout=10_000)
+        page.screenshot(path=str(ARTIFACTS / "demo-overview-sr.png"), full_page=True)
+    assert page.blocked == [], f"the page asked for the internet: {page.blocked[:5]}"
+    assert page.failed == [], f"missing files: {page.failed[:5]}"

@@ -1,0 +1,250 @@
+"""The Overview's figures, the search box, exports and uploads, on a tiny hand-made dataset."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+
+import pandas as pd
+import pytest
+from dashboard_fixtures import tiny_dataset
+
+from geo import exports, figures, uploads
+from geo.figures import Filters, Period
+from geo.source import FileSource, LoadOptions
+
+MARCH = Period(dt.date(2024, 3, 1), dt.date(2024, 3, 31))
+
+
+@pytest.fixture(scope="module")
+def data():
+    return tiny_dataset()
+
+
+# ---------------------------------------------------------------- periods
+
+
+@pytest.mark.parametrize(
+    ("as_of", "start", "end"),
+    [
+        ("2024-04-01 00:00", "2024-03-01", "2024-03-31"),  # April just started: March is the last full month
+        ("2024-03-31 23:59", "2024-03-01", "2024-03-31"),  # March is complete
+        ("2024-03-30", "2024-02-01", "2024-02-29"),  # March is not: February (leap year)
+        ("2024-01-15", "2023-12-01", "2023-12-31"),  # across a year
+    ],
+)
+def test_default_period_is_the_last_full_month(as_of, start, end):
+    p = figures.default_period(pd.Timestamp(as_of))
+    assert (p.start, p.end) == (dt.date.fromisoformat(start), dt.date.fromisoformat(end))
+
+
+def test_default_period_without_data_uses_today():
+    p = figures.default_period(None, today=dt.date(2024, 5, 10))
+    assert (p.start, p.end) == (dt.date(2024, 4, 1), dt.date(2024, 4, 30))
+
+
+def test_previous_period_has_the_same_length():
+    prev = MARCH.previous()
+    assert prev.days == MARCH.days == 31
+    assert prev.end == dt.date(2024, 2, 29) and prev.start == dt.date(2024, 1, 30)
+    one = Period(dt.date(2024, 3, 18), dt.date(2024, 3, 18)).previous()
+    assert one.start == one.end == dt.date(2024, 3, 17)
+    with pytest.raises(ValueError, match="ends on or after its start"):
+        Period(dt.date(2024, 3, 2), dt.date(2024, 3, 1))
+
+
+def test_period_includes_its_whole_last_day():
+    when = pd.Series(
+        pd.to_datetime(["2024-02-29 23:59:00", "2024-03-01 00:00:00", "2024-03-31 23:59:59", "2024-04-01 00:00:00"])
+    )
+    assert MARCH.mask(when).tolist() == [False, True, True, False]
+
+
+# ---------------------------------------------------------------- incidents
+
+
+def test_incident_counts_sum_count_and_skip_records_outside_sections(data):
+    c = figures.incident_counts(data.incidents, MARCH)
+    assert c.to_dict() == {"S1": 3, "S2": 16, "S3": 1, "S6": 1}  # S2: 14 tickets in one record; I14 outside
+    assert figures.incident_counts(data.incidents, MARCH, ["theft"]).to_dict() == {"S1": 2}
+    only = figures.incident_counts(data.incidents, MARCH, section_ids=pd.Index(["S2"]))
+    assert only.to_dict() == {"S2": 16}
+
+
+def test_section_measures(data):
+    m = figures.section_measures(data.sections, data.incidents, MARCH)
+    assert list(m.index) == list(data.sections["section_id"])
+    assert m.loc["S1", "count"] == 3 and m.loc["S1", "previous"] == 1 and m.loc["S1", "change"] == 2
+    assert m.loc["S2", "rate"] == pytest.approx(16 / 8000 * 1000)
+    assert m.loc["S3", "change"] == -1
+    assert pd.isna(m.loc["S7", "rate"]) and m.loc["S7", "count"] == 0  # no population: no rate
+    crimes = figures.section_measures(data.sections, data.incidents, MARCH, ("theft", "assault"))
+    assert crimes["count"].sum() == 3
+
+
+def test_headlines(data):
+    h = figures.headlines(data.incidents, data.concerns, data.committees, data.sections, Filters(), MARCH)
+    assert list(h) == list(figures.HEADLINES)
+    got = {k: (v.current, v.previous) for k, v in h.items()}
+    assert got == {
+        "accident_fatal": (1, 0),
+        "accident_injury": (1, 0),
+        "accident_damage": (1, 1),
+        "traffic_ticket": (14, 5),
+        "crimes": (4, 3),  # March: theft×2, assault, burglary (S6); Feb: theft, burglary, drugs
+        "open_concerns": (2, 2),  # 31 Mar: C1, C3 open; 29 Feb: C1, C2 (resolved 5 Mar); C5 resolved, no date
+        "active_committees": (3, 2),  # K3 set up 15 Mar; K4 inactive
+    }
+    assert h["traffic_ticket"].change == 9
+
+
+def test_headlines_follow_the_area(data):
+    h = figures.headlines(
+        data.incidents, data.concerns, data.committees, data.sections, Filters(municipality="Ferizaj"), MARCH
+    )
+    assert h["crimes"].current == 1 and h["traffic_ticket"].current == 0
+    assert h["active_committees"].current == 1  # K3 (K4 inactive)
+    h = figures.headlines(data.incidents, data.concerns, data.committees, data.sections, Filters(section="S2"), MARCH)
+    assert h["traffic_ticket"].current == 14
+    assert h["open_concerns"].current == 1  # C3
+    assert h["active_committees"].current == 2  # K1 lists S2; K2 is Prishtinë's MCPS with no list
+    h = figures.headlines(
+        data.incidents, data.concerns, data.committees, data.sections, Filters(region="Ferizaj"), MARCH
+    )
+    assert h["active_committees"].current == 1
+
+
+def test_figures_never_modify_the_shared_tables(data):
+    before = {n: pd.util.hash_pandas_object(getattr(data, n).astype(str)).sum() for n in ("incidents", "concerns")}
+    sec_before = data.sections.drop(columns="geometry").astype(str).copy()
+    figures.section_measures(data.sections, data.incidents, MARCH)
+    figures.headlines(data.incidents, data.concerns, data.committees, data.sections, Filters(section="S1"), MARCH)
+    figures.joined_records(data.incidents, data.sections)
+    figures.select_sections(data.sections, Filters(region="Ferizaj"))
+    after = {n: pd.util.hash_pandas_object(getattr(data, n).astype(str)).sum() for n in ("incidents", "concerns")}
+    assert before == after
+    pd.testing.assert_frame_equal(sec_before, data.sections.drop(columns="geometry").astype(str))
+
+
+# ---------------------------------------------------------------- filters and search
+
+
+def test_cascading_choices(data):
+    assert figures.regions_in(data.sections) == ["Prishtinë", "Ferizaj"]  # official order
+    assert figures.municipalities_in(data.sections, "Prishtinë") == ["Fushë Kosovë", "Prishtinë"]
+    assert list(figures.sections_in(data.sections, municipality="Ferizaj")["section_id"]) == ["S6", "S7"]
+    assert len(figures.select_sections(data.sections, Filters(region="Prishtinë"))) == 5
+    assert figures.Filters(municipality="Ferizaj").area_level == "municipality"
+
+
+@pytest.mark.parametrize(
+    ("query", "ids", "matched"),
+    [
+        ("fushe", ["S5"], "Fushë Kosovë Qendër"),  # no diacritics needed
+        ("LAKRI", ["S3"], "Lakrishte"),  # a village
+        ("nerodime", ["S6"], "Nerodime"),
+        ("q", [], None),  # too short
+        ("zzz", [], None),
+    ],
+)
+def test_search_by_section_or_village(data, query, ids, matched):
+    found = figures.search_sections(data.sections, query)
+    assert list(found["section_id"]) == ids
+    if matched:
+        assert found["matched"].iloc[0] == matched
+
+
+def test_search_puts_name_matches_first(data):
+    found = figures.search_sections(data.sections, "arber")
+    assert found["section_id"].tolist() == ["S3"]  # name and village both match: one row
+
+
+# ---------------------------------------------------------------- records outside, exports
+
+
+def test_outside_records(data):
+    out = figures.outside_records(data.incidents)
+    assert out["incident_id"].tolist() == ["I14"]
+    assert figures.outside_records(data.incidents.iloc[0:0]).empty
+
+
+def test_csv_export_has_bom_joined_columns_and_no_restricted_text(data):
+    raw = exports.joined_csv(data.incidents, data.sections)
+    assert raw.startswith(b"\xef\xbb\xbf")
+    frame = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig")
+    assert {"section_name", "municipality", "region"} <= set(frame.columns)
+    assert "Arbëria" in frame["section_name"].tolist()
+    concerns = data.concerns.assign(description="secret", description_public=[True, False, False, False, False])
+    out = pd.read_csv(io.BytesIO(exports.joined_csv(concerns, data.sections, concerns=True)), encoding="utf-8-sig")
+    assert out["description"].tolist()[0] == "secret" and out["description"].isna().sum() == 4
+
+
+def test_geojson_export_hides_officers_unless_public(data):
+    gj = json.loads(exports.sections_geojson(data.sections))
+    assert len(gj["features"]) == 7
+    props = {f["properties"]["section_id"]: f["properties"] for f in gj["features"]}
+    assert props["S1"]["officers"] == []  # officers_public is false
+    assert props["S3"]["villages"] == ["Arbëria", "Lakrishte"]
+    public = data.sections.assign(officers_public=True)
+    gj = json.loads(exports.sections_geojson(public))
+    assert gj["features"][0]["properties"]["officers"] == ["Arben K."]
+
+
+def test_problems_csv(data):
+    frame = pd.read_csv(io.BytesIO(exports.problems_csv(data.report)), encoding="utf-8-sig")
+    assert frame.loc[0, "code"] == "bad_date" and frame.loc[0, "row"] == 16 and frame.loc[0, "field"] == "occurred_at"
+
+
+# ---------------------------------------------------------------- uploads
+
+
+def test_safe_names():
+    assert uploads.safe_name("../../etc/passwd") == "passwd"
+    assert uploads.safe_name("C:\\Users\\x\\Incidentet (Prishtinë).csv") == "Incidentet_Prishtine_.csv"
+    assert uploads.safe_name("...") == "upload"
+
+
+def test_save_upload_replaces_previous(tmp_path):
+    a = uploads.save_upload(tmp_path, "incidents", "a.csv", b"x")
+    b = uploads.save_upload(tmp_path, "incidents", "b.csv", b"y")
+    assert not a.exists() and b.read_bytes() == b"y" and b.parent == tmp_path / "incidents"
+    with pytest.raises(ValueError, match="unknown input"):
+        uploads.save_upload(tmp_path, "weather", "w.csv", b"")
+
+
+def test_guess_columns_like_the_loader():
+    got = uploads.guess_columns("incidents", ["Data", "Kategoria", "Latitude", "LNG", "extra"])
+    assert got == {"occurred_at": "Data", "category": "Kategoria", "lat": "Latitude", "lon": "LNG"}
+
+
+def test_read_columns_and_values(tmp_path):
+    p = tmp_path / "inc.csv"
+    p.write_text("datum;kategorija;lat;lon\n2024-03-01;Krađa;42.6;21.1\n2024-03-02;Bicikl;42.6;21.1\n", "utf-8")
+    cols, why = uploads.read_columns(p, "incidents")
+    assert cols == ["datum", "kategorija", "lat", "lon"] and why == ""
+    labels = uploads.distinct_values(p, "incidents", "kategorija")
+    assert sorted(labels) == ["Bicikl", "Krađa"]
+    assert uploads.unknown_labels("incidents", "category", labels) == ["Bicikl"]
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(b"PK")
+    cols, why = uploads.read_columns(bad, "incidents")
+    assert cols == [] and why
+
+
+def test_own_data_round_trip(tmp_path):
+    src_dir = tmp_path / "in"
+    src_dir.mkdir()
+    (src_dir / "s.geojson").write_text('{"type": "FeatureCollection", "features": []}')
+    (src_dir / "i.csv").write_text("a\n1\n")
+    opts = LoadOptions(columns={"incidents": {"occurred_at": "a"}}, values={"incidents": {"category": {"X": "theft"}}})
+    source = FileSource({"sections": src_dir / "s.geojson", "incidents": src_dir / "i.csv"}, opts)
+    own = tmp_path / "own"
+    uploads.save_own(source, own)
+    back = uploads.own_source(own)
+    assert back is not None and back.options == opts
+    assert sorted(p.name for p in back.paths.values()) == ["incidents.csv", "sections.geojson"]
+    assert (own / ".gitignore").read_text().strip().endswith("*")
+    assert uploads.own_source(tmp_path / "nothing") is None
+    (own / "options.json").write_text("{not json")
+    assert uploads.own_source(own) is None

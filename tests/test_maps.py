@@ -1,0 +1,258 @@
+"""Maps as data and HTML, without a browser: offline assets, escaping, legend, features, colours."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import branca
+import folium
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from dashboard_fixtures import EVIL, tiny_dataset
+
+from geo import figures, i18n, maps, offline
+
+URL = re.compile(r"(?:https?:)?//[A-Za-z0-9.-]+\.[A-Za-z]{2,}[^\s\"'<>)]*")
+
+
+@pytest.fixture(scope="module")
+def data():
+    return tiny_dataset(evil_name=True)
+
+
+@pytest.fixture(scope="module")
+def geometry(data):
+    return maps.display_geometry(data.sections)
+
+
+@pytest.fixture(scope="module")
+def measures(data):
+    return figures.section_measures(
+        data.sections,
+        data.incidents,
+        figures.Period(pd.Timestamp("2024-03-01").date(), pd.Timestamp("2024-03-31").date()),
+    )
+
+
+def build(geometry, measures, measure="count", lang="en", **kw) -> folium.Map:
+    _ = i18n.translator(lang)
+    title = _("Number of incidents") if measure == "count" else measure
+    return maps.choropleth(geometry, measures, measure, _, assets=offline.leaflet_assets(), title=title, **kw)
+
+
+def children(m: folium.Map, kind: type) -> list:
+    return [c for c in m._children.values() if isinstance(c, kind)]
+
+
+def sections_layer(m: folium.Map) -> folium.GeoJson:
+    return next(c for c in children(m, folium.GeoJson) if c.layer_name == "sections")
+
+
+def scripts_and_styles(m: folium.Map) -> list[str]:
+    """Every JS/CSS URL the map asks for, collected as streamlit-folium does (plus d3 for branca colour maps)."""
+    urls = []
+
+    def walk(el):
+        if isinstance(el, branca.colormap.ColorMap):
+            urls.append("https://d3js.org/d3.v4.min.js")
+        urls.extend(src for _, src in getattr(el, "default_js", []))
+        urls.extend(href for _, href in getattr(el, "default_css", []))
+        for child in getattr(el, "_children", {}).values():
+            walk(child)
+
+    walk(m)
+    return urls
+
+
+@pytest.mark.parametrize("measure", ["rate", "count", "change"])
+def test_no_internet_address_anywhere_without_a_basemap(geometry, measures, measure):
+    m = build(geometry, measures, measure)
+    html = m.get_root().render()
+    assert URL.findall(html) == []
+    assert "http://" not in html and "https://" not in html  # not even an xmlns or an attribution link
+    urls = scripts_and_styles(m)
+    assert urls == ["/app/static/vendor/leaflet/leaflet.js", "/app/static/vendor/leaflet/leaflet.css"]
+    assert not any("jquery" in u or "bootstrap" in u or "font" in u for u in urls)
+    assert "tile_layer" not in html
+
+
+def test_basemap_only_when_configured_and_its_attribution_escaped(geometry, measures):
+    bm = maps.Basemap("https://tiles.example.org/{z}/{x}/{y}.png", attribution='<img src=x onerror="alert(1)">')
+    html = build(geometry, measures, basemap=bm).get_root().render()
+    assert "https://tiles.example.org/{z}/{x}/{y}.png" in html
+    assert "<img src=x" not in html
+    with pytest.raises(ValueError, match="starts with https://"):
+        maps.Basemap("javascript:alert(1)")
+
+
+def test_assets_follow_the_base_url_path():
+    a = offline.leaflet_assets("/police/")
+    assert a.js == (("leaflet", "/police/app/static/vendor/leaflet/leaflet.js"),)
+    assert a.css == (("leaflet_css", "/police/app/static/vendor/leaflet/leaflet.css"),)
+    assert offline.leaflet_assets("").js[0][1] == "/app/static/vendor/leaflet/leaflet.js"
+
+
+def test_text_from_data_is_escaped(geometry, measures):
+    m = build(geometry, measures)
+    html = m.get_root().render()
+    assert EVIL not in html and "alert(1)</script>" not in html
+    tips = [f["properties"]["tip"] for f in sections_layer(m).data["features"]]
+    evil_tip = next(t for t in tips if "alert" in t)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in evil_tip
+    assert "<script>" not in evil_tip
+    # labels (few sections: section names are drawn) are escaped as well
+    assert not children(m, folium.Marker)  # labels are divIcons, never Leaflet's default image marker
+    labels = [html_ for _lat, _lon, html_ in children(m, maps._Labels)[0].labels]
+    assert any("&lt;script&gt;" in lbl for lbl in labels)
+    assert not any(EVIL in lbl for lbl in labels)
+    # the legend title too
+    legend = children(m, maps._Legend)[0]
+    m2 = maps.choropleth(
+        geometry, measures, "count", i18n.translator("en"), assets=offline.leaflet_assets(), title=EVIL
+    )
+    assert EVIL not in children(m2, maps._Legend)[0].body and legend.body
+
+
+def test_feature_count_equals_sections_and_payload_is_small(data, geometry, measures):
+    m = build(geometry, measures)
+    feats = sections_layer(m).data["features"]
+    assert len(feats) == len(data.sections) == 7
+    assert {f["id"] for f in feats} == set(data.sections["section_id"])
+    for f in feats:
+        assert set(f["properties"]) == {"section_id", "tip", "c", "nd"}
+        coords = re.findall(r"-?\d+\.\d+", json.dumps(f["geometry"]))
+        assert all(len(c.split(".")[1]) <= maps.DISPLAY_DECIMALS for c in coords)
+
+
+def test_tooltips_name_section_municipality_region_and_figures(geometry, measures):
+    m = build(geometry, measures, lang="sr")
+    tip = next(f["properties"]["tip"] for f in sections_layer(m).data["features"] if f["id"] == "S6")
+    assert "Ferizaj Jug" in tip and "Uroševac" in tip  # section, municipality (Serbian), region (Serbian)
+    assert "Incidenti" in tip and "Na 1.000 stanovnika" in tip and "7.000" in tip  # figures, local format
+
+
+def test_legend_present_and_translated(geometry, measures):
+    m = build(geometry, measures, "rate", lang="sq")
+    legends = children(m, maps._Legend)
+    assert len(legends) == 1
+    body = legends[0].body
+    assert "Pa të dhëna" in body  # S7 has no population: "no data"
+    assert "Kufiri i komunës" in body and "Kufiri i rajonit policor" in body
+    assert re.search(r"\d,\d\d", body)  # rates with a decimal comma
+    html = m.get_root().render()
+    assert "cp-legend" in html and "L.control" in html
+
+
+def colour_of(m: folium.Map) -> dict[str, str]:
+    return {f["id"]: f["properties"]["c"] for f in sections_layer(m).data["features"]}
+
+
+def test_colours_follow_the_measure(geometry, measures):
+    colours = colour_of(build(geometry, measures, "count"))
+    shades = {c for palette in maps.SEQUENTIAL.values() for c in palette}  # YlGnBu
+    assert set(colours.values()) <= shades
+    # the busiest section is in the darkest class, the empty ones in the lightest
+    counts = measures["count"]
+    darkest = colours[counts.idxmax()]
+    lightest = colours[counts.idxmin()]
+    assert darkest != lightest
+    classes = maps.sequential_classes(counts)
+    idx = classes.classify(counts)
+    assert idx[list(counts.index).index(counts.idxmax())] == len(classes.colors) - 1
+    for a in counts.index:
+        for b in counts.index:
+            if counts[a] > counts[b]:
+                assert idx[list(counts.index).index(a)] >= idx[list(counts.index).index(b)]
+
+
+def test_change_uses_a_diverging_scheme(geometry, measures):
+    colours = colour_of(build(geometry, measures, "change"))
+    change = measures["change"]
+    for sid, value in change.items():
+        if value > 0:
+            assert colours[sid] in maps.DIVERGING[4:]
+        elif value < 0:
+            assert colours[sid] in maps.DIVERGING[:3]
+        else:
+            assert colours[sid] == maps.DIVERGING[3]
+
+
+def test_no_data_is_grey_and_hatched(geometry, measures):
+    m = build(geometry, measures, "rate")
+    feats = {f["id"]: f["properties"] for f in sections_layer(m).data["features"]}
+    assert feats["S7"]["c"] == maps.NO_DATA and feats["S7"]["nd"] is True
+    style = sections_layer(m).style_function({"id": "S7", "properties": feats["S7"]})
+    assert style["className"] == "cp-nodata"
+    assert 'id="cp-hatch"' in m.get_root().render()
+
+
+def test_outlines_are_drawn_above_the_sections(geometry, measures):
+    m = build(geometry, measures)
+    names = [c.layer_name for c in children(m, folium.GeoJson)]
+    assert names == ["sections", "municipalities", "regions"]
+    muni = children(m, folium.GeoJson)[1]
+    style = muni.style_function({"properties": {}})
+    assert style["fill"] is False and style["weight"] > 1
+    assert muni.options.get("interactive") is False  # hovering still reaches the sections beneath
+
+
+def test_selected_section_is_outlined(geometry, measures):
+    m = build(geometry, measures, selected="S2")
+    layer = sections_layer(m)
+    feats = {f["id"]: f for f in layer.data["features"]}
+    assert layer.style_function(feats["S2"])["weight"] > layer.style_function(feats["S1"])["weight"]
+
+
+def test_display_geometry_is_simplified_as_a_coverage(data):
+    wiggly = data.sections.copy()
+    # add many tiny zig-zags to every edge: they must go, shared edges must stay shared
+    wiggly["geometry"] = [shapely.segmentize(g, 0.0005) for g in wiggly.geometry]
+    g = maps.display_geometry(wiggly, tolerance=0.001)
+    n_before = shapely.get_num_coordinates(np.asarray(wiggly.geometry.values)).sum()
+    n_after = shapely.get_num_coordinates(np.asarray(g.sections.geometry.values)).sum()
+    assert n_after < n_before / 3
+    assert len(g.sections) == len(data.sections)
+    assert bool(shapely.coverage_is_valid(np.asarray(g.sections.geometry.values)))
+    assert set(g.municipalities["municipality"]) == {"Prishtinë", "Fushë Kosovë", "Ferizaj"}
+    assert set(g.regions["region"]) == {"Prishtinë", "Ferizaj"}
+    assert list(g.sections.columns) == ["section_id", "section_name", "municipality", "region", "geometry"]
+    sub = g.select(region="Ferizaj")
+    assert set(sub.sections["section_id"]) == {"S6", "S7"} and len(sub.regions) == 1
+
+
+def test_classes():
+    c = maps.sequential_classes([0, 0, 0, 1, 2, 3, 10])
+    assert c.integer and c.bounds[0][0] == 0 and c.bounds[-1][1] == 10
+    assert list(c.classify([0, 10, np.nan])) == [0, len(c.colors) - 1, -1]
+    zeros = maps.sequential_classes([0, 0, 0, 0, 0.8])  # one busy section among quiet ones
+    assert zeros.bounds == ((0.0, 0.0), (0.8, 0.8))
+    assert zeros.color([0, 0.8]) == [maps.SEQUENTIAL[3][0], maps.SEQUENTIAL[3][-1]]
+    one = maps.sequential_classes([5, 5, 5])
+    assert len(one.colors) == 1 and list(one.classify([5])) == [0]
+    assert maps.sequential_classes([np.nan]).colors == ()
+    d = maps.diverging_classes([-4, -1, 0, 2, 8])
+    assert d.bounds[len(d.bounds) // 2] == (0.0, 0.0)
+    assert all(lo <= hi for lo, hi in d.bounds)
+    flat = maps.diverging_classes([0, 0])
+    assert flat.colors == (maps.DIVERGING[3],)
+    with pytest.raises(ValueError, match="3 to 7"):
+        maps.sequential_classes([1, 2], k=9)
+    with pytest.raises(ValueError, match="measure must be one of"):
+        maps.choropleth(None, None, "colour", i18n.translator("en"), assets=offline.leaflet_assets())
+
+
+def test_ensure_leaflet_copies_once_and_repairs(tmp_path):
+    target = offline.ensure_leaflet(tmp_path)
+    js = target / "leaflet.js"
+    assert js.read_bytes()[:200] == (offline.leaflet_source_dir() / "leaflet.js").read_bytes()[:200]
+    assert (target / "leaflet.css").exists() and any((target / "images").iterdir())
+    stamp = js.stat().st_mtime_ns
+    offline.ensure_leaflet(tmp_path)
+    assert js.stat().st_mtime_ns == stamp  # nothing rewritten
+    js.write_text("broken")
+    offline.ensure_leaflet(tmp_path)
+    assert js.read_bytes() == (offline.leaflet_source_dir() / "leaflet.js").read_bytes()
+    assert offline.leaflet_version().startswith("1.")

@@ -1,0 +1,443 @@
+"""Data: what is loaded, the validation report, reconciliation, records outside sections, export, own files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from geo import cache, exports, figures, uploads
+from geo.i18n import FIELD_VOCABULARY
+from geo.schema import COUNT_KEYS, EXTRA_COUNT_KEYS, INPUTS
+from geo.source import FileSource, LoadOptions
+
+ctx = st.session_state["ctx"]
+_ = ctx._
+data = ctx.data
+report = data.report
+
+ENCODINGS = ("", "utf-8", "cp1250", "cp1252")
+
+
+def problems_table(rep) -> pd.DataFrame:
+    """The report's problems with translated explanations, one a row."""
+    rows = []
+    for p in rep.problems:
+        rows.append(
+            {
+                _("Severity"): _.severity(p.severity),
+                _("Code"): p.code,
+                _("Input"): _.input(p.input),
+                _("File"): p.file,
+                _("Row"): p.row,
+                _("Field"): p.field or "",
+                _("Value"): "" if p.value is None else str(p.value),
+                _("Expected"): p.expected or "",
+                _("Explanation"): _.problem(p.code),
+                _("Details"): p.message,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    if len(frame):  # whole-file problems have no row: show a blank, not "None"
+        frame[_("Row")] = ["" if r is None else str(r) for r in frame[_("Row")]]
+    return frame
+
+
+def counts_table(rep) -> pd.DataFrame:
+    """Reconciliation per input: loaded = the outcomes, and whether it adds up."""
+    rows = []
+    for name in INPUTS:
+        if name not in rep.counts:
+            continue
+        c = rep.counts[name]
+        row = {_("Input"): _.input(name)}
+        for key in COUNT_KEYS[name] + EXTRA_COUNT_KEYS.get(name, ()):
+            row[_.count(key)] = c.get(key)
+        row[_("Adds up")] = "✓" if rep.reconciles(name) else "✗"
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    first, last = _("Input"), _("Adds up")
+    numbers = [c for c in frame.columns if c not in (first, last)]
+    for col in numbers:
+        frame[col] = frame[col].astype("Int64")
+    return frame[[first, *numbers, last]]
+
+
+def shown_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """The counts table as text: local digit grouping, blank where a count does not apply."""
+    out = frame.copy()
+    for col in out.columns[1:-1]:
+        out[col] = [_.number(v) if pd.notna(v) else "" for v in out[col]]
+    return out
+
+
+def show_report(rep, heading_level: str = "###") -> None:
+    n_err, n_warn = len(rep.errors), len(rep.warnings)
+    if n_err:
+        st.error(
+            _(
+                "{errors} errors and {warnings} warnings. Files or rows with errors are not used.",
+                errors=_.number(n_err),
+                warnings=_.number(n_warn),
+            )
+        )
+    elif n_warn:
+        st.warning(
+            _(
+                "No errors; {warnings} warnings. Rows with warnings may have been left out: see the table.",
+                warnings=_.number(n_warn),
+            )
+        )
+    else:
+        st.success(_("No problems found."))
+    st.markdown(f"{heading_level} {_('Every record accounted for')}")
+    st.caption(_("Loaded = joined to a section + outside every section + rejected (or matched + rejected)."))
+    counts = counts_table(rep)
+    if len(counts):
+        st.dataframe(shown_counts(counts), hide_index=True, width="stretch")
+    else:
+        st.caption(_("Nothing was loaded."))
+    if rep.problems:
+        st.markdown(f"{heading_level} {_('Problems')}")
+        st.dataframe(
+            problems_table(rep),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                _("Explanation"): st.column_config.TextColumn(width="large"),
+                _("Details"): st.column_config.TextColumn(width="large"),
+            },
+        )
+
+
+# ---------------------------------------------------------------- what is loaded
+
+st.title(_("Data"))
+saved = st.session_state.pop("_saved_notice", None)
+if saved is True:
+    st.success(_("Saved in data/own. The dashboard now starts with this data."))
+elif saved is False:
+    st.error(_("The saved files could not be read back."))
+st.header(_("What is loaded"))
+if data.is_demo:
+    st.markdown(
+        _(
+            "The built-in **demo dataset**: synthetic records on approximate boundaries, made for trying "
+            "the dashboard. Municipality names, populations and police regions are real; sections, "
+            "incidents, concerns and committees are invented."
+        )
+    )
+elif st.session_state.get("source") is not None:
+    st.markdown(_("**Files uploaded in this session.** Other users still see the deployment's data."))
+else:
+    st.markdown(_("**This deployment's own data** (saved in the folder data/own on the server)."))
+
+loaded_rows = []
+paths = getattr(ctx.source, "paths", {})
+for name in INPUTS:
+    frame = data.sections if name == "sections" else getattr(data, name)
+    loaded_rows.append(
+        {
+            _("Input"): _.input(name),
+            _("File"): Path(paths[name]).name if name in paths else "–",
+            _("Records used"): _.number(len(frame)),
+        }
+    )
+st.dataframe(pd.DataFrame(loaded_rows), hide_index=True, width="stretch")
+as_of = data.data_as_of
+if as_of is not None:
+    st.caption(_("Data as of {date}", date=_.date(as_of)))
+if st.session_state.get("source") is not None:
+    if st.button(_("Back to the deployment's data")):
+        st.session_state.pop("source", None)
+        st.rerun()
+
+# ---------------------------------------------------------------- validation report
+
+st.header(_("Validation report"))
+show_report(report)
+
+# ---------------------------------------------------------------- outside every section
+
+st.header(_("Records outside every section"))
+st.caption(
+    _(
+        "These records have coordinates that fall in no police section. They are kept and counted here, "
+        "but appear in no figure or map."
+    )
+)
+out_inc = figures.outside_records(data.incidents)
+out_con = figures.outside_records(data.concerns)
+if out_inc.empty and out_con.empty:
+    st.success(_("Every located record lies in a section."))
+if len(out_inc):
+    st.markdown(f"**{_.input('incidents')}: {_.number(len(out_inc))}**")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                _("Record"): out_inc["incident_id"].astype(str),
+                _("Date"): [_.date(d) for d in out_inc["occurred_at"]],
+                _("Category"): [_.term("incident_category", c) for c in out_inc["category"]],
+                _("Longitude"): out_inc["lon"],
+                _("Latitude"): out_inc["lat"],
+                _("Row"): out_inc["row"],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+if len(out_con):
+    st.markdown(f"**{_.input('concerns')}: {_.number(len(out_con))}**")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                _("Record"): out_con["concern_id"].astype(str),
+                _("Date"): [_.date(d) for d in out_con["raised_on"]],
+                _("Category"): [_.term("concern_category", c) for c in out_con["category"]],
+                _("Longitude"): out_con["lon"],
+                _("Latitude"): out_con["lat"],
+                _("Row"): out_con["row"],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+# ---------------------------------------------------------------- export
+
+st.header(_("Export"))
+st.caption(
+    _(
+        "The loaded records joined to their sections. CSV files are UTF-8 (with a byte-order mark, so "
+        "spreadsheets show ë, ç, č, ć, đ, š, ž correctly). Officers' contacts and concern descriptions "
+        "are left out unless the data marks them public."
+    )
+)
+prefix = "demo" if data.is_demo else "data"
+cols = st.columns(3)
+cols[0].download_button(
+    _("Sections (GeoJSON)"),
+    lambda: exports.sections_geojson(data.sections),
+    file_name=f"{prefix}-sections.geojson",
+    mime="application/geo+json",
+    on_click="ignore",
+    icon=":material/download:",
+)
+cols[1].download_button(
+    _("Incidents (CSV)"),
+    lambda: exports.joined_csv(data.incidents, data.sections),
+    file_name=f"{prefix}-incidents.csv",
+    mime="text/csv",
+    on_click="ignore",
+    icon=":material/download:",
+)
+cols[2].download_button(
+    _("Concerns (CSV)"),
+    lambda: exports.joined_csv(data.concerns, data.sections, concerns=True),
+    file_name=f"{prefix}-concerns.csv",
+    mime="text/csv",
+    on_click="ignore",
+    icon=":material/download:",
+)
+cols = st.columns(3)
+cols[0].download_button(
+    _("Committees (CSV)"),
+    lambda: exports.csv_bytes(data.committees),
+    file_name=f"{prefix}-committees.csv",
+    mime="text/csv",
+    on_click="ignore",
+    icon=":material/download:",
+)
+cols[1].download_button(
+    _("Meetings (CSV)"),
+    lambda: exports.csv_bytes(data.meetings),
+    file_name=f"{prefix}-meetings.csv",
+    mime="text/csv",
+    on_click="ignore",
+    icon=":material/download:",
+)
+cols[2].download_button(
+    _("Validation report (CSV)"),
+    lambda: exports.problems_csv(report),
+    file_name=f"{prefix}-problems.csv",
+    mime="text/csv",
+    on_click="ignore",
+    icon=":material/download:",
+)
+
+# ---------------------------------------------------------------- own files
+
+st.header(_("Use your own files"))
+limit = st.get_option("server.maxUploadSize")
+st.markdown(
+    _(
+        "Upload your files below; only sections are required. They stay in this session until you choose "
+        "otherwise. Files larger than {limit} MB cannot be uploaded here: copy them to the server and check them "
+        "with the command line, for example `python -m geo validate --sections sections.geojson --incidents "
+        "incidents.csv`, then save them as the deployment's data (folder data/own, see data/README.md).",
+        limit=_.number(limit),
+    )
+)
+
+if "upload_dir" not in st.session_state:
+    st.session_state["upload_dir"] = str(uploads.new_session_dir())
+upload_dir = Path(st.session_state["upload_dir"])
+stored: dict[str, dict] = st.session_state.setdefault("uploads", {})
+
+names = list(INPUTS)
+for row in (names[:3], names[3:]):  # two rows of three, so that the order reads left to right
+    for col, name in zip(st.columns(3), row, strict=True):
+        with col:
+            uf = st.file_uploader(
+                _.input(name),
+                type=uploads.UPLOAD_TYPES[name],
+                key=f"upload_{name}",
+                help=_.pgettext("input_help", name, INPUTS[name].description),
+            )
+            if uf is not None and stored.get(name, {}).get("file_id") != uf.file_id:
+                path = uploads.save_upload(upload_dir, name, uf.name, uf.getvalue())
+                stored[name] = {"file_id": uf.file_id, "path": str(path), "name": uf.name}
+            if name in stored:
+                st.caption(_("Uploaded: {name}", name=stored[name]["name"]))
+                if st.button(_("Remove"), key=f"remove_{name}"):
+                    stored.pop(name, None)
+                    st.rerun()
+
+if stored:
+    st.subheader(_("Match your columns to the contract"))
+    st.caption(
+        _("Columns found by name are already chosen. Choose the column that holds each field, or leave it empty.")
+    )
+    options = LoadOptions()
+    readable = True
+    for name in INPUTS:
+        if name not in stored:
+            continue
+        path = Path(stored[name]["path"])
+        mtime = path.stat().st_mtime_ns if path.exists() else 0
+        columns, why = cache.file_columns(str(path), name, mtime)
+        with st.expander(f"{_.input(name)} · {stored[name]['name']}", expanded=True):
+            if why:
+                readable = readable and name != "sections"
+                st.error(_("This file cannot be read: {reason}", reason=why))
+                continue
+            guessed = uploads.guess_columns(name, columns)
+            chosen: dict[str, str] = {}
+            fcols = st.columns(3)
+            for j, fld in enumerate(INPUTS[name].fields):
+                key = f"map_{name}_{fld.name}"
+                if st.session_state.get(key) not in ["", *columns]:
+                    st.session_state[key] = guessed.get(fld.name, "")
+                label = _.field(name, fld.name) + (" *" if fld.required else "")
+                col = fcols[j % 3].selectbox(
+                    label,
+                    ["", *columns],
+                    key=key,
+                    help=_.field_help(name, fld.name),
+                    format_func=lambda c: c if c else "—",
+                )
+                if col:
+                    chosen[fld.name] = col
+            missing = [f.name for f in INPUTS[name].fields if f.required and f.name not in chosen]
+            if missing:
+                st.warning(
+                    _("Required fields without a column: {fields}", fields=", ".join(_.field(name, m) for m in missing))
+                )
+            options.columns[name] = chosen
+            for fld_name, vocab_ctx in FIELD_VOCABULARY.items():
+                inp, _dot, fname = fld_name.partition(".")
+                if inp != name or fname not in chosen:
+                    continue
+                labels = cache.file_labels(str(path), name, chosen[fname], mtime)
+                unknown = uploads.unknown_labels(name, fname, labels)
+                if not unknown:
+                    continue
+                st.markdown(
+                    _(
+                        "Values of **{field}** that are not in the vocabulary: choose what each means.",
+                        field=_.field(name, fname),
+                    )
+                )
+                codes = ["", *INPUTS[name].field(fname).allowed]
+                vcols = st.columns(3)
+                for k, lbl in enumerate(unknown[:60]):
+                    vkey = f"val_{name}_{fname}_{k}"
+                    if st.session_state.get(vkey) not in codes:
+                        st.session_state[vkey] = ""
+                    code = vcols[k % 3].selectbox(
+                        lbl,
+                        codes,
+                        key=vkey,
+                        format_func=lambda c, ctx_=vocab_ctx: _.term(ctx_, c) if c else _("(not mapped)"),
+                    )
+                    if code:
+                        options.values.setdefault(name, {}).setdefault(fname, {})[lbl] = code
+                if len(unknown) > 60:
+                    st.caption(
+                        _(
+                            "{n} more values are not shown; map them in the file or on the command line.",
+                            n=_.number(len(unknown) - 60),
+                        )
+                    )
+            if name in ("sections", "incidents", "concerns"):
+                crs = st.text_input(
+                    _("Coordinate system, when the file declares none (e.g. EPSG:9141)"), key=f"opt_crs_{name}"
+                )
+                if crs.strip():
+                    options.crs[name] = crs.strip()
+            if Path(stored[name]["path"]).suffix.lower() in (".csv", ".txt"):
+                enc = st.selectbox(
+                    _("Text encoding"), ENCODINGS, key=f"opt_enc_{name}", format_func=lambda e: e or _("detect")
+                )
+                if enc:
+                    options.encoding[name] = enc
+
+    if "sections" not in stored:
+        st.info(_("Upload a sections file: the other inputs are joined to the sections."))
+    elif st.button(_("Check these files"), type="primary"):
+        st.session_state["candidate"] = FileSource(
+            {n: Path(v["path"]) for n, v in stored.items()}, options, label="upload"
+        )
+
+    candidate: FileSource | None = st.session_state.get("candidate")
+    if candidate is not None and set(candidate.paths) != set(stored):
+        candidate = None
+        st.session_state.pop("candidate", None)
+    if candidate is not None:
+        st.subheader(_("Result of the check"))
+        try:
+            checked = cache.dataset(candidate)
+        except Exception as exc:  # noqa: BLE001 - a crash while reading users' files must not take the app down
+            checked = None
+            st.error(
+                _(
+                    "The files could not be checked: {error}. Please check the files' format.",
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+            )
+        if checked is not None:
+            show_report(checked.report, heading_level="####")
+            usable = not checked.report.has_errors("sections") and len(checked.sections) > 0
+            if not usable:
+                st.error(_("The sections could not be loaded, so these files cannot be used yet."))
+            if st.button(_("Use this data (this session only)"), disabled=not usable, type="primary"):
+                st.session_state["source"] = candidate
+                st.rerun()
+            with st.container(border=True):
+                sure = st.checkbox(
+                    _("I understand that saving replaces the data every user of this dashboard sees."),
+                    key="confirm_save",
+                )
+                if st.button(_("Save as this deployment's data"), disabled=not (usable and sure)):
+                    try:
+                        uploads.save_own(candidate)
+                        own = uploads.own_source()
+                        st.session_state.pop("source", None)
+                        st.session_state.pop("candidate", None)
+                        st.session_state["_saved_notice"] = own is not None
+                        st.rerun()
+                    except OSError as exc:
+                        st.error(_("Could not save the files: {error}", error=str(exc)))

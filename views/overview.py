@@ -1,0 +1,196 @@
+"""Overview: headline figures and the map of sections for the chosen area and period."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo import cache, figures, maps
+from geo.i18n import N_, md_escape
+
+ctx = st.session_state["ctx"]
+_ = ctx._
+data = ctx.data
+flt = ctx.filters
+period = ctx.period
+prev = period.previous()
+
+MEASURE_LABELS = {
+    "rate": N_("Incidents per 1,000 residents"),
+    "count": N_("Number of incidents"),
+    "change": N_("Change vs previous period"),
+}
+HEADLINE_LABELS = {
+    "accident_fatal": N_("With fatalities"),
+    "accident_injury": N_("With injuries"),
+    "accident_damage": N_("Damage only"),
+    "traffic_ticket": N_("Traffic tickets"),
+    "crimes": N_("Crimes"),
+    "open_concerns": N_("Open concerns"),
+    "active_committees": N_("Active committees"),
+}
+HEADLINE_HELP = {
+    "accident_fatal": N_("Traffic accidents with fatalities in the period."),
+    "accident_injury": N_("Traffic accidents with injuries in the period."),
+    "accident_damage": N_("Traffic accidents with material damage only in the period."),
+    "traffic_ticket": N_("Traffic tickets issued in the period (the sum of the records' counts)."),
+    "crimes": N_(
+        "Thefts, burglaries, robberies, assaults, domestic violence, sexual offences, drugs, public order "
+        "and other offences in the period."
+    ),
+    "open_concerns": N_("Citizens' concerns not resolved at the end of the period."),
+    "active_committees": N_("Public-safety committees (LCPS, MCPS, ACPS) active at the end of the period."),
+}
+#: More is better only for committees; for everything else an increase is shown in red.
+MORE_IS_BETTER = {"active_committees"}
+
+
+def area_name() -> str:
+    if flt.section:
+        sec = data.sections[data.sections["section_id"].astype(str) == flt.section]
+        return md_escape(sec["section_name"].iloc[0] if len(sec) else flt.section)  # text from data
+    if flt.municipality:
+        return _.municipality(flt.municipality)
+    if flt.region:
+        return _("Police region {name}", name=_.region(flt.region))
+    return _("All of Kosovo")
+
+
+def signed(n: int) -> str:
+    """A change for ``st.metric``: explicit sign, ASCII minus (Streamlit reads the arrow from it)."""
+    text = _.number(abs(n))
+    return f"+{text}" if n > 0 else (f"-{text}" if n < 0 else text)
+
+
+def on_map_click() -> None:
+    """A click on a section selects it (and its municipality and region) in the sidebar."""
+    state = st.session_state.get("overview_map") or {}
+    feature = state.get("last_active_drawing") or {}
+    sid = feature.get("id") or (feature.get("properties") or {}).get("section_id")
+    if not sid:
+        return
+    rows = data.sections[data.sections["section_id"].astype(str) == str(sid)]
+    if len(rows):
+        rec = rows.iloc[0]
+        ctx.select_section(str(sid), str(rec["municipality"]), str(rec["region"]))
+
+
+st.title(_("Overview"))
+st.markdown(
+    f"**{area_name()}** · "
+    + _(
+        "{period}, compared with {previous}",
+        period=_.period(period.start, period.end),
+        previous=_.period(prev.start, prev.end),
+    )
+)
+as_of = data.data_as_of
+st.caption(_("Data as of {date}", date=_.date(as_of)) if as_of is not None else _("The data has no dated records."))
+
+if data.sections.empty:
+    st.warning(_("No police sections are loaded. Load a sections file on the Data page."))
+    st.stop()
+
+# ---------------------------------------------------------------- headline figures
+
+heads = cache.headlines(data, ctx.fingerprint, flt, period.start, period.end)
+# traffic accidents in a row of three under their own heading, the rest in a row of four
+rows = [list(heads)[:3], list(heads)[3:]]
+for i, keys in enumerate(rows):
+    if i == 0:
+        st.markdown(f"**{_('Traffic accidents')}**")
+    for col, key in zip(st.columns(len(keys)), keys, strict=True):
+        h = heads[key]
+        col.metric(
+            _(HEADLINE_LABELS[key]),
+            _.number(h.current),
+            delta=signed(h.change),
+            delta_color="normal" if key in MORE_IS_BETTER else "inverse",
+            help=_(HEADLINE_HELP[key]) + " " + _("Previous period: {n}.", n=_.number(h.previous)),
+            border=True,
+        )
+
+# ---------------------------------------------------------------- the selected section
+
+if flt.section:
+    sec = data.sections[data.sections["section_id"].astype(str) == flt.section]
+    if len(sec):
+        rec = sec.iloc[0]
+        with st.container(border=True):
+            st.markdown(f"#### {_('Police section')}: {md_escape(rec['section_name'])}")
+            parts = [
+                f"{_('Municipality')}: {_.municipality(rec['municipality'])}",
+                f"{_('Police region')}: {_.region(rec['region'])}",
+            ]
+            if pd.notna(rec.get("station")) and str(rec.get("station") or ""):
+                parts.append(f"{_('Police station')}: {rec['station']}")
+            if pd.notna(rec.get("population")):
+                parts.append(f"{_('Residents')}: {_.number(rec['population'])}")
+            st.text(" · ".join(parts))
+            villages = rec.get("villages")
+            if isinstance(villages, (list, tuple)) and len(villages):
+                st.text(f"{_('Villages and neighbourhoods')}: " + ", ".join(map(str, villages)))
+            officers = rec.get("officers")
+            if bool(rec.get("officers_public")) and isinstance(officers, (list, tuple)) and len(officers):
+                st.text(f"{_('Community officers')}: " + "; ".join(map(str, officers)))
+
+# ---------------------------------------------------------------- map
+
+st.subheader(_("Incidents by police section"))
+if st.session_state.get("measure") not in MEASURE_LABELS:
+    st.session_state["measure"] = "rate"
+measure = st.segmented_control(
+    _("Colour the sections by"),
+    list(MEASURE_LABELS),
+    key="measure",
+    format_func=lambda m: _(MEASURE_LABELS[m]),
+)
+measure = measure or "rate"
+if flt.categories and len(flt.categories) < len(figures.CATEGORY_CODES):
+    st.caption(
+        _("Incident categories: {names}", names=", ".join(_.term("incident_category", c) for c in flt.categories))
+    )
+
+geom = cache.geometry(data, ctx.fingerprint).select(flt.region, flt.municipality)
+measures = cache.section_measures(
+    data, ctx.fingerprint, flt.region, flt.municipality, flt.categories, period.start, period.end
+)
+title = _(MEASURE_LABELS[measure]) + " · " + _.period(period.start, period.end)
+fmap = maps.choropleth(
+    geom, measures, measure, _, assets=ctx.assets, basemap=ctx.basemap, title=title, selected=flt.section
+)
+
+st_folium(
+    fmap,
+    key="overview_map",
+    height=600,
+    use_container_width=True,
+    returned_objects=["last_active_drawing"],
+    on_change=on_map_click,
+)
+st.caption(_("Click a section to select it. Records outside every section are listed on the Data page."))
+
+with st.container():
+    table_titles = {
+        "rate": _("Sections with the highest rate"),
+        "count": _("Sections with the most incidents"),
+        "change": _("Sections with the largest increase"),
+    }
+    st.markdown(f"**{table_titles[measure]}**")
+    names = data.sections.set_index(data.sections["section_id"].astype(str))
+    table = measures.copy()
+    table["section"] = names.reindex(table.index)["section_name"].astype(str)
+    table["municipality"] = [_.municipality(m) for m in names.reindex(table.index)["municipality"]]
+    sort_by = "change" if measure == "change" else ("rate" if measure == "rate" else "count")
+    table = table.sort_values([sort_by, "count"], ascending=False, na_position="last").head(10)
+    shown = pd.DataFrame(
+        {
+            _("Police section"): table["section"],
+            _("Municipality"): table["municipality"],
+            _("Incidents"): [_.number(v) for v in table["count"]],
+            _("Change"): [signed(int(v)) for v in table["change"]],
+            _("Per 1,000 residents"): [_.number(v, decimals=2) if pd.notna(v) else "–" for v in table["rate"]],
+        }
+    )
+    st.dataframe(shown, hide_index=True, width="stretch")
