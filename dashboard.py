@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from geo import cache, figures, i18n, maps, offline, places, uploads
+from geo.public import PublicPolicy
 from geo.source import Dataset, DataSource, demo_source
 
 st.set_page_config(page_title="Community policing · Kosovo", layout="wide")  # no icons: they load from Google
@@ -31,7 +32,7 @@ st.set_page_config(page_title="Community policing · Kosovo", layout="wide")  # 
 FILTER_KEYS = ("region", "municipality", "section", "search", "categories", "period_start", "period_end")
 #: Page-level choices kept when the user switches pages (the measure; column and label mappings).
 PAGE_KEYS = ("measure",)
-PAGE_KEY_PREFIXES = ("map_", "val_", "opt_")
+PAGE_KEY_PREFIXES = ("map_", "val_", "opt_", "hs_", "cn_", "cm_", "tr_")
 
 
 @dataclass
@@ -245,7 +246,7 @@ def sidebar_filters(_: i18n.Translator, data: Dataset) -> tuple[figures.Filters,
         figures.CATEGORY_CODES,
         key="categories",
         format_func=lambda c: _.term("incident_category", c),
-        placeholder=_("All categories"),
+        placeholder=_("All except traffic tickets"),
     )
     filters = figures.Filters(region, municipality, section, tuple(cats))
     return filters, period
@@ -258,6 +259,16 @@ def main() -> None:
     keep_page_state()
     lang = language()
     _ = i18n.translator(lang)
+    if PublicPolicy.from_env() is not None:
+        # The pages do not yet withhold small counts everywhere: show nothing rather than too much.
+        st.error(
+            _(
+                "This deployment is set to public-safe mode (DASHBOARD_PUBLIC), which the dashboard does not "
+                "provide yet. Nothing is shown, so that nothing restricted can be. Public briefs can be made on "
+                "the command line: python -m geo brief --public."
+            )
+        )
+        st.stop()
     try:
         cache.leaflet_ready()
         assets_error = ""
@@ -290,6 +301,11 @@ def main() -> None:
     # No page icons: Streamlit fetches an icon's image from fonts.gstatic.com for the browser tab.
     pages = [
         st.Page("views/overview.py", title=_("Overview"), default=True),
+        st.Page("views/hotspots.py", title=_("Hotspots"), url_path="hotspots"),
+        st.Page("views/concerns.py", title=_("Community concerns"), url_path="concerns"),
+        st.Page("views/committees.py", title=_("Committees"), url_path="committees"),
+        st.Page("views/section.py", title=_("Section profile"), url_path="section"),
+        st.Page("views/trust.py", title=_("Trust and satisfaction"), url_path="trust"),
         st.Page("views/data.py", title=_("Data"), url_path="data"),
     ]
     nav = st.navigation(pages)

@@ -85,3 +85,145 @@ def file_columns(path: str, input: str, mtime_ns: int) -> tuple[list[str], str]:
 def file_labels(path: str, input: str, column: str, mtime_ns: int) -> list[str]:
     """The distinct values of one column of an uploaded file (at most 200)."""
     return uploads.distinct_values(Path(path), input, column)
+
+
+# ---------------------------------------------------------------- hotspots
+
+
+def _area(data: Dataset, region: str, municipality: str):
+    return figures.select_sections(data.sections, figures.Filters(region, municipality))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def section_hotspots(
+    _data: Dataset,
+    fingerprint: str,
+    region: str,
+    municipality: str,
+    categories: tuple[str, ...],
+    start: dt.date,
+    end: dt.date,
+    measure: str,
+    kind: str,
+    threshold_m: float | None,
+    permutations: int,
+) -> pd.DataFrame:
+    """Gi* on the sections of the area (:func:`geo.hotspots.section_hotspots`, seed 0)."""
+    from geo import hotspots
+
+    sections = _area(_data, region, municipality)
+    counts = figures.incident_counts(
+        _data.incidents, figures.Period(start, end), categories, pd.Index(sections["section_id"].astype(str))
+    )
+    return hotspots.section_hotspots(sections, counts, measure, kind, threshold_m, permutations, seed=0)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def grid_hotspots(
+    _data: Dataset,
+    fingerprint: str,
+    region: str,
+    municipality: str,
+    categories: tuple[str, ...],
+    start: dt.date,
+    end: dt.date,
+    cell_m: float,
+    measure: str,
+    kind: str,
+    threshold_m: float | None,
+    permutations: int,
+):
+    """Grid cells of the area (EPSG:4326) and Gi* on them; incidents located only by section are not on the grid."""
+    from geo import hotspots
+
+    sections = _area(_data, region, municipality)
+    cells = hotspots.grid_cells(sections, cell_m)
+    points, _unlocated = figures.located_incidents(
+        _data.incidents, figures.Period(start, end), categories, pd.Index(sections["section_id"].astype(str))
+    )
+    x, y = hotspots.to_metric(points["lon"].to_numpy(), points["lat"].to_numpy())
+    counts = hotspots.cell_counts(cells, x, y, points["count"].to_numpy())
+    result = hotspots.grid_hotspots(cells, counts, measure, kind, threshold_m, permutations, seed=0)
+    return cells.to_crs("EPSG:4326"), result
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def density_overlay(
+    _data: Dataset,
+    fingerprint: str,
+    region: str,
+    municipality: str,
+    categories: tuple[str, ...],
+    start: dt.date,
+    end: dt.date,
+    bandwidth_m: float,
+):
+    """The density surface of the area's located incidents as one image; also (points used, incidents unlocated)."""
+    import shapely
+
+    from geo import hotspots
+
+    sections = _area(_data, region, municipality)
+    points, unlocated = figures.located_incidents(
+        _data.incidents, figures.Period(start, end), categories, pd.Index(sections["section_id"].astype(str))
+    )
+    if points.empty:
+        return None, 0, unlocated
+    x, y = hotspots.to_metric(points["lon"].to_numpy(), points["lat"].to_numpy())
+    grid = hotspots.density_for_area(x, y, sections, bandwidth_m, weights=points["count"].to_numpy())
+    mask = shapely.union_all(sections.to_crs("EPSG:9141").geometry.values)
+    return maps.density_overlay(grid, mask), int(points["count"].sum()), unlocated
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def prediction(
+    _data: Dataset,
+    fingerprint: str,
+    region: str,
+    municipality: str,
+    categories: tuple[str, ...],
+    train: tuple[dt.date, dt.date],
+    test: tuple[dt.date, dt.date],
+    share: float,
+    bandwidth_m: float,
+    kind: str,
+    threshold_m: float | None,
+    how: str,
+) -> pd.DataFrame:
+    """:func:`geo.hotspots.compare_predictors` on the sections of the area; ``attrs`` hold the window totals."""
+    from geo import hotspots
+
+    sections = _area(_data, region, municipality)
+    ids = pd.Index(sections["section_id"].astype(str))
+    train_p, test_p = figures.Period(*train), figures.Period(*test)
+    train_counts = figures.incident_counts(_data.incidents, train_p, categories, ids)
+    test_counts = figures.incident_counts(_data.incidents, test_p, categories, ids).reindex(ids, fill_value=0)
+    points, _unlocated = figures.located_incidents(_data.incidents, train_p, categories, ids)
+    x, y = hotspots.to_metric(points["lon"].to_numpy(), points["lat"].to_numpy())
+    scores = hotspots.prediction_scores(
+        sections, train_counts, x, y, points["count"].to_numpy(), bandwidth_m, kind, threshold_m, how
+    )
+    out = hotspots.compare_predictors(scores, test_counts.to_numpy(), hotspots.areas_km2(sections), share)
+    out.attrs = {"train_total": int(train_counts.sum()), "test_total": int(test_counts.sum())}
+    return out
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def agreement(
+    _data: Dataset,
+    fingerprint: str,
+    region: str,
+    municipality: str,
+    start: dt.date,
+    end: dt.date,
+    categories: tuple[str, ...],
+) -> pd.DataFrame:
+    """:func:`geo.concerns.section_agreement` for the sections of the area in a window."""
+    from geo import concerns
+
+    sections = _area(_data, region, municipality)
+    ids = pd.Index(sections["section_id"].astype(str))
+    period = figures.Period(start, end)
+    window = concerns.raised_in(_data.concerns, start, end)
+    counts = figures.counts_by_category(_data.incidents, period, ids)
+    return concerns.section_agreement(window, counts, ids, categories)

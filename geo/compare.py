@@ -16,6 +16,14 @@ NOTEWORTHY = 2.0
 STRONG = 3.0
 #: Flags, from the fixed vocabulary used by maps and tables.
 FLAGS = ("strong_increase", "increase", "no_change", "decrease", "strong_decrease")
+#: English text per flag (translated for display by geo.i18n, context ``change_flag``).
+FLAG_TEXT = {
+    "strong_increase": "Strong increase (|z| ≥ 3)",
+    "increase": "Increase (|z| ≥ 2)",
+    "no_change": "No meaningful change",
+    "decrease": "Decrease (|z| ≥ 2)",
+    "strong_decrease": "Strong decrease (|z| ≥ 3)",
+}
 
 
 def poisson_z(current, previous) -> np.ndarray:
@@ -60,3 +68,9 @@ def compare(current, previous) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         pct = np.where(p > 0, (c - p) / p * 100.0, np.nan)
     return pd.DataFrame({"current": c, "previous": p, "change": c - p, "change_pct": pct, "z": z, "flag": flag(z)})
+
+
+def compare_one(current: float, previous: float) -> tuple[float, str]:
+    """``(z, flag)`` for one pair of counts (see :func:`poisson_z` and :func:`flag`)."""
+    z = float(poisson_z(current, previous))
+    return z, str(flag(z))

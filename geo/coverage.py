@@ -110,3 +110,40 @@ def uncovered_hot_sections(
     top = vals.sort_values(ascending=False, kind="stable").head(n_top)
     top = top[(top > 0) & ~top.index.isin(covered)]
     return top.rename("value").rename_axis("section_id").reset_index()
+
+
+def serving(committees: pd.DataFrame, section_id: str, municipality: str) -> pd.Series:
+    """Which committees serve a section: those whose list names it, and the municipality's MCPS with an empty list."""
+    if committees.empty:
+        return pd.Series(False, index=committees.index, dtype=bool)
+
+    def serves(row) -> bool:
+        ids = row["sections"] if isinstance(row["sections"], (list, tuple, np.ndarray)) else []
+        if str(section_id) in [str(i) for i in ids]:
+            return True
+        return row["type"] == "MCPS" and len(ids) == 0 and row["municipality"] == municipality
+
+    return committees.apply(serves, axis=1).astype(bool)
+
+
+def register(
+    committees: pd.DataFrame, meetings: pd.DataFrame, concerns: pd.DataFrame, as_of: pd.Timestamp
+) -> pd.DataFrame:
+    """The committee register: :func:`last_meetings` plus ``members``, ``sections`` (how many it lists)
+    and ``concerns_recorded`` (concerns whose ``meeting_id`` is one of its meetings up to ``as_of``).
+
+    Sorted by municipality, type (MCPS, LCPS, ACPS) and name.
+    """
+    out = last_meetings(committees, meetings, as_of)
+    out["members"] = committees["members"].to_numpy() if "members" in committees else pd.NA
+    out["sections"] = [len(ids) if isinstance(ids, (list, tuple, np.ndarray)) else 0 for ids in committees["sections"]]
+    out["concerns_recorded"] = 0
+    if len(meetings) and len(concerns) and "meeting_id" in concerns:
+        held = meetings[meetings["held_on"] <= pd.Timestamp(as_of).normalize()]
+        owner = dict(zip(held["meeting_id"].astype(str), held["committee_id"].astype(str), strict=True))
+        ids = concerns["meeting_id"].dropna().astype(str).map(owner).dropna()
+        out["concerns_recorded"] = out["committee_id"].astype(str).map(ids.value_counts()).fillna(0).astype(int)
+    order = {"MCPS": 0, "LCPS": 1, "ACPS": 2}
+    out["_order"] = out["type"].map(order).fillna(3)
+    out = out.sort_values(["municipality", "_order", "name"], kind="stable").drop(columns="_order")
+    return out.reset_index(drop=True)

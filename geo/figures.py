@@ -17,11 +17,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import places
+from geo import compare, places
 from geo.schema import ACCIDENT_CATEGORIES, CRIME_CATEGORIES, INCIDENT_CATEGORIES
 
-#: Measures the map can colour sections by.
-MEASURES = ("rate", "count", "change")
+#: Measures the map can colour sections by: change vs the previous period and vs the same period a year earlier.
+MEASURES = ("rate", "count", "change", "change_year")
 #: Headline figures, in the order the Overview shows them.
 HEADLINES = (
     "accident_fatal",
@@ -32,6 +32,13 @@ HEADLINES = (
     "open_concerns",
     "active_committees",
 )
+
+#: Every incident category code, in the vocabulary's order (the category filter's options).
+CATEGORY_CODES = tuple(t.code for t in INCIDENT_CATEGORIES)
+#: Categories used when the filter is empty: all but traffic tickets. Tickets (about 49,000 a month in the
+#: demo against some 2,000 crimes) record enforcement, not events, and would swamp every map; they keep
+#: their own headline figure and can be chosen in the category filter.
+DEFAULT_CATEGORIES = tuple(c for c in CATEGORY_CODES if c != "traffic_ticket")
 
 
 # ---------------------------------------------------------------- periods
@@ -56,6 +63,30 @@ class Period:
         """The period of the same length that ends the day before this one starts."""
         end = self.start - dt.timedelta(days=1)
         return Period(end - dt.timedelta(days=self.days - 1), end)
+
+    def year_earlier(self) -> Period:
+        """The same calendar days one year earlier (29 February becomes 28 February)."""
+        start, end = compare.year_earlier(pd.Timestamp(self.start), pd.Timestamp(self.end))
+        return Period(start.date(), end.date())
+
+    def covered_by(self, first: object, last: object) -> bool:
+        """Does data spanning ``first`` to ``last`` cover at least half of this period's days?
+
+        A comparison with a period the data does not reach would compare with
+        zeros that are not real. ``first``/``last`` missing: not covered.
+        """
+        if first is None or last is None or pd.isna(first) or pd.isna(last):
+            return False
+        lo = max(pd.Timestamp(self.start), pd.Timestamp(first).normalize())
+        hi = min(pd.Timestamp(self.end), pd.Timestamp(last).normalize())
+        overlap = (hi - lo).days + 1
+        return overlap * 2 >= self.days
+
+    def months(self) -> list[pd.Timestamp]:
+        """First days of the calendar months the period touches, in order."""
+        first = pd.Timestamp(self.start).to_period("M")
+        last = pd.Timestamp(self.end).to_period("M")
+        return [p.to_timestamp() for p in pd.period_range(first, last, freq="M")]
 
     def mask(self, when: pd.Series) -> pd.Series:
         """Which timestamps (or dates) of ``when`` fall inside the period; missing ones do not."""
@@ -82,6 +113,34 @@ def default_period(data_as_of: object, today: dt.date | None = None) -> Period:
     return Period(month_end.replace(day=1), month_end)
 
 
+def full_months(first: object, last: object) -> list[dt.date]:
+    """First days of the calendar months the data covers completely, from ``first`` to ``last`` (timestamps).
+
+    A month counts when the data starts on or before its first day and ends
+    on or after its last day. Empty when either is missing.
+    """
+    if first is None or last is None or pd.isna(first) or pd.isna(last):
+        return []
+    lo = pd.Timestamp(first).normalize()
+    hi = pd.Timestamp(last).normalize()
+    start = lo if lo.day == 1 else lo + pd.offsets.MonthBegin(1)
+    months = []
+    m = start
+    while (m + pd.offsets.MonthEnd(0)) <= hi:
+        months.append(m.date())
+        m = m + pd.offsets.MonthBegin(1)
+    return months
+
+
+def months_period(first_month: dt.date, months: int) -> Period:
+    """``months`` whole calendar months starting with the month of ``first_month``."""
+    if months < 1:
+        raise ValueError(f"months must be at least 1, not {months!r}")
+    start = pd.Timestamp(first_month).replace(day=1)
+    end = start + pd.offsets.MonthBegin(months) - pd.Timedelta(days=1)
+    return Period(start.date(), end.date())
+
+
 # ---------------------------------------------------------------- filters
 
 
@@ -96,6 +155,11 @@ class Filters:
     municipality: str = ""
     section: str = ""
     categories: tuple[str, ...] = ()
+
+    @property
+    def incident_categories(self) -> tuple[str, ...]:
+        """The categories maps and analyses use: the chosen ones, or :data:`DEFAULT_CATEGORIES` when none is chosen."""
+        return tuple(self.categories) if self.categories else DEFAULT_CATEGORIES
 
     @property
     def area_level(self) -> str:
@@ -119,6 +183,21 @@ def select_sections(sections: gpd.GeoDataFrame, filters: Filters) -> gpd.GeoData
     if filters.section:
         keep &= sections["section_id"].astype(str) == filters.section
     return sections.loc[keep.fillna(False).to_numpy(dtype=bool)].copy()
+
+
+def neighbours_of(sections: gpd.GeoDataFrame, section_id: str, tolerance_m: float = 1.0) -> list[str]:
+    """Ids of the sections that touch ``section_id`` (within ``tolerance_m`` metres, EPSG:9141), sorted."""
+    from geo.schema import METRIC_CRS
+
+    ids = sections["section_id"].astype(str)
+    mine = sections[ids == str(section_id)]
+    if mine.empty:
+        return []
+    metric = sections.to_crs(METRIC_CRS)
+    target = metric.geometry[ids == str(section_id)].iloc[0].buffer(tolerance_m)
+    hits = metric.sindex.query(target, predicate="intersects")
+    found = sorted(set(ids.iloc[hits]) - {str(section_id)})
+    return found
 
 
 def regions_in(sections: pd.DataFrame) -> list[str]:
@@ -206,39 +285,177 @@ def incident_counts(
     return out.astype("int64")
 
 
+def located_incidents(
+    incidents: pd.DataFrame,
+    period: Period,
+    categories: tuple[str, ...] | list[str] = (),
+    section_ids: pd.Index | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """Incidents of the period with coordinates (``lon``, ``lat``, ``count``) and how many have none.
+
+    The second value is the sum of ``count`` of the selected records located
+    only by their section (daily ticket counts, say): they are in every count
+    per section but cannot be placed on a density surface or a grid.
+    """
+    keep = period.mask(incidents["occurred_at"]) & _in_sections(incidents, section_ids)
+    if categories:
+        keep &= incidents["category"].isin(list(categories))
+    sel = incidents.loc[keep.to_numpy(dtype=bool)]
+    counts = pd.to_numeric(sel["count"], errors="coerce").fillna(1)
+    has_xy = sel["lon"].notna() & sel["lat"].notna() if "lon" in sel else pd.Series(False, index=sel.index)
+    has_xy = has_xy.to_numpy(dtype=bool)
+    points = pd.DataFrame(
+        {
+            "lon": sel["lon"].to_numpy(dtype=float)[has_xy],
+            "lat": sel["lat"].to_numpy(dtype=float)[has_xy],
+            "count": counts.to_numpy(dtype=float)[has_xy],
+        }
+    )
+    return points, int(counts[~has_xy].sum())
+
+
+def counts_by_category(
+    incidents: pd.DataFrame,
+    period: Period,
+    section_ids: pd.Index | None = None,
+) -> pd.DataFrame:
+    """Incidents per section (rows, ``section_id``) and category (columns) in ``period``: sums of ``count``.
+
+    Only sections and categories with incidents appear (reindex as needed).
+    """
+    keep = period.mask(incidents["occurred_at"]) & _in_sections(incidents, section_ids)
+    sel = incidents.loc[keep.to_numpy(dtype=bool)]
+    if sel.empty:
+        return pd.DataFrame(index=pd.Index([], name="section_id", dtype="object"))
+    counts = pd.to_numeric(sel["count"], errors="coerce").fillna(1)
+    table = counts.groupby([sel["section_id"].astype(str).to_numpy(), sel["category"].astype(str).to_numpy()]).sum()
+    out = table.unstack(fill_value=0).astype("int64")
+    out.index.name = "section_id"
+    out.columns.name = None
+    return out
+
+
 def section_measures(
     sections: pd.DataFrame,
     incidents: pd.DataFrame,
     period: Period,
     categories: tuple[str, ...] | list[str] = (),
 ) -> pd.DataFrame:
-    """Per section: incidents in the period and the previous one, change, rate per 1,000 residents.
+    """Per section: incidents in the period, the previous one and a year earlier; changes; rates.
 
     Indexed by ``section_id`` (every given section, in order). Columns:
-    ``count``, ``previous``, ``change`` (count − previous), ``population``
-    (residents; missing when unknown), ``rate`` and ``rate_previous``
-    (incidents per 1,000 residents; missing without a population).
+    ``count``, ``previous`` (the period of the same length just before),
+    ``change`` (count − previous), ``z`` and ``flag`` (:mod:`geo.compare`:
+    Poisson z and its flag), ``year_earlier``, ``change_year``, ``z_year``,
+    ``flag_year`` (the same against the same days a year earlier),
+    ``population`` (residents; missing when unknown), ``rate`` and
+    ``rate_previous`` (incidents per 1,000 residents; missing without a
+    population). A comparison period the data does not cover (less than
+    half of its days, :meth:`Period.covered_by`) gets missing counts and the
+    flag ``no_data``.
     """
     ids = pd.Index(sections["section_id"].astype(str), name="section_id")
+    first, last = (
+        (pd.to_datetime(incidents["occurred_at"]).min(), pd.to_datetime(incidents["occurred_at"]).max())
+        if len(incidents)
+        else (None, None)
+    )
     now = incident_counts(incidents, period, categories, ids).reindex(ids, fill_value=0)
-    before = incident_counts(incidents, period.previous(), categories, ids).reindex(ids, fill_value=0)
     if "population" in sections.columns:
         pop = pd.to_numeric(pd.Series(sections["population"].to_numpy(), index=ids), errors="coerce")
     else:
         pop = pd.Series(np.nan, index=ids)
     pop = pop.where(pop > 0)
-    out = pd.DataFrame(
-        {
-            "count": now.astype("int64"),
-            "previous": before.astype("int64"),
-            "change": (now - before).astype("int64"),
-            "population": pop.astype("float64"),
-        },
-        index=ids,
-    )
+    out = pd.DataFrame({"count": now.astype("int64")}, index=ids)
+    for other, col, change, z, flag in (
+        (period.previous(), "previous", "change", "z", "flag"),
+        (period.year_earlier(), "year_earlier", "change_year", "z_year", "flag_year"),
+    ):
+        if other.covered_by(first, last) or (col == "previous" and first is None):
+            counts = incident_counts(incidents, other, categories, ids).reindex(ids, fill_value=0)
+            out[col] = counts.astype("Int64")
+            out[change] = (now - counts).astype("Int64")
+            out[z] = compare.poisson_z(now, counts)
+            out[flag] = compare.flag(out[z])
+        else:  # the data does not reach that period: no comparison rather than a comparison with zeros
+            out[col] = pd.array([pd.NA] * len(ids), dtype="Int64")
+            out[change] = pd.array([pd.NA] * len(ids), dtype="Int64")
+            out[z] = np.nan
+            out[flag] = "no_data"
+    out["population"] = pop.astype("float64")
+    out = out[
+        ["count", "previous", "change", "year_earlier", "change_year", "population", "z", "flag", "z_year", "flag_year"]
+    ]
     out["rate"] = out["count"] / out["population"] * 1000.0
     out["rate_previous"] = out["previous"] / out["population"] * 1000.0
     return out
+
+
+def is_aggregated(incidents: pd.DataFrame) -> pd.Series:
+    """Records that stand for several incidents or carry no real time of day.
+
+    True where ``count`` > 1, or for a traffic ticket recorded at exactly
+    midnight (daily ticket counts per section are dated 00:00). Such rows must
+    stay out of any time-of-day figure.
+    """
+    when = pd.to_datetime(incidents["occurred_at"])
+    count = pd.to_numeric(incidents["count"], errors="coerce").fillna(1)
+    midnight = (when.dt.hour == 0) & (when.dt.minute == 0) & (when.dt.second == 0)
+    ticket = incidents["category"].astype("string") == "traffic_ticket"
+    return ((count > 1) | (midnight & ticket)).fillna(False).astype(bool)
+
+
+def monthly_counts(
+    incidents: pd.DataFrame,
+    period: Period,
+    categories: tuple[str, ...] | list[str] = (),
+    section_ids: pd.Index | None = None,
+) -> pd.DataFrame:
+    """Incidents per calendar month (rows, first day of the month) and category (columns): sums of ``count``.
+
+    Every month the period touches is a row, with zeros where nothing was
+    recorded; only categories with at least one incident are columns.
+    """
+    keep = period.mask(incidents["occurred_at"]) & _in_sections(incidents, section_ids)
+    if categories:
+        keep &= incidents["category"].isin(list(categories))
+    sel = incidents.loc[keep.to_numpy(dtype=bool)]
+    months = pd.DatetimeIndex(period.months(), name="month")
+    if sel.empty:
+        return pd.DataFrame(index=months)
+    month = pd.to_datetime(sel["occurred_at"]).dt.to_period("M").dt.to_timestamp()
+    counts = pd.to_numeric(sel["count"], errors="coerce").fillna(1)
+    table = counts.groupby([month.to_numpy(), sel["category"].astype(str).to_numpy()]).sum().unstack(fill_value=0)
+    table = table.reindex(months, fill_value=0)
+    table.index.name = "month"
+    table.columns.name = None
+    order = [c for c in CATEGORY_CODES if c in table.columns] + [c for c in table.columns if c not in CATEGORY_CODES]
+    return table[order].astype("int64")
+
+
+def hour_of_day(
+    incidents: pd.DataFrame,
+    period: Period,
+    categories: tuple[str, ...] | list[str] = (),
+    section_ids: pd.Index | None = None,
+) -> pd.Series:
+    """Incidents per hour of the day (index 0–23), leaving out aggregated records (:func:`is_aggregated`)."""
+    keep = period.mask(incidents["occurred_at"]) & _in_sections(incidents, section_ids) & ~is_aggregated(incidents)
+    if categories:
+        keep &= incidents["category"].isin(list(categories))
+    sel = incidents.loc[keep.to_numpy(dtype=bool)]
+    hours = pd.to_datetime(sel["occurred_at"]).dt.hour
+    out = hours.value_counts().reindex(range(24), fill_value=0).astype("int64")
+    out.index.name = "hour"
+    return out
+
+
+def area_population(sections: pd.DataFrame) -> float:
+    """Residents of the given sections; NaN when any of them has no known population."""
+    if "population" not in sections.columns or sections.empty:
+        return float("nan")
+    pop = pd.to_numeric(sections["population"], errors="coerce")
+    return float(pop.sum()) if pop.notna().all() else float("nan")
 
 
 # ---------------------------------------------------------------- headline figures
@@ -246,15 +463,46 @@ def section_measures(
 
 @dataclass(frozen=True)
 class Headline:
-    """One headline figure in a period and in the previous period of the same length."""
+    """One headline figure in a period, the previous period of the same length and the same days a year earlier.
+
+    ``previous`` is always a number (0 where the data does not reach);
+    ``previous_covered`` says whether the data covers that period (see
+    :meth:`Period.covered_by`). ``year_earlier`` is ``None`` when the data does
+    not cover the same days a year earlier. A comparison with zeros the data
+    never recorded would be dishonest: :meth:`test` returns ``no_data`` then.
+    """
 
     key: str
     current: int
     previous: int
+    year_earlier: int | None = None
+    previous_covered: bool = True
 
     @property
     def change(self) -> int:
         return self.current - self.previous
+
+    @property
+    def change_year(self) -> int | None:
+        return None if self.year_earlier is None else self.current - self.year_earlier
+
+    def other(self, against: str) -> int | None:
+        """The figure of ``previous`` or ``year_earlier``, ``None`` when the data does not cover it."""
+        if against == "previous":
+            return self.previous if self.previous_covered else None
+        if against == "year_earlier":
+            return self.year_earlier
+        raise ValueError(f"against must be 'previous' or 'year_earlier', not {against!r}")
+
+    def test(self, against: str = "previous") -> tuple[float, str]:
+        """``(z, flag)`` of the change against ``previous`` or ``year_earlier`` (:mod:`geo.compare`).
+
+        ``(nan, "no_data")`` when that period is not covered.
+        """
+        other = self.other(against)
+        if other is None:
+            return float("nan"), "no_data"
+        return compare.compare_one(self.current, other)
 
 
 def open_concerns(concerns: pd.DataFrame, on: dt.date, section_ids: pd.Index | None = None) -> int:
@@ -321,32 +569,57 @@ def headlines(
     Accidents (three kinds), traffic tickets and crimes are sums of ``count``
     in the period; open concerns and active committees are states at the
     period's last day. Each is paired with the previous period of the same
-    length. The incident category filter does not apply here: each figure is
-    its own group of categories.
+    length and with the same days a year earlier, when the data covers them
+    (incidents: the span of incident dates; concerns: of concern dates; the
+    committee register always). The incident category filter does not apply
+    here: each figure is its own group of categories.
     """
     ids = pd.Index(select_sections(sections, filters)["section_id"].astype(str))
     prev = period.previous()
+    year = period.year_earlier()
+
+    def span(frame: pd.DataFrame, col: str) -> tuple[object, object]:
+        if frame.empty or col not in frame:
+            return None, None
+        when = pd.to_datetime(frame[col])
+        return when.min(), when.max()
+
+    inc_span = span(incidents, "occurred_at")
+    con_span = span(concerns, "raised_on")
 
     def total(p: Period, cats: tuple[str, ...]) -> int:
         return int(incident_counts(incidents, p, cats, ids).sum())
 
+    def covered(p: Period, extent: tuple[object, object]) -> bool:
+        return p.covered_by(*extent)
+
     groups = {code: (code,) for code in ACCIDENT_CATEGORIES}
     groups["traffic_ticket"] = ("traffic_ticket",)
     groups["crimes"] = CRIME_CATEGORIES
-    out = {key: Headline(key, total(period, cats), total(prev, cats)) for key, cats in groups.items()}
+    out = {
+        key: Headline(
+            key,
+            total(period, cats),
+            total(prev, cats),
+            total(year, cats) if covered(year, inc_span) else None,
+            covered(prev, inc_span),
+        )
+        for key, cats in groups.items()
+    }
     out["open_concerns"] = Headline(
-        "open_concerns", open_concerns(concerns, period.end, ids), open_concerns(concerns, prev.end, ids)
+        "open_concerns",
+        open_concerns(concerns, period.end, ids),
+        open_concerns(concerns, prev.end, ids),
+        open_concerns(concerns, year.end, ids) if covered(year, con_span) else None,
+        covered(prev, con_span),
     )
     out["active_committees"] = Headline(
         "active_committees",
         active_committees(committees, period.end, sections, filters),
         active_committees(committees, prev.end, sections, filters),
+        active_committees(committees, year.end, sections, filters),
     )
     return {k: out[k] for k in HEADLINES}
-
-
-#: Every incident category code, in the vocabulary's order (the category filter's options).
-CATEGORY_CODES = tuple(t.code for t in INCIDENT_CATEGORIES)
 
 
 # ---------------------------------------------------------------- joined exports

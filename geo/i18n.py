@@ -83,6 +83,25 @@ FIELD_VOCABULARY = {
     "committees.type": "committee_type",
 }
 SEVERITIES = ("error", "warning")
+
+
+@lru_cache(maxsize=1)
+def label_vocabularies() -> dict[str, dict[str, str]]:
+    """Fixed label sets of the analyses (code → English), by message context.
+
+    ``hotspot`` (Gi* labels), ``change_flag`` (Poisson change flags),
+    ``agreement`` (worry vs incidents), ``predictor`` (hotspot predictors).
+    """
+    from geo import compare, concerns, hotspots
+
+    return {
+        "hotspot": dict(hotspots.LABEL_TEXT),
+        "change_flag": dict(compare.FLAG_TEXT),
+        "agreement": dict(concerns.CLASS_TEXT),
+        "predictor": dict(hotspots.PREDICTOR_TEXT),
+    }
+
+
 #: Files scanned for ``_("...")`` and ``N_("...")`` calls.
 SOURCE_GLOBS = ("dashboard.py", "views/*.py", "geo/*.py")
 APP_DIR = LOCALES_DIR.parent.parent
@@ -159,6 +178,14 @@ class Translator:
             return ""
         english = {t.code: t.label for t in VOCABULARIES[vocabulary]}.get(str(code), str(code))
         return self.pgettext(vocabulary, str(code), english)
+
+    def label(self, kind: str, code: object) -> str:
+        """The text of an analysis label, e.g. ``label("hotspot", "hot_99")`` (see :func:`label_vocabularies`)."""
+        vocab = label_vocabularies()
+        if kind not in vocab:
+            raise ValueError(f"unknown label set {kind!r}; label sets are {', '.join(vocab)}")
+        english = vocab[kind].get(str(code), str(code))
+        return self.pgettext(kind, str(code), english)
 
     def problem(self, code: str) -> str:
         """What a problem code means and what to do about it."""
@@ -261,6 +288,10 @@ class Translator:
         """Month and year in words: ``mars 2024``, ``mart 2024``, ``March 2024``."""
         return format_date(value, format="LLLL y", locale=self.locale)
 
+    def month_short(self, value: dt.date) -> str:
+        """A short month and year for chart axes: ``tet 2026``, ``okt 2026``, ``Oct 2026``."""
+        return format_date(value, format="LLL yyyy", locale=self.locale).replace(".", "")
+
     def period(self, start: dt.date, end: dt.date) -> str:
         """A period as text: a whole calendar month by its name, otherwise ``from – to``."""
         import pandas as pd
@@ -308,6 +339,8 @@ def dynamic_messages() -> list[tuple[str, str, str]]:
     out: list[tuple[str, str, str]] = []
     for ctx, vocab in VOCABULARIES.items():
         out += [(ctx, t.code, t.label) for t in vocab]
+    for kind, texts in label_vocabularies().items():
+        out += [(kind, code, english) for code, english in texts.items()]
     out += [("problem", code, f"explain the {severity} {code!r}") for code, severity in PROBLEM_CODES.items()]
     out += [("input", name, name.capitalize()) for name in INPUTS]
     out += [("input_help", name, inp.description) for name, inp in INPUTS.items()]

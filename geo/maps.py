@@ -45,6 +45,14 @@ SEQUENTIAL: dict[int, tuple[str, ...]] = {
 }
 #: ColorBrewer PuOr (7 classes) from strongest decrease (purple) to strongest increase (orange).
 DIVERGING: tuple[str, ...] = ("#542788", "#998ec3", "#d8daeb", "#f7f7f7", "#fee0b6", "#f1a340", "#b35806")
+#: Fill per change flag (:mod:`geo.compare`): only changes with |z| ≥ 2 get a colour (PuOr), the rest grey.
+FLAG_COLOURS = {
+    "strong_decrease": "#542788",
+    "decrease": "#998ec3",
+    "no_change": "#ececec",
+    "increase": "#f1a340",
+    "strong_increase": "#b35806",
+}
 #: Fill of sections without a value (drawn hatched where the browser draws SVG).
 NO_DATA = "#d9d9d9"
 OUTLINE = "#636363"
@@ -183,6 +191,13 @@ class DisplayGeometry:
         if municipality:
             s, mu = s[s["municipality"] == municipality], mu[mu["municipality"] == municipality]
             r = r[r["region"].isin(set(s["region"]))]
+        return DisplayGeometry(s.copy(), mu.copy(), r.copy())
+
+    def only(self, section_ids: list[str]) -> DisplayGeometry:
+        """Just these sections, with the outlines of their municipalities and regions; new frames."""
+        s = self.sections[self.sections["section_id"].astype(str).isin([str(i) for i in section_ids])]
+        mu = self.municipalities[self.municipalities["municipality"].isin(set(s["municipality"]))]
+        r = self.regions[self.regions["region"].isin(set(s["region"]))]
         return DisplayGeometry(s.copy(), mu.copy(), r.copy())
 
 
@@ -422,7 +437,10 @@ def choropleth(
     measures
         From :func:`geo.figures.section_measures`, indexed by ``section_id``.
     measure
-        ``rate`` (per 1,000 residents), ``count`` or ``change`` (vs the previous period).
+        ``rate`` (per 1,000 residents), ``count``, ``change`` (vs the previous
+        period) or ``change_year`` (vs the same days a year earlier). Changes
+        are coloured by their Poisson flag (``flag``/``flag_year`` columns,
+        :mod:`geo.compare`): grey unless |z| ≥ 2.
     _
         The translator (:class:`geo.i18n.Translator`); its ``number``,
         ``municipality`` and ``region`` methods are used when present.
@@ -433,8 +451,8 @@ def choropleth(
     selected
         A ``section_id`` to outline more strongly.
     """
-    if measure not in ("rate", "count", "change"):
-        raise ValueError(f"measure must be one of rate, count, change; got {measure!r}")
+    if measure not in ("rate", "count", "change", "change_year"):
+        raise ValueError(f"measure must be one of rate, count, change, change_year; got {measure!r}")
     number = number or getattr(_, "number", None) or (lambda x, decimals=0: f"{x:,.{decimals}f}")
     muni_name = getattr(_, "municipality", None) or (lambda s: s)
     region_name = getattr(_, "region", None) or (lambda s: s)
@@ -442,9 +460,21 @@ def choropleth(
     sections = geometry.sections
     ids = sections["section_id"].astype(str).tolist()
     m_ = measures.reindex(pd.Index(ids, name="section_id"))
+    is_change = measure in ("change", "change_year")
+    flag_col = "flag" if measure == "change" else "flag_year"
+    flag_text = getattr(_, "label", None)
     values = m_[measure]
-    classes = diverging_classes(values) if measure == "change" else sequential_classes(values)
-    colors = classes.color(values)
+    if is_change:
+        from geo import compare
+
+        flags = m_[flag_col].fillna("no_data").astype(str).tolist()
+        colors = [FLAG_COLOURS.get(f, NO_DATA) for f in flags]
+        classes = Classes((), (), True)
+        nodata = [f not in FLAG_COLOURS for f in flags]
+    else:
+        classes = sequential_classes(values)
+        colors = classes.color(values)
+        nodata = [bool(k < 0) for k in classes.classify(values)]
     decimals = 0 if classes.integer else (2 if measure == "rate" else 1)
 
     def fmt(x: float, signed: bool = False) -> str:
@@ -453,6 +483,14 @@ def choropleth(
         s = number(x, decimals=decimals)
         return f"+{s}" if signed and x > 0 else s
 
+    def signed_n(v: object) -> str:
+        if v is None or pd.isna(v):
+            return "–"
+        return f"+{number(v)}" if v > 0 else number(v)
+
+    def z_text(z: object) -> str:
+        return "" if z is None or pd.isna(z) else f" (z = {number(z, decimals=1)})"
+
     def tip(i: int) -> str:
         rec = sections.iloc[i]
         row = m_.iloc[i]
@@ -460,12 +498,14 @@ def choropleth(
         lines = [
             (_("Incidents"), number(row["count"]) if pd.notna(row["count"]) else "–"),
             (_("Previous period"), number(row["previous"]) if pd.notna(row["previous"]) else "–"),
-            (
-                _("Change"),
-                (f"+{number(row['change'])}" if row["change"] > 0 else number(row["change"]))
-                if pd.notna(row["change"])
-                else "–",
-            ),
+            (_("Change"), signed_n(row["change"]) + z_text(row.get("z"))),
+        ]
+        if "year_earlier" in row.index:
+            lines += [
+                (_("A year earlier"), number(row["year_earlier"]) if pd.notna(row["year_earlier"]) else "–"),
+                (_("Change"), signed_n(row.get("change_year")) + z_text(row.get("z_year"))),
+            ]
+        lines += [
             (_("Per 1,000 residents"), number(rate, decimals=2) if pd.notna(rate) else "–"),
             (_("Residents"), number(row["population"]) if pd.notna(row.get("population")) else "–"),
         ]
@@ -480,7 +520,7 @@ def choropleth(
         "section_id": ids,
         "tip": [tip(i) for i in range(len(sections))],
         "c": colors,
-        "nd": [bool(k < 0) for k in classes.classify(values)],
+        "nd": nodata,
     }
     bounds = tuple(sections.total_bounds) if len(sections) else None
     m = base_map(bounds, assets, basemap)
@@ -541,7 +581,382 @@ def choropleth(
     if labels:
         _Labels(labels).add_to(m)
 
-    label = (lambda x: fmt(x, signed=True)) if measure == "change" else fmt
-    body = legend_html(title, classes, label, _, show_no_data=bool(any(props["nd"])), lines=tuple(outline_keys))
+    if is_change:
+        entries = [
+            (FLAG_COLOURS[f], flag_text("change_flag", f) if flag_text else compare.FLAG_TEXT[f]) for f in compare.FLAGS
+        ]
+        if any(nodata):
+            entries.append((NO_DATA, _("No data")))
+        body = category_legend_html(title, entries, tuple(outline_keys))
+    else:
+        body = legend_html(title, classes, fmt, _, show_no_data=bool(any(props["nd"])), lines=tuple(outline_keys))
     _Legend(body).add_to(m)
+    return m
+
+
+# ---------------------------------------------------------------- more maps: shared pieces
+
+
+def png_bytes(rgba: np.ndarray) -> bytes:
+    """An RGBA image (``uint8``, rows from the top) as PNG bytes, without any imaging library."""
+    import struct
+    import zlib
+
+    img = np.ascontiguousarray(rgba, dtype=np.uint8)
+    if img.ndim != 3 or img.shape[2] != 4:
+        raise ValueError(f"rgba must have shape (height, width, 4); got {img.shape}")
+    h, w = img.shape[:2]
+    raw = np.concatenate([np.zeros((h, 1), dtype=np.uint8), img.reshape(h, w * 4)], axis=1).tobytes()
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0)  # 8-bit RGBA
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+
+
+#: ColorBrewer YlOrRd anchors for the density surface (distinct from the Gi* RdBu and the YlGnBu choropleths).
+DENSITY_RAMP = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+
+
+def _hex_rgb(colour: str) -> tuple[int, int, int]:
+    c = colour.lstrip("#")
+    return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
+
+
+def ramp(t: np.ndarray, colours: tuple[str, ...] = DENSITY_RAMP) -> np.ndarray:
+    """Colours (``uint8`` RGB, shape ``t.shape + (3,)``) interpolated along ``colours`` for ``t`` in [0, 1]."""
+    t = np.clip(np.asarray(t, dtype=float), 0.0, 1.0)
+    anchors = np.array([_hex_rgb(c) for c in colours], dtype=float)
+    pos = np.linspace(0, 1, len(colours))
+    rgb = np.stack([np.interp(t, pos, anchors[:, k]) for k in range(3)], axis=-1)
+    return np.round(rgb).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class DensityOverlay:
+    """A density surface drawn as one PNG image (a data URL) and where it goes on the map (degrees)."""
+
+    url: str
+    bounds: tuple[tuple[float, float], tuple[float, float]]  # ((south, west), (north, east))
+    vmax: float  # density at the top of the colour ramp, incidents per km²
+    threshold: float  # densities below this are transparent, incidents per km²
+    size: tuple[int, int]  # (width, height) in pixels
+
+    def colour_at(self, value: float) -> str:
+        """The ramp's colour for a density (per km²): square-root scale up to :attr:`vmax`."""
+        rgb = ramp(np.sqrt(np.clip(value / self.vmax, 0, 1)))
+        return "#" + "".join(f"{int(v):02x}" for v in rgb)
+
+
+def density_overlay(
+    grid,
+    mask: shapely.Geometry | None = None,
+    max_px: int = 720,
+    threshold: float = 0.02,
+) -> DensityOverlay | None:
+    """Colour a :class:`geo.hotspots.DensityGrid` (EPSG:9141) and warp it to the map's projection as one PNG.
+
+    Leaflet stretches an image overlay linearly in Web Mercator, so the image
+    is resampled on a regular Web Mercator raster (nearest grid cell): it
+    lines up with the sections at every zoom. Its size depends on the grid,
+    never on the number of incidents (at most ``max_px`` pixels a side).
+    Colours: :data:`DENSITY_RAMP` on a square-root scale up to the highest
+    density inside ``mask``; transparent outside ``mask`` (a polygon in
+    EPSG:9141, e.g. the selected sections) and where the density is below
+    ``threshold`` × that maximum. ``None`` when the surface is zero everywhere.
+    """
+    from pyproj import Transformer
+
+    if not 0 <= threshold < 1:
+        raise ValueError(f"threshold is a share of the maximum in [0, 1); got {threshold!r}")
+    xmin, ymin, xmax, ymax = grid.bounds
+    ring = shapely.segmentize(shapely.box(xmin, ymin, xmax, ymax), max(xmax - xmin, ymax - ymin) / 50)
+    to_merc = Transformer.from_crs("EPSG:9141", "EPSG:3857", always_xy=True)
+    from_merc = Transformer.from_crs("EPSG:3857", "EPSG:9141", always_xy=True)
+    to_deg = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)
+    cx, cy = shapely.get_coordinates(ring).T
+    mx, my = to_merc.transform(cx, cy)
+    mx0, mx1, my0, my1 = float(np.min(mx)), float(np.max(mx)), float(np.min(my)), float(np.max(my))
+    ny_cells, nx_cells = grid.density.shape
+    scale = (mx1 - mx0) / max(1, nx_cells)
+    width = int(min(max_px, max(1, round((mx1 - mx0) / scale))))
+    height = int(min(max_px, max(1, round((my1 - my0) / scale))))
+    if width == max_px or height == max_px:
+        step = max((mx1 - mx0) / max_px, (my1 - my0) / max_px)
+        width, height = max(1, int(round((mx1 - mx0) / step))), max(1, int(round((my1 - my0) / step)))
+    px = mx0 + (np.arange(width) + 0.5) * (mx1 - mx0) / width
+    py = my1 - (np.arange(height) + 0.5) * (my1 - my0) / height  # rows from the top (north)
+    gx, gy = np.meshgrid(px, py)
+    x, y = from_merc.transform(gx.ravel(), gy.ravel())
+    x, y = np.asarray(x), np.asarray(y)
+    value = grid.value_at(x, y)
+    inside = np.ones(len(value), dtype=bool)
+    if mask is not None and not shapely.is_empty(mask):
+        shapely.prepare(mask)
+        inside = shapely.contains_xy(mask, x, y)
+    vmax = float(value[inside].max()) if inside.any() else 0.0
+    if not np.isfinite(vmax) or vmax <= 0:
+        return None
+    t = np.sqrt(np.clip(value / vmax, 0, 1))
+    rgb = ramp(t)
+    visible = inside & (value >= threshold * vmax)
+    alpha = np.where(visible, np.round(255 * (0.35 + 0.5 * t)), 0).astype(np.uint8)
+    rgba = np.concatenate([rgb, alpha[:, None]], axis=1).reshape(height, width, 4)
+    import base64
+
+    url = "data:image/png;base64," + base64.b64encode(png_bytes(rgba)).decode("ascii")
+    (w_lon, e_lon), (s_lat, n_lat) = (
+        np.asarray(v) for v in to_deg.transform(np.array([mx0, mx1]), np.array([my0, my1]))
+    )
+    bounds = ((round(float(s_lat), 6), round(float(w_lon), 6)), (round(float(n_lat), 6), round(float(e_lon), 6)))
+    return DensityOverlay(url, bounds, vmax, threshold * vmax, (width, height))
+
+
+class _ImageOverlay(MacroElement):
+    """One image over the map (beneath the vector layers added after it); not interactive."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.imageOverlay({{ this.url|tojson }}, {{ this.bounds|tojson }},
+                       {opacity: 1, interactive: false, className: "cp-density", alt: {{ this.alt|tojson }}})
+         .addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, url: str, bounds, alt: str = ""):
+        super().__init__()
+        self._name = "ImageOverlay"
+        self.url = url
+        self.bounds = [list(bounds[0]), list(bounds[1])]
+        self.alt = alt
+
+
+def gradient_legend_html(title: str, overlay: DensityOverlay, number: Callable[..., str], note: str = "") -> str:
+    """A compact legend for the density surface: a colour bar on its square-root scale, labelled at its
+    start, middle (a quarter of the maximum) and end; texts escaped here."""
+    stops = ", ".join(f"{overlay.colour_at(overlay.vmax * (i / 10) ** 2)} {i * 10}%" for i in range(11))
+    decimals = 0 if overlay.vmax >= 20 else (1 if overlay.vmax >= 2 else 2)
+    ticks = (overlay.threshold, overlay.vmax * 0.25, overlay.vmax)  # at 0 %, 50 % and 100 % of the bar
+    labels = "".join(f"<span>{html.escape(number(v, decimals=decimals))}</span>" for v in ticks)
+    bar = f'<div style="height:10px;margin:2px 0 1px;background:linear-gradient(to right, {stops})"></div>'
+    scale = f'<div style="display:flex;justify-content:space-between;gap:8px">{labels}</div>'
+    extra = f'<div style="margin-top:2px;color:#555">{html.escape(note)}</div>' if note else ""
+    return f'<div class="cp-title">{html.escape(title)}</div>{bar}{scale}{extra}'
+
+
+def category_legend_html(title: str, entries: list[tuple[str, str]], lines: tuple = (), outlined: bool = False) -> str:
+    """A legend of named colours ``[(colour, text), …]`` (texts escaped here) and optional outline keys.
+
+    ``outlined``: the colours are drawn as outlines (see :func:`section_fill_map`), so are the swatches.
+    """
+    parts = [f'<div class="cp-title">{html.escape(title)}</div>']
+    for colour, text in entries:
+        style = f"background:transparent;border:3px solid {colour}" if outlined else f"background:{colour}"
+        parts.append(
+            f'<div class="cp-row"><span class="cp-swatch" style="{style}"></span><span>{html.escape(text)}</span></div>'
+        )
+    for name, weight, color in lines:
+        parts.append(
+            f'<div class="cp-row"><span class="cp-line" style="border-top-width:{weight:g}px;'
+            f'border-top-color:{color}"></span><span>{html.escape(name)}</span></div>'
+        )
+    return "".join(parts)
+
+
+def tip_html(title: str, subtitle: str, rows: list[tuple[str, str]]) -> str:
+    """A tooltip: bold title, a line under it, a two-column table; every text escaped here."""
+    cells = "".join(f'<tr><td>{_esc(k)}</td><td class="cp-num">{_esc(v)}</td></tr>' for k, v in rows)
+    sub = f"{_esc(subtitle)}" if subtitle else ""
+    return f'<div class="cp-tip"><b>{_esc(title)}</b><br>{sub}<table>{cells}</table></div>'
+
+
+def _outlines(m: folium.Map, geometry: DisplayGeometry, _: Callable[..., str]) -> list[tuple[str, float, str]]:
+    keys = []
+    if len(geometry.municipalities):
+        keys.append((_("Municipality boundary"), 1.8, MUNICIPALITY_LINE))
+        folium.GeoJson(
+            _features(geometry.municipalities, {"municipality": geometry.municipalities["municipality"].tolist()}),
+            name="municipalities",
+            style_function=lambda f: {"fill": False, "color": MUNICIPALITY_LINE, "weight": 1.8, "opacity": 0.9},
+            interactive=False,
+            smooth_factor=0.5,
+        ).add_to(m)
+    if geometry.regions["region"].nunique() > 1:
+        keys.append((_("Police region boundary"), 3.5, REGION_LINE))
+        folium.GeoJson(
+            _features(geometry.regions, {"region": geometry.regions["region"].tolist()}),
+            name="regions",
+            style_function=lambda f: {"fill": False, "color": REGION_LINE, "weight": 3.5, "opacity": 0.9},
+            interactive=False,
+            smooth_factor=0.5,
+        ).add_to(m)
+    return keys
+
+
+def _name_labels(m: folium.Map, geometry: DisplayGeometry, muni_name: Callable[[str], str]) -> None:
+    sections = geometry.sections
+    labels = []
+    if 0 < len(sections) <= MAX_SECTION_LABELS:
+        pts = shapely.point_on_surface(np.asarray(sections.geometry.values, dtype=object))
+        labels = [_label(p.y, p.x, str(n), "cp-section") for p, n in zip(pts, sections["section_name"], strict=True)]
+    elif len(geometry.municipalities):
+        pts = shapely.point_on_surface(np.asarray(geometry.municipalities.geometry.values, dtype=object))
+        names = geometry.municipalities["municipality"]
+        labels = [_label(p.y, p.x, muni_name(str(n)), "cp-municipality") for p, n in zip(pts, names, strict=True)]
+    if labels:
+        _Labels(labels).add_to(m)
+
+
+def section_fill_map(
+    geometry: DisplayGeometry,
+    fills: list[str | None],
+    tips: list[str],
+    legend: str,
+    _: Callable[..., str],
+    *,
+    assets: Assets,
+    basemap: Basemap | None = None,
+    selected: str = "",
+    overlay: DensityOverlay | None = None,
+    overlay_alt: str = "",
+    cells: gpd.GeoDataFrame | None = None,
+    cell_fills: list[str] | None = None,
+    cell_tips: list[str] | None = None,
+    fill_opacity: float = 0.85,
+    labels: bool = True,
+    outlined: bool = False,
+) -> folium.Map:
+    """Sections filled with given colours (``None``: not filled, the layers beneath show), with outlines on top.
+
+    ``outlined``: draw the colours as thick section outlines instead of fills,
+    so that an ``overlay`` beneath stays readable.
+
+    ``tips`` are tooltip HTML the caller built with :func:`tip_html` (escaped).
+    ``legend`` is legend HTML (escaped by the caller's builder). Optional
+    ``overlay`` (a density image, drawn beneath the sections) and ``cells``
+    (grid cells in EPSG:4326 with their own fills and tooltips, drawn above
+    the sections).
+    """
+    muni_name = getattr(_, "municipality", None) or (lambda s: s)
+    sections = geometry.sections
+    ids = sections["section_id"].astype(str).tolist()
+    if len(fills) != len(ids) or len(tips) != len(ids):
+        raise ValueError(f"fills and tips need one entry per section ({len(ids)}); got {len(fills)} and {len(tips)}")
+    bounds = tuple(sections.total_bounds) if len(sections) else None
+    m = base_map(bounds, assets, basemap)
+    if overlay is not None:
+        _ImageOverlay(overlay.url, overlay.bounds, overlay_alt).add_to(m)
+    props = {"section_id": ids, "tip": tips, "c": [f or "" for f in fills]}
+
+    def style(feature: dict) -> dict:
+        p = feature["properties"]
+        chosen = selected and feature["id"] == selected
+        if outlined:
+            return {
+                "fillColor": "#ffffff",
+                "fillOpacity": 0.0,
+                "color": "#000000" if chosen else (p["c"] or OUTLINE),
+                "weight": 3 if (chosen or p["c"]) else 0.6,
+            }
+        return {
+            "fillColor": p["c"] or "#ffffff",
+            "fillOpacity": fill_opacity if p["c"] else 0.0,
+            "color": "#000000" if chosen else OUTLINE,
+            "weight": 3 if chosen else 0.6,
+        }
+
+    folium.GeoJson(
+        _features(sections, props),
+        name="sections",
+        style_function=style,
+        highlight_function=lambda f: {"weight": 3, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
+        zoom_on_click=False,
+        smooth_factor=0.5,
+    ).add_to(m)
+    if cells is not None and len(cells):
+        cell_fills = cell_fills or [NO_DATA] * len(cells)
+        cell_tips = cell_tips or [""] * len(cells)
+        cell_geo = cells.to_crs("EPSG:4326") if cells.crs is not None and not cells.crs.equals("EPSG:4326") else cells
+        cell_geo = cell_geo.set_geometry(_round(np.asarray(cell_geo.geometry.values, dtype=object), DISPLAY_DECIMALS))
+        folium.GeoJson(
+            _features(cell_geo, {"cell_id": cells["cell_id"].astype(str).tolist(), "tip": cell_tips, "c": cell_fills}),
+            name="cells",
+            style_function=lambda f: {
+                "fillColor": f["properties"]["c"],
+                "fillOpacity": 0.85,
+                "color": "#555555",
+                "weight": 0.3,
+            },
+            highlight_function=lambda f: {"weight": 2, "color": "#000000"},
+            tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
+            zoom_on_click=False,
+        ).add_to(m)
+    keys = _outlines(m, geometry, _)
+    if labels:
+        _name_labels(m, geometry, muni_name)
+    if keys:
+        legend += category_legend_html("", [], tuple(keys)).replace('<div class="cp-title"></div>', "")
+    _Legend(legend).add_to(m)
+    return m
+
+
+def municipality_map(
+    municipalities: gpd.GeoDataFrame,
+    fills: list[str],
+    tips: list[str],
+    legend: str,
+    _: Callable[..., str],
+    *,
+    assets: Assets,
+    basemap: Basemap | None = None,
+    regions: gpd.GeoDataFrame | None = None,
+    selected: str = "",
+) -> folium.Map:
+    """Municipalities (from :class:`DisplayGeometry`) filled with given colours, labelled, with tooltips.
+
+    Features carry the municipality's canonical name as ``id`` (a click returns it).
+    """
+    muni_name = getattr(_, "municipality", None) or (lambda s: s)
+    names = municipalities["municipality"].astype(str).tolist()
+    if len(fills) != len(names) or len(tips) != len(names):
+        raise ValueError(f"fills and tips need one entry per municipality ({len(names)})")
+    bounds = tuple(municipalities.total_bounds) if len(municipalities) else None
+    m = base_map(bounds, assets, basemap)
+    feats = _features(municipalities, {"tip": tips, "c": fills})
+    for f, name in zip(feats["features"], names, strict=True):
+        f["id"] = name
+    folium.GeoJson(
+        feats,
+        name="municipalities",
+        style_function=lambda f: {
+            "fillColor": f["properties"]["c"],
+            "fillOpacity": 0.85,
+            "color": "#000000" if selected and f["id"] == selected else MUNICIPALITY_LINE,
+            "weight": 3 if selected and f["id"] == selected else 1.2,
+        },
+        highlight_function=lambda f: {"weight": 3, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
+        zoom_on_click=False,
+        smooth_factor=0.5,
+    ).add_to(m)
+    keys = []
+    if regions is not None and regions["region"].nunique() > 1:
+        keys.append((_("Police region boundary"), 3.5, REGION_LINE))
+        folium.GeoJson(
+            _features(regions, {"region": regions["region"].tolist()}),
+            name="regions",
+            style_function=lambda f: {"fill": False, "color": REGION_LINE, "weight": 3.5, "opacity": 0.9},
+            interactive=False,
+            smooth_factor=0.5,
+        ).add_to(m)
+    if len(municipalities):
+        pts = shapely.point_on_surface(np.asarray(municipalities.geometry.values, dtype=object))
+        _Labels([_label(p.y, p.x, muni_name(n), "cp-municipality") for p, n in zip(pts, names, strict=True)]).add_to(m)
+    if keys:
+        legend += category_legend_html("", [], tuple(keys)).replace('<div class="cp-title"></div>', "")
+    _Legend(legend).add_to(m)
     return m

@@ -252,3 +252,24 @@ def test_demo_map_draws_all_its_sections_offline(tmp_path, page):
         page.screenshot(path=str(ARTIFACTS / "demo-overview-sr.png"), full_page=True)
     assert page.blocked == [], f"the page asked for the internet: {page.blocked[:5]}"
     assert page.failed == [], f"missing files: {page.failed[:5]}"
+
+
+def test_hotspots_page_draws_sections_and_one_density_image_offline(server, page):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{server}/?lang=en", wait_until="domcontentloaded")
+    map_frame(page)  # the first run (Overview) has finished: navigating now keeps the session's language
+    page.locator("[data-testid='stSidebarNav']").get_by_text("Hotspots").click()
+    page.get_by_role("heading", name="Does the hotspot map predict?").wait_for(timeout=30_000)
+    frame = map_frame(page)
+    frame.wait_for_function(f"() => ({COUNT_JS})() === 7", timeout=30_000)
+    overlay = frame.wait_for_selector("img.leaflet-image-layer", state="attached", timeout=30_000)
+    assert overlay.get_attribute("src").startswith("data:image/png;base64,")
+    assert frame.evaluate("() => document.querySelectorAll('img.leaflet-image-layer').length") == 1
+    box = overlay.bounding_box()
+    assert box is not None and box["width"] > 10 and box["height"] > 10  # drawn over the map, not collapsed
+    frame.wait_for_selector(".cp-legend", timeout=10_000)
+    assert "Incidents per km² (density)" in frame.inner_text(".cp-legend")
+    page.screenshot(path=str(ARTIFACTS / "hotspots.png"), full_page=True)
+    assert page.dialogs == [], "a script from the data ran"
+    assert page.blocked == [], f"the page asked for the internet: {page.blocked[:5]}"
+    assert page.failed == [], f"missing files: {page.failed[:5]}"

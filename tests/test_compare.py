@@ -40,3 +40,9 @@ def test_previous_period_has_the_same_length():
 def test_year_earlier_handles_leap_day():
     s, e = compare.year_earlier(pd.Timestamp("2024-02-01"), pd.Timestamp("2024-02-29"))
     assert (s, e) == (pd.Timestamp("2023-02-01"), pd.Timestamp("2023-02-28"))
+
+
+def test_compare_one_and_the_flag_texts():
+    assert compare.compare_one(100, 64) == (pytest.approx(4.0), "strong_increase")
+    assert compare.compare_one(6, 3)[1] == "no_change"
+    assert set(compare.FLAG_TEXT) == set(compare.FLAGS)

@@ -90,3 +90,18 @@ def test_empty_register(sections):
     out = coverage.by_municipality(sections, empty_frame("committees"), empty_frame("meetings"), AS_OF)
     assert (out["sections_covered"] == 0).all() and not out["mcps_present"].any()
     assert out["last_meeting"].isna().all()
+
+
+def test_committees_serving_a_section(committees):
+    assert committees.loc[coverage.serving(committees, "A", "Prishtinë"), "committee_id"].tolist() == ["M1", "L1"]
+    assert committees.loc[coverage.serving(committees, "D", "Podujevë"), "committee_id"].tolist() == ["M2"]
+    assert not coverage.serving(committees.iloc[:0], "A", "Prishtinë").any()
+
+
+def test_register_counts_meetings_and_concerns(committees, meetings):
+    raised = pd.DataFrame({"concern_id": ["c1", "c2", "c3"], "meeting_id": ["m1", "m1", "m3"]})
+    reg = coverage.register(committees, meetings, raised, AS_OF).set_index("committee_id")
+    assert list(reg.index) == ["M2", "M1", "L1", "L2", "A1"]  # by municipality (Podujevë, Prishtinë), MCPS first
+    assert reg.loc["M1", "meetings_total"] == 2 and reg.loc["M1", "concerns_recorded"] == 2
+    assert reg.loc["L1", "sections"] == 2 and reg.loc["L1", "concerns_recorded"] == 1
+    assert reg.loc["M1", "concerns_raised"] == 5 and bool(reg.loc["A1", "lapsed"])

@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from dashboard_fixtures import tiny_dataset
@@ -248,3 +249,92 @@ def test_own_data_round_trip(tmp_path):
     assert uploads.own_source(tmp_path / "nothing") is None
     (own / "options.json").write_text("{not json")
     assert uploads.own_source(own) is None
+
+
+# ---------------------------------------------------------------- honest comparisons, categories, time
+
+
+def test_year_earlier_and_coverage():
+    assert MARCH.year_earlier() == Period(dt.date(2023, 3, 1), dt.date(2023, 3, 31))
+    leap = Period(dt.date(2024, 2, 1), dt.date(2024, 2, 29)).year_earlier()
+    assert leap == Period(dt.date(2023, 2, 1), dt.date(2023, 2, 28))
+    # data from 3 Feb: the previous period (30 Jan – 29 Feb) is covered on more than half its days
+    assert MARCH.previous().covered_by(pd.Timestamp("2024-02-03"), pd.Timestamp("2024-04-01"))
+    assert not MARCH.previous().covered_by(pd.Timestamp("2024-02-20"), pd.Timestamp("2024-04-01"))
+    assert not MARCH.covered_by(None, None)
+
+
+def test_section_measures_compare_honestly(data):
+    m = figures.section_measures(data.sections, data.incidents, MARCH)
+    # S2: 16 now (14 tickets in one record) against 6 before: z = 2(√16 − √6) = 3.10 → strong increase
+    assert m.loc["S2", "z"] == pytest.approx(2 * (4 - 6**0.5))
+    assert m.loc["S2", "flag"] == "strong_increase"
+    assert m.loc["S1", "flag"] == "no_change"  # 3 against 1: +200 %, but not more than chance
+    # the data does not reach March 2023: no comparison rather than a comparison with zeros
+    assert m["year_earlier"].isna().all() and set(m["flag_year"]) == {"no_data"}
+
+
+def test_headlines_are_flagged_with_poisson_z(data):
+    h = figures.headlines(data.incidents, data.concerns, data.committees, data.sections, Filters(), MARCH)
+    z, flag = h["traffic_ticket"].test("previous")  # 14 against 5
+    assert z == pytest.approx(2 * (14**0.5 - 5**0.5)) and flag == "strong_increase"
+    assert h["crimes"].test("previous")[1] == "no_change"  # 4 against 3
+    assert h["crimes"].year_earlier is None and h["crimes"].test("year_earlier") == (
+        pytest.approx(np.nan, nan_ok=True),
+        "no_data",
+    )
+    assert h["active_committees"].year_earlier == 2  # the register always covers the past
+    with pytest.raises(ValueError, match="against"):
+        h["crimes"].test("last week")
+
+
+def test_default_categories_leave_out_traffic_tickets():
+    assert "traffic_ticket" not in figures.DEFAULT_CATEGORIES
+    assert len(figures.DEFAULT_CATEGORIES) == len(figures.CATEGORY_CODES) - 1
+    assert Filters().incident_categories == figures.DEFAULT_CATEGORIES
+    assert Filters(categories=("traffic_ticket",)).incident_categories == ("traffic_ticket",)
+
+
+def test_aggregated_rows_stay_out_of_the_time_of_day(data):
+    agg = figures.is_aggregated(data.incidents)
+    assert data.incidents.loc[agg, "incident_id"].tolist() == ["I6", "I10"]  # ticket rows with counts 14 and 5
+    one_ticket = pd.DataFrame(
+        {
+            "occurred_at": pd.to_datetime(["2024-03-01 00:00", "2024-03-01 00:00"]),
+            "category": ["traffic_ticket", "theft"],
+            "count": [1, 1],
+        }
+    )
+    assert figures.is_aggregated(one_ticket).tolist() == [True, False]  # a ticket dated midnight has no time
+    hours = figures.hour_of_day(data.incidents, MARCH)
+    assert hours.sum() == 7 and hours[8] == 3 and hours[10] == 1 and hours[23] == 2 and len(hours) == 24
+
+
+def test_monthly_counts_and_months(data):
+    months = figures.monthly_counts(
+        data.incidents, Period(dt.date(2024, 1, 1), dt.date(2024, 3, 31)), ("theft", "burglary")
+    )
+    assert list(months.index.month) == [1, 2, 3] and list(months.columns) == ["theft", "burglary"]
+    assert months.loc["2024-03-01", "theft"] == 2 and months.loc["2024-01-01"].sum() == 0
+    assert figures.monthly_counts(data.incidents, Period(dt.date(2020, 1, 1), dt.date(2020, 2, 1))).empty
+    assert figures.full_months(pd.Timestamp("2024-02-03"), pd.Timestamp("2024-04-01")) == [dt.date(2024, 3, 1)]
+    assert figures.full_months(None, None) == []
+    assert figures.months_period(dt.date(2024, 1, 15), 2) == Period(dt.date(2024, 1, 1), dt.date(2024, 2, 29))
+
+
+def test_located_incidents_and_counts_by_category(data):
+    points, unlocated = figures.located_incidents(data.incidents, MARCH)
+    assert len(points) == 8 and unlocated == 0  # I14 lies outside every section
+    table = figures.counts_by_category(data.incidents, MARCH)
+    assert table.loc["S2", "traffic_ticket"] == 14 and table.loc["S1", "theft"] == 2
+    no_xy = data.incidents.assign(lon=np.nan)
+    points, unlocated = figures.located_incidents(no_xy, MARCH, ("traffic_ticket",))
+    assert points.empty and unlocated == 14
+
+
+def test_neighbours_of_a_section(data):
+    assert figures.neighbours_of(data.sections, "S1") == ["S2", "S3", "S4", "S5"]  # S4 touches at a corner
+    assert figures.neighbours_of(data.sections, "S6") == ["S7"]
+    assert figures.neighbours_of(data.sections, "nope") == []
+    assert figures.area_population(data.sections.iloc[:2]) == 20000
+    assert np.isnan(figures.area_population(data.sections))  # S7 has no population

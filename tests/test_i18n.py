@@ -183,3 +183,25 @@ def test_place_names_in_the_chosen_language():
         assert sr.municipality(m.name) == m.name_sr
         assert sq.municipality(m.name) == m.name == en.municipality(m.name)
     assert sr.municipality("Not a place") == "Not a place"
+
+
+def test_analysis_labels_in_every_language():
+    sq, sr, en = (i18n.translator(x) for x in ("sq", "sr", "en"))
+    assert en.label("hotspot", "hot_99") == "Hot spot – 99 %"
+    assert sq.label("hotspot", "hot_99") == "Pikë e nxehtë – 99 %"
+    assert sr.label("hotspot", "cold_95") == "Hladna tačka – 95 %"
+    assert sr.label("change_flag", "strong_increase") == "Snažan porast (|z| ≥ 3)"
+    assert sq.label("agreement", "worry_without_incidents") == "Shqetësim pa incidente"
+    assert sr.label("predictor", "gi_star") == "Gi* žarišta"
+    for kind, texts in i18n.label_vocabularies().items():
+        for code in texts:
+            for t in (sq, sr, en):
+                assert t.has(code, kind), (t.lang, kind, code)
+    with pytest.raises(ValueError, match="unknown label set"):
+        en.label("colours", "red")
+
+
+def test_short_months_for_chart_axes():
+    assert i18n.translator("en").month_short(dt.date(2026, 10, 1)) == "Oct 2026"
+    assert i18n.translator("sr").month_short(dt.date(2026, 10, 1)) == "okt 2026"
+    assert i18n.translator("sq").month_short(dt.date(2026, 10, 1)) == "tet 2026"

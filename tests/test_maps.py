@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import re
+import struct
+import zlib
 
 import branca
 import folium
@@ -168,16 +171,21 @@ def test_colours_follow_the_measure(geometry, measures):
                 assert idx[list(counts.index).index(a)] >= idx[list(counts.index).index(b)]
 
 
-def test_change_uses_a_diverging_scheme(geometry, measures):
-    colours = colour_of(build(geometry, measures, "change"))
-    change = measures["change"]
-    for sid, value in change.items():
-        if value > 0:
-            assert colours[sid] in maps.DIVERGING[4:]
-        elif value < 0:
-            assert colours[sid] in maps.DIVERGING[:3]
-        else:
-            assert colours[sid] == maps.DIVERGING[3]
+@pytest.mark.parametrize("measure", ["change", "change_year"])
+def test_changes_are_coloured_only_when_meaningful(geometry, measures, measure):
+    m = build(geometry, measures, measure)
+    colours = colour_of(m)
+    flags = measures["flag" if measure == "change" else "flag_year"]
+    for sid, flag in flags.items():
+        expected = maps.FLAG_COLOURS.get(flag, maps.NO_DATA)
+        assert colours[sid] == expected, (sid, flag)
+    if measure == "change":
+        assert colours["S2"] == maps.FLAG_COLOURS["strong_increase"]  # 16 against 6
+        assert colours["S1"] == maps.FLAG_COLOURS["no_change"]  # 3 against 1: grey, not orange
+    else:  # the data does not reach a year back: hatched "no data", never a fake increase
+        assert set(colours.values()) == {maps.NO_DATA}
+    body = children(m, maps._Legend)[0].body
+    assert "Strong increase (|z| ≥ 3)" in html_lib.unescape(body) and "No meaningful change" in body
 
 
 def test_no_data_is_grey_and_hatched(geometry, measures):
@@ -256,3 +264,111 @@ def test_ensure_leaflet_copies_once_and_repairs(tmp_path):
     offline.ensure_leaflet(tmp_path)
     assert js.read_bytes() == (offline.leaflet_source_dir() / "leaflet.js").read_bytes()
     assert offline.leaflet_version().startswith("1.")
+
+
+# ---------------------------------------------------------------- density image, section and municipality maps
+
+
+def density_grid():
+    from geo import hotspots
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(7_490_000, 400, 300)
+    y = rng.normal(4_720_000, 400, 300)
+    return hotspots.density(x, y, 500, (7_485_000, 4_715_000, 7_495_000, 4_725_000))
+
+
+def png_size(url: str) -> tuple[int, int]:
+    import base64
+
+    raw = base64.b64decode(url.split(",", 1)[1])
+    assert raw[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", raw[16:24])
+
+
+def png_alpha(url: str) -> np.ndarray:
+    import base64
+
+    raw = base64.b64decode(url.split(",", 1)[1])
+    w, h = struct.unpack(">II", raw[16:24])
+    data = zlib.decompress(raw[raw.index(b"IDAT") + 4 : raw.index(b"IEND") - 8])
+    rows = np.frombuffer(data, dtype=np.uint8).reshape(h, 1 + 4 * w)
+    assert (rows[:, 0] == 0).all()  # no PNG filters
+    return rows[:, 1:].reshape(h, w, 4)[:, :, 3]
+
+
+def test_png_bytes_round_trip():
+    img = np.zeros((2, 3, 4), dtype=np.uint8)
+    img[0, 0] = (255, 0, 0, 255)
+    raw = maps.png_bytes(img)
+    assert raw.startswith(b"\x89PNG") and struct.unpack(">II", raw[16:24]) == (3, 2)
+    with pytest.raises(ValueError, match="shape"):
+        maps.png_bytes(np.zeros((2, 3), dtype=np.uint8))
+
+
+def test_density_overlay_is_one_image_whose_size_does_not_grow_with_incidents():
+    from geo import hotspots
+
+    grid = density_grid()
+    ov = maps.density_overlay(grid)
+    assert ov is not None and ov.url.startswith("data:image/png;base64,")
+    assert png_size(ov.url) == ov.size and max(ov.size) <= 720
+    (s, w), (n, e) = ov.bounds
+    assert 42.5 < s < n < 42.8 and 20.7 < w < e < 21.0  # degrees, west of Prishtinë
+    more = hotspots.density(
+        np.tile(np.random.default_rng(2).normal(7_490_000, 400, 300), 50),
+        np.tile(np.random.default_rng(3).normal(4_720_000, 400, 300), 50),
+        500,
+        (7_485_000, 4_715_000, 7_495_000, 4_725_000),
+    )
+    assert maps.density_overlay(more).size == ov.size  # 50 times the points, the same image
+    alpha = png_alpha(ov.url)
+    assert alpha[0, 0] == 0 and alpha.max() > 200  # transparent where the density is ~0, opaque at the peak
+
+
+def test_density_overlay_is_transparent_outside_the_mask_and_none_when_empty():
+    from geo import hotspots
+
+    grid = density_grid()
+    mask = shapely.box(7_489_000, 4_719_000, 7_490_000, 4_720_000)  # a 1 km square
+    alpha = png_alpha(maps.density_overlay(grid, mask).url)
+    full = png_alpha(maps.density_overlay(grid).url)
+    assert 0 < (alpha > 0).sum() < (full > 0).sum() / 2
+    empty = hotspots.density(np.array([]), np.array([]), 500, (7_485_000, 4_715_000, 7_495_000, 4_725_000))
+    assert maps.density_overlay(empty) is None
+    with pytest.raises(ValueError, match="threshold"):
+        maps.density_overlay(grid, threshold=1.5)
+
+
+def test_section_fill_map_escapes_draws_the_overlay_and_stays_offline(geometry):
+    _ = i18n.translator("sq")
+    n = len(geometry.sections)
+    tips = [maps.tip_html(name, "Prishtinë", [("Incidente", "3")]) for name in geometry.sections["section_name"]]
+    ov = maps.density_overlay(density_grid())
+    legend = maps.category_legend_html("<b>Gi*</b>", [("#b2182b", EVIL)])
+    m = maps.section_fill_map(
+        geometry, ["#b2182b"] + [None] * (n - 1), tips, legend, _, assets=offline.leaflet_assets(), overlay=ov
+    )
+    html = m.get_root().render()
+    assert EVIL not in html
+    assert any("&lt;script&gt;" in f["properties"]["tip"] for f in sections_layer(m).data["features"])
+    assert "L.imageOverlay" in html and html.count("data:image/png;base64,") == 1
+    assert URL.findall(html) == [] and "https://" not in html
+    layer = sections_layer(m)
+    feats = {f["id"]: f for f in layer.data["features"]}
+    assert layer.style_function(feats["S1"])["fillOpacity"] > 0
+    assert layer.style_function(feats["S2"])["fillOpacity"] == 0  # not filled: the density shows through
+    with pytest.raises(ValueError, match="one entry per section"):
+        maps.section_fill_map(geometry, [], [], "", _, assets=offline.leaflet_assets())
+
+
+def test_municipality_map_features_are_keyed_by_name(geometry):
+    _ = i18n.translator("sr")
+    munis = geometry.municipalities
+    m = maps.municipality_map(
+        munis, ["#ffffcc"] * len(munis), ["x"] * len(munis), "legend", _, assets=offline.leaflet_assets()
+    )
+    layer = next(c for c in children(m, folium.GeoJson) if c.layer_name == "municipalities")
+    assert {f["id"] for f in layer.data["features"]} == set(munis["municipality"])
+    labels = [text for _lat, _lon, text in children(m, maps._Labels)[0].labels]
+    assert any("Uroševac" in text for text in labels)  # labels in the chosen language

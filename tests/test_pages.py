@@ -361,3 +361,13 @@ def test_a_configured_basemap_reaches_the_map(monkeypatch):
     monkeypatch.delenv("DASHBOARD_TILES_URL")
     at.run()
     assert at.session_state["ctx"].basemap is None
+
+
+@pytest.mark.parametrize("lang", ["sq", "sr", "en"])
+def test_public_mode_shows_nothing_until_the_pages_support_it(monkeypatch, lang):
+    monkeypatch.setenv("DASHBOARD_PUBLIC", "1")
+    at = run(TinySource(), lang=lang)
+    ok(at)
+    assert len(at.error) == 1 and "DASHBOARD_PUBLIC" in at.error[0].value
+    assert not at.metric and not at.dataframe  # no figures, no tables
+    assert "ctx" not in at.session_state  # no page gets the data

@@ -8,6 +8,7 @@ from streamlit_folium import st_folium
 
 from geo import cache, figures, maps
 from geo.i18n import N_, md_escape
+from views import common
 
 ctx = st.session_state["ctx"]
 _ = ctx._
@@ -20,6 +21,7 @@ MEASURE_LABELS = {
     "rate": N_("Incidents per 1,000 residents"),
     "count": N_("Number of incidents"),
     "change": N_("Change vs previous period"),
+    "change_year": N_("Change vs a year earlier"),
 }
 HEADLINE_LABELS = {
     "accident_fatal": N_("With fatalities"),
@@ -47,14 +49,7 @@ MORE_IS_BETTER = {"active_committees"}
 
 
 def area_name() -> str:
-    if flt.section:
-        sec = data.sections[data.sections["section_id"].astype(str) == flt.section]
-        return md_escape(sec["section_name"].iloc[0] if len(sec) else flt.section)  # text from data
-    if flt.municipality:
-        return _.municipality(flt.municipality)
-    if flt.region:
-        return _("Police region {name}", name=_.region(flt.region))
-    return _("All of Kosovo")
+    return common.area_name(ctx)
 
 
 def signed(n: int) -> str:
@@ -65,15 +60,20 @@ def signed(n: int) -> str:
 
 def on_map_click() -> None:
     """A click on a section selects it (and its municipality and region) in the sidebar."""
-    state = st.session_state.get("overview_map") or {}
-    feature = state.get("last_active_drawing") or {}
-    sid = feature.get("id") or (feature.get("properties") or {}).get("section_id")
-    if not sid:
-        return
-    rows = data.sections[data.sections["section_id"].astype(str) == str(sid)]
-    if len(rows):
-        rec = rows.iloc[0]
-        ctx.select_section(str(sid), str(rec["municipality"]), str(rec["region"]))
+    common.select_clicked_section(ctx, "overview_map")
+
+
+def comparison_line(h: figures.Headline, against: str, more_is_better: bool) -> str:
+    """One line under a headline: the other period's figure and whether the change is meaningful."""
+    name = _("Previous period") if against == "previous" else _("A year earlier")
+    other = h.other(against)
+    if other is None:
+        return f"{name}: " + _("not in the data")
+    z, flag = h.test(against)
+    text = f"{name}: {_.number(other)} · {_.label('change_flag', flag)}"
+    if flag != "no_change":
+        text += f" · z = {_.number(z, decimals=1)}"
+    return text
 
 
 st.title(_("Overview"))
@@ -95,6 +95,12 @@ if data.sections.empty:
 # ---------------------------------------------------------------- headline figures
 
 heads = cache.headlines(data, ctx.fingerprint, flt, period.start, period.end)
+st.caption(
+    _(
+        "Changes are coloured only when they are larger than chance would explain (Poisson counts: |z| ≥ 2 "
+        "noteworthy, |z| ≥ 3 strong); smaller ones are grey, however large in per cent."
+    )
+)
 # traffic accidents in a row of three under their own heading, the rest in a row of four
 rows = [list(heads)[:3], list(heads)[3:]]
 for i, keys in enumerate(rows):
@@ -102,14 +108,18 @@ for i, keys in enumerate(rows):
         st.markdown(f"**{_('Traffic accidents')}**")
     for col, key in zip(st.columns(len(keys)), keys, strict=True):
         h = heads[key]
-        col.metric(
-            _(HEADLINE_LABELS[key]),
-            _.number(h.current),
-            delta=signed(h.change),
-            delta_color="normal" if key in MORE_IS_BETTER else "inverse",
-            help=_(HEADLINE_HELP[key]) + " " + _("Previous period: {n}.", n=_.number(h.previous)),
-            border=True,
-        )
+        _z, flag = h.test("previous")
+        better = key in MORE_IS_BETTER
+        meaningful = flag in ("increase", "strong_increase", "decrease", "strong_decrease")
+        with col.container(border=True):
+            st.metric(
+                _(HEADLINE_LABELS[key]),
+                _.number(h.current),
+                delta=signed(h.change) if h.previous_covered else None,
+                delta_color=("normal" if better else "inverse") if meaningful else "off",
+                help=_(HEADLINE_HELP[key]),
+            )
+            st.caption(comparison_line(h, "previous", better) + "  \n" + comparison_line(h, "year_earlier", better))
 
 # ---------------------------------------------------------------- the selected section
 
@@ -147,14 +157,18 @@ measure = st.segmented_control(
     format_func=lambda m: _(MEASURE_LABELS[m]),
 )
 measure = measure or "rate"
-if flt.categories and len(flt.categories) < len(figures.CATEGORY_CODES):
+common.categories_note(ctx, heads["traffic_ticket"].current)
+if measure in ("change", "change_year"):
     st.caption(
-        _("Incident categories: {names}", names=", ".join(_.term("incident_category", c) for c in flt.categories))
+        _(
+            "Sections are coloured only where the change is larger than chance would explain (|z| ≥ 2, "
+            "strong at |z| ≥ 3); other changes are grey."
+        )
     )
 
 geom = cache.geometry(data, ctx.fingerprint).select(flt.region, flt.municipality)
 measures = cache.section_measures(
-    data, ctx.fingerprint, flt.region, flt.municipality, flt.categories, period.start, period.end
+    data, ctx.fingerprint, flt.region, flt.municipality, flt.incident_categories, period.start, period.end
 )
 title = _(MEASURE_LABELS[measure]) + " · " + _.period(period.start, period.end)
 fmap = maps.choropleth(
@@ -170,26 +184,40 @@ st_folium(
     on_change=on_map_click,
 )
 st.caption(_("Click a section to select it. Records outside every section are listed on the Data page."))
+common.profile_link(ctx)
 
 with st.container():
     table_titles = {
         "rate": _("Sections with the highest rate"),
         "count": _("Sections with the most incidents"),
         "change": _("Sections with the largest increase"),
+        "change_year": _("Sections with the largest increase on a year earlier"),
     }
     st.markdown(f"**{table_titles[measure]}**")
     names = data.sections.set_index(data.sections["section_id"].astype(str))
     table = measures.copy()
     table["section"] = names.reindex(table.index)["section_name"].astype(str)
     table["municipality"] = [_.municipality(m) for m in names.reindex(table.index)["municipality"]]
-    sort_by = "change" if measure == "change" else ("rate" if measure == "rate" else "count")
+    sort_by = {"change": "z", "change_year": "z_year", "rate": "rate", "count": "count"}[measure]
     table = table.sort_values([sort_by, "count"], ascending=False, na_position="last").head(10)
+
+    def change_text(v: object, flag: str) -> str:
+        if v is None or pd.isna(v):
+            return "–"
+        text = signed(int(v))
+        return text if flag == "no_change" else f"{text} · {_.label('change_flag', flag)}"
+
     shown = pd.DataFrame(
         {
             _("Police section"): table["section"],
             _("Municipality"): table["municipality"],
             _("Incidents"): [_.number(v) for v in table["count"]],
-            _("Change"): [signed(int(v)) for v in table["change"]],
+            _("Change vs previous period"): [
+                change_text(v, f) for v, f in zip(table["change"], table["flag"], strict=True)
+            ],
+            _("Change vs a year earlier"): [
+                change_text(v, f) for v, f in zip(table["change_year"], table["flag_year"], strict=True)
+            ],
             _("Per 1,000 residents"): [_.number(v, decimals=2) if pd.notna(v) else "–" for v in table["rate"]],
         }
     )

@@ -1,0 +1,312 @@
+"""Citizens' concerns: breakdowns, open concerns and their age, resolution times, and the crosswalk to incidents.
+
+The **crosswalk** (:data:`CROSSWALK`) says which incident categories record
+the problem a concern category is about. It is the one place to edit that
+mapping; the Concerns page, its tests and its documentation all read it from
+here. Concern categories that no incident category records (public lighting,
+stray animals, illegal construction, school safety, other) map to nothing and
+take no part in the comparison with incidents.
+
+**Agreement between worry and incidents**, per section: for each concern
+category *k* the concerns of the area are shared out over its sections in
+proportion to the section's share of *k*'s matching incidents; summed over
+the categories this gives the concerns a section would have *if worry
+followed recorded incidents* (``expected``). The observed concerns are
+compared with that expectation on the Poisson square-root scale used for
+every comparison in the dashboard (:mod:`geo.compare`):
+``z = 2 (√concerns − √expected)``.
+
+* ``z ≥ 2``: **worry without incidents** – more concerns than the incidents
+  explain: fear of crime, or problems people do not report to the police;
+* ``z ≤ −2``: **incidents without worry** – incidents nobody raises: unseen
+  problems, or residents who do not come to committees;
+* otherwise **agree**; sections with neither concerns nor matching incidents
+  are **quiet**.
+
+Concern texts (``description``, ``action_taken``) come from users' files and
+are untrusted: callers escape them for HTML and Markdown.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from geo import compare
+from geo.schema import CONCERN_CATEGORIES, INCIDENT_CATEGORIES
+
+#: Concern category → incident categories that record the same problem. Edit here, and only here.
+CROSSWALK: dict[str, tuple[str, ...]] = {
+    "road_safety": ("accident_fatal", "accident_injury", "accident_damage", "traffic_ticket"),
+    "drugs": ("drugs",),
+    "theft": ("theft", "burglary", "robbery"),
+    "domestic_violence": ("domestic_violence",),
+    "noise_public_order": ("public_order",),
+    "school_safety": (),  # incidents are not recorded by place type: no counterpart
+    "public_lighting": (),  # a municipal matter, not an offence
+    "stray_animals": (),
+    "illegal_construction": (),
+    "other": (),
+}
+
+#: Agreement classes, in the order legends list them.
+WORRY, AGREE, UNSEEN, QUIET = "worry_without_incidents", "agree", "incidents_without_worry", "quiet"
+CLASSES = (WORRY, AGREE, UNSEEN, QUIET)
+#: English text per class (translated for display by geo.i18n, context ``agreement``).
+CLASS_TEXT = {
+    WORRY: "Worry without incidents",
+    AGREE: "Worry matches incidents",
+    UNSEEN: "Incidents without worry",
+    QUIET: "Neither concerns nor incidents",
+}
+#: One colour table (ColorBrewer PuOr ends, a neutral middle, light grey for quiet sections).
+CLASS_COLOURS = {WORRY: "#b35806", AGREE: "#f7f7f7", UNSEEN: "#542788", QUIET: "#d9d9d9"}
+
+_CONCERN_CODES = tuple(t.code for t in CONCERN_CATEGORIES)
+_INCIDENT_CODES = tuple(t.code for t in INCIDENT_CATEGORIES)
+
+
+def check_crosswalk(crosswalk: dict[str, tuple[str, ...]] = CROSSWALK) -> None:
+    """Raise ``ValueError`` unless every key is a concern category and every value an incident category."""
+    unknown = sorted(set(crosswalk) - set(_CONCERN_CODES))
+    if unknown:
+        raise ValueError(f"crosswalk keys must be concern categories ({', '.join(_CONCERN_CODES)}); got {unknown}")
+    missing = sorted(set(_CONCERN_CODES) - set(crosswalk))
+    if missing:
+        raise ValueError(f"every concern category needs a crosswalk entry (use () for none); missing {missing}")
+    for key, cats in crosswalk.items():
+        bad = sorted(set(cats) - set(_INCIDENT_CODES))
+        if bad:
+            raise ValueError(
+                f"crosswalk[{key!r}] names unknown incident categories {bad}; allowed: {', '.join(_INCIDENT_CODES)}"
+            )
+
+
+check_crosswalk()
+
+
+def matching_incidents(concern_category: str) -> tuple[str, ...]:
+    """Incident categories that record what ``concern_category`` is about (empty: none does)."""
+    if concern_category not in CROSSWALK:
+        raise ValueError(f"unknown concern category {concern_category!r}; categories are {', '.join(CROSSWALK)}")
+    return CROSSWALK[concern_category]
+
+
+def concern_categories_for(incident_category: str) -> tuple[str, ...]:
+    """Concern categories whose crosswalk includes ``incident_category``."""
+    if incident_category not in _INCIDENT_CODES:
+        raise ValueError(
+            f"unknown incident category {incident_category!r}; categories are {', '.join(_INCIDENT_CODES)}"
+        )
+    return tuple(k for k, cats in CROSSWALK.items() if incident_category in cats)
+
+
+def matched_categories() -> tuple[str, ...]:
+    """Concern categories that have a counterpart among incident categories."""
+    return tuple(k for k, cats in CROSSWALK.items() if cats)
+
+
+# ---------------------------------------------------------------- selections
+
+
+def _ids(section_ids) -> pd.Index | None:
+    return None if section_ids is None else pd.Index(section_ids).astype(str)
+
+
+def in_area(concerns: pd.DataFrame, section_ids=None) -> pd.DataFrame:
+    """Concerns located in a section (of ``section_ids`` when given); a new frame."""
+    if concerns.empty:
+        return concerns.copy()
+    keep = concerns["section_id"].notna()
+    ids = _ids(section_ids)
+    if ids is not None:
+        keep &= concerns["section_id"].astype("string").isin(ids)
+    return concerns.loc[keep.fillna(False).to_numpy(dtype=bool)].copy()
+
+
+def raised_in(concerns: pd.DataFrame, start, end) -> pd.DataFrame:
+    """Concerns raised between ``start`` and ``end`` (dates, both included); a new frame."""
+    if concerns.empty:
+        return concerns.copy()
+    when = pd.to_datetime(concerns["raised_on"])
+    keep = (when >= pd.Timestamp(start)) & (when < pd.Timestamp(end) + pd.Timedelta(days=1))
+    return concerns.loc[keep.fillna(False).to_numpy(dtype=bool)].copy()
+
+
+def _status(concerns: pd.DataFrame) -> pd.Series:
+    if "status" not in concerns:
+        return pd.Series("open", index=concerns.index, dtype="string")
+    return concerns["status"].astype("string").fillna("open")
+
+
+def breakdown(concerns: pd.DataFrame, by: str) -> pd.Series:
+    """Number of concerns per value of ``by`` (``category``, ``source``, ``status`` or ``section_id``), largest first.
+
+    Missing values count under ``""``.
+    """
+    if by not in ("category", "source", "status", "section_id"):
+        raise ValueError(f"by must be one of category, source, status, section_id; got {by!r}")
+    if concerns.empty or by not in concerns:
+        return pd.Series(dtype="int64", name="concerns")
+    values = _status(concerns) if by == "status" else concerns[by].astype("string").fillna("")
+    out = values.value_counts(sort=False).sort_values(ascending=False, kind="stable").astype("int64")
+    out.index.name = by
+    return out.rename("concerns")
+
+
+def monthly(concerns: pd.DataFrame, start, end, by: str) -> pd.DataFrame:
+    """Concerns raised per calendar month (rows) and value of ``by`` (columns), every month from start to end."""
+    months = pd.period_range(pd.Timestamp(start).to_period("M"), pd.Timestamp(end).to_period("M"), freq="M")
+    index = pd.DatetimeIndex([m.to_timestamp() for m in months], name="month")
+    sel = raised_in(concerns, start, end)
+    if sel.empty:
+        return pd.DataFrame(index=index)
+    values = _status(sel) if by == "status" else sel[by].astype("string").fillna("")
+    month = pd.to_datetime(sel["raised_on"]).dt.to_period("M").dt.to_timestamp()
+    table = pd.crosstab(month.to_numpy(), values.to_numpy()).reindex(index, fill_value=0)
+    table.index.name = "month"
+    table.columns.name = None
+    return table.astype("int64")
+
+
+# ---------------------------------------------------------------- open concerns and resolution
+
+
+def open_on(concerns: pd.DataFrame, on) -> pd.DataFrame:
+    """Concerns open at the end of day ``on`` with their age in days, oldest first; a new frame.
+
+    Open means raised by then and not resolved by then (a concern marked
+    resolved without a date counts as resolved, as in the headline figure).
+    Adds ``age_days`` = days from ``raised_on`` to ``on``.
+    """
+    if concerns.empty:
+        out = concerns.copy()
+        out["age_days"] = pd.Series(dtype="int64")
+        return out
+    end = pd.Timestamp(on) + pd.Timedelta(days=1)
+    raised = pd.to_datetime(concerns["raised_on"])
+    resolved_on = (
+        pd.to_datetime(concerns["resolved_on"])
+        if "resolved_on" in concerns
+        else pd.Series(pd.NaT, index=concerns.index)
+    )
+    resolved = (_status(concerns) == "resolved") & (resolved_on.isna() | (resolved_on < end))
+    keep = (raised < end) & ~resolved.fillna(False)
+    out = concerns.loc[keep.fillna(False).to_numpy(dtype=bool)].copy()
+    out["age_days"] = (pd.Timestamp(on).normalize() - pd.to_datetime(out["raised_on"]).dt.normalize()).dt.days
+    out["age_days"] = out["age_days"].astype("int64")
+    return out.sort_values(["age_days", "concern_id"], ascending=[False, True], kind="stable")
+
+
+def resolution_days(concerns: pd.DataFrame) -> pd.Series:
+    """Days from raised to resolved for the resolved concerns that have both dates (same index)."""
+    if concerns.empty or "resolved_on" not in concerns:
+        return pd.Series(dtype="float64")
+    done = (_status(concerns) == "resolved") & concerns["resolved_on"].notna()
+    sel = concerns.loc[done.fillna(False).to_numpy(dtype=bool)]
+    days = (pd.to_datetime(sel["resolved_on"]) - pd.to_datetime(sel["raised_on"])).dt.days
+    return days[days >= 0].astype("float64")
+
+
+def resolution_summary(concerns: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """Time from raised to resolved: ``resolved, median, mean, p75, p90`` (days) and ``within_30`` (share, 0–1).
+
+    One row (index ``all``) or one row per value of ``by``, most resolved
+    first. Concerns without a ``resolved_on`` date are left out.
+    """
+    days = resolution_days(concerns)
+    cols = ["resolved", "median", "mean", "p75", "p90", "within_30"]
+
+    def row(d: pd.Series) -> list[float]:
+        if d.empty:
+            return [0, np.nan, np.nan, np.nan, np.nan, np.nan]
+        return [
+            len(d),
+            float(d.median()),
+            float(d.mean()),
+            float(d.quantile(0.75)),
+            float(d.quantile(0.9)),
+            float((d <= 30).mean()),
+        ]
+
+    if by is None:
+        return pd.DataFrame([row(days)], index=pd.Index(["all"], name="group"), columns=cols)
+    if days.empty:
+        return pd.DataFrame(columns=cols, index=pd.Index([], name=by))
+    keys = concerns.loc[days.index, by].astype("string").fillna("")
+    rows = {k: row(d) for k, d in days.groupby(keys.to_numpy())}
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=cols)
+    out.index.name = by
+    out["resolved"] = out["resolved"].astype("int64")
+    return out.sort_values(["resolved", "median"], ascending=[False, True], kind="stable")
+
+
+# ---------------------------------------------------------------- worry vs incidents
+
+
+def section_agreement(
+    concerns: pd.DataFrame,
+    incident_counts: pd.DataFrame,
+    section_ids,
+    categories: tuple[str, ...] | None = None,
+) -> pd.DataFrame:
+    """Where worry and recorded incidents agree or diverge, per section.
+
+    Parameters
+    ----------
+    concerns
+        Concerns of the window to compare (already selected by date), with ``section_id`` and ``category``.
+    incident_counts
+        Incidents of the same window per section (index ``section_id``) and
+        incident category (columns), e.g. the sum of ``count``.
+    section_ids
+        The sections of the area; every one gets a row, in this order.
+    categories
+        Concern categories to compare; default every category with a
+        counterpart (:func:`matched_categories`). Categories without one are
+        ignored.
+
+    Returns
+    -------
+    DataFrame indexed by ``section_id``: ``concerns``, ``incidents``
+    (matching incidents), ``concern_share`` and ``incident_share`` (0–1, of
+    the area's totals), ``expected`` (concerns if worry followed incidents,
+    category by category), ``z`` (``2(√concerns − √expected)``) and ``class``
+    (:data:`CLASSES`).
+    """
+    ids = pd.Index(pd.Index(section_ids).astype(str), name="section_id")
+    cats = tuple(c for c in (categories if categories is not None else matched_categories()) if CROSSWALK.get(c))
+    con = in_area(concerns, ids)
+    if len(con):
+        con = con[con["category"].astype("string").isin(cats).fillna(False).to_numpy(dtype=bool)]
+    counts = incident_counts.copy()
+    counts.index = counts.index.astype(str)
+    counts = counts.reindex(ids, fill_value=0)
+    observed = pd.Series(0.0, index=ids)
+    expected = pd.Series(0.0, index=ids)
+    matched = pd.Series(0.0, index=ids)
+    incident_cats: set[str] = set()
+    for k in cats:
+        inc_k = [c for c in CROSSWALK[k] if c in counts.columns]
+        n_k = counts[inc_k].sum(axis=1).astype(float) if inc_k else pd.Series(0.0, index=ids)
+        incident_cats.update(inc_k)
+        c_k = con.loc[con["category"].astype("string") == k, "section_id"].astype(str).value_counts()
+        c_k = c_k.reindex(ids, fill_value=0).astype(float)
+        observed += c_k
+        total_n = n_k.sum()
+        if total_n > 0:
+            expected += c_k.sum() * n_k / total_n
+    if incident_cats:
+        matched = counts[sorted(incident_cats)].sum(axis=1).astype(float)
+    out = pd.DataFrame({"concerns": observed.astype("int64"), "incidents": matched.astype("int64")}, index=ids)
+    c_total, n_total = observed.sum(), matched.sum()
+    out["concern_share"] = observed / c_total if c_total else 0.0
+    out["incident_share"] = matched / n_total if n_total else 0.0
+    out["expected"] = expected
+    out["z"] = compare.poisson_z(observed, expected)
+    klass = np.full(len(out), AGREE, dtype=object)
+    klass[out["z"].to_numpy() >= compare.NOTEWORTHY] = WORRY
+    klass[out["z"].to_numpy() <= -compare.NOTEWORTHY] = UNSEEN
+    klass[(observed.to_numpy() == 0) & (matched.to_numpy() == 0)] = QUIET
+    out["class"] = klass
+    return out

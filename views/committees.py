@@ -1,0 +1,303 @@
+"""Committees: coverage by municipality, lapsed committees, busy sections without a committee, the register."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo import cache, concerns, coverage, figures, maps
+from geo.i18n import N_, md_escape
+from views import common
+
+ctx = st.session_state["ctx"]
+_ = ctx._
+data = ctx.data
+flt = ctx.filters
+period = ctx.period
+as_of = pd.Timestamp(period.end)
+
+MEASURE_LABELS = {
+    "share_population_covered": N_("Share of residents covered by an active LCPS"),
+    "share_sections_covered": N_("Share of sections covered by an active LCPS"),
+    "mcps_meetings_3m": N_("MCPS meetings in the last 3 months"),
+    "mcps_meetings_6m": N_("MCPS meetings in the last 6 months"),
+    "mcps_meetings_12m": N_("MCPS meetings in the last 12 months"),
+    "acps": N_("Number of ACPS"),
+}
+#: Committee types by their abbreviation in each language (KLSP/KKSB/EVSP, LOJB/OSBZ/ATJB).
+TYPE_ABBR = {"LCPS": N_("LCPS"), "MCPS": N_("MCPS"), "ACPS": N_("ACPS")}
+STATUS_LABELS = {"all": N_("All"), "active": N_("Active and meeting"), "lapsed": N_("Lapsed")}
+
+
+def default(key: str, value, options=None) -> None:
+    if key not in st.session_state or (options is not None and st.session_state[key] not in options):
+        st.session_state[key] = value
+
+
+def pct(v) -> str:
+    return _.number(v * 100) + " %" if pd.notna(v) else "–"
+
+
+def on_map_click() -> None:
+    """A click on a municipality selects it (and its region) in the sidebar."""
+    state = st.session_state.get("committees_map") or {}
+    feature = state.get("last_active_drawing") or {}
+    name = feature.get("id")
+    rows = data.sections[data.sections["municipality"] == name] if name else data.sections.iloc[0:0]
+    if len(rows):
+        st.session_state["region"] = str(rows["region"].iloc[0])
+        st.session_state["municipality"] = str(name)
+        st.session_state["section"] = ""
+
+
+st.title(_("Committees"))
+st.markdown(f"**{common.area_name(ctx)}** · " + _("Public-safety committees on {date}", date=_.date(period.end)))
+st.caption(
+    _(
+        "LCPS: local committees for public safety, one or more sections each; MCPS: the municipal committee; "
+        "ACPS: action teams. A section is covered when an active LCPS lists it. A committee has lapsed when it "
+        "is inactive, or has not met for 6 months although set up before then."
+    )
+)
+if data.sections.empty:
+    st.warning(_("No police sections are loaded. Load a sections file on the Data page."))
+    st.stop()
+if data.committees.empty:
+    st.info(_("No committees are loaded. Add a committees file on the Data page."))
+    st.stop()
+
+sections = common.area_sections(ctx)
+munis = sorted(set(sections["municipality"].dropna()))
+cover = coverage.by_municipality(data.sections, data.committees, data.meetings, as_of).reindex(munis)
+register = coverage.register(data.committees, data.meetings, data.concerns, as_of)
+if flt.section:
+    rec = common.section_record(ctx, flt.section)
+    serving = coverage.serving(data.committees, flt.section, str(rec["municipality"]) if rec is not None else "")
+    register = register[register["committee_id"].isin(set(data.committees.loc[serving, "committee_id"]))]
+else:
+    register = register[register["municipality"].isin(munis)]
+
+# ---------------------------------------------------------------- figures
+
+n_active = int((~register["lapsed"]).sum()) if len(register) else 0
+c1, c2, c3, c4 = st.columns(4)
+c1.metric(_("Committees"), _.number(len(register)), border=True)
+c2.metric(_("Active and meeting"), _.number(n_active), border=True)
+c3.metric(_("Lapsed"), _.number(len(register) - n_active), border=True)
+pop, pop_cov = cover["population"].sum(), cover["population_covered"].sum()
+c4.metric(
+    _("Residents covered"),
+    pct(pop_cov / pop) if pop else "–",
+    help=_("Share of the residents who live in a section that an active LCPS lists."),
+    border=True,
+)
+
+# ---------------------------------------------------------------- the map
+
+st.subheader(_("Coverage by municipality"))
+default("cm_measure", "share_population_covered", list(MEASURE_LABELS))
+measure = st.selectbox(
+    _("Colour the municipalities by"),
+    list(MEASURE_LABELS),
+    key="cm_measure",
+    format_func=lambda m: _(MEASURE_LABELS[m]),
+)
+geom = cache.geometry(data, ctx.fingerprint).select(flt.region, flt.municipality)
+mgeo = geom.municipalities
+values = cover.reindex(mgeo["municipality"])[measure].astype(float)
+is_share = measure.startswith("share")
+classes = maps.sequential_classes(values * 100 if is_share else values)
+fills = classes.color(values * 100 if is_share else values)
+
+
+def tip(name: str) -> str:
+    r = cover.loc[name] if name in cover.index else None
+    if r is None:
+        return maps.tip_html(_.municipality(name), "", [])
+    last = _.date(r["last_meeting"]) if pd.notna(r["last_meeting"]) else _("never")
+    return maps.tip_html(
+        _.municipality(name),
+        _.region(sections.loc[sections["municipality"] == name, "region"].iloc[0]) if len(sections) else "",
+        [
+            (_("Sections covered"), f"{_.number(r['sections_covered'])} / {_.number(r['sections'])}"),
+            (_("Residents covered"), pct(r["share_population_covered"])),
+            (_("Active LCPS"), _.number(r["lcps_active"])),
+            (_("MCPS"), _("yes") if r["mcps_present"] else _("no")),
+            (_("MCPS meetings, 3/6/12 months"), "/".join(_.number(r[f"mcps_meetings_{m}m"]) for m in (3, 6, 12))),
+            (_("ACPS"), _.number(r["acps"])),
+            (_("Last meeting"), last),
+            (_("Lapsed committees"), _.number(r["lapsed"])),
+        ],
+    )
+
+
+def label(x: float) -> str:
+    return _.number(x) + (" %" if is_share else "")
+
+
+legend = maps.legend_html(_(MEASURE_LABELS[measure]), classes, label, _, show_no_data=bool(values.isna().any()))
+fmap = maps.municipality_map(
+    mgeo,
+    fills,
+    [tip(n) for n in mgeo["municipality"]],
+    legend,
+    _,
+    assets=ctx.assets,
+    basemap=ctx.basemap,
+    regions=geom.regions,
+    selected=flt.municipality,
+)
+st_folium(
+    fmap,
+    key="committees_map",
+    height=520,
+    use_container_width=True,
+    returned_objects=["last_active_drawing"],
+    on_change=on_map_click,
+)
+st.caption(_("Click a municipality to select it."))
+
+# ---------------------------------------------------------------- flags
+
+st.subheader(_("Needs attention"))
+all_lapsed = cover[cover["all_lapsed"].fillna(False).astype(bool)]
+none = cover[(cover["lcps_active"] == 0) & ~cover["mcps_present"].fillna(False).astype(bool)]
+f1, f2 = st.columns(2)
+with f1:
+    st.markdown(f"**{_('Municipalities whose committees have all lapsed')}**")
+    if all_lapsed.empty:
+        st.caption(_("None."))
+    else:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    _("Municipality"): [_.municipality(m) for m in all_lapsed.index],
+                    _("Lapsed committees"): [_.number(v) for v in all_lapsed["lapsed"]],
+                    _("Last meeting"): [_.date(d) if pd.notna(d) else _("never") for d in all_lapsed["last_meeting"]],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    if len(none):
+        st.markdown(f"**{_('Municipalities without any committee')}**")
+        st.caption(", ".join(_.municipality(m) for m in none.index))
+
+with f2:
+    ids = pd.Index(sections["section_id"].astype(str))
+    inc = figures.incident_counts(data.incidents, period, flt.incident_categories, ids)
+    year_start = (as_of - pd.DateOffset(years=1) + pd.Timedelta(days=1)).date()
+    con = concerns.breakdown(
+        concerns.raised_in(concerns.in_area(data.concerns, ids), year_start, period.end), "section_id"
+    )
+    names = data.sections.set_index(data.sections["section_id"].astype(str))
+    for title, values_, what in (
+        (_("Busiest sections without an active LCPS: incidents in the period"), inc, _("Incidents")),
+        (_("Sections with the most concerns without an active LCPS: last 12 months"), con, _("Concerns")),
+    ):
+        st.markdown(f"**{title}**")
+        found = coverage.uncovered_hot_sections(values_, sections, data.committees, top_share=0.1)
+        if found.empty:
+            st.caption(_("None: the busiest tenth of the sections all have a committee."))
+            continue
+        sid = found["section_id"].astype(str)
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    _("Police section"): names.reindex(sid)["section_name"].astype(str).to_numpy(),
+                    _("Municipality"): [_.municipality(m) for m in names.reindex(sid)["municipality"]],
+                    what: [_.number(v) for v in found["value"]],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    st.caption(_("The busiest tenth of the area's sections, by the figure named, that no active LCPS lists."))
+
+lapsed = register[register["lapsed"]]
+st.markdown(f"**{_('Lapsed committees')}**")
+if lapsed.empty:
+    st.caption(_("None."))
+else:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                _("Committee"): lapsed["name"].astype(str).to_numpy(),
+                _("Type"): [_(TYPE_ABBR.get(t, t)) for t in lapsed["type"].astype(str)],
+                _("Municipality"): [_.municipality(m) for m in lapsed["municipality"]],
+                _("Active"): [_("yes") if a else _("no") for a in lapsed["active"]],
+                _("Last meeting"): [_.date(d) if pd.notna(d) else _("never") for d in lapsed["last_meeting"]],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+# ---------------------------------------------------------------- register
+
+st.subheader(_("Committee register"))
+if flt.section and (rec := common.section_record(ctx, flt.section)) is not None:
+    st.caption(_("Committees that serve {name}.", name=md_escape(rec["section_name"])))
+if register.empty:
+    where = common.area_name(ctx)
+    st.info(_("No committees are registered in {area}.", area=where))
+    st.stop()
+default("cm_status", "all", list(STATUS_LABELS))
+default("cm_types", [])
+default("cm_search", "")
+r1, r2, r3 = st.columns(3)
+types = r1.multiselect(
+    _("Type"),
+    ["LCPS", "MCPS", "ACPS"],
+    key="cm_types",
+    format_func=lambda t: _.term("committee_type", t),
+    placeholder=_("All types"),
+)
+status = r2.segmented_control(
+    _("Status"), list(STATUS_LABELS), key="cm_status", format_func=lambda s: _(STATUS_LABELS[s])
+)
+query = r3.text_input(_("Name contains"), key="cm_search")
+shown = register
+if types:
+    shown = shown[shown["type"].isin(types)]
+if status == "active":
+    shown = shown[~shown["lapsed"]]
+elif status == "lapsed":
+    shown = shown[shown["lapsed"]]
+if query.strip():
+    shown = shown[shown["name"].astype(str).str.casefold().str.contains(query.strip().casefold(), regex=False)]
+if shown.empty:
+    st.info(_("No committee matches these filters."))
+else:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                _("Committee"): shown["name"].astype(str).to_numpy(),
+                _("Type"): [_(TYPE_ABBR.get(t, t)) for t in shown["type"].astype(str)],
+                _("Municipality"): [_.municipality(m) for m in shown["municipality"]],
+                _("Status"): [_("Lapsed") if lapsed_ else _("Active and meeting") for lapsed_ in shown["lapsed"]],
+                _("Set up"): [_.date(d) if pd.notna(d) else "–" for d in shown["established_on"]],
+                _("Members"): [_.number(v) if pd.notna(v) else "–" for v in shown["members"]],
+                _("Sections listed"): [_.number(v) for v in shown["sections"]],
+                _("Meetings"): [_.number(v) for v in shown["meetings_total"]],
+                _("Last 3 / 6 / 12 months"): [
+                    f"{_.number(a)} / {_.number(b)} / {_.number(c)}"
+                    for a, b, c in zip(shown["meetings_3m"], shown["meetings_6m"], shown["meetings_12m"], strict=True)
+                ],
+                _("Last meeting"): [_.date(d) if pd.notna(d) else _("never") for d in shown["last_meeting"]],
+                _("Mean attendance"): [
+                    _.number(v, decimals=1) if pd.notna(v) else "–" for v in shown["mean_attendance"]
+                ],
+                _("Concerns raised"): [_.number(v) for v in shown["concerns_raised"]],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    st.caption(
+        _(
+            "Meetings up to {date}. Concerns raised: the number the meetings' minutes record.",
+            date=_.date(period.end),
+        )
+    )

@@ -1,0 +1,159 @@
+"""Helpers the pages share (not a page: ``dashboard.py`` lists the pages).
+
+Small pieces of Streamlit that would otherwise be pasted into every page:
+the area's name, selecting a section by clicking it on a map, the link to a
+section's profile and the note on traffic tickets.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from geo import figures
+from geo.i18n import md_escape
+
+PROFILE_PAGE = "views/section.py"
+
+
+def area_name(ctx) -> str:
+    """The chosen area, safe for Markdown: a section's name (escaped), a municipality, a region or all of Kosovo."""
+    _ = ctx._
+    flt = ctx.filters
+    if flt.section:
+        sec = ctx.data.sections[ctx.data.sections["section_id"].astype(str) == flt.section]
+        return md_escape(sec["section_name"].iloc[0] if len(sec) else flt.section)
+    if flt.municipality:
+        return _.municipality(flt.municipality)
+    if flt.region:
+        return _("Police region {name}", name=_.region(flt.region))
+    return _("All of Kosovo")
+
+
+def section_record(ctx, section_id: str) -> pd.Series | None:
+    """The section's row, or ``None`` when no section has that id."""
+    rows = ctx.data.sections[ctx.data.sections["section_id"].astype(str) == str(section_id)]
+    return rows.iloc[0] if len(rows) else None
+
+
+def select_clicked_section(ctx, map_key: str) -> None:
+    """Callback for ``st_folium(on_change=…)``: a click on a section selects it in the sidebar."""
+    state = st.session_state.get(map_key) or {}
+    feature = state.get("last_active_drawing") or {}
+    sid = feature.get("id") or (feature.get("properties") or {}).get("section_id")
+    if not sid:
+        return
+    rec = section_record(ctx, str(sid))
+    if rec is not None:
+        ctx.select_section(str(sid), str(rec["municipality"]), str(rec["region"]))
+
+
+def profile_link(ctx) -> None:
+    """When a section is selected: a link to its profile page."""
+    if not ctx.filters.section:
+        return
+    rec = section_record(ctx, ctx.filters.section)
+    if rec is None:
+        return
+    st.page_link(
+        PROFILE_PAGE,
+        label=ctx._("Open the profile of {name}", name=md_escape(rec["section_name"])),
+        icon=":material/arrow_forward:",
+    )
+
+
+def categories_note(ctx, tickets: int | None = None) -> None:
+    """Say which incident categories a map or analysis uses, and that tickets are left out by default."""
+    _ = ctx._
+    flt = ctx.filters
+    if flt.categories:
+        if len(flt.categories) < len(figures.CATEGORY_CODES):
+            st.caption(
+                _(
+                    "Incident categories: {names}",
+                    names=", ".join(_.term("incident_category", c) for c in flt.categories),
+                )
+            )
+        return
+    text = _(
+        "All incident categories except traffic tickets: tickets record police enforcement rather than events, "
+        "and there are many times more of them than of every other incident together. Choose them in the "
+        "sidebar's category filter to include them."
+    )
+    if tickets:
+        text += " " + _("Traffic tickets in the period: {n}.", n=_.number(tickets))
+    st.caption(text)
+
+
+def area_sections(ctx, with_section: bool = False):
+    """The sections of the chosen region/municipality (and only the chosen section when ``with_section``)."""
+    flt = ctx.filters
+    return figures.select_sections(
+        ctx.data.sections, figures.Filters(flt.region, flt.municipality, flt.section if with_section else "")
+    )
+
+
+def stacked_bars(table: pd.DataFrame, y_title: str, height: int = 300) -> None:
+    """Monthly counts (rows: labelled months in order; columns: translated categories) as stacked bars.
+
+    The legend wraps in columns under the chart, so long category names in any language stay readable.
+    """
+    import altair as alt
+
+    months = list(table.index)
+    long = table.reset_index(names="month").melt("month", var_name="category", value_name="n")
+    chart = (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X("month:N", sort=months, title=None, axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y("sum(n):Q", title=y_title),
+            color=alt.Color(
+                "category:N",
+                sort=list(table.columns),
+                title=None,
+                scale=alt.Scale(scheme="tableau20"),  # up to 20 distinct colours: every category its own
+                legend=alt.Legend(orient="bottom", columns=3, labelLimit=300, symbolType="square"),
+            ),
+            order=alt.Order("category:N"),
+            tooltip=[
+                alt.Tooltip("month:N", title=""),
+                alt.Tooltip("category:N", title=""),
+                alt.Tooltip("n:Q", title=y_title),
+            ],
+        )
+        .properties(height=height)
+    )
+    st.altair_chart(chart, width="stretch")
+
+
+def lines(table: pd.DataFrame, y_title: str, x_title: str, height: int = 280) -> None:
+    """One line per column (translated area names) over the index (periods), the legend wrapped under it.
+
+    Colours follow the sorted column names, so two charts of the same areas use the same colours.
+    """
+    import altair as alt
+
+    order = list(table.index)
+    long = table.reset_index(names="x").melt("x", var_name="series", value_name="y").dropna()
+    chart = (
+        alt.Chart(long)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("x:N", sort=order, title=x_title, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("y:Q", title=y_title),
+            color=alt.Color(
+                "series:N",
+                scale=alt.Scale(domain=sorted(table.columns), scheme="tableau10"),
+                title=None,
+                legend=alt.Legend(orient="bottom", columns=4, labelLimit=240),
+            ),
+            tooltip=[
+                alt.Tooltip("series:N", title=""),
+                alt.Tooltip("x:N", title=""),
+                alt.Tooltip("y:Q", title="", format=".1f"),
+            ],
+        )
+        .properties(height=height)
+    )
+    st.altair_chart(chart, width="stretch")

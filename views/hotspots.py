@@ -1,0 +1,453 @@
+"""Hotspots: a density surface, Gi* hot and cold spots with a permutation check, and whether the map predicts."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo import cache, figures, hotspots, maps
+from geo.i18n import N_, md_escape
+from views import common
+
+ctx = st.session_state["ctx"]
+_ = ctx._
+data = ctx.data
+flt = ctx.filters
+period = ctx.period
+PERMUTATIONS = 999
+
+UNIT_LABELS = {"sections": N_("Police sections"), "grid": N_("Square grid cells")}
+MEASURE_LABELS = {"count": N_("Number of incidents"), "rate": N_("Incidents per 1,000 residents")}
+KIND_LABELS = {"queen": N_("Sections that touch (queen contiguity)"), "distance": N_("Distance band")}
+HOW_LABELS = {
+    "mean": N_("Mean density over the section"),
+    "sum": N_("Density summed over the section (expected incidents)"),
+}
+
+
+def default(key: str, value, options=None) -> None:
+    """Give a page widget its default value once (and again when the stored one is no longer an option)."""
+    if key not in st.session_state or (options is not None and st.session_state[key] not in options):
+        st.session_state[key] = value
+
+
+st.title(_("Hotspots"))
+st.markdown(f"**{common.area_name(ctx)}** · {_.period(period.start, period.end)}")
+st.caption(
+    _(
+        "Where incidents concentrate, and whether the concentration is more than chance: a smoothed density "
+        "surface, Getis-Ord Gi* hot and cold spots with a false-discovery correction, and a test of how well "
+        "each map would have predicted the next period."
+    )
+)
+if data.sections.empty:
+    st.warning(_("No police sections are loaded. Load a sections file on the Data page."))
+    st.stop()
+
+# the area analysed: the chosen region or municipality; a chosen section is analysed within its municipality
+region, municipality = flt.region, flt.municipality
+chosen = common.section_record(ctx, flt.section) if flt.section else None
+if chosen is not None and not municipality:
+    municipality, region = str(chosen["municipality"]), str(chosen["region"])
+if chosen is not None:
+    st.caption(
+        _(
+            "The analysis covers the municipality of the chosen section, {name}; the section is outlined.",
+            name=md_escape(chosen["section_name"]),
+        )
+    )
+cats = flt.incident_categories
+heads = cache.headlines(data, ctx.fingerprint, figures.Filters(region, municipality), period.start, period.end)
+common.categories_note(ctx, heads["traffic_ticket"].current)
+
+# ---------------------------------------------------------------- settings
+
+default("hs_units", "sections", list(UNIT_LABELS))
+default("hs_measure", "count", list(MEASURE_LABELS))
+default("hs_kind", "queen", list(KIND_LABELS))
+default("hs_band", 8000)
+default("hs_cell", 1000)
+default("hs_bw", 1000)
+default("hs_density", True)
+default("hs_gi", True)
+c1, c2, c3, c4 = st.columns(4)
+with c1:
+    units = st.radio(_("Units"), list(UNIT_LABELS), key="hs_units", format_func=lambda u: _(UNIT_LABELS[u]))
+    if units == "grid":
+        cell_m = st.number_input(_("Cell size (m)"), min_value=250, max_value=20000, step=250, key="hs_cell")
+with c2:
+    measure = st.radio(_("Value"), list(MEASURE_LABELS), key="hs_measure", format_func=lambda m: _(MEASURE_LABELS[m]))
+with c3:
+    kind = st.radio(_("Neighbours"), list(KIND_LABELS), key="hs_kind", format_func=lambda k: _(KIND_LABELS[k]))
+    band = None
+    if kind == "distance":
+        band = float(
+            st.number_input(
+                _("Distance band between centres (m)"), min_value=250, max_value=50000, step=250, key="hs_band"
+            )
+        )
+with c4:
+    bandwidth = st.number_input(
+        _("Density bandwidth (m)"),
+        min_value=100,
+        max_value=10000,
+        step=100,
+        key="hs_bw",
+        help=_("The standard deviation of the Gaussian kernel: larger values give a smoother surface."),
+    )
+    show_density = st.checkbox(_("Density surface"), key="hs_density")
+    show_gi = st.checkbox(_("Gi* hot and cold spots"), key="hs_gi")
+
+geom = cache.geometry(data, ctx.fingerprint).select(region, municipality)
+n_units = len(geom.sections)
+names = data.sections.set_index(data.sections["section_id"].astype(str))
+
+# ---------------------------------------------------------------- computations
+
+
+def analysis_error(exc: ValueError) -> str:
+    text = str(exc)
+    if "cells" in text:
+        return _("Too many grid cells for this area: choose larger cells or a smaller area.")
+    if "population" in text:
+        return _("Rates per 1,000 residents need the population of every unit; some have none. Use counts.")
+    return _("The analysis could not be run: {error}", error=text)
+
+
+result = None
+cells = None
+error = ""
+try:
+    with st.spinner(_("Computing hot spots…")):
+        if units == "sections":
+            result = cache.section_hotspots(
+                data,
+                ctx.fingerprint,
+                region,
+                municipality,
+                cats,
+                period.start,
+                period.end,
+                measure,
+                kind,
+                band,
+                PERMUTATIONS,
+            )
+        else:
+            cells, result = cache.grid_hotspots(
+                data,
+                ctx.fingerprint,
+                region,
+                municipality,
+                cats,
+                period.start,
+                period.end,
+                float(cell_m),
+                measure,
+                kind,
+                band,
+                PERMUTATIONS,
+            )
+except ValueError as exc:
+    error = analysis_error(exc)
+
+overlay, n_points, n_unlocated = None, 0, 0
+if show_density:
+    overlay, n_points, n_unlocated = cache.density_overlay(
+        data, ctx.fingerprint, region, municipality, cats, period.start, period.end, float(bandwidth)
+    )
+
+total = int(result["count"].sum()) if result is not None else 0
+if error:
+    st.warning(error)
+elif total == 0 and n_points == 0:
+    st.info(
+        _(
+            "No incidents of these categories in this area and period: there is nothing to map. "
+            "Choose a longer period, another area or other categories."
+        )
+    )
+
+# ---------------------------------------------------------------- the map
+
+
+def label_text(code: str) -> str:
+    return _.label("hotspot", code)
+
+
+def number(v, decimals: int = 0) -> str:
+    return _.number(v, decimals=decimals) if pd.notna(v) else "–"
+
+
+legend_parts = []
+if overlay is not None:
+    legend_parts.append(
+        maps.gradient_legend_html(
+            _("Incidents per km² (density)"),
+            overlay,
+            _.number,
+            _("Bandwidth {m} m", m=_.number(bandwidth)),
+        )
+    )
+if show_gi and result is not None:
+    present = set(result["label"])
+    entries = [
+        (hotspots.LABEL_COLOURS[lbl], label_text(lbl))
+        for lbl in hotspots.LABELS
+        if (lbl in present and lbl != hotspots.NOT_SIGNIFICANT) or (lbl == hotspots.NOT_SIGNIFICANT and overlay is None)
+    ]
+    legend_parts.append(
+        maps.category_legend_html(_("Gi* (false-discovery corrected)"), entries, outlined=overlay is not None)
+    )
+legend = '<div style="height:6px"></div>'.join(legend_parts) or maps.category_legend_html(_("Police sections"), [])
+
+by_section = result if (result is not None and units == "sections") else None
+fills, tips = [], []
+for sid, rec in zip(geom.sections["section_id"].astype(str), geom.sections.itertuples(index=False), strict=True):
+    row = by_section.loc[sid] if by_section is not None and sid in by_section.index else None
+    fill = None
+    if row is not None and show_gi:
+        if row["label"] != hotspots.NOT_SIGNIFICANT:
+            fill = hotspots.LABEL_COLOURS[row["label"]]
+        elif overlay is None:
+            fill = hotspots.LABEL_COLOURS[hotspots.NOT_SIGNIFICANT]
+    fills.append(fill)
+    lines = []
+    if row is not None:
+        lines = [
+            (_("Incidents"), number(row["count"])),
+            (_("Per 1,000 residents"), number(row["value"], 2) if measure == "rate" else "–"),
+            ("Gi* z", number(row["z"], 2)),
+            (_("Result"), label_text(row["label"])),
+        ]
+        if "label_sim" in row.index:
+            lines.append((_("Permutation check"), label_text(row["label_sim"])))
+    tips.append(maps.tip_html(str(rec.section_name), _.municipality(rec.municipality), lines))
+
+cell_frame, cell_fills, cell_tips = None, None, None
+if cells is not None and result is not None and show_gi:
+    sig = result["label"] != hotspots.NOT_SIGNIFICANT
+    cell_frame = cells.loc[sig.to_numpy()]
+    cell_fills = [hotspots.LABEL_COLOURS[lbl] for lbl in result.loc[sig, "label"]]
+    cell_tips = [
+        maps.tip_html(
+            _("Grid cell {id}", id=cid),
+            "",
+            [(_("Incidents"), number(r["count"])), ("Gi* z", number(r["z"], 2)), (_("Result"), label_text(r["label"]))],
+        )
+        for cid, r in result.loc[sig].iterrows()
+    ]
+
+col_map, col_check = st.columns([2, 1])
+with col_map:
+    fmap = maps.section_fill_map(
+        geom,
+        fills,
+        tips,
+        legend,
+        _,
+        assets=ctx.assets,
+        basemap=ctx.basemap,
+        selected=flt.section,
+        overlay=overlay,
+        overlay_alt=_("Density surface"),
+        cells=cell_frame,
+        cell_fills=cell_fills,
+        cell_tips=cell_tips,
+        fill_opacity=0.75,
+        outlined=overlay is not None,
+    )
+    st_folium(
+        fmap,
+        key="hotspots_map",
+        height=640,
+        use_container_width=True,
+        returned_objects=["last_active_drawing"],
+        on_change=lambda: common.select_clicked_section(ctx, "hotspots_map"),
+    )
+    notes = [_("Click a section to select it.")]
+    if show_density and n_unlocated:
+        notes.append(
+            _(
+                "{n} incidents have no coordinates (located only by their section) and are not on the density "
+                "surface or the grid.",
+                n=_.number(n_unlocated),
+            )
+        )
+    st.caption(" ".join(notes))
+    common.profile_link(ctx)
+
+with col_check:
+    st.markdown(f"**{_('Permutation check')}**")
+    if result is not None and "label_sim" in result:
+        table = pd.DataFrame(
+            {
+                _("Result"): [label_text(lbl) for lbl in hotspots.LABELS],
+                _("Normal"): hotspots.label_counts(result["label"]).to_numpy(),
+                _("Permutations"): hotspots.label_counts(result["label_sim"]).to_numpy(),
+            }
+        )
+        st.dataframe(table, hide_index=True, width="stretch")
+        hot = result["label"].isin([hotspots.HOT_99, hotspots.HOT_95, hotspots.HOT_90])
+        both = hot & result["label_sim"].isin([hotspots.HOT_99, hotspots.HOT_95, hotspots.HOT_90])
+        n = len(result)
+        st.caption(
+            _(
+                "{perm} permutations, seed 0. Hot spots in both: {both} of {hot}.",
+                perm=_.number(PERMUTATIONS),
+                both=_.number(int(both.sum())),
+                hot=_.number(int(hot.sum())),
+            )
+        )
+        st.caption(
+            _(
+                "A permutation p-value cannot be smaller than 1/(permutations + 1) = {pmin}. After the "
+                "false-discovery correction across {n} units, the strongest unit reaches 99 % only with "
+                "p ≤ 0.01/{n} = {needed}, which {perm} permutations cannot show: this check finds fewer hot spots "
+                "by construction. What matters is whether it agrees on the strongest ones.",
+                pmin=_.decimal(hotspots.smallest_permutation_p(PERMUTATIONS)),
+                n=_.number(n),
+                needed=_.number(0.01 / max(n, 1), decimals=6),
+                perm=_.number(PERMUTATIONS),
+            )
+        )
+    elif not error:
+        st.caption(_("No result to check."))
+
+# ---------------------------------------------------------------- the hot spots as a list
+
+if result is not None and not error and total > 0:
+    sig = result[result["label"] != hotspots.NOT_SIGNIFICANT].sort_values("z", ascending=False)
+    st.subheader(_("Hot and cold spots"))
+    if sig.empty:
+        st.info(
+            _(
+                "No unit is a hot or cold spot at 90 % after the false-discovery correction: the incidents "
+                "of this period are not more clustered than chance would make them."
+            )
+        )
+    else:
+        if units == "sections":
+            first = {
+                _("Police section"): names.reindex(sig.index)["section_name"].astype(str).to_numpy(),
+                _("Municipality"): [_.municipality(m) for m in names.reindex(sig.index)["municipality"]],
+            }
+        else:
+            first = {_("Grid cell"): sig.index.astype(str)}
+        table = pd.DataFrame(
+            {
+                **first,
+                _("Incidents"): [_.number(v) for v in sig["count"]],
+                **({_("Per 1,000 residents"): [number(v, 2) for v in sig["value"]]} if measure == "rate" else {}),
+                "Gi* z": [_.number(v, decimals=2) for v in sig["z"]],
+                _("Result"): [label_text(v) for v in sig["label"]],
+                _("Permutation check"): [label_text(v) for v in sig.get("label_sim", sig["label"])],
+            }
+        )
+        st.dataframe(table.head(50), hide_index=True, width="stretch")
+    if kind == "distance" and (result["neighbours"] == 0).any():
+        st.caption(
+            _(
+                "{n} units have no neighbour within {m} m: each is compared only with itself.",
+                n=_.number(int((result["neighbours"] == 0).sum())),
+                m=_.number(band),
+            )
+        )
+
+# ---------------------------------------------------------------- does it predict?
+
+st.subheader(_("Does the hotspot map predict?"))
+st.caption(
+    _(
+        "Each map is made from a training window and flags its top sections until they cover the chosen share "
+        "of the area; the test window that follows shows how many incidents they caught. Hit rate: share of "
+        "the test window's incidents in the flagged sections. PAI (predictive accuracy index): hit rate ÷ share "
+        "of the area flagged; 1 is no better than chance."
+    )
+)
+inc_dates = pd.to_datetime(data.incidents["occurred_at"]) if len(data.incidents) else pd.Series(dtype="datetime64[ns]")
+months = figures.full_months(inc_dates.min(), inc_dates.max()) if len(inc_dates) else []
+if len(months) < 2:
+    st.info(_("The test needs at least two whole months of incidents; this data has fewer."))
+    st.stop()
+default("hs_train", (months[max(0, len(months) - 7)], months[-2]))
+if not (isinstance(st.session_state["hs_train"], tuple) and set(st.session_state["hs_train"]) <= set(months)):
+    st.session_state["hs_train"] = (months[max(0, len(months) - 7)], months[-2])
+default("hs_test", 1, [1, 3, 6, 12])
+default("hs_share", 5)
+default("hs_how", "mean", list(HOW_LABELS))
+p1, p2, p3 = st.columns([2, 1, 1])
+with p1:
+    train_from, train_to = st.select_slider(
+        _("Training window (months)"), options=months, key="hs_train", format_func=lambda d: _.month(d)
+    )
+with p2:
+    test_months = st.selectbox(
+        _("Test window: months after the training window"),
+        [1, 3, 6, 12],
+        key="hs_test",
+        format_func=lambda n: _.number(n),
+    )
+with p3:
+    share = st.slider(_("Share of the area flagged (%)"), min_value=1, max_value=30, key="hs_share")
+how = st.radio(
+    _("Score the density surface per section by"),
+    list(HOW_LABELS),
+    key="hs_how",
+    format_func=lambda h: _(HOW_LABELS[h]),
+    horizontal=True,
+)
+train = figures.Period(train_from, figures.months_period(train_to, 1).end)
+test = figures.months_period(train.end + pd.Timedelta(days=1), test_months)
+st.caption(
+    _(
+        "Training: {train}. Test: {test}.",
+        train=_.period(train.start, train.end),
+        test=_.period(test.start, test.end),
+    )
+)
+if test.end > figures.months_period(months[-1], 1).end:
+    st.warning(_("The test window runs past the end of the data: choose an earlier training window."))
+    st.stop()
+
+outcome = cache.prediction(
+    data,
+    ctx.fingerprint,
+    region,
+    municipality,
+    cats,
+    (train.start, train.end),
+    (test.start, test.end),
+    share / 100.0,
+    float(bandwidth),
+    kind,
+    band,
+    how,
+)
+if outcome.attrs.get("train_total", 0) == 0 or outcome.attrs.get("test_total", 0) == 0:
+    st.info(_("There are no incidents of these categories in the training or the test window in this area."))
+    st.stop()
+shown = pd.DataFrame(
+    {
+        _("Predictor"): [_.label("predictor", p) for p in outcome.index],
+        _("Sections flagged"): [_.number(v) for v in outcome["units"]],
+        _("Share of the area"): [_.number(v * 100, decimals=1) + " %" for v in outcome["area_share"]],
+        _("Incidents caught"): [_.number(v) for v in outcome["captured"]],
+        _("Hit rate"): [number(v * 100, 1) + " %" if pd.notna(v) else "–" for v in outcome["hit_rate"]],
+        "PAI": [number(v, 2) for v in outcome["pai"]],
+    }
+)
+st.dataframe(shown, hide_index=True, width="stretch")
+st.caption(
+    _(
+        "{train} incidents in the training window, {test} in the test window. Gi* flags only hot spots, so it "
+        "may cover less than the chosen share. Last period's counts rank sections by incidents per km².",
+        train=_.number(outcome.attrs["train_total"]),
+        test=_.number(outcome.attrs["test_total"]),
+    )
+)
+predictor_names = [_.label("predictor", p) for p in outcome.index]
+chart = pd.DataFrame({"PAI": outcome["pai"].fillna(0).to_numpy()}, index=predictor_names)
+c_chart, _c_rest = st.columns([1, 1])
+c_chart.bar_chart(chart, horizontal=True, height=170, y_label="", x_label="PAI", sort=False)

@@ -1,0 +1,349 @@
+"""Section profile: one police section's boundary, officers, incidents, concerns, committees and survey results."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo import cache, concerns, coverage, figures, hotspots, maps, surveys
+from geo.i18n import md_escape
+from views import common
+
+ctx = st.session_state["ctx"]
+_ = ctx._
+data = ctx.data
+flt = ctx.filters
+period = ctx.period
+
+SELECTED_FILL = "#2c7fb8"
+NEIGHBOUR_FILL = "#deebf7"
+
+
+def public_text(frame: pd.DataFrame, column: str, public: str | None = None) -> list[str]:
+    if column not in frame:
+        return ["–"] * len(frame)
+    values = frame[column].astype("string").fillna("")
+    if public is not None:
+        allowed = frame[public].astype("boolean").fillna(False) if public in frame else False
+        values = values.where(allowed, _("(not public)"))
+    return [v if v else "–" for v in values]
+
+
+def rate(n: float, pop: float) -> str:
+    return _.number(n / pop * 1000, decimals=2) if pd.notna(pop) and pop > 0 else "–"
+
+
+if data.sections.empty:
+    st.title(_("Section profile"))
+    st.warning(_("No police sections are loaded. Load a sections file on the Data page."))
+    st.stop()
+
+rec = common.section_record(ctx, flt.section) if flt.section else None
+if rec is None:
+    st.title(_("Section profile"))
+    st.info(
+        _(
+            "Choose a police section: in the sidebar (Police section, or search by the name of a section or "
+            "village), by clicking it on any map, or here."
+        )
+    )
+    options = figures.sections_in(data.sections, flt.region, flt.municipality)
+    labels = dict(zip(options["section_id"], options["section_name"], strict=True))
+
+    def pick() -> None:
+        sid = st.session_state.get("sp_pick") or ""
+        chosen = common.section_record(ctx, sid) if sid else None
+        if chosen is not None:
+            ctx.select_section(sid, str(chosen["municipality"]), str(chosen["region"]))
+
+    st.selectbox(
+        _("Police section"),
+        ["", *options["section_id"]],
+        key="sp_pick",
+        on_change=pick,
+        format_func=lambda s: labels.get(s, s) if s else _("Choose…"),
+    )
+    st.stop()
+
+sid = str(rec["section_id"])
+ids = pd.Index([sid])
+name = md_escape(rec["section_name"])
+st.title(_("Section profile: {name}", name=name))
+parts = [
+    f"{_('Municipality')}: {_.municipality(rec['municipality'])}",
+    f"{_('Police region')}: {_.region(rec['region'])}",
+]
+if pd.notna(rec.get("station")) and str(rec.get("station") or ""):
+    parts.append(f"{_('Police station')}: {rec['station']}")
+pop = float(rec["population"]) if pd.notna(rec.get("population")) else float("nan")
+parts.append(f"{_('Residents')}: {_.number(pop) if pd.notna(pop) else '–'}")
+area_km2 = float(hotspots.areas_km2(data.sections[data.sections["section_id"].astype(str) == sid])[0])
+parts.append(f"{_('Surface area')}: {_.number(area_km2, decimals=1)} km²")
+st.text(" · ".join(parts))
+st.caption(_.period(period.start, period.end))
+
+# ---------------------------------------------------------------- boundary, neighbours, officers
+
+left, right = st.columns([3, 2])
+neighbours = figures.neighbours_of(data.sections, sid)
+with left:
+    st.markdown(f"**{_('Boundary and neighbouring sections')}**")
+    geom = cache.geometry(data, ctx.fingerprint).only([sid, *neighbours])
+    fills, tips = [], []
+    for s_id, s_name, s_muni in zip(
+        geom.sections["section_id"].astype(str),
+        geom.sections["section_name"],
+        geom.sections["municipality"],
+        strict=True,
+    ):
+        fills.append(SELECTED_FILL if s_id == sid else NEIGHBOUR_FILL)
+        tips.append(maps.tip_html(str(s_name), _.municipality(s_muni), []))
+    legend = maps.category_legend_html(
+        _("Police sections"), [(SELECTED_FILL, _("This section")), (NEIGHBOUR_FILL, _("Neighbouring sections"))]
+    )
+    fmap = maps.section_fill_map(
+        geom, fills, tips, legend, _, assets=ctx.assets, basemap=ctx.basemap, selected=sid, fill_opacity=0.6
+    )
+    st_folium(
+        fmap,
+        key="section_map",
+        height=360,
+        use_container_width=True,
+        returned_objects=["last_active_drawing"],
+        on_change=lambda: common.select_clicked_section(ctx, "section_map"),
+    )
+    st.caption(_("Click a neighbouring section to open its profile."))
+with right:
+    st.markdown(f"**{_('Community officers')}**")
+    officers = rec.get("officers")
+    officers = list(officers) if isinstance(officers, (list, tuple)) or hasattr(officers, "tolist") else []
+    if not officers:
+        st.caption(_("No officers are recorded for this section."))
+    elif bool(rec.get("officers_public")):
+        st.dataframe(pd.DataFrame({_("Officer"): [str(o) for o in officers]}), hide_index=True, width="stretch")
+    else:
+        st.caption(
+            _(
+                "{n} officers are recorded; their contacts are not public in this data.",
+                n=_.number(len(officers)),
+            )
+        )
+    villages = rec.get("villages")
+    if isinstance(villages, (list, tuple)) or hasattr(villages, "tolist"):
+        villages = [str(v) for v in list(villages)]
+        if villages:
+            st.markdown(f"**{_('Villages and neighbourhoods')}**")
+            st.text(", ".join(villages))
+    if neighbours:
+        st.markdown(f"**{_('Neighbouring sections')}**")
+        nrec = data.sections[data.sections["section_id"].astype(str).isin(neighbours)]
+        for n_id, n_name, n_muni, n_reg in zip(
+            nrec["section_id"].astype(str), nrec["section_name"], nrec["municipality"], nrec["region"], strict=True
+        ):
+            st.button(
+                md_escape(n_name),
+                key=f"sp_nb_{n_id}",
+                on_click=ctx.select_section,
+                args=(n_id, str(n_muni), str(n_reg)),
+            )
+
+# ---------------------------------------------------------------- incidents
+
+st.subheader(_("Incidents"))
+common.categories_note(ctx)
+cats = flt.incident_categories
+n_now = int(figures.incident_counts(data.incidents, period, cats, ids).sum())
+muni_secs = data.sections[data.sections["municipality"] == rec["municipality"]]
+muni_n = int(figures.incident_counts(data.incidents, period, cats, pd.Index(muni_secs["section_id"].astype(str))).sum())
+all_n = int(figures.incident_counts(data.incidents, period, cats).sum())
+k1, k2, k3, k4 = st.columns(4)
+k1.metric(_("Incidents in the period"), _.number(n_now), border=True)
+k2.metric(_("Per 1,000 residents"), rate(n_now, pop), border=True)
+k3.metric(_("Municipality, per 1,000 residents"), rate(muni_n, figures.area_population(muni_secs)), border=True)
+k4.metric(_("Kosovo, per 1,000 residents"), rate(all_n, figures.area_population(data.sections)), border=True)
+
+trend_start = (pd.Timestamp(period.end).replace(day=1) - pd.DateOffset(months=23)).date()
+trend = figures.monthly_counts(data.incidents, figures.Period(trend_start, period.end), cats, ids)
+st.markdown(f"**{_('Incidents per month by category')}**")
+st.caption(_("The 24 months up to the end of the chosen period."))
+if trend.empty or trend.to_numpy().sum() == 0:
+    st.info(_("No incidents of these categories were recorded in this section in these 24 months."))
+else:
+    chart = trend.rename(columns=lambda c: _.term("incident_category", c))
+    chart.index = [_.month_short(d) for d in chart.index]
+    common.stacked_bars(chart, _("Incidents"))
+
+now = figures.counts_by_category(data.incidents, period, ids)
+before = figures.counts_by_category(data.incidents, period.previous(), ids)
+year = figures.counts_by_category(data.incidents, period.year_earlier(), ids)
+present = [c for c in cats if any(c in t.columns for t in (now, before, year))]
+inc_first = pd.to_datetime(data.incidents["occurred_at"]).min() if len(data.incidents) else None
+inc_last = pd.to_datetime(data.incidents["occurred_at"]).max() if len(data.incidents) else None
+if present:
+    rows = []
+    for c in present:
+        h = figures.Headline(
+            c,
+            int(now.get(c, pd.Series([0])).sum()),
+            int(before.get(c, pd.Series([0])).sum()),
+            int(year.get(c, pd.Series([0])).sum()) if period.year_earlier().covered_by(inc_first, inc_last) else None,
+            period.previous().covered_by(inc_first, inc_last),
+        )
+        row = {_("Category"): _.term("incident_category", c), _("In the period"): _.number(h.current)}
+        for against, label in (("previous", _("Previous period")), ("year_earlier", _("A year earlier"))):
+            other = h.other(against)
+            _z, flag = h.test(against)
+            row[label] = "–" if other is None else _.number(other)
+            row[label + " · " + _("change")] = "–" if other is None else _.label("change_flag", flag)
+        rows.append(row)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+year_start = (pd.Timestamp(period.end) - pd.DateOffset(years=1) + pd.Timedelta(days=1)).date()
+hours = figures.hour_of_day(data.incidents, figures.Period(year_start, period.end), cats, ids)
+st.markdown(f"**{_('Time of day')}**")
+st.caption(
+    _(
+        "Incidents by hour over the 12 months up to the end of the period. Records that stand for several "
+        "incidents or carry no time of day (daily ticket counts dated midnight) are left out."
+    )
+)
+if hours.sum() == 0:
+    st.info(_("No incidents with a time of day in these 12 months."))
+else:
+    st.bar_chart(
+        pd.DataFrame({_("Incidents"): hours.to_numpy()}, index=[f"{h:02d}" for h in hours.index]),
+        height=220,
+        x_label=_("Hour"),
+        y_label="",
+    )
+
+# ---------------------------------------------------------------- concerns
+
+st.subheader(_("Concerns and actions"))
+mine = concerns.in_area(data.concerns, ids)
+if mine.empty:
+    st.info(_("No concerns have been recorded for this section."))
+else:
+    recent = concerns.raised_in(mine, year_start, period.end)
+    open_now = concerns.open_on(mine, period.end)
+    shown = pd.concat([open_now, recent[~recent["concern_id"].isin(open_now["concern_id"])]])
+    st.caption(
+        _(
+            "{open} open at the end of the period; {recent} raised in the 12 months up to it.",
+            open=_.number(len(open_now)),
+            recent=_.number(len(recent)),
+        )
+    )
+    if shown.empty:
+        st.caption(_("None open and none raised in these 12 months."))
+    else:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    _("Raised on"): [_.date(d) for d in shown["raised_on"]],
+                    _("Category"): [_.term("concern_category", c) for c in shown["category"]],
+                    _("Status"): [
+                        _.term("concern_status", c) if pd.notna(c) else "–"
+                        for c in shown.get("status", pd.Series(index=shown.index))
+                    ],
+                    _("Resolved on"): [
+                        _.date(d) if pd.notna(d) else "–"
+                        for d in shown.get("resolved_on", pd.Series(index=shown.index))
+                    ],
+                    _("Action taken"): public_text(shown, "action_taken"),
+                    _("Description"): public_text(shown, "description", "description_public"),
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+
+# ---------------------------------------------------------------- committees
+
+st.subheader(_("Committees and meetings"))
+serving = coverage.serving(data.committees, sid, str(rec["municipality"]))
+if data.committees.empty or not serving.any():
+    st.info(_("No committee serves this section."))
+else:
+    reg = coverage.register(data.committees[serving], data.meetings, data.concerns, pd.Timestamp(period.end))
+    st.dataframe(
+        pd.DataFrame(
+            {
+                _("Committee"): reg["name"].astype(str).to_numpy(),
+                _("Type"): [_.term("committee_type", t) for t in reg["type"].astype(str)],
+                _("Status"): [_("Lapsed") if x else _("Active and meeting") for x in reg["lapsed"]],
+                _("Meetings in the last 12 months"): [_.number(v) for v in reg["meetings_12m"]],
+                _("Last meeting"): [_.date(d) if pd.notna(d) else _("never") for d in reg["last_meeting"]],
+                _("Mean attendance"): [_.number(v, decimals=1) if pd.notna(v) else "–" for v in reg["mean_attendance"]],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    meets = data.meetings
+    if len(meets):
+        meets = meets[
+            meets["committee_id"].isin(set(reg["committee_id"])) & (meets["held_on"] <= pd.Timestamp(period.end))
+        ]
+    if len(meets):
+        meets = meets.sort_values("held_on", ascending=False).head(10)
+        names = dict(zip(reg["committee_id"], reg["name"].astype(str), strict=True))
+        st.markdown(f"**{_('Latest meetings')}**")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    _("Date"): [_.date(d) for d in meets["held_on"]],
+                    _("Committee"): [names.get(c, c) for c in meets["committee_id"]],
+                    _("Attendance"): [_.number(v) if pd.notna(v) else "–" for v in meets["attendance"]],
+                    _("Concerns raised"): [_.number(v) if pd.notna(v) else "–" for v in meets["concerns_raised"]],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+
+# ---------------------------------------------------------------- trust
+
+st.subheader(_("Trust and satisfaction"))
+area = surveys.area_for_section(data.surveys, str(rec["municipality"]), str(rec["region"]))
+if area is None:
+    st.info(_("No survey covers this section's municipality or region."))
+else:
+    kind, area_name = area
+    where = _.municipality(area_name) if kind == "municipality" else _("Police region {name}", name=_.region(area_name))
+    st.caption(
+        _("Survey results for {area}, next to incident rates per 1,000 residents per year.", area=where)
+        + " "
+        + (
+            _("The municipality was surveyed.")
+            if kind == "municipality"
+            else _("The municipality was not surveyed: its police region stands for it.")
+        )
+    )
+    res = surveys.with_rates(data.surveys, data.sections, data.incidents, cats, kind, [area_name])
+    section_rates = [
+        surveys.rate_for(data.sections[data.sections["section_id"].astype(str) == sid], data.incidents, cats, a, b)[2]
+        for a, b in zip(res["period_start"], res["period_end"], strict=True)
+    ]
+    st.dataframe(
+        pd.DataFrame(
+            {
+                _("Period"): res["period"].astype(str).to_numpy(),
+                _("Trust (%)"): [_.number(v, decimals=1) for v in res["trust_pct"]],
+                _("Satisfaction (%)"): [_.number(v, decimals=1) for v in res["satisfaction_pct"]],
+                _("Respondents"): [_.number(v) if pd.notna(v) else "–" for v in res["respondents"]],
+                _("Area: incidents per 1,000 a year"): [
+                    _.number(v, decimals=1) if pd.notna(v) else "–" for v in res["rate"]
+                ],
+                _("This section: incidents per 1,000 a year"): [
+                    _.number(v, decimals=1) if pd.notna(v) else "–" for v in section_rates
+                ],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    st.caption(
+        _("Rates are left out where the data covers less than {days} days of the survey period.", days=surveys.MIN_DAYS)
+    )

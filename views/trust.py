@@ -1,0 +1,99 @@
+"""Trust and satisfaction: survey results by police region or municipality, next to incident rates."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from geo import surveys
+from geo.i18n import N_
+from views import common
+
+ctx = st.session_state["ctx"]
+_ = ctx._
+data = ctx.data
+flt = ctx.filters
+period = ctx.period
+
+LEVEL_LABELS = {"region": N_("Police regions"), "municipality": N_("Municipalities")}
+
+
+def area_label(kind: str, name: str) -> str:
+    return _.municipality(name) if kind == "municipality" else _.region(name)
+
+
+st.title(_("Trust and satisfaction"))
+st.markdown(f"**{common.area_name(ctx)}**")
+st.caption(
+    _(
+        "Survey results on public trust in the police and satisfaction with its work, next to the incident rate "
+        "of the same area in the same period (incidents per 1,000 residents per year; the chosen incident "
+        "categories). A survey shows opinion, not cause: read the two side by side, not one as the reason "
+        "for the other."
+    )
+)
+if data.surveys.empty:
+    st.info(_("No survey results are loaded. Add a surveys file on the Data page."))
+    st.stop()
+common.categories_note(ctx)
+
+sections = common.area_sections(ctx)
+munis = set(sections["municipality"].dropna())
+regions = set(sections["region"].dropna())
+levels = [k for k in LEVEL_LABELS if (data.surveys["area_kind"] == k).any()]
+if "tr_level" not in st.session_state or st.session_state["tr_level"] not in levels:
+    surveyed = set(data.surveys.loc[data.surveys["area_kind"] == "municipality", "area_name"])
+    st.session_state["tr_level"] = "municipality" if flt.municipality in surveyed else levels[0]
+level = (
+    st.segmented_control(_("Survey results by"), levels, key="tr_level", format_func=lambda k: _(LEVEL_LABELS[k]))
+    or levels[0]
+)
+names = sorted(munis if level == "municipality" else regions)
+res = surveys.with_rates(data.surveys, data.sections, data.incidents, ctx.filters.incident_categories, level, names)
+if res.empty:
+    st.info(
+        _(
+            "None of the {level} in this area was surveyed. Choose the other level or a larger area.",
+            level=_(LEVEL_LABELS[level]).lower(),
+        )
+    )
+    st.stop()
+
+res["area"] = [area_label(k, n) for k, n in zip(res["area_kind"], res["area_name"], strict=True)]
+res["period"] = res["period"].astype(str)
+c1, c2 = st.columns(2)
+with c1:
+    st.markdown(f"**{_('Trust in the police (%)')}**")
+    trust = res.pivot_table(index="period", columns="area", values="trust_pct", aggfunc="mean")
+    common.lines(trust, "%", _("Period"))
+with c2:
+    st.markdown(f"**{_('Incidents per 1,000 residents a year')}**")
+    rates = res.pivot_table(index="period", columns="area", values="rate", aggfunc="mean")
+    if rates.notna().to_numpy().any():
+        common.lines(rates, "", _("Period"))
+    else:
+        st.info(_("The incident data does not cover these survey periods."))
+
+st.dataframe(
+    pd.DataFrame(
+        {
+            _("Area"): res["area"].to_numpy(),
+            _("Period"): res["period"].to_numpy(),
+            _("Trust (%)"): [_.number(v, decimals=1) for v in res["trust_pct"]],
+            _("Satisfaction (%)"): [_.number(v, decimals=1) for v in res["satisfaction_pct"]],
+            _("Respondents"): [_.number(v) if pd.notna(v) else "–" for v in res["respondents"]],
+            _("Incidents"): [_.number(v) for v in res["incidents"]],
+            _("Days of incident data"): [_.number(v) for v in res["days"]],
+            _("Incidents per 1,000 a year"): [_.number(v, decimals=1) if pd.notna(v) else "–" for v in res["rate"]],
+        }
+    ),
+    hide_index=True,
+    width="stretch",
+)
+st.caption(
+    _(
+        "Rates are annualised over the days of the survey period that the incident data covers, and left out "
+        "below {days} days. With few respondents a change of a few points can be chance.",
+        days=surveys.MIN_DAYS,
+    )
+)
