@@ -195,6 +195,182 @@ def cmd_contract(args: argparse.Namespace) -> int:
     return 0
 
 
+def _date(text: str):
+    import pandas as pd
+
+    from geo.validation import parse_dates
+
+    v, bad = parse_dates(pd.Series([text]), keep_time=False)
+    if bad.iloc[0] or pd.isna(v.iloc[0]):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (2024-03-18, 18.03.2024 or 18/03/2024)")
+    return v.iloc[0].date()
+
+
+def add_period_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--from",
+        dest="date_from",
+        type=_date,
+        metavar="DATE",
+        help="first day (default: the last full month in the data)",
+    )
+    p.add_argument("--to", dest="date_to", type=_date, metavar="DATE", help="last day, included")
+
+
+def period_from_args(args: argparse.Namespace, data):
+    from geo import figures
+
+    if (args.date_from is None) != (args.date_to is None):
+        raise UsageError("give both --from and --to, or neither (the last full month in the data)")
+    if args.date_from is None:
+        return figures.default_period(data.data_as_of)
+    if args.date_to < args.date_from:
+        raise UsageError(f"--to {args.date_to} is before --from {args.date_from}")
+    return figures.Period(args.date_from, args.date_to)
+
+
+def policy_from_args(args: argparse.Namespace):
+    """Public mode when the deployment sets it (it cannot be turned off here) or ``--public`` asks for it."""
+    from geo.public import PublicPolicy
+
+    policy = PublicPolicy.from_env()
+    if policy is None and getattr(args, "public", False):
+        policy = PublicPolicy()
+    return policy
+
+
+def _load_or_fail(args: argparse.Namespace):
+    data = source_from_args(args).load()
+    if not data.report.ok:
+        for p in data.report.errors:
+            print(p, file=sys.stderr)
+        print("the data has errors; see python -m geo validate", file=sys.stderr)
+        return None
+    return data
+
+
+def cmd_brief(args: argparse.Namespace) -> int:
+    from geo import brief
+
+    suffix = Path(args.out).suffix.lower()
+    if suffix not in (".pdf", ".html", ".htm"):
+        raise UsageError(f"--out {args.out}: a brief is written as .pdf or .html")
+    data = _load_or_fail(args)
+    if data is None:
+        return 1
+    period = period_from_args(args, data)
+    try:
+        content = brief.brief_content(
+            data,
+            period,
+            lang=args.lang,
+            municipality=args.municipality,
+            section=args.section,
+            policy=policy_from_args(args),
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    brief.write(content, Path(args.out))
+    print(f"{content.marking} brief written to {args.out}")
+    return 0
+
+
+def cmd_hotspots(args: argparse.Namespace) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from geo import figures, hotspots
+    from geo.public import suppress
+    from geo.schema import INCIDENT_CATEGORIES
+
+    out = Path(args.out) if args.out else None
+    if out is not None and out.suffix.lower() not in (".csv", ".geojson", ".json"):
+        raise UsageError(f"--out {out}: hotspots are written as .csv or .geojson")
+    codes = [t.code for t in INCIDENT_CATEGORIES]
+    for c in args.category:
+        if c not in codes:
+            raise UsageError(f"--category {c!r}: not a category; categories are {', '.join(codes)}")
+    data = _load_or_fail(args)
+    if data is None:
+        return 1
+    period = period_from_args(args, data)
+    policy = policy_from_args(args)
+    categories = tuple(args.category) or tuple(c for c in codes if c != "traffic_ticket")
+    if policy is not None:
+        categories = tuple(c for c in categories if c not in policy.sensitive)
+    try:
+        if args.unit == "sections":
+            counts = figures.incident_counts(data.incidents, period, categories)
+            res = hotspots.section_hotspots(
+                data.sections, counts, args.measure, args.weights, args.threshold_m, args.permutations, args.seed
+            )
+            units = data.sections.set_index(data.sections["section_id"].astype(str))
+        else:
+            cell_m = policy.bandwidth(args.cell_m) if policy is not None else args.cell_m
+            cells = hotspots.grid_cells(data.sections, cell_m)
+            inc = data.incidents
+            keep = period.mask(inc["occurred_at"]).to_numpy() & inc["category"].astype(str).isin(categories).to_numpy()
+            keep &= np.isfinite(inc["lon"].to_numpy(dtype=float))
+            x, y = hotspots.to_metric(inc["lon"].to_numpy(dtype=float)[keep], inc["lat"].to_numpy(dtype=float)[keep])
+            counts = hotspots.cell_counts(cells, x, y, inc["count"].to_numpy(dtype=float)[keep])
+            res = hotspots.grid_hotspots(
+                cells, counts, args.measure, args.weights, args.threshold_m, args.permutations, args.seed
+            )
+            units = cells.set_index(cells["cell_id"].astype(str))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    key = "section_id" if args.unit == "sections" else "cell_id"
+    table = pd.DataFrame(
+        {
+            key: res.index,
+            "count": res["count"].to_numpy(),
+            "rate": (res["count"] / res["population"] * 1000).to_numpy(),
+            "z": res["z"].to_numpy(),
+            "p": res["p"].to_numpy(),
+            "p_fdr": res["p_fdr"].to_numpy(),
+            "label": res["label"].to_numpy(),
+        }
+    )
+    if policy is not None:
+        shown, small = suppress(table["count"], policy.min_count)
+        table["count"] = shown
+        table.loc[small.to_numpy(), "rate"] = np.nan
+        table["suppressed"] = small.to_numpy()
+    summary = hotspots.label_counts(table["label"])
+    if out is not None:
+        if out.suffix.lower() == ".csv":
+            table.to_csv(out, index=False, encoding="utf-8-sig")
+        else:
+            import geopandas as gpd
+
+            geo = gpd.GeoDataFrame(table, geometry=units.geometry.reindex(table[key]).to_numpy(), crs=units.crs)
+            out.write_text(geo.to_crs("EPSG:4326").to_json(drop_id=True), encoding="utf-8")
+    if args.json:
+        json.dump(
+            {
+                "period": [str(period.start), str(period.end)],
+                "unit": args.unit,
+                "categories": list(categories),
+                "public": policy is not None,
+                "labels": {k: int(v) for k, v in summary.items()},
+                "units": json.loads(table.to_json(orient="records")),
+            },
+            sys.stdout,
+            ensure_ascii=False,
+        )
+        sys.stdout.write("\n")
+    else:
+        print(
+            f"Gi* hot spots, {period.start} to {period.end}, {len(table)} {args.unit}, "
+            f"{'public' if policy is not None else 'restricted'}"
+        )
+        for label, n in summary.items():
+            print(f"  {hotspots.LABEL_TEXT[label]:<18} {n:>6}")
+        if out is not None:
+            print(f"written to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m geo", description="Community-policing data: validate, demo, contract.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -207,6 +383,37 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=None, help="random seed (default: the demo's own seed)")
     d.add_argument("--check", action="store_true", help="check that the folder equals a fresh generation")
     d.set_defaults(func=cmd_demo)
+    b = sub.add_parser("brief", help="a one-page brief (PDF or HTML) for a municipality or a section")
+    add_input_options(b)
+    area = b.add_mutually_exclusive_group(required=True)
+    area.add_argument("--municipality", metavar="NAME", help="any of its names (Prishtinë, Priština, Pristina)")
+    area.add_argument("--section", metavar="ID", help="a section id")
+    add_period_options(b)
+    b.add_argument("--lang", choices=("sq", "sr", "en"), default="sq", help="language (default sq)")
+    b.add_argument("--public", action="store_true", help="the public-safe version")
+    b.add_argument("--out", type=Path, required=True, metavar="FILE.pdf|FILE.html")
+    b.set_defaults(func=cmd_brief)
+    h = sub.add_parser("hotspots", help="Getis-Ord Gi* hot and cold spots per section or grid cell")
+    add_input_options(h)
+    h.add_argument(
+        "--category",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="incident category (repeatable; default every category but traffic tickets)",
+    )
+    add_period_options(h)
+    h.add_argument("--unit", choices=("sections", "grid"), default="sections")
+    h.add_argument("--cell-m", type=float, default=1000.0, help="grid cell size in metres (default 1000)")
+    h.add_argument("--measure", choices=("count", "rate"), default="count", help="count, or rate per 1,000 residents")
+    h.add_argument("--weights", choices=("queen", "distance"), default="queen", help="neighbours (default queen)")
+    h.add_argument("--threshold-m", type=float, default=None, help="distance band in metres (with --weights distance)")
+    h.add_argument("--permutations", type=int, default=0, help="permutation robustness check (default none)")
+    h.add_argument("--seed", type=int, default=0)
+    h.add_argument("--public", action="store_true", help="the public-safe version")
+    h.add_argument("--out", type=Path, metavar="FILE.csv|FILE.geojson")
+    h.add_argument("--json", action="store_true", help="print one JSON object")
+    h.set_defaults(func=cmd_hotspots)
     c = sub.add_parser("contract", help="print the data contract as Markdown tables")
     c.set_defaults(func=cmd_contract)
     return p

@@ -84,3 +84,27 @@ def leaflet_assets(url_prefix: str = "") -> Assets:
     prefix = "/" + url_prefix.strip("/") if url_prefix.strip("/") else ""
     base = f"{prefix}/app/static/{LEAFLET_SUBDIR.as_posix()}"
     return Assets(js=(("leaflet", f"{base}/leaflet.js"),), css=(("leaflet_css", f"{base}/leaflet.css"),))
+
+
+#: Placeholder URLs for maps that are saved as one standalone file (see :func:`standalone_html`).
+INLINE_ASSETS = Assets(js=(("leaflet", "inline:leaflet.js"),), css=(("leaflet_css", "inline:leaflet.css"),))
+
+
+def standalone_html(page: str) -> str:
+    """Put Leaflet's JavaScript and CSS inside a map page built with :data:`INLINE_ASSETS`.
+
+    The result opens offline from a file, on any computer: it refers to no
+    other file and no server.
+    """
+    import re
+
+    src = leaflet_source_dir()
+    js = (src / "leaflet.js").read_text(encoding="utf-8").replace("</script", "<\\/script")
+    css = (src / "leaflet.css").read_text(encoding="utf-8")
+    page, n_js = re.subn(
+        r'<script[^>]*src="inline:leaflet\.js"[^>]*>\s*</script>', lambda m: f"<script>{js}</script>", page
+    )
+    page, n_css = re.subn(r'<link[^>]*href="inline:leaflet\.css"[^>]*/?>', lambda m: f"<style>{css}</style>", page)
+    if not (n_js and n_css):
+        raise ValueError("the page was not built with INLINE_ASSETS: no Leaflet script or stylesheet to inline")
+    return page

@@ -200,3 +200,11 @@ def _check_counts_fixture() -> Callable[[Dataset], None]:
 def _inside_fixture() -> dict[str, tuple[float, float]]:
     """One interior ``(lon, lat)`` per grid section, and ``"far"``: in Kosovo but in no section."""
     return {**INSIDE, "far": FAR}
+
+
+@pytest.fixture(scope="session")
+def demo():
+    """The built-in demo dataset, loaded once for the whole run (shared: do not modify)."""
+    from geo.source import demo_source
+
+    return demo_source().load()
