@@ -371,6 +371,53 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_map(args: argparse.Namespace) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from geo import figures, i18n, maps, offline, places
+    from geo.brief import MARK_PUBLIC, MARK_RESTRICTED
+    from geo.public import suppress
+
+    if Path(args.out).suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"--out {args.out}: the map is written as one .html file")
+    data = _load_or_fail(args)
+    if data is None:
+        return 1
+    period = period_from_args(args, data)
+    policy = policy_from_args(args)
+    if policy is not None:
+        data = policy.apply(data)
+    municipality = ""
+    if args.municipality:
+        municipality = places.match_municipality(args.municipality) or args.municipality
+        if not (data.sections["municipality"] == municipality).any():
+            known = sorted(data.sections["municipality"].dropna().unique())
+            raise UsageError(f"--municipality {args.municipality!r}: no sections there; municipalities are {known}")
+    categories = figures.DEFAULT_CATEGORIES
+    if policy is not None:
+        categories = tuple(c for c in categories if c not in policy.sensitive)
+    sections = figures.select_sections(data.sections, figures.Filters(municipality=municipality))
+    measures = figures.section_measures(sections, data.incidents, period, categories)
+    if policy is not None:  # small counts are neither coloured nor recoverable from rates or changes
+        hide = np.zeros(len(measures), dtype=bool)
+        for col in ("count", "previous", "year_earlier"):
+            if col in measures:
+                hide |= suppress(measures[col], policy.min_count)[1].to_numpy()
+        for col in measures.columns:
+            if col != "population" and pd.api.types.is_numeric_dtype(measures[col]):
+                measures[col] = measures[col].astype("float64").where(~hide)
+    _ = i18n.translator(args.lang)
+    geometry = maps.display_geometry(data.sections).select("", municipality)
+    mark = MARK_PUBLIC if policy is not None else MARK_RESTRICTED
+    title = f"{mark} · " + _("Incidents per 1,000 residents") + " · " + _.period(period.start, period.end)
+    fmap = maps.choropleth(geometry, measures, "rate", _, assets=offline.INLINE_ASSETS, title=title)
+    page = offline.standalone_html(fmap.get_root().render())
+    Path(args.out).write_text(page, encoding="utf-8")
+    print(f"{mark} map written to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m geo", description="Community-policing data: validate, demo, contract.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -414,6 +461,14 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--out", type=Path, metavar="FILE.csv|FILE.geojson")
     h.add_argument("--json", action="store_true", help="print one JSON object")
     h.set_defaults(func=cmd_hotspots)
+    mp = sub.add_parser("map", help="the overview map as one HTML file that works offline")
+    add_input_options(mp)
+    mp.add_argument("--municipality", metavar="NAME", help="only this municipality's sections")
+    add_period_options(mp)
+    mp.add_argument("--lang", choices=("sq", "sr", "en"), default="sq", help="language (default sq)")
+    mp.add_argument("--public", action="store_true", help="the public-safe version")
+    mp.add_argument("--out", type=Path, required=True, metavar="FILE.html")
+    mp.set_defaults(func=cmd_map)
     c = sub.add_parser("contract", help="print the data contract as Markdown tables")
     c.set_defaults(func=cmd_contract)
     return p
