@@ -20,7 +20,7 @@ def test_municipality_map_is_standalone(tmp_path, capsys, demo):
     assert main(["map", "--municipality", "Priština", "--lang", "sr", "--out", str(out)]) == 0
     page = out.read_text(encoding="utf-8")
     # Leaflet is inside the file: no script or stylesheet is fetched from anywhere
-    assert not re.search(r'<script[^>]+src=', page) and not re.search(r'<link[^>]+href=', page)
+    assert not re.search(r"<script[^>]+src=", page) and not re.search(r"<link[^>]+href=", page)
     assert "L.map(" in page or "L.Map" in page
     ids = {f["section_id"] for f in features(page)}
     expected = set(demo.sections.loc[demo.sections["municipality"] == "Prishtinë", "section_id"])
