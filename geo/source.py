@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import geopandas as gpd
 import pandas as pd
 
 from geo.report import Report
+
+if TYPE_CHECKING:
+    from geo.cube import IncidentCube
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
 
@@ -68,6 +72,10 @@ class Dataset:
         DataFrames of their matched records; surveys add ``area_kind``
         (``municipality``/``region``), ``area_name`` (canonical), ``period_start``
         and ``period_end``.
+
+    ``cube`` (built on first use, then kept): the incidents pre-aggregated per
+    section × day × category (:class:`geo.cube.IncidentCube`), for pages that
+    re-aggregate on every filter change. Like the tables, it is never modified.
     """
 
     sections: gpd.GeoDataFrame
@@ -90,6 +98,13 @@ class Dataset:
             dates.append(self.concerns["raised_on"].max())
         dates = [d for d in dates if pd.notna(d)]
         return max(dates) if dates else None
+
+    @cached_property
+    def cube(self) -> IncidentCube:
+        """The incidents per section × day × category (:mod:`geo.cube`); built on first use."""
+        from geo.cube import IncidentCube
+
+        return IncidentCube.build(self.incidents)
 
 
 class DataSource(Protocol):
@@ -124,9 +139,10 @@ class FileSource:
         return h.hexdigest()[:16]
 
     def load(self) -> Dataset:
-        from geo.loader import load_files
+        """The joined dataset; large inputs come from the columnar cache after the first time (:mod:`geo.store`)."""
+        from geo import store
 
-        return load_files(self.paths, self.options, label=self.label, is_demo=self.is_demo)
+        return store.load(self.paths, self.options, label=self.label, is_demo=self.is_demo)
 
 
 def demo_source(directory: Path = DEMO_DIR) -> FileSource:

@@ -11,11 +11,13 @@ problems are reported as errors and raise :class:`~geo.io.LoadError`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
@@ -56,10 +58,48 @@ DBASE_NAME_LENGTH = 10
 # ---------------------------------------------------------------- cell coercion
 
 
-def _as_text(s: pd.Series) -> pd.Series:
-    """Cells as stripped text, with empty cells as missing."""
+def _strip_text(s: pd.Series) -> pd.Series:
     out = s.astype("string").str.strip()
     return out.mask(out == "")
+
+
+def _distinct(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """``(codes, uniques)``: each cell's position in ``uniques`` (the distinct non-missing values), -1 if missing."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return np.asarray(s.cat.codes, dtype=np.int64), pd.Series(np.asarray(s.cat.categories, dtype=object))
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), pd.Series(np.asarray(uniques, dtype=object))
+
+
+def _spread_text(values: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """Text Series (pandas ``string``) with ``values[codes[i]]`` in row ``i``, missing where ``codes[i] < 0``."""
+    arr = pa.array(values.astype("string").array, type=pa.large_string())
+    taken = arr.take(pa.array(codes, mask=codes < 0)) if len(arr) else pa.nulls(len(codes), pa.large_string())
+    return pd.Series(pd.array(taken, dtype="string"), index=index)
+
+
+def per_distinct(s: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``fn`` applied to the distinct non-missing values of ``s`` only, spread back to every cell as text.
+
+    ``fn`` takes and returns a Series of the same length. A column of a million cells with a
+    dozen labels costs a dozen evaluations; missing cells stay missing.
+    """
+    codes, uniques = _distinct(s)
+    return _spread_text(fn(uniques), codes, s.index)
+
+
+def _few_distinct(s: pd.Series) -> bool:
+    """Worth working on distinct values: a categorical, or a large column of text with few distinct values."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return True
+    return len(s) > 10_000 and not pd.api.types.is_numeric_dtype(s) and s.head(10_000).nunique() < 1_000
+
+
+def _as_text(s: pd.Series) -> pd.Series:
+    """Cells as stripped text, with empty cells as missing."""
+    if _few_distinct(s):
+        return per_distinct(s, _strip_text)
+    return _strip_text(s)
 
 
 def parse_numbers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -151,6 +191,11 @@ def split_list(value: object) -> list[str]:
     return [text.strip()] if text.strip() else []
 
 
+def _lists(s: pd.Series) -> pd.Series:
+    """:func:`split_list` of every cell, as an object Series of lists."""
+    return pd.Series([split_list(v) for v in s], index=s.index, dtype=object)
+
+
 def vocabulary_index(vocab: Iterable[Term], extra: dict[str, str] | None = None) -> dict[str, str]:
     """Folded label → code for a vocabulary, its labels and aliases, plus user-given labels."""
     index: dict[str, str] = {}
@@ -165,11 +210,13 @@ def vocabulary_index(vocab: Iterable[Term], extra: dict[str, str] | None = None)
 def match_vocabulary(s: pd.Series, vocab: Iterable[Term], extra: dict[str, str] | None = None):
     """Vocabulary codes for the cells of ``s``; ``(codes, unknown)`` where unknown marks unmatched non-empty cells."""
     index = vocabulary_index(vocab, extra)
-    t = _as_text(s.astype("string"))
-    uniques = t.dropna().unique()
-    lookup = {u: index.get(places.normalize(u)) for u in uniques}
-    codes = t.map(lookup).astype("string")
-    unknown = t.notna() & codes.isna()
+    rows, uniques = _distinct(s)
+    text = _strip_text(uniques)
+    code = pd.Series([None if pd.isna(t) else index.get(places.normalize(t)) for t in text], dtype=object)
+    codes = _spread_text(code, rows, s.index)
+    has_text = np.zeros(len(uniques) + 1, dtype=bool)  # the last entry stands for missing cells (code -1)
+    has_text[:-1] = text.notna().to_numpy()
+    unknown = pd.Series(has_text[rows], index=s.index) & codes.isna()
     return codes, unknown
 
 
@@ -199,6 +246,7 @@ class TableCheck:
         self.values = values or {}
         self.n = len(raw.frame)
         self.rejected = np.zeros(self.n, dtype=bool)
+        self._cells: dict[str, pd.Series] = {}
         self.mapping = self._map_columns(columns or {})
 
     # -- columns
@@ -262,13 +310,22 @@ class TableCheck:
         empty cell reads as floats from GeoJSON, GeoPackage or Shapefile, and its ids (101) must not
         turn into text such as ``"101.0"``.
         """
+        if name in self._cells:
+            return self._cells[name]
         if name not in self.mapping:
-            return pd.Series(pd.NA, index=self.raw.frame.index, dtype="object")
-        col = self.raw.frame[self.mapping[name]]
-        if pd.api.types.is_float_dtype(col):
-            vals = col.dropna().to_numpy(dtype=float)
-            if len(vals) and np.isfinite(vals).all() and (vals == np.floor(vals)).all() and (abs(vals) < 2**53).all():
-                return col.astype("Int64")
+            col = pd.Series(pd.array(pa.nulls(self.n, pa.large_string()), dtype="string"), index=self.raw.frame.index)
+        else:
+            col = self.raw.frame[self.mapping[name]]
+            if pd.api.types.is_float_dtype(col):
+                vals = col.dropna().to_numpy(dtype=float)
+                if (
+                    len(vals)
+                    and np.isfinite(vals).all()
+                    and (vals == np.floor(vals)).all()
+                    and (abs(vals) < 2**53).all()
+                ):
+                    col = col.astype("Int64")
+        self._cells[name] = col
         return col
 
     # -- problems
@@ -308,6 +365,8 @@ class TableCheck:
     ) -> None:
         """Reject the rows in ``mask`` (not already rejected), one warning each."""
         mask = np.asarray(mask, dtype=bool) & ~self.rejected
+        if not mask.any():
+            return
         src = self.cells(field) if values is None else values
         for i in np.flatnonzero(mask):
             v = src.iloc[i]
@@ -317,6 +376,8 @@ class TableCheck:
     def warn_rows(self, mask, code: str, field: str, expected: str | None, what: str, values=None) -> None:
         """A warning per row in ``mask``; the rows stay."""
         mask = np.asarray(mask, dtype=bool) & ~self.rejected
+        if not mask.any():
+            return
         src = self.cells(field) if values is None else values
         for i in np.flatnonzero(mask):
             v = src.iloc[i]
@@ -326,7 +387,7 @@ class TableCheck:
 
     def text(self, name: str, required: bool | None = None) -> pd.Series:
         f = self.spec.field(name)
-        v = _as_text(self.cells(name).astype("string"))
+        v = _as_text(self.cells(name))
         if required if required is not None else f.required:
             self.reject(v.isna(), "missing_value", name, f"a value for {name}", "is empty")
         return v
@@ -374,7 +435,7 @@ class TableCheck:
             return codes
         unk = unk & ~pd.Series(self.rejected, index=raw.index)
         if unk.any():
-            labels = _as_text(raw.astype("string"))[unk]
+            labels = _as_text(raw)[unk]
             replacement = "other" if unknown == "keep" and "other" in f.allowed else None
             for label, idx in labels.groupby(labels, sort=True).groups.items():
                 rows = [int(i) + 1 for i in idx]
@@ -431,6 +492,9 @@ def _plain(v):
 def _check_duplicates(chk: TableCheck, ids: pd.Series, field: str, severity_error: bool) -> None:
     """Duplicate ids: an error (sections) or a rejection of the later rows (others)."""
     live = ids.where(pd.Series(chk.accepted(), index=ids.index))
+    values = pc.drop_null(pa.array(live.astype("string").array))
+    if len(pc.unique(values)) == len(values):  # the usual case, found quickly: no duplicates
+        return
     dup = live.duplicated(keep="first") & live.notna()
     if not dup.any():
         return
@@ -631,8 +695,8 @@ def validate_sections(
     population = chk.number("population", integer=True, lo=0)
     officers_public = chk.boolean("officers_public", default=False)
     station = chk.text("station")
-    officers = chk.cells("officers").map(split_list)
-    villages = chk.cells("villages").map(split_list)
+    officers = _lists(chk.cells("officers"))
+    villages = _lists(chk.cells("villages"))
 
     if len(report.errors) > errors_before:
         _count_sections(report, chk, repaired, failed=True)
@@ -712,13 +776,21 @@ def check_coverage(
     sections: gpd.GeoDataFrame, report: Report, file: str, tolerance_m2: float = AREA_TOLERANCE_M2
 ) -> None:
     """Report overlaps between sections and gaps (holes enclosed by sections), with areas in m² (EPSG:9141)."""
-    metric = sections.geometry.to_crs(METRIC_CRS).values
-    tree = shapely.STRtree(metric)
-    # "intersects", not "overlaps": a section inside (or equal to) another overlaps it too;
-    # neighbours sharing an edge intersect with zero area and are dropped by the tolerance
-    left, right = tree.query(metric, predicate="intersects")
-    keep = left < right
-    left, right = left[keep], right[keep]
+    metric = np.asarray(sections.geometry.to_crs(METRIC_CRS).values, dtype=object)
+    # a valid coverage (neighbours share exact edges, no interiors overlap) has no overlaps to look for,
+    # and its union is much quicker to form; anything else takes the general way
+    coverage = bool(shapely.coverage_is_valid(metric))
+    left = right = np.zeros(0, dtype=np.int64)
+    if not coverage:
+        tree = shapely.STRtree(metric)
+        # "intersects", not "overlaps": a section inside (or equal to) another overlaps it too;
+        # neighbours sharing an edge intersect with zero area and are dropped by the tolerance
+        left, right = tree.query(metric, predicate="intersects")
+        keep = left < right
+        left, right = left[keep], right[keep]
+        # only pairs whose interiors meet can overlap by an area (cheaper than intersecting every pair)
+        inner = shapely.relate_pattern(metric[left], metric[right], "T********")
+        left, right = left[inner], right[inner]
     if len(left):
         inter = shapely.intersection(metric[left], metric[right])
         areas = shapely.area(inter)
@@ -737,7 +809,7 @@ def check_coverage(
                     value=f"{ida}|{idb}",
                     expected="sections that do not overlap",
                 )
-    union = shapely.union_all(metric)
+    union = shapely.coverage_union_all(metric) if coverage else shapely.union_all(metric)
     holes = []
     for poly in shapely.get_parts(union):
         holes.extend(shapely.get_interior_ring(poly, i) for i in range(shapely.get_num_interior_rings(poly)))
@@ -809,7 +881,7 @@ def locate(
     else:
         fields = ("lat", "lon")
 
-    section_id = _as_text(chk.cells("section_id").astype("string"))
+    section_id = _as_text(chk.cells("section_id"))
     has_xy = np.isfinite(lon) & np.isfinite(lat)
     # impossible coordinates
     bad = has_xy & ((np.abs(lat) > 90) | (np.abs(lon) > 180))
@@ -894,6 +966,22 @@ def _to_wgs84(x: np.ndarray, y: np.ndarray, src: CRS) -> tuple[np.ndarray, np.nd
     return lon, lat
 
 
+def _kept(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """The rows of ``frame`` in ``keep``, numbered from 0 (no copy when every row is kept)."""
+    if keep.all():
+        return frame.reset_index(drop=True)
+    return frame[keep].reset_index(drop=True)
+
+
+def _row_ids(file: str, n: int) -> pd.Series:
+    """``file:1``, ``file:2`` … (ids for records that have none), as pandas ``string``."""
+    numbers = pc.cast(pa.array(np.arange(1, n + 1)), pa.large_string())
+    ids = pc.binary_join_element_wise(
+        pa.scalar(f"{file}:", pa.large_string()), numbers, pa.scalar("", pa.large_string())
+    )
+    return pd.Series(pd.array(ids, dtype="string"))
+
+
 def validate_incidents(
     raw: RawTable, report: Report, sections: gpd.GeoDataFrame | None, columns=None, values=None, crs: str | None = None
 ) -> tuple[pd.DataFrame, int]:
@@ -901,15 +989,17 @@ def validate_incidents(
     section_id, row``."""
     chk = TableCheck("incidents", raw, report, columns, values)
     occurred = chk.date("occurred_at", keep_time=True)
-    category_raw = _as_text(chk.cells("category").astype("string"))
+    category_raw = _as_text(chk.cells("category"))
     category = chk.category("category", unknown="keep")
     count = chk.number("count", integer=True, lo=0)
     lon, lat, section_id = locate(chk, raw, crs, sections)
-    ids = _as_text(chk.cells("incident_id").astype("string")) if chk.has("incident_id") else None
-    if ids is None:
-        ids = pd.Series([f"{raw.file}:{i}" for i in range(1, chk.n + 1)], dtype="string")
+    if not chk.has("incident_id"):
+        ids = _row_ids(raw.file, chk.n)
     else:
-        ids = ids.fillna(pd.Series([f"{raw.file}:{i}" for i in range(1, chk.n + 1)], dtype="string"))
+        ids = _as_text(chk.cells("incident_id"))
+        missing = ids.isna()
+        if missing.any():
+            ids = ids.where(~missing, _row_ids(raw.file, chk.n))
         _check_duplicates(chk, ids, "incident_id", severity_error=False)
     keep = chk.accepted()
     out = pd.DataFrame(
@@ -925,7 +1015,7 @@ def validate_incidents(
             "row": np.arange(1, chk.n + 1),
         }
     )
-    return out[keep].reset_index(drop=True), chk.n
+    return _kept(out, keep), chk.n
 
 
 def validate_concerns(
@@ -970,7 +1060,7 @@ def validate_concerns(
             "row": np.arange(1, chk.n + 1),
         }
     )
-    return out[keep].reset_index(drop=True), chk.n
+    return _kept(out, keep), chk.n
 
 
 # ---------------------------------------------------------------- committees, meetings, surveys
@@ -1000,7 +1090,7 @@ def validate_committees(
     members = chk.number("members", integer=True, lo=0)
     _check_duplicates(chk, ids, "committee_id", severity_error=False)
     known = set(sections["section_id"])
-    lists = chk.cells("sections").map(split_list)
+    lists = _lists(chk.cells("sections"))
     clean = []
     for i, ids_here in enumerate(lists):
         unknown = [s for s in ids_here if s not in known]
@@ -1028,7 +1118,7 @@ def validate_committees(
             "row": np.arange(1, chk.n + 1),
         }
     )
-    return out[keep].reset_index(drop=True), chk.n
+    return _kept(out, keep), chk.n
 
 
 def validate_meetings(
@@ -1061,7 +1151,7 @@ def validate_meetings(
             "row": np.arange(1, chk.n + 1),
         }
     )
-    return out[keep].reset_index(drop=True), chk.n
+    return _kept(out, keep), chk.n
 
 
 _PERIOD = re.compile(r"^\s*(?P<year>\d{4})(?:\s*[-/ ]?\s*[QqTtKk](?P<q>[1-4]))?\s*$")

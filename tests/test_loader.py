@@ -657,3 +657,57 @@ def test_empty_tables_have_the_loaders_columns(sections_path, input):
     assert len(frame) == 0
     assert list(frame.columns) == list(empty_frame(input).columns)
     assert ds.data_as_of is None
+
+
+# ---------------------------------------------------------------- large tables (checked per distinct value)
+
+
+def _big_incidents(n: int = 12_000) -> pd.DataFrame:
+    """``n`` incidents in the grid with a few distinct category labels (padded, native, unknown, empty)."""
+    labels = ["theft", " theft ", "Vjedhje", "drugs", "Bogus label", ""]
+    lon = [21.15, 21.25, 21.15, 21.25, 20.74, 21.2]
+    lat = [42.65, 42.65, 42.75, 42.75, 42.21, 42.7]
+    k = [i % len(labels) for i in range(n)]
+    return pd.DataFrame(
+        {
+            "incident_id": [f"B{i}" for i in range(n)],
+            "occurred_at": ["2024-03-18 10:00"] * n,
+            "category": [labels[j] for j in k],
+            "lat": [lat[j] for j in k],
+            "lon": [lon[j] for j in k],
+        }
+    )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet-categorical"])
+def test_a_large_table_is_checked_per_distinct_value(tmp_path, load, found, fmt):
+    frame = _big_incidents()
+    if fmt == "csv":
+        path = tmp_path / "incidents.csv"
+        frame.to_csv(path, index=False)
+    else:
+        frame["category"] = frame["category"].astype("category")
+        frame["occurred_at"] = pd.to_datetime(frame["occurred_at"])
+        path = tmp_path / "incidents.parquet"
+        frame.to_parquet(path)
+    ds = load(incidents=path)
+    inc = ds.incidents
+    empty = frame["category"].astype(str) == ""
+    assert len(inc) == int((~empty).sum())  # an empty category rejects the row
+    assert found(ds.report, "missing_value", "incidents") == [(i + 1, "category") for i in frame.index[empty]]
+    unknown = [p for p in ds.report.problems if p.code == "unknown_category"]
+    assert [(p.value, p.row) for p in unknown] == [("Bogus label", 5)]  # one warning per label, first row
+    by_raw = inc.groupby(inc["category_raw"].astype(str))["category"].agg(lambda c: set(c.astype(str)))
+    assert by_raw.to_dict() == {"theft": {"theft"}, "Vjedhje": {"theft"}, "drugs": {"drugs"}, "Bogus label": {"other"}}
+    assert str(inc["category_raw"].dtype) == "string" and str(inc["incident_id"].dtype) == "string"
+    assert inc["section_id"].value_counts().to_dict() == {"S1": 2000, "S2": 2000, "S3": 2000, "S4": 2000}
+    assert inc["section_id"].isna().sum() == int((frame["lon"] == 20.74).sum())  # outside every section
+
+
+def test_generated_ids_for_rows_without_one(tmp_path, load):
+    frame = _big_incidents(30).drop(columns=["incident_id"])
+    path = tmp_path / "incidents.csv"
+    frame.to_csv(path, index=False)
+    ds = load(incidents=path)
+    assert ds.incidents["incident_id"].tolist()[:2] == ["incidents.csv:1", "incidents.csv:2"]
+    assert str(ds.incidents["incident_id"].dtype) == "string"

@@ -1,0 +1,1 @@
+"""The national-scale benchmark (``python -m bench``); not part of the test suite or CI."""
