@@ -416,6 +416,19 @@ def _label(lat: float, lon: float, text: str, css: str) -> tuple[float, float, s
     return (float(lat), float(lon), f'<div class="cp-label {css}">{html.escape(text)}</div>')
 
 
+def _section_layer(features: dict, style) -> folium.GeoJson:
+    """The sections as one GeoJSON layer with a hover highlight and the ``tip`` property as tooltip."""
+    return folium.GeoJson(
+        features,
+        name="sections",
+        style_function=style,
+        highlight_function=lambda f: {"weight": 3, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
+        zoom_on_click=False,
+        smooth_factor=0.5,
+    )
+
+
 def choropleth(
     geometry: DisplayGeometry,
     measures: pd.DataFrame,
@@ -538,15 +551,7 @@ def choropleth(
             s["className"] = "cp-nodata"
         return s
 
-    folium.GeoJson(
-        _features(sections, props),
-        name="sections",
-        style_function=style,
-        highlight_function=lambda f: {"weight": 3, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
-        zoom_on_click=False,
-        smooth_factor=0.5,
-    ).add_to(m)
+    _section_layer(_features(sections, props), style).add_to(m)
 
     show_munis = len(geometry.municipalities) > 0
     show_regions = geometry.regions["region"].nunique() > 1
@@ -868,15 +873,7 @@ def section_fill_map(
             "weight": 3 if chosen else 0.6,
         }
 
-    folium.GeoJson(
-        _features(sections, props),
-        name="sections",
-        style_function=style,
-        highlight_function=lambda f: {"weight": 3, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
-        zoom_on_click=False,
-        smooth_factor=0.5,
-    ).add_to(m)
+    _section_layer(_features(sections, props), style).add_to(m)
     if cells is not None and len(cells):
         cell_fills = cell_fills or [NO_DATA] * len(cells)
         cell_tips = cell_tips or [""] * len(cells)
