@@ -338,3 +338,18 @@ class SmallSource:
 
     def load(self) -> Dataset:
         return small_dataset()
+
+
+def texts(at) -> str:
+    """All text an AppTest run shows (titles, headers, markdown, captions, alerts), one element a line."""
+    parts = [
+        e.value
+        for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success")
+        for e in getattr(at, kind)
+    ]
+    return "\n".join(str(p) for p in parts)
+
+
+def ok(at) -> None:
+    """The run raised no exception."""
+    assert not at.exception, [e.message for e in at.exception]

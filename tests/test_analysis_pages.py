@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from dashboard_fixtures import EVIL, SmallSource, TinySource, tiny_dataset
+from dashboard_fixtures import EVIL, SmallSource, TinySource, ok, texts, tiny_dataset
 from streamlit.testing.v1 import AppTest
 
 from geo import i18n
@@ -47,19 +47,6 @@ def run(source, lang: str = "en", page: str = "hotspots", **state) -> AppTest:
             at.session_state[key] = value
         at.run()
     return at
-
-
-def texts(at: AppTest) -> str:
-    parts = [
-        e.value
-        for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success")
-        for e in getattr(at, kind)
-    ]
-    return "\n".join(str(p) for p in parts)
-
-
-def ok(at: AppTest) -> None:
-    assert not at.exception, [e.message for e in at.exception]
 
 
 def frame_with(at: AppTest, column: str):

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from dashboard_fixtures import TinySource
+from dashboard_fixtures import TinySource, ok, texts
 from streamlit.testing.v1 import AppTest
 
 from geo import i18n
@@ -37,19 +37,6 @@ def run(source=None, lang="en", page: str | None = None) -> AppTest:
     if page:
         at.switch_page(page).run()
     return at
-
-
-def texts(at: AppTest) -> str:
-    parts = [
-        e.value
-        for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success")
-        for e in getattr(at, kind)
-    ]
-    return "\n".join(str(p) for p in parts)
-
-
-def ok(at: AppTest) -> None:
-    assert not at.exception, [e.message for e in at.exception]
 
 
 # ---------------------------------------------------------------- the pages on good data
