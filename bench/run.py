@@ -365,8 +365,9 @@ def machine(tree: Path) -> dict:
     code = (
         "import importlib, json; mods = ['shapely', 'geopandas', 'pyogrio', 'pyarrow', 'pandas', 'numpy', 'scipy',"
         " 'pyproj', 'streamlit', 'folium', 'streamlit_folium', 'esda', 'libpysal']\n"
-        "out = {}\nfor m in mods:\n    try:\n        out[m] = importlib.import_module(m).__version__\n"
-        "    except Exception as e:\n        out[m] = '?'\n"
+        "import importlib.metadata as md\n"
+        "out = {}\nfor m in mods:\n    try:\n        out[m] = md.version(m.replace('_', '-'))\n"
+        "    except Exception:\n        out[m] = getattr(importlib.import_module(m), '__version__', '?')\n"
         "import shapely; out['GEOS'] = shapely.geos_version_string\nprint(json.dumps(out))"
     )
     try:
