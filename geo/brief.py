@@ -13,7 +13,6 @@ below the policy's minimum is printed as "fewer than N" and left out of totals.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import html
 import io
 from dataclasses import dataclass, field
@@ -583,7 +582,3 @@ def write(brief: Brief, out: Path) -> Path:
     else:
         raise ValueError(f"the brief is written as .pdf or .html, not {out.name!r}")
     return out
-
-
-def _today() -> dt.date:
-    return dt.date.today()

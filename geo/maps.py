@@ -358,6 +358,15 @@ def _esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
+def _legend_line_rows(lines) -> list[str]:
+    """Legend rows for outlines: ``(name, weight in px, colour)`` each; names escaped."""
+    return [
+        f'<div class="cp-row"><span class="cp-line" style="border-top-width:{weight:g}px;'
+        f'border-top-color:{color}"></span><span>{html.escape(name)}</span></div>'
+        for name, weight, color in lines
+    ]
+
+
 def legend_html(
     title: str,
     classes: Classes,
@@ -379,11 +388,7 @@ def legend_html(
             '<div class="cp-row"><span class="cp-swatch cp-nodata-swatch"></span>'
             f"<span>{html.escape(_('No data'))}</span></div>"
         )
-    for name, weight, color in lines:
-        parts.append(
-            f'<div class="cp-row"><span class="cp-line" style="border-top-width:{weight:g}px;'
-            f'border-top-color:{color}"></span><span>{html.escape(name)}</span></div>'
-        )
+    parts.extend(_legend_line_rows(lines))
     return "".join(parts)
 
 
@@ -763,11 +768,7 @@ def category_legend_html(title: str, entries: list[tuple[str, str]], lines: tupl
         parts.append(
             f'<div class="cp-row"><span class="cp-swatch" style="{style}"></span><span>{html.escape(text)}</span></div>'
         )
-    for name, weight, color in lines:
-        parts.append(
-            f'<div class="cp-row"><span class="cp-line" style="border-top-width:{weight:g}px;'
-            f'border-top-color:{color}"></span><span>{html.escape(name)}</span></div>'
-        )
+    parts.extend(_legend_line_rows(lines))
     return "".join(parts)
 
 
