@@ -62,7 +62,7 @@ def section_measures(
 ) -> pd.DataFrame:
     """:func:`geo.figures.section_measures` for the sections of a region/municipality."""
     sections = figures.select_sections(_data.sections, figures.Filters(region, municipality))
-    return figures.section_measures(sections, _data.incidents, figures.Period(start, end), categories)
+    return figures.section_measures(sections, _data.cube, figures.Period(start, end), categories)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -71,7 +71,7 @@ def headlines(
 ) -> dict[str, figures.Headline]:
     """:func:`geo.figures.headlines` for the chosen area and period."""
     return figures.headlines(
-        _data.incidents, _data.concerns, _data.committees, _data.sections, filters, figures.Period(start, end)
+        _data.cube, _data.concerns, _data.committees, _data.sections, filters, figures.Period(start, end)
     )
 
 
@@ -113,7 +113,7 @@ def section_hotspots(
 
     sections = _area(_data, region, municipality)
     counts = figures.incident_counts(
-        _data.incidents, figures.Period(start, end), categories, pd.Index(sections["section_id"].astype(str))
+        _data.cube, figures.Period(start, end), categories, pd.Index(sections["section_id"].astype(str))
     )
     return hotspots.section_hotspots(sections, counts, measure, kind, threshold_m, permutations, seed=0)
 
@@ -139,7 +139,7 @@ def grid_hotspots(
     sections = _area(_data, region, municipality)
     cells = hotspots.grid_cells(sections, cell_m)
     points, _unlocated = figures.located_incidents(
-        _data.incidents, figures.Period(start, end), categories, pd.Index(sections["section_id"].astype(str))
+        _data.cube, figures.Period(start, end), categories, pd.Index(sections["section_id"].astype(str))
     )
     x, y = hotspots.to_metric(points["lon"].to_numpy(), points["lat"].to_numpy())
     counts = hotspots.cell_counts(cells, x, y, points["count"].to_numpy())
@@ -165,7 +165,7 @@ def density_overlay(
 
     sections = _area(_data, region, municipality)
     points, unlocated = figures.located_incidents(
-        _data.incidents, figures.Period(start, end), categories, pd.Index(sections["section_id"].astype(str))
+        _data.cube, figures.Period(start, end), categories, pd.Index(sections["section_id"].astype(str))
     )
     if points.empty:
         return None, 0, unlocated
@@ -196,9 +196,9 @@ def prediction(
     sections = _area(_data, region, municipality)
     ids = pd.Index(sections["section_id"].astype(str))
     train_p, test_p = figures.Period(*train), figures.Period(*test)
-    train_counts = figures.incident_counts(_data.incidents, train_p, categories, ids)
-    test_counts = figures.incident_counts(_data.incidents, test_p, categories, ids).reindex(ids, fill_value=0)
-    points, _unlocated = figures.located_incidents(_data.incidents, train_p, categories, ids)
+    train_counts = figures.incident_counts(_data.cube, train_p, categories, ids)
+    test_counts = figures.incident_counts(_data.cube, test_p, categories, ids).reindex(ids, fill_value=0)
+    points, _unlocated = figures.located_incidents(_data.cube, train_p, categories, ids)
     x, y = hotspots.to_metric(points["lon"].to_numpy(), points["lat"].to_numpy())
     scores = hotspots.prediction_scores(
         sections, train_counts, x, y, points["count"].to_numpy(), bandwidth_m, kind, threshold_m, how
@@ -225,5 +225,5 @@ def agreement(
     ids = pd.Index(sections["section_id"].astype(str))
     period = figures.Period(start, end)
     window = concerns.raised_in(_data.concerns, start, end)
-    counts = figures.counts_by_category(_data.incidents, period, ids)
+    counts = figures.counts_by_category(_data.cube, period, ids)
     return concerns.section_agreement(window, counts, ids, categories)

@@ -264,6 +264,13 @@ def _in_sections(frame: pd.DataFrame, section_ids: pd.Index | None) -> pd.Series
     return inside.fillna(False).astype(bool)
 
 
+def _cube(incidents):
+    """``incidents`` when it is a pre-aggregated :class:`geo.cube.IncidentCube` (same answers, no scan), else None."""
+    from geo.cube import IncidentCube
+
+    return incidents if isinstance(incidents, IncidentCube) else None
+
+
 def incident_counts(
     incidents: pd.DataFrame,
     period: Period,
@@ -275,6 +282,8 @@ def incident_counts(
     ``categories`` empty means all; ``section_ids`` ``None`` means every section.
     Sections without incidents are absent (use ``reindex(..., fill_value=0)``).
     """
+    if (cube := _cube(incidents)) is not None:
+        return cube.incident_counts(period, categories, section_ids)
     keep = period.mask(incidents["occurred_at"]) & _in_sections(incidents, section_ids)
     if categories:
         keep &= incidents["category"].isin(list(categories))
@@ -297,6 +306,8 @@ def located_incidents(
     only by their section (daily ticket counts, say): they are in every count
     per section but cannot be placed on a density surface or a grid.
     """
+    if (cube := _cube(incidents)) is not None:
+        return cube.located_incidents(period, categories, section_ids)
     keep = period.mask(incidents["occurred_at"]) & _in_sections(incidents, section_ids)
     if categories:
         keep &= incidents["category"].isin(list(categories))
@@ -323,6 +334,8 @@ def counts_by_category(
 
     Only sections and categories with incidents appear (reindex as needed).
     """
+    if (cube := _cube(incidents)) is not None:
+        return cube.counts_by_category(period, section_ids)
     keep = period.mask(incidents["occurred_at"]) & _in_sections(incidents, section_ids)
     sel = incidents.loc[keep.to_numpy(dtype=bool)]
     if sel.empty:
@@ -355,11 +368,14 @@ def section_measures(
     flag ``no_data``.
     """
     ids = pd.Index(sections["section_id"].astype(str), name="section_id")
-    first, last = (
-        (pd.to_datetime(incidents["occurred_at"]).min(), pd.to_datetime(incidents["occurred_at"]).max())
-        if len(incidents)
-        else (None, None)
-    )
+    if (cube := _cube(incidents)) is not None:
+        first, last = cube.span()
+    else:
+        first, last = (
+            (pd.to_datetime(incidents["occurred_at"]).min(), pd.to_datetime(incidents["occurred_at"]).max())
+            if len(incidents)
+            else (None, None)
+        )
     now = incident_counts(incidents, period, categories, ids).reindex(ids, fill_value=0)
     if "population" in sections.columns:
         pop = pd.to_numeric(pd.Series(sections["population"].to_numpy(), index=ids), errors="coerce")
@@ -416,6 +432,8 @@ def monthly_counts(
     Every month the period touches is a row, with zeros where nothing was
     recorded; only categories with at least one incident are columns.
     """
+    if (cube := _cube(incidents)) is not None:
+        return cube.monthly_counts(period, categories, section_ids, order=CATEGORY_CODES)
     keep = period.mask(incidents["occurred_at"]) & _in_sections(incidents, section_ids)
     if categories:
         keep &= incidents["category"].isin(list(categories))
@@ -440,6 +458,8 @@ def hour_of_day(
     section_ids: pd.Index | None = None,
 ) -> pd.Series:
     """Incidents per hour of the day (index 0–23), leaving out aggregated records (:func:`is_aggregated`)."""
+    if (cube := _cube(incidents)) is not None:
+        return cube.hour_of_day(period, categories, section_ids)
     keep = period.mask(incidents["occurred_at"]) & _in_sections(incidents, section_ids) & ~is_aggregated(incidents)
     if categories:
         keep &= incidents["category"].isin(list(categories))
@@ -584,7 +604,7 @@ def headlines(
         when = pd.to_datetime(frame[col])
         return when.min(), when.max()
 
-    inc_span = span(incidents, "occurred_at")
+    inc_span = cube.span() if (cube := _cube(incidents)) is not None else span(incidents, "occurred_at")
     con_span = span(concerns, "raised_on")
 
     def total(p: Period, cats: tuple[str, ...]) -> int:

@@ -247,12 +247,17 @@ class Translator:
             return str(value)
         if math.isnan(x):
             return ""
-        pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
-        text = format_decimal(round(x, decimals) if decimals else round(x), format=pattern, locale=self.locale)
-        group = GROUP_SYMBOLS.get(self.lang)
-        if group:
-            text = text.replace(get_group_symbol(self.locale), group)
+        # Python formats the digits (thousands of calls per map); the locale only gives the two symbols
+        text = f"{round(x, decimals) if decimals else round(x):,.{max(decimals, 0)}f}"
+        group, point = self._number_symbols()
+        text = text.replace(",", "\x00").replace(".", point).replace("\x00", group)
         return text.replace("-", "−")
+
+    def _number_symbols(self) -> tuple[str, str]:
+        if not hasattr(self, "_symbols"):
+            group = GROUP_SYMBOLS.get(self.lang) or get_group_symbol(self.locale)
+            self._symbols = (group, get_decimal_symbol(self.locale))
+        return self._symbols
 
     def decimal(self, value: object) -> str:
         """Like :meth:`number` but with as many decimals as the value needs (up to three)."""

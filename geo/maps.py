@@ -216,6 +216,10 @@ def display_geometry(
     """
     if sections.crs is not None and not sections.crs.equals("EPSG:4326"):
         sections = sections.to_crs("EPSG:4326")
+    if len(sections):  # about a pixel of the whole map: finer detail would only add bytes
+        minx, miny, maxx, maxy = sections.total_bounds
+        tolerance = max(tolerance, max(maxx - minx, maxy - miny) / 1500)
+        decimals = min(decimals, 4) if tolerance >= 0.001 else decimals
     cols = ["section_id", "section_name", "municipality", "region"]
     geoms = np.asarray(sections.geometry.values, dtype=object)
     try:
@@ -232,7 +236,10 @@ def display_geometry(
         rows = []
         for key, grp in out.groupby(by, dropna=False, sort=True):
             key = key if isinstance(key, tuple) else (key,)
-            g = shapely.union_all(np.asarray(grp.geometry.values, dtype=object), grid_size=10.0**-decimals)
+            parts = np.asarray(grp.geometry.values, dtype=object)
+            g = shapely.coverage_union_all(parts) if shapely.coverage_is_valid(parts) else shapely.union_all(
+                parts, grid_size=10.0**-decimals
+            )
             rows.append((*key, g))
         frame = pd.DataFrame(rows, columns=[*by, "geometry"])
         return gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
@@ -337,6 +344,21 @@ def base_map(
     return m
 
 
+class _GeoJson(folium.GeoJson):
+    """``folium.GeoJson`` that knows its bounds: folium (and streamlit-folium on every run) would walk every
+    coordinate in Python to find them."""
+
+    def __init__(self, data: dict, *args, bounds: tuple[float, float, float, float] | None = None, **kwargs):
+        super().__init__(data, *args, **kwargs)
+        self._known_bounds = bounds
+
+    def _get_self_bounds(self):
+        if self._known_bounds is None or not all(np.isfinite(self._known_bounds)):
+            return super()._get_self_bounds()
+        minx, miny, maxx, maxy = self._known_bounds
+        return [[miny, minx], [maxy, maxx]]
+
+
 def _features(frame: gpd.GeoDataFrame, props: dict[str, list]) -> dict:
     geo = shapely.to_geojson(np.asarray(frame.geometry.values, dtype=object))
     feats = []
@@ -421,14 +443,21 @@ def _label(lat: float, lon: float, text: str, css: str) -> tuple[float, float, s
     return (float(lat), float(lon), f'<div class="cp-label {css}">{html.escape(text)}</div>')
 
 
-def _section_layer(features: dict, style) -> folium.GeoJson:
-    """The sections as one GeoJSON layer with a hover highlight and the ``tip`` property as tooltip."""
-    return folium.GeoJson(
+def _section_layer(
+    features: dict,
+    style,
+    tooltip: folium.GeoJsonTooltip | None = None,
+    bounds: tuple[float, float, float, float] | None = None,
+) -> folium.GeoJson:
+    """The sections as one GeoJSON layer with a hover highlight; the tooltip shows the ``tip`` property
+    unless another is given. ``bounds`` (minx, miny, maxx, maxy): spares folium a walk over every coordinate."""
+    return _GeoJson(
         features,
+        bounds=bounds,
         name="sections",
         style_function=style,
         highlight_function=lambda f: {"weight": 3, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
+        tooltip=tooltip or folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True),
         zoom_on_click=False,
         smooth_factor=0.5,
     )
@@ -509,37 +538,33 @@ def choropleth(
     def z_text(z: object) -> str:
         return "" if z is None or pd.isna(z) else f" (z = {number(z, decimals=1)})"
 
-    def tip(i: int) -> str:
-        rec = sections.iloc[i]
-        row = m_.iloc[i]
-        rate = row.get("rate")
-        lines = [
-            (_("Incidents"), number(row["count"]) if pd.notna(row["count"]) else "–"),
-            (_("Previous period"), number(row["previous"]) if pd.notna(row["previous"]) else "–"),
-            (_("Change"), signed_n(row["change"]) + z_text(row.get("z"))),
-        ]
-        if "year_earlier" in row.index:
-            lines += [
-                (_("A year earlier"), number(row["year_earlier"]) if pd.notna(row["year_earlier"]) else "–"),
-                (_("Change"), signed_n(row.get("change_year")) + z_text(row.get("z_year"))),
-            ]
-        lines += [
-            (_("Per 1,000 residents"), number(rate, decimals=2) if pd.notna(rate) else "–"),
-            (_("Residents"), number(row["population"]) if pd.notna(row.get("population")) else "–"),
-        ]
-        cells = "".join(f'<tr><td>{_esc(k)}</td><td class="cp-num">{_esc(v)}</td></tr>' for k, v in lines)
-        return (
-            f'<div class="cp-tip"><b>{_esc(rec["section_name"])}</b><br>'
-            f"{_esc(muni_name(str(rec['municipality'])))} · {_esc(region_name(str(rec['region'])))}"
-            f"<table>{cells}</table></div>"
-        )
+    def num(v: object, d: int = 0) -> str:
+        return "–" if v is None or pd.isna(v) else number(v, decimals=d)
 
-    props = {
-        "section_id": ids,
-        "tip": [tip(i) for i in range(len(sections))],
-        "c": colors,
-        "nd": nodata,
+    def col(name: str) -> list:
+        return m_[name].tolist() if name in m_.columns else [None] * len(m_)
+
+    z, z_year = col("z"), col("z_year")
+    fields = {
+        "tip": [_esc(n) for n in sections["section_name"].astype(str)],  # the name; "tip" as before
+        "t1": [
+            f"{_esc(muni_name(str(a)))} · {_esc(region_name(str(b)))}"
+            for a, b in zip(sections["municipality"], sections["region"], strict=True)
+        ],
+        "t2": [num(v) for v in col("count")],
+        "t3": [num(v) for v in col("previous")],
+        "t4": [_esc(signed_n(v) + z_text(zz)) for v, zz in zip(col("change"), z, strict=True)],
     }
+    aliases = [_("Police section"), _("Area"), _("Incidents"), _("Previous period"), _("Change")]
+    if "year_earlier" in m_.columns:
+        fields["t5"] = [num(v) for v in col("year_earlier")]
+        fields["t6"] = [_esc(signed_n(v) + z_text(zz)) for v, zz in zip(col("change_year"), z_year, strict=True)]
+        aliases += [_("A year earlier"), _("Change")]
+    fields["t7"] = [num(v, 2) for v in col("rate")]
+    fields["t8"] = [num(v) for v in col("population")]
+    aliases += [_("Per 1,000 residents"), _("Residents")]
+
+    props = {"section_id": ids, **fields, "c": colors, "nd": nodata}
     bounds = tuple(sections.total_bounds) if len(sections) else None
     m = base_map(bounds, assets, basemap)
 
@@ -556,24 +581,33 @@ def choropleth(
             s["className"] = "cp-nodata"
         return s
 
-    _section_layer(_features(sections, props), style).add_to(m)
+    _section_layer(
+        _features(sections, props),
+        style,
+        tooltip=folium.GeoJsonTooltip(
+            fields=list(fields), aliases=[html.escape(a) for a in aliases], labels=True, sticky=True
+        ),
+        bounds=tuple(sections.total_bounds) if len(sections) else None,
+    ).add_to(m)
 
     show_munis = len(geometry.municipalities) > 0
     show_regions = geometry.regions["region"].nunique() > 1
     outline_keys = [(_("Municipality boundary"), 1.8, MUNICIPALITY_LINE)] if show_munis else []
     if show_munis:
-        folium.GeoJson(
+        _GeoJson(
             _features(geometry.municipalities, {"municipality": geometry.municipalities["municipality"].tolist()}),
             name="municipalities",
+            bounds=tuple(geometry.municipalities.total_bounds),
             style_function=lambda f: {"fill": False, "color": MUNICIPALITY_LINE, "weight": 1.8, "opacity": 0.9},
             interactive=False,
             smooth_factor=0.5,
         ).add_to(m)
     if show_regions:
         outline_keys.append((_("Police region boundary"), 3.5, REGION_LINE))
-        folium.GeoJson(
+        _GeoJson(
             _features(geometry.regions, {"region": geometry.regions["region"].tolist()}),
             name="regions",
+            bounds=tuple(geometry.regions.total_bounds),
             style_function=lambda f: {"fill": False, "color": REGION_LINE, "weight": 3.5, "opacity": 0.9},
             interactive=False,
             smooth_factor=0.5,

@@ -186,7 +186,7 @@ with f1:
 
 with f2:
     ids = pd.Index(sections["section_id"].astype(str))
-    inc = figures.incident_counts(data.incidents, period, flt.incident_categories, ids)
+    inc = figures.incident_counts(data.cube, period, flt.incident_categories, ids)
     year_start = (as_of - pd.DateOffset(years=1) + pd.Timedelta(days=1)).date()
     con = concerns.breakdown(
         concerns.raised_in(concerns.in_area(data.concerns, ids), year_start, period.end), "section_id"

@@ -182,6 +182,7 @@ st_folium(
     use_container_width=True,
     returned_objects=["last_active_drawing"],
     on_change=on_map_click,
+    render=False,  # st_folium renders the map once more itself: one render is enough
 )
 st.caption(_("Click a section to select it. Records outside every section are listed on the Data page."))
 common.profile_link(ctx)

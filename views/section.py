@@ -153,10 +153,10 @@ with right:
 st.subheader(_("Incidents"))
 common.categories_note(ctx)
 cats = flt.incident_categories
-n_now = int(figures.incident_counts(data.incidents, period, cats, ids).sum())
+n_now = int(figures.incident_counts(data.cube, period, cats, ids).sum())
 muni_secs = data.sections[data.sections["municipality"] == rec["municipality"]]
-muni_n = int(figures.incident_counts(data.incidents, period, cats, pd.Index(muni_secs["section_id"].astype(str))).sum())
-all_n = int(figures.incident_counts(data.incidents, period, cats).sum())
+muni_n = int(figures.incident_counts(data.cube, period, cats, pd.Index(muni_secs["section_id"].astype(str))).sum())
+all_n = int(figures.incident_counts(data.cube, period, cats).sum())
 k1, k2, k3, k4 = st.columns(4)
 k1.metric(_("Incidents in the period"), _.number(n_now), border=True)
 k2.metric(_("Per 1,000 residents"), rate(n_now, pop), border=True)
@@ -164,7 +164,7 @@ k3.metric(_("Municipality, per 1,000 residents"), rate(muni_n, figures.area_popu
 k4.metric(_("Kosovo, per 1,000 residents"), rate(all_n, figures.area_population(data.sections)), border=True)
 
 trend_start = (pd.Timestamp(period.end).replace(day=1) - pd.DateOffset(months=23)).date()
-trend = figures.monthly_counts(data.incidents, figures.Period(trend_start, period.end), cats, ids)
+trend = figures.monthly_counts(data.cube, figures.Period(trend_start, period.end), cats, ids)
 st.markdown(f"**{_('Incidents per month by category')}**")
 st.caption(_("The 24 months up to the end of the chosen period."))
 if trend.empty or trend.to_numpy().sum() == 0:
@@ -174,9 +174,9 @@ else:
     chart.index = [_.month_short(d) for d in chart.index]
     common.stacked_bars(chart, _("Incidents"))
 
-now = figures.counts_by_category(data.incidents, period, ids)
-before = figures.counts_by_category(data.incidents, period.previous(), ids)
-year = figures.counts_by_category(data.incidents, period.year_earlier(), ids)
+now = figures.counts_by_category(data.cube, period, ids)
+before = figures.counts_by_category(data.cube, period.previous(), ids)
+year = figures.counts_by_category(data.cube, period.year_earlier(), ids)
 present = [c for c in cats if any(c in t.columns for t in (now, before, year))]
 inc_first = pd.to_datetime(data.incidents["occurred_at"]).min() if len(data.incidents) else None
 inc_last = pd.to_datetime(data.incidents["occurred_at"]).max() if len(data.incidents) else None
@@ -200,7 +200,7 @@ if present:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 year_start = (pd.Timestamp(period.end) - pd.DateOffset(years=1) + pd.Timedelta(days=1)).date()
-hours = figures.hour_of_day(data.incidents, figures.Period(year_start, period.end), cats, ids)
+hours = figures.hour_of_day(data.cube, figures.Period(year_start, period.end), cats, ids)
 st.markdown(f"**{_('Time of day')}**")
 st.caption(
     _(
