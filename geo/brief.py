@@ -21,12 +21,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geo import compare, coverage, figures, hotspots, i18n
+from geo import compare, coverage, figures, hotspots, i18n, public
+from geo.exports import MARK_PUBLIC, MARK_RESTRICTED
 from geo.public import PublicPolicy, suppress
 from geo.source import Dataset
 
-MARK_PUBLIC = "PUBLIC"
-MARK_RESTRICTED = "RESTRICTED"
+__all__ = ["MARK_PUBLIC", "MARK_RESTRICTED", "Brief", "brief_content", "to_html", "to_pdf", "write"]
 
 
 @dataclass
@@ -64,6 +64,10 @@ FLAG_SYMBOLS = {
     "decrease": "▼",
     "strong_decrease": "▼▼",
 }
+
+
+def _withheld_text(_, kind: str, policy: PublicPolicy) -> str:
+    return _("fewer than {n}", n=policy.min_count) if kind == public.SMALL else _("withheld")
 
 
 def _change_text(_, current: float, previous: float, hidden: bool) -> str:
@@ -128,17 +132,27 @@ def brief_content(
         "open_concerns": _("Open concerns"),
         "active_committees": _("Active committees"),
     }
+    # public version: each period's incident figures are protected together (geo.public.protect)
+    hidden: dict[tuple[str, str], str] = {}
+    if policy is not None:
+        incident_keys = ("accident_fatal", "accident_injury", "accident_damage", "traffic_ticket", "crimes")
+        for which, heads in (
+            ("now", {k: now[k].current for k in incident_keys}),
+            ("previous", {k: now[k].previous for k in incident_keys}),
+            ("year", {k: year[k].current for k in incident_keys}),
+        ):
+            kinds, _ok = policy.protect(pd.Series(heads, dtype="float64"))
+            for k, kind in kinds.items():
+                if kind:
+                    hidden[(k, which)] = _withheld_text(_, kind, policy)
     rows = []
     for key, label in labels.items():
         h, hy = now[key], year[key]
-        limit = policy.min_count if policy is not None else 0
-        hide_now = 0 < h.current < limit
-        hide_prev = 0 < h.previous < limit
-        hide_year = 0 < hy.current < limit
+        hide_now, hide_prev, hide_year = ((key, w) in hidden for w in ("now", "previous", "year"))
         rows.append(
             (
                 label,
-                _fmt_count(_, h.current, hide_now, policy),
+                hidden.get((key, "now")) or _.number(h.current),
                 _change_text(_, h.current, h.previous, hide_now or hide_prev),
                 _change_text(_, h.current, hy.current, hide_now or hide_year),
             )
@@ -156,7 +170,8 @@ def brief_content(
         gi.index = counts.index
         in_area = gi.loc[gi.index.isin(ids)]
         hot = in_area[in_area["label"].str.startswith("hot")].sort_values("z", ascending=False).head(5)
-        shown, small = suppress(counts.loc[hot.index], policy.min_count if policy else 1)
+        # public: the area's section counts are protected together (the area's crimes total is printed)
+        kinds = policy.protect(counts.loc[ids])[0] if policy is not None else pd.Series(dtype=object)
         names = data.sections.set_index(data.sections["section_id"].astype(str))["section_name"]
         for sid, row in hot.iterrows():
             hot_ids.add(str(sid))
@@ -164,7 +179,7 @@ def brief_content(
                 (
                     str(names.get(sid, sid)),
                     _(hotspots.LABEL_TEXT[row["label"]]),
-                    _fmt_count(_, shown.get(sid, 0), bool(small.get(sid, False)), policy),
+                    _withheld_text(_, kinds[sid], policy) if kinds.get(sid) else _.number(counts.get(sid, 0)),
                 )
             )
 
@@ -251,8 +266,9 @@ def brief_content(
     if policy is not None:
         notices.append(
             _(
-                "Public version: counts below {n} are shown as “fewer than {n}” and left out of totals; "
-                "domestic violence and sexual offences are not shown; no exact locations.",
+                "Public version: counts below {n} are shown as “fewer than {n}”, with another count withheld "
+                "where a total would give them back; sensitive categories are left out of every figure; no exact "
+                "locations.",
                 n=policy.min_count,
             )
         )
@@ -340,7 +356,7 @@ def static_map(data: Dataset, chosen, counts: pd.Series, hot_ids: set[str], poli
     pad = max(xmax - xmin, ymax - ymin) * 0.08 + 200
     around = data.sections.to_crs(METRIC_CRS).cx[xmin - pad : xmax + pad, ymin - pad : ymax + pad]
     vals = counts.reindex(area["section_id"].astype(str)).fillna(0)
-    shown, _small = suppress(vals, policy.min_count if policy else 1)
+    shown = vals.where(policy.protect(vals)[0] == "") if policy is not None else vals
     fig, ax = plt.subplots(figsize=(4.2, 3.6), dpi=150)
     around.plot(ax=ax, color="#eeeeee", edgecolor="#bbbbbb", linewidth=0.4)
     area = area.assign(value=shown.to_numpy())

@@ -21,6 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from geo import figures, maps, offline, uploads
+from geo.public import PublicPolicy
 from geo.source import Dataset, DataSource
 
 
@@ -31,13 +32,21 @@ def leaflet_ready(static_dir: str = str(offline.STATIC_DIR)) -> str:
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def _dataset(_source: DataSource, fingerprint: str) -> Dataset:
-    return _source.load()
+def _dataset(_source: DataSource, fingerprint: str, policy: PublicPolicy | None) -> Dataset:
+    data = _source.load()
+    return policy.apply(data) if policy is not None else data
 
 
-def dataset(source: DataSource) -> Dataset:
-    """The loaded, joined dataset of ``source`` (shared; do not modify)."""
-    return _dataset(source, source.fingerprint())
+def dataset(source: DataSource, policy: PublicPolicy | None = None) -> Dataset:
+    """The loaded, joined dataset of ``source`` (shared; do not modify); its public copy when a
+    :class:`~geo.public.PublicPolicy` is given. Cache keys of figures from a public copy must differ
+    from the restricted ones: use :func:`fingerprint`."""
+    return _dataset(source, source.fingerprint(), policy)
+
+
+def fingerprint(source: DataSource, policy: PublicPolicy | None = None) -> str:
+    """The key that stands for ``dataset(source, policy)`` in the caches below."""
+    return source.fingerprint() + ("" if policy is None else f"|public:{policy!r}")
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

@@ -154,14 +154,42 @@ def _print_report(report, out) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from geo.public import PublicPolicy
+
     source = source_from_args(args)
     data = source.load()
+    report = data.report
+    if PublicPolicy.from_env() is not None:
+        # A public deployment: where and what each problem is, never the offending value (it may be an
+        # incident's coordinates, a sensitive category's label or a private text).
+        report = replace(
+            report,
+            problems=[
+                replace(
+                    p,
+                    value=None,
+                    message=", ".join(
+                        x
+                        for x in (
+                            p.file,
+                            f"row {p.row}" if p.row is not None else "",
+                            f"field {p.field}" if p.field else "",
+                        )
+                        if x
+                    )
+                    + ": the value is withheld in public-safe mode (DASHBOARD_PUBLIC)",
+                )
+                for p in report.problems
+            ],
+        )
     if args.json:
-        json.dump(data.report.to_dict(), sys.stdout, ensure_ascii=False)
+        json.dump(report.to_dict(), sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        _print_report(data.report, sys.stdout)
-    return 0 if data.report.ok else 1
+        _print_report(report, sys.stdout)
+    return 0 if report.ok else 1
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -235,7 +263,7 @@ def policy_from_args(args: argparse.Namespace):
 
     policy = PublicPolicy.from_env()
     if policy is None and getattr(args, "public", False):
-        policy = PublicPolicy()
+        policy = PublicPolicy.for_public_version()  # the deployment's thresholds where it sets them
     return policy
 
 
@@ -296,18 +324,31 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
     period = period_from_args(args, data)
     policy = policy_from_args(args)
     categories = tuple(args.category) or tuple(c for c in codes if c != "traffic_ticket")
+    small_ids: set[str] = set()
     if policy is not None:
+        data = policy.apply(data)  # no coordinates, no sensitive categories: nothing below can reach them
         categories = tuple(c for c in categories if c not in policy.sensitive)
+        if not categories:  # an empty selection would mean every category
+            raise UsageError(
+                f"--category {', '.join(args.category)}: withheld from public versions (DASHBOARD_PUBLIC_SENSITIVE)"
+            )
     try:
         if args.unit == "sections":
             counts = figures.incident_counts(data.incidents, period, categories)
+            if policy is not None:
+                # Small counts are left out of the statistic as out of every total: the neighbours' Gi* would
+                # otherwise give them back. The analysis treats them as 0; their own figures are withheld below.
+                _shown, small = policy.counts(counts)
+                small_ids = set(counts.index[small.to_numpy(dtype=bool)].astype(str))
+                counts = counts.where(~small.to_numpy(dtype=bool), 0)
             res = hotspots.section_hotspots(
                 data.sections, counts, args.measure, args.weights, args.threshold_m, args.permutations, args.seed
             )
             units = data.sections.set_index(data.sections["section_id"].astype(str))
         else:
-            cell_m = policy.bandwidth(args.cell_m) if policy is not None else args.cell_m
-            cells = hotspots.grid_cells(data.sections, cell_m)
+            if policy is not None:
+                raise UsageError("--unit grid: public versions show sections only (a grid of cells is restricted)")
+            cells = hotspots.grid_cells(data.sections, args.cell_m)
             inc = data.incidents
             keep = period.mask(inc["occurred_at"]).to_numpy() & inc["category"].astype(str).isin(categories).to_numpy()
             keep &= np.isfinite(inc["lon"].to_numpy(dtype=float))
@@ -333,9 +374,11 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
     )
     if policy is not None:
         shown, small = suppress(table["count"], policy.min_count)
-        table["count"] = shown
-        table.loc[small.to_numpy(), "rate"] = np.nan
-        table["suppressed"] = small.to_numpy()
+        small = small.to_numpy(dtype=bool) | table[key].astype(str).isin(small_ids).to_numpy()
+        table["count"] = shown.where(~small)
+        table.loc[small, ["rate", "z", "p", "p_fdr"]] = np.nan
+        table.loc[small, "label"] = "not_significant"  # as for any unit whose z is undefined
+        table["suppressed"] = small
     summary = hotspots.label_counts(table["label"])
     if out is not None:
         if out.suffix.lower() == ".csv":
@@ -372,12 +415,8 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
 
 
 def cmd_map(args: argparse.Namespace) -> int:
-    import numpy as np
-    import pandas as pd
-
-    from geo import figures, i18n, maps, offline, places
-    from geo.brief import MARK_PUBLIC, MARK_RESTRICTED
-    from geo.public import suppress
+    """The overview map as one offline HTML file (:func:`geo.exports.overview_map_html`, as the dashboard)."""
+    from geo import exports
 
     if Path(args.out).suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"--out {args.out}: the map is written as one .html file")
@@ -386,35 +425,12 @@ def cmd_map(args: argparse.Namespace) -> int:
         return 1
     period = period_from_args(args, data)
     policy = policy_from_args(args)
-    if policy is not None:
-        data = policy.apply(data)
-    municipality = ""
-    if args.municipality:
-        municipality = places.match_municipality(args.municipality) or args.municipality
-        if not (data.sections["municipality"] == municipality).any():
-            known = sorted(data.sections["municipality"].dropna().unique())
-            raise UsageError(f"--municipality {args.municipality!r}: no sections there; municipalities are {known}")
-    categories = figures.DEFAULT_CATEGORIES
-    if policy is not None:
-        categories = tuple(c for c in categories if c not in policy.sensitive)
-    sections = figures.select_sections(data.sections, figures.Filters(municipality=municipality))
-    measures = figures.section_measures(sections, data.incidents, period, categories)
-    if policy is not None:  # small counts are neither coloured nor recoverable from rates or changes
-        hide = np.zeros(len(measures), dtype=bool)
-        for col in ("count", "previous", "year_earlier"):
-            if col in measures:
-                hide |= suppress(measures[col], policy.min_count)[1].to_numpy()
-        for col in measures.columns:
-            if col != "population" and pd.api.types.is_numeric_dtype(measures[col]):
-                measures[col] = measures[col].astype("float64").where(~hide)
-    _ = i18n.translator(args.lang)
-    geometry = maps.display_geometry(data.sections).select("", municipality)
-    mark = MARK_PUBLIC if policy is not None else MARK_RESTRICTED
-    title = f"{mark} · " + _("Incidents per 1,000 residents") + " · " + _.period(period.start, period.end)
-    fmap = maps.choropleth(geometry, measures, "rate", _, assets=offline.INLINE_ASSETS, title=title)
-    page = offline.standalone_html(fmap.get_root().render())
+    try:
+        page = exports.overview_map_html(data, period, args.lang, municipality=args.municipality or "", policy=policy)
+    except ValueError as exc:
+        raise UsageError(f"--municipality: {exc}") from exc
     Path(args.out).write_text(page, encoding="utf-8")
-    print(f"{mark} map written to {args.out}")
+    print(f"{exports.marking_for(policy)} map written to {args.out}")
     return 0
 
 

@@ -1,20 +1,98 @@
-"""Files the Data page offers for download: joined tables as CSV (UTF-8 with BOM) and sections as GeoJSON.
+"""Files for download: joined tables as CSV (UTF-8 with BOM), sections as GeoJSON, the overview map as HTML.
 
 Restricted fields stay out unless the data marks them public: a section's
 ``officers`` only where ``officers_public`` is true, a concern's
 ``description`` only where ``description_public`` is true.
+
+Every file is marked :data:`MARK_PUBLIC` or :data:`MARK_RESTRICTED`, in its
+content and, through :func:`marked_name` / :func:`export_name`, in its name:
+
+- CSV: a first column ``classification`` holding the marking on every row
+  (the file stays one header row and plain records, so spreadsheets sort,
+  filter and re-import it; a copied row keeps its marking);
+- GeoJSON: a top-level member ``"classification"`` and the same property on
+  every feature (GIS programs keep properties but drop top-level members);
+- the map: the page's ``<title>`` and the legend's title.
+
+The marking defaults to RESTRICTED: a file whose caller forgot to say is
+over-marked, never under-marked.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import html
 import json
+import re
+import unicodedata
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo import figures
 from geo.figures import joined_records
+from geo.i18n import N_
+from geo.public import SECONDARY, SMALL
 from geo.schema import LIST_SEPARATOR
+
+if TYPE_CHECKING:
+    from geo.public import PublicPolicy
+    from geo.source import Dataset
+
+MARK_PUBLIC = "PUBLIC"
+MARK_RESTRICTED = "RESTRICTED"
+MARKINGS = (MARK_PUBLIC, MARK_RESTRICTED)
+#: The column (CSV) and the member/property (GeoJSON) that carry the marking.
+CLASSIFICATION = "classification"
+
+
+def marking_for(policy: PublicPolicy | None) -> str:
+    """:data:`MARK_PUBLIC` for a public-safe policy, :data:`MARK_RESTRICTED` for none."""
+    return MARK_PUBLIC if policy is not None else MARK_RESTRICTED
+
+
+def _check_marking(marking: str) -> str:
+    if marking not in MARKINGS:
+        raise ValueError(f"marking must be one of {', '.join(MARKINGS)}; got {marking!r}")
+    return marking
+
+
+def slug(text: object, limit: int = 60) -> str:
+    """``text`` as a safe file-name part: ASCII lower case, digits and ``-`` (``"Fushë Kosovë"`` →
+    ``"fushe-kosove"``, ``"Đakovica"`` → ``"djakovica"``); ``""`` for nothing usable."""
+    text = str(text or "").replace("đ", "dj").replace("Đ", "Dj")
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:limit].strip("-")
+
+
+def period_slug(period: figures.Period) -> str:
+    """``2026-10`` for a whole calendar month, ``2026-10-01_2026-10-15`` for any other period."""
+    start, end = period.start, period.end
+    next_day = end + dt.timedelta(days=1)
+    if start.day == 1 and next_day.day == 1 and (start.year, start.month) == (end.year, end.month):
+        return f"{start:%Y-%m}"
+    return f"{start:%Y-%m-%d}_{end:%Y-%m-%d}"
+
+
+def marked_name(name: str, marking: str) -> str:
+    """``name`` with the marking before its suffix: ``demo-incidents.csv`` → ``demo-incidents-RESTRICTED.csv``."""
+    _check_marking(marking)
+    stem, dot, suffix = name.rpartition(".")
+    return f"{stem}-{marking}.{suffix}" if dot and stem else f"{name}-{marking}"
+
+
+def export_name(kind: str, area: str, period: figures.Period, marking: str, suffix: str, lang: str = "") -> str:
+    """A file name that says what, where, when, in which language and how it is marked:
+    ``export_name("brief", "Prishtinë", Period(2026-10-01, 2026-10-31), "PUBLIC", "pdf", "sr")`` →
+    ``brief-prishtine-2026-10-sr-PUBLIC.pdf``. ``area`` empty: ``kosovo``; ``lang`` empty: left out."""
+    parts = [slug(kind) or "export", slug(area) or "kosovo", period_slug(period)]
+    if slug(lang):
+        parts.append(slug(lang))
+    return marked_name("-".join(parts) + "." + suffix.lstrip("."), marking)
+
 
 #: Internal bookkeeping columns not exported.
 _DROP = ("municipality_raw",)
@@ -58,13 +136,24 @@ def public_concerns(concerns: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """CSV in UTF-8 with a byte-order mark (so spreadsheet programs read ë, č, š right); lists joined with ``|``."""
-    return _flat(frame).to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S").encode("utf-8-sig")
+def csv_bytes(frame: pd.DataFrame, marking: str = MARK_RESTRICTED) -> bytes:
+    """CSV in UTF-8 with a byte-order mark (so spreadsheet programs read ë, č, š right); lists joined with ``|``.
+
+    The first column, ``classification``, holds ``marking`` (PUBLIC or RESTRICTED) on every row.
+    """
+    out = _flat(frame)
+    out = out.drop(columns=[CLASSIFICATION], errors="ignore")
+    out.insert(0, CLASSIFICATION, _check_marking(marking))
+    return out.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S").encode("utf-8-sig")
 
 
-def sections_geojson(sections: gpd.GeoDataFrame) -> bytes:
-    """Sections as GeoJSON (EPSG:4326), restricted fields blanked, lists as JSON arrays."""
+def sections_geojson(sections: gpd.GeoDataFrame, marking: str = MARK_RESTRICTED) -> bytes:
+    """Sections as GeoJSON (EPSG:4326), restricted fields blanked, lists as JSON arrays.
+
+    Marked with ``marking`` twice: a top-level member ``"classification"`` and a
+    ``classification`` property on every feature.
+    """
+    _check_marking(marking)
     frame = public_sections(sections).drop(columns=[c for c in (*_DROP, "row") if c in sections.columns])
     frame = frame.to_crs("EPSG:4326") if frame.crs is not None else frame
     feats = []
@@ -88,18 +177,122 @@ def sections_geojson(sections: gpd.GeoDataFrame) -> bytes:
                 clean[k] = bool(v)
             else:
                 clean[k] = str(v) if not isinstance(v, (int, float, str)) else v
+        clean[CLASSIFICATION] = marking
         feats.append({"type": "Feature", "properties": clean, "geometry": feat["geometry"]})
-    return json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False).encode("utf-8")
+    collection = {"type": "FeatureCollection", CLASSIFICATION: marking, "features": feats}
+    return json.dumps(collection, ensure_ascii=False).encode("utf-8")
 
 
-def joined_csv(frame: pd.DataFrame, sections: pd.DataFrame, concerns: bool = False) -> bytes:
+def joined_csv(
+    frame: pd.DataFrame, sections: pd.DataFrame, concerns: bool = False, marking: str = MARK_RESTRICTED
+) -> bytes:
     """Incidents or concerns with section name, municipality and region, as :func:`csv_bytes`."""
     frame = public_concerns(frame) if concerns else frame
-    return csv_bytes(joined_records(frame, sections))
+    return csv_bytes(joined_records(frame, sections), marking)
 
 
-def problems_csv(report) -> bytes:
+def problems_csv(report, marking: str = MARK_RESTRICTED) -> bytes:
     """The validation report, one problem a row."""
     rows = [p.to_dict() for p in report.problems]
     cols = ["severity", "code", "input", "file", "row", "field", "value", "expected", "message"]
-    return csv_bytes(pd.DataFrame(rows, columns=cols))
+    return csv_bytes(pd.DataFrame(rows, columns=cols), marking)
+
+
+# ---------------------------------------------------------------- the overview map as one file
+
+#: What the map can colour the sections by (the Overview page's choices).
+MAP_MEASURES = {
+    "rate": N_("Incidents per 1,000 residents"),
+    "count": N_("Number of incidents"),
+    "change": N_("Change vs previous period"),
+    "change_year": N_("Change vs a year earlier"),
+}
+
+
+def overview_map_html(
+    data: Dataset,
+    period: figures.Period,
+    lang: str = "sq",
+    *,
+    region: str = "",
+    municipality: str = "",
+    categories: Sequence[str] | None = None,
+    measure: str = "rate",
+    selected: str = "",
+    policy: PublicPolicy | None = None,
+) -> str:
+    """The overview map as one HTML page that opens offline (Leaflet inside the file, no tiles).
+
+    Parameters
+    ----------
+    data
+        The dataset; with ``policy`` it is made public here (:meth:`PublicPolicy.apply`), so passing the
+        public copy already is fine.
+    period
+        Both days included.
+    lang
+        ``sq``, ``sr`` or ``en``.
+    region, municipality
+        Only that area's sections (``""``: all). A municipality may be given by any of its names.
+    categories
+        Incident category codes; ``None`` or empty: :data:`geo.figures.DEFAULT_CATEGORIES`. In the public
+        version the sensitive ones are left out.
+    measure
+        ``rate``, ``count``, ``change`` or ``change_year`` (see :func:`geo.maps.choropleth`).
+    selected
+        A section to outline.
+    policy
+        The public-safe rules, or ``None`` for the restricted version. Small counts are then neither
+        coloured nor recoverable from rates or changes (:meth:`PublicPolicy.measures`).
+
+    Raises
+    ------
+    ValueError
+        An unknown measure or area, or categories that are all withheld in public.
+    """
+    from geo import i18n, maps, offline, places
+
+    if measure not in MAP_MEASURES:
+        raise ValueError(f"measure must be one of {', '.join(MAP_MEASURES)}; got {measure!r}")
+    if policy is not None:
+        data = policy.apply(data)
+    if municipality:
+        name = places.match_municipality(municipality) or municipality
+        if not (data.sections["municipality"] == name).any():
+            known = sorted(data.sections["municipality"].dropna().unique())
+            raise ValueError(f"no sections in municipality {municipality!r}; municipalities are {known}")
+        municipality = name
+    if region and not (data.sections["region"] == region).any():
+        known = sorted(data.sections["region"].dropna().unique())
+        raise ValueError(f"no sections in region {region!r}; regions are {known}")
+    cats = tuple(categories) if categories else figures.DEFAULT_CATEGORIES
+    if policy is not None:
+        cats = policy.categories(cats)
+        if not cats:
+            raise ValueError("every chosen category is withheld in the public version")
+    sections = figures.select_sections(data.sections, figures.Filters(region=region, municipality=municipality))
+    measures = figures.section_measures(sections, data.cube, period, cats)
+    _ = i18n.translator(lang)
+    withheld = None
+    if policy is not None:  # small counts are neither coloured nor recoverable from rates, changes or totals
+        measures = policy.measures(measures, data.sections)
+        withheld = {SMALL: _("fewer than {n}", n=_.number(policy.min_count)), SECONDARY: _("withheld")}
+    mark = marking_for(policy)
+    title = f"{mark} · " + _(MAP_MEASURES[measure]) + " · " + _.period(period.start, period.end)
+    geometry = maps.display_geometry(data.sections).select(region, municipality)
+    fmap = maps.choropleth(
+        geometry,
+        measures,
+        measure,
+        _,
+        assets=offline.INLINE_ASSETS,
+        title=title,
+        selected=selected,
+        withheld=withheld,
+    )
+    page = offline.standalone_html(fmap.get_root().render())
+    head = f"<title>{html.escape(title)}</title>"
+    page, n = re.subn(r"<head>", lambda m: "<head>" + head, page, count=1)
+    if not n:
+        raise ValueError("the map page has no <head>")  # pragma: no cover - folium always writes one
+    return page

@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import folium
@@ -237,8 +237,10 @@ def display_geometry(
         for key, grp in out.groupby(by, dropna=False, sort=True):
             key = key if isinstance(key, tuple) else (key,)
             parts = np.asarray(grp.geometry.values, dtype=object)
-            g = shapely.coverage_union_all(parts) if shapely.coverage_is_valid(parts) else shapely.union_all(
-                parts, grid_size=10.0**-decimals
+            g = (
+                shapely.coverage_union_all(parts)
+                if shapely.coverage_is_valid(parts)
+                else shapely.union_all(parts, grid_size=10.0**-decimals)
             )
             rows.append((*key, g))
         frame = pd.DataFrame(rows, columns=[*by, "geometry"])
@@ -396,8 +398,10 @@ def legend_html(
     _: Callable[..., str],
     show_no_data: bool,
     lines: tuple[tuple[str, float, str], ...] = (),
+    no_data_text: str = "",
 ) -> str:
-    """The legend's HTML: escaped title, one swatch per class, "no data" and outline keys."""
+    """The legend's HTML: escaped title, one swatch per class, "no data" (or ``no_data_text``) and outline
+    keys."""
     parts = [f'<div class="cp-title">{html.escape(title)}</div>']
     for color, (lo, hi) in zip(classes.colors, classes.bounds, strict=True):
         text = label(lo) if lo == hi else f"{label(lo)} – {label(hi)}"
@@ -408,7 +412,7 @@ def legend_html(
     if show_no_data:
         parts.append(
             '<div class="cp-row"><span class="cp-swatch cp-nodata-swatch"></span>'
-            f"<span>{html.escape(_('No data'))}</span></div>"
+            f"<span>{html.escape(no_data_text or _('No data'))}</span></div>"
         )
     parts.extend(_legend_line_rows(lines))
     return "".join(parts)
@@ -474,6 +478,7 @@ def choropleth(
     title: str = "",
     basemap: Basemap | None = None,
     selected: str = "",
+    withheld: Mapping[str, str] | None = None,
 ) -> folium.Map:
     """Sections coloured by ``measure`` with municipality and region outlines on top.
 
@@ -497,6 +502,10 @@ def choropleth(
         The legend's title (translated by the caller; escaped here).
     selected
         A ``section_id`` to outline more strongly.
+    withheld
+        Public version (:meth:`geo.public.PublicPolicy.measures`): the text shown for a count withheld,
+        by kind (``{"small": "fewer than 5", "secondary": "withheld"}``, translated). Sections whose
+        figure is withheld are left uncoloured.
     """
     if measure not in ("rate", "count", "change", "change_year"):
         raise ValueError(f"measure must be one of rate, count, change, change_year; got {measure!r}")
@@ -544,6 +553,11 @@ def choropleth(
     def col(name: str) -> list:
         return m_[name].tolist() if name in m_.columns else [None] * len(m_)
 
+    def counts(name: str) -> list[str]:
+        """A count per section; the ``withheld`` text where the public version withholds it."""
+        kinds = col(f"{name}_withheld") if withheld else [None] * len(m_)
+        return [_esc(withheld[k]) if k in (withheld or {}) else num(v) for v, k in zip(col(name), kinds, strict=True)]
+
     z, z_year = col("z"), col("z_year")
     fields = {
         "tip": [_esc(n) for n in sections["section_name"].astype(str)],  # the name; "tip" as before
@@ -551,13 +565,13 @@ def choropleth(
             f"{_esc(muni_name(str(a)))} · {_esc(region_name(str(b)))}"
             for a, b in zip(sections["municipality"], sections["region"], strict=True)
         ],
-        "t2": [num(v) for v in col("count")],
-        "t3": [num(v) for v in col("previous")],
+        "t2": counts("count"),
+        "t3": counts("previous"),
         "t4": [_esc(signed_n(v) + z_text(zz)) for v, zz in zip(col("change"), z, strict=True)],
     }
     aliases = [_("Police section"), _("Area"), _("Incidents"), _("Previous period"), _("Change")]
     if "year_earlier" in m_.columns:
-        fields["t5"] = [num(v) for v in col("year_earlier")]
+        fields["t5"] = counts("year_earlier")
         fields["t6"] = [_esc(signed_n(v) + z_text(zz)) for v, zz in zip(col("change_year"), z_year, strict=True)]
         aliases += [_("A year earlier"), _("Change")]
     fields["t7"] = [num(v, 2) for v in col("rate")]
@@ -633,7 +647,16 @@ def choropleth(
             entries.append((NO_DATA, _("No data")))
         body = category_legend_html(title, entries, tuple(outline_keys))
     else:
-        body = legend_html(title, classes, fmt, _, show_no_data=bool(any(props["nd"])), lines=tuple(outline_keys))
+        any_withheld = bool(withheld) and any(k in withheld for k in col("count_withheld"))
+        body = legend_html(
+            title,
+            classes,
+            fmt,
+            _,
+            show_no_data=bool(any(props["nd"])),
+            lines=tuple(outline_keys),
+            no_data_text=f"{_('No data')} / {_('withheld')}" if any_withheld else "",
+        )
     _Legend(body).add_to(m)
     return m
 

@@ -14,14 +14,17 @@ drawn, so no page, export or command can reach what it removed:
 - counts below ``min_count`` are shown as "fewer than N" and left out of
   colours and of every total (:func:`suppress`), so they cannot be recovered
   by subtraction;
-- density surfaces and grid cells are no finer than ``min_cell_m`` metres.
+- only section aggregates are drawn: no density surface and no grid of
+  cells, whatever their size. A density surface peaks on an isolated
+  incident whatever the bandwidth, and a grid's cells, unlike sections, are
+  placed by the data's own extent.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -41,22 +44,19 @@ class PublicPolicy:
     """The public-safe rules (defaults as documented in README)."""
 
     min_count: int = 5
-    min_cell_m: float = 500.0
     sensitive: tuple[str, ...] = SENSITIVE_DEFAULT
     sensitive_concerns: tuple[str, ...] = SENSITIVE_CONCERNS_DEFAULT
 
     def __post_init__(self) -> None:
         if self.min_count < 1:
             raise ValueError(f"min_count must be at least 1, not {self.min_count!r}")
-        if self.min_cell_m <= 0:
-            raise ValueError(f"min_cell_m must be a positive number of metres, not {self.min_cell_m!r}")
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, str]) -> PublicPolicy | None:
         """The policy from ``DASHBOARD_PUBLIC*`` settings; ``None`` when public mode is off.
 
         ``DASHBOARD_PUBLIC`` (1/true/yes turns it on), ``DASHBOARD_PUBLIC_MIN_COUNT``,
-        ``DASHBOARD_PUBLIC_MIN_CELL_M``, ``DASHBOARD_PUBLIC_SENSITIVE`` (comma-separated codes).
+        ``DASHBOARD_PUBLIC_SENSITIVE`` (comma-separated codes).
         """
         on = str(settings.get("DASHBOARD_PUBLIC", "")).strip().lower() in ("1", "true", "yes", "on", "po", "da")
         if not on:
@@ -64,8 +64,6 @@ class PublicPolicy:
         kwargs = {}
         if settings.get("DASHBOARD_PUBLIC_MIN_COUNT"):
             kwargs["min_count"] = int(settings["DASHBOARD_PUBLIC_MIN_COUNT"])
-        if settings.get("DASHBOARD_PUBLIC_MIN_CELL_M"):
-            kwargs["min_cell_m"] = float(settings["DASHBOARD_PUBLIC_MIN_CELL_M"])
         if settings.get("DASHBOARD_PUBLIC_SENSITIVE"):
             kwargs["sensitive"] = tuple(
                 c.strip() for c in settings["DASHBOARD_PUBLIC_SENSITIVE"].split(",") if c.strip()
@@ -75,6 +73,15 @@ class PublicPolicy:
     @classmethod
     def from_env(cls) -> PublicPolicy | None:
         return cls.from_settings(os.environ)
+
+    @classmethod
+    def for_public_version(cls, settings: Mapping[str, str] | None = None) -> PublicPolicy:
+        """The rules for a public version made on a restricted deployment: the deployment's thresholds and
+        sensitive categories where it sets them, the defaults otherwise."""
+        settings = os.environ if settings is None else settings
+        policy = cls.from_settings({**settings, "DASHBOARD_PUBLIC": "1"})
+        assert policy is not None
+        return policy
 
     # -- data
 
@@ -102,9 +109,109 @@ class PublicPolicy:
             ]
         return replace(data, incidents=inc, concerns=con, sections=sec, label=data.label)
 
-    def bandwidth(self, requested_m: float) -> float:
-        """A density bandwidth or grid cell no finer than the minimum."""
-        return max(float(requested_m), self.min_cell_m)
+    def categories(self, codes) -> tuple[str, ...]:
+        """``codes`` without the sensitive categories."""
+        return tuple(c for c in codes if c not in self.sensitive)
+
+    def counts(self, values: pd.Series) -> tuple[pd.Series, pd.Series]:
+        """:func:`suppress` with this policy's threshold: ``(shown, suppressed)``."""
+        return suppress(values, self.min_count)
+
+    def protect(self, values, groups: Sequence[pd.Series] = ()) -> tuple[pd.Series, bool]:
+        """:func:`protect` with this policy's threshold."""
+        return protect(values, self.min_count, groups)
+
+    def is_small(self, n: float) -> bool:
+        """Whether a single count is withheld (``0 < n < min_count``)."""
+        return bool(pd.notna(n) and 0 < n < self.min_count)
+
+    def measures(self, measures: pd.DataFrame, sections: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Per-section measures (:func:`geo.figures.section_measures`) fit for public view.
+
+        The sections' counts in each period are protected with :func:`protect` (the area's total may be on
+        the same page). A withheld count takes every figure made from it: in the period, the rate and both
+        changes; the previous period's (or a year earlier's) count, that change. ``count_withheld``,
+        ``previous_withheld`` and ``year_earlier_withheld`` hold :data:`SMALL`, :data:`SECONDARY` or ``""``.
+        ``sections`` (with ``section_id``, ``municipality``, ``region``): protect each municipality's and
+        region's sections as well, since their totals are shown elsewhere (headlines, briefs).
+        """
+        out = measures.copy()
+        groups = []
+        if sections is not None:
+            keyed = sections.set_index(sections["section_id"].astype(str))
+            groups = [keyed[c].astype(str) for c in ("municipality", "region") if c in keyed]
+        derived = {
+            "count": ("count", "rate", "change", "z", "flag", "change_year", "z_year", "flag_year"),
+            "previous": ("previous", "rate_previous", "change", "z", "flag"),
+            "year_earlier": ("year_earlier", "change_year", "z_year", "flag_year"),
+        }
+        for col, cols in derived.items():
+            if col not in out:
+                continue
+            kinds, _total_ok = self.protect(out[col], groups)
+            hide = (kinds != "").to_numpy(dtype=bool)
+            for c in cols:
+                if c in out:
+                    numeric = pd.api.types.is_numeric_dtype(out[c])
+                    out[c] = out[c].astype("float64" if numeric else object)
+                    out[c] = out[c].where(~hide, np.nan if numeric else None)
+            out[f"{col}_withheld"] = kinds.to_numpy()
+        return out
+
+
+#: Why a count is withheld: below the threshold, or withheld with it so the small one cannot be worked out.
+SMALL, SECONDARY = "small", "secondary"
+
+
+def protect(values, min_count: int, groups: Sequence[pd.Series] = ()) -> tuple[pd.Series, bool]:
+    """Which counts of a set to withhold when the set's total is (or may be) shown: ``(kinds, total_ok)``.
+
+    ``kinds`` is :data:`SMALL` for ``0 < value < min_count``, :data:`SECONDARY` for a count withheld with
+    them, ``""`` for a count shown (zeros are shown: a zero reveals nobody). Someone who knows the total,
+    the shown counts and this rule knows what the withheld counts add up to, that a small one lies in
+    1 … ``min_count`` − 1 and a secondary one is at least ``min_count``. Secondary counts, smallest first,
+    are added until that leaves every withheld count more than one possible value.
+
+    ``groups``: labels (same index as ``values``) of the parts whose totals may be shown elsewhere, e.g.
+    the sections' municipality and region: each part is protected the same way, so a municipality's total
+    in a brief cannot give back a count withheld on a national map.
+
+    ``total_ok`` is false when no such set exists (two counts of 4 and nothing else, say): the total must
+    then be withheld too.
+    """
+    v = pd.to_numeric(pd.Series(values), errors="coerce").astype("float64")
+    kinds = pd.Series("", index=v.index, dtype=object)
+    kinds[((v > 0) & (v < min_count)).fillna(False).to_numpy(dtype=bool)] = SMALL
+    parts = [np.ones(len(v), dtype=bool)]
+    for labels in groups:
+        lab = pd.Series(labels).reindex(v.index)
+        parts += [(lab == g).to_numpy(dtype=bool) for g in lab.dropna().unique()]
+    changed = True
+    while changed:
+        changed = False
+        for part in parts:
+            while pinned(v[part], kinds[part], min_count):
+                free = part & (kinds == "").to_numpy(dtype=bool) & (v > 0).fillna(False).to_numpy(dtype=bool)
+                if not free.any():
+                    break
+                kinds.iloc[int(np.flatnonzero(free)[np.argmin(v.to_numpy()[free])])] = SECONDARY
+                changed = True
+    total = float(v.sum())
+    return kinds, not pinned(v, kinds, min_count) or (0 < total < min_count)
+
+
+def pinned(values: pd.Series, kinds: pd.Series, min_count: int) -> bool:
+    """Whether some withheld count has only one value consistent with the others' sum and the bounds."""
+    w = (kinds != "").to_numpy(dtype=bool)
+    if not w.any():
+        return False
+    small = (kinds[w] == SMALL).to_numpy(dtype=bool)
+    total = float(values[w].sum())
+    lo = np.where(small, 1.0, float(min_count))
+    hi = np.where(small, float(min_count - 1), total)
+    low = np.maximum(lo, total - (hi.sum() - hi))  # the least each can be, the others as large as they may
+    high = np.minimum(hi, total - (lo.sum() - lo))
+    return bool((high <= low).any())
 
 
 def strip_contacts(officer: str) -> str:
@@ -122,6 +229,6 @@ def suppress(values: pd.Series, min_count: int) -> tuple[pd.Series, pd.Series]:
     reveals nobody). Sum ``shown`` (NaN-skipping) for any total: suppressed
     counts are then in no total and cannot be recovered by subtraction.
     """
-    v = pd.to_numeric(values, errors="coerce")
-    small = (v > 0) & (v < min_count)
+    v = pd.to_numeric(values, errors="coerce").astype("float64")
+    small = ((v > 0) & (v < min_count)).fillna(False).astype(bool)
     return v.where(~small), small

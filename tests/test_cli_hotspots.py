@@ -29,19 +29,26 @@ def test_json_is_one_object(capsys):
     assert sum(doc["labels"].values()) == len(doc["units"])
 
 
-def test_grid_geojson_in_public_mode_hides_small_counts(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("DASHBOARD_PUBLIC", "1")
-    monkeypatch.setenv("DASHBOARD_PUBLIC_MIN_CELL_M", "2000")
+def test_grid_is_refused_in_public_mode(tmp_path, monkeypatch, capsys):
     out = tmp_path / "h.geojson"
-    assert main(["hotspots", "--unit", "grid", "--cell-m", "1000", "--out", str(out)]) == 0
-    cells = gpd.read_file(out)
-    assert "cell_id" in cells and cells.crs.to_epsg() == 4326
-    # cells are no finer than the deployment's public minimum (2,000 m) even though 1,000 m was asked for
-    side = cells.to_crs(9141).geometry.apply(lambda g: max(g.bounds[2] - g.bounds[0], g.bounds[3] - g.bounds[1]))
-    assert side.max() == pytest.approx(2000, abs=1)
-    small = cells["count"].notna() & (cells["count"] > 0) & (cells["count"] < 5)
-    assert not small.any()
-    assert cells["suppressed"].any()
+    monkeypatch.setenv("DASHBOARD_PUBLIC", "1")
+    with pytest.raises(SystemExit) as exc:
+        main(["hotspots", "--unit", "grid", "--cell-m", "1000", "--out", str(out)])
+    assert exc.value.code == 2 and not out.exists()
+    assert "public versions show sections only" in capsys.readouterr().err
+    monkeypatch.delenv("DASHBOARD_PUBLIC")
+    with pytest.raises(SystemExit):
+        main(["hotspots", "--unit", "grid", "--public", "--out", str(out)])
+    assert not out.exists()
+
+
+def test_public_sections_hide_small_counts(tmp_path, capsys):
+    out = tmp_path / "h.geojson"
+    assert main(["hotspots", "--public", "--category", "drugs", "--category", "theft", "--out", str(out)]) == 0
+    units = gpd.read_file(out)
+    small = units["count"].notna() & (units["count"] > 0) & (units["count"] < 5)
+    assert not small.any() and units["suppressed"].any()
+    assert units.loc[units["suppressed"], "rate"].isna().all()
 
 
 @pytest.mark.parametrize(

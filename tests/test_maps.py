@@ -126,7 +126,18 @@ def test_feature_count_equals_sections_and_payload_is_small(data, geometry, meas
     assert {f["id"] for f in feats} == set(data.sections["section_id"])
     for f in feats:
         # short fields only: the tooltip's labels are sent once, not once per section
-        assert set(f["properties"]) - {"t5", "t6"} == {"section_id", "tip", "t1", "t2", "t3", "t4", "t7", "t8", "c", "nd"}
+        assert set(f["properties"]) - {"t5", "t6"} == {
+            "section_id",
+            "tip",
+            "t1",
+            "t2",
+            "t3",
+            "t4",
+            "t7",
+            "t8",
+            "c",
+            "nd",
+        }
         assert all(len(str(v)) < 80 for v in f["properties"].values())
         coords = re.findall(r"-?\d+\.\d+", json.dumps(f["geometry"]))
         assert all(len(c.split(".")[1]) <= maps.DISPLAY_DECIMALS for c in coords)

@@ -1,17 +1,19 @@
 """Public-safe mode: the policy, what it removes, small-count suppression."""
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from geo.public import PublicPolicy, strip_contacts, suppress
+from geo.public import SECONDARY, SMALL, PublicPolicy, protect, strip_contacts, suppress
 
 
 def test_off_unless_the_deployment_turns_it_on():
     assert PublicPolicy.from_settings({}) is None
     assert PublicPolicy.from_settings({"DASHBOARD_PUBLIC": "0"}) is None
     p = PublicPolicy.from_settings({"DASHBOARD_PUBLIC": "1"})
-    assert p == PublicPolicy() and p.min_count == 5 and p.min_cell_m == 500
+    assert p == PublicPolicy() and p.min_count == 5
     assert p.sensitive == ("domestic_violence", "sexual_offence")
 
 
@@ -20,16 +22,15 @@ def test_settings_are_read():
         {
             "DASHBOARD_PUBLIC": "true",
             "DASHBOARD_PUBLIC_MIN_COUNT": "10",
-            "DASHBOARD_PUBLIC_MIN_CELL_M": "1000",
             "DASHBOARD_PUBLIC_SENSITIVE": "domestic_violence, sexual_offence, drugs",
         }
     )
-    assert (p.min_count, p.min_cell_m) == (10, 1000.0)
+    assert p.min_count == 10
     assert p.sensitive == ("domestic_violence", "sexual_offence", "drugs")
-    assert p.bandwidth(200) == 1000 and p.bandwidth(1500) == 1500
+    assert p.categories(["theft", "drugs", "assault"]) == ("theft", "assault")
 
 
-@pytest.mark.parametrize("kwargs", [{"min_count": 0}, {"min_cell_m": 0}, {"min_cell_m": -5}])
+@pytest.mark.parametrize("kwargs", [{"min_count": 0}, {"min_count": -5}])
 def test_bad_settings_are_refused(kwargs):
     with pytest.raises(ValueError):
         PublicPolicy(**kwargs)
@@ -41,6 +42,33 @@ def test_suppress_hides_small_counts_and_keeps_them_out_of_totals():
     assert small.tolist() == [False, True, True, False, False]
     assert shown.isna().tolist() == [False, True, True, False, False]
     assert shown.sum() == 17  # 0 + 5 + 12: the total of what is shown; 3 and 4 cannot be recovered
+    p = PublicPolicy()
+    assert p.is_small(3) and not p.is_small(0) and not p.is_small(5)
+
+
+def test_measures_withhold_small_counts_and_every_figure_made_from_them():
+    m = pd.DataFrame(
+        {
+            "count": [12, 3, 8, 0, 40],
+            "previous": [10, 9, 2, 0, 41],
+            "change": [2, -6, 6, 0, -1],
+            "rate": [1.2, 0.3, 0.8, 0.0, 4.0],
+            "population": [10000, 10000, 10000, 10000, 10000],
+            "flag": ["", "down", "up", "", ""],
+        },
+        index=pd.Index(["A", "B", "C", "D", "E"], name="section_id"),
+    )
+    out = PublicPolicy().measures(m)
+    # now: B is small; C (8, the smallest other) is withheld with it, or B = total - the rest
+    assert out["count_withheld"].tolist() == ["", "small", "secondary", "", ""]
+    assert out["count"].isna().tolist() == [False, True, True, False, False]
+    assert out["rate"].isna().tolist() == [False, True, True, False, False]
+    # before: C is small, B (9) goes with it
+    assert out["previous_withheld"].tolist() == ["", "secondary", "small", "", ""]
+    assert out["change"].isna().tolist() == [False, True, True, False, False]
+    assert out["flag"].isna().tolist() == [False, True, True, False, False]
+    assert out["population"].tolist() == m["population"].tolist()
+    assert out.loc["A", "count"] == 12 and out.loc["D", "count"] == 0 and out.loc["E", "previous"] == 41
 
 
 @pytest.mark.parametrize(
@@ -74,3 +102,39 @@ def test_apply_removes_everything_restricted(demo):
     # the original is untouched (it is shared between sessions)
     assert demo.incidents["lon"].notna().any()
     assert np.isfinite(demo.incidents["lat"]).any()
+
+
+def test_protect_leaves_no_withheld_count_recoverable_from_the_total():
+    """Brute force: whoever knows the total, the shown counts and the rule still has two or more
+    possible values for every withheld count."""
+    rng = np.random.default_rng(1)
+    checked = 0
+    for _ in range(3000):
+        n = int(rng.integers(1, 7))
+        v = pd.Series(rng.choice([0, 1, 2, 3, 4, 5, 6, 7, 9, 12, 30], size=n).astype(float))
+        kinds, total_ok = protect(v, 5)
+        assert (kinds == SMALL).tolist() == ((v > 0) & (v < 5)).tolist()  # every small count is withheld
+        if not total_ok or 0 < v.sum() < 5:  # then the total itself is withheld or "fewer than 5"
+            continue
+        withheld = [i for i in v.index if kinds[i]]
+        if not withheld:
+            continue
+        rest = int(v[withheld].sum())
+        ranges = [range(1, 5) if kinds[i] == SMALL else range(5, rest + 1) for i in withheld]
+        possible = {i: set() for i in withheld}
+        for combo in itertools.product(*ranges):
+            if sum(combo) == rest:
+                for i, x in zip(withheld, combo, strict=True):
+                    possible[i].add(x)
+        assert all(len(p) >= 2 for p in possible.values()), (v.tolist(), kinds.tolist(), possible)
+        checked += 1
+    assert checked > 1000
+
+
+def test_protect_examples():
+    kinds, ok = protect(pd.Series({"a": 3, "b": 20, "c": 7, "d": 0}), 5)
+    assert kinds.to_dict() == {"a": SMALL, "b": "", "c": SECONDARY, "d": ""} and ok
+    kinds, ok = protect(pd.Series({"a": 4, "b": 4}), 5)  # 8 = 4 + 4 only: the total must go too
+    assert not ok
+    kinds, ok = protect(pd.Series({"a": 0, "b": 12}), 5)
+    assert (kinds == "").all() and ok
