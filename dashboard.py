@@ -32,7 +32,7 @@ st.set_page_config(page_title="Community policing · Kosovo", layout="wide")  # 
 FILTER_KEYS = ("region", "municipality", "section", "search", "categories", "period_start", "period_end")
 #: Page-level choices kept when the user switches pages (the measure; column and label mappings).
 PAGE_KEYS = ("measure",)
-PAGE_KEY_PREFIXES = ("map_", "val_", "opt_", "hs_", "cn_", "cm_", "tr_")
+PAGE_KEY_PREFIXES = ("map_", "val_", "opt_", "hs_", "cn_", "cm_", "tr_", "pr_")
 
 
 @dataclass
@@ -50,7 +50,13 @@ class Context:
     basemap: maps.Basemap | None
     #: ``select_section(section_id, municipality, region)``: a widget callback that selects a section
     select_section: Callable[[str, str, str], None]
+    #: the public-safe rules when the deployment is public (``data`` is then already the public copy)
+    policy: PublicPolicy | None = None
     notices: list[str] = field(default_factory=list)
+
+    @property
+    def public(self) -> bool:
+        return self.policy is not None
 
 
 def basemap_from_config() -> maps.Basemap | None:
@@ -70,6 +76,26 @@ def basemap_from_config() -> maps.Basemap | None:
         return maps.Basemap(url, attribution)
     except ValueError:
         return None
+
+
+def policy_from_config() -> PublicPolicy | None:
+    """Public-safe mode, set by the deployment: env ``DASHBOARD_PUBLIC=1`` or ``[public] enabled = true``
+    in ``.streamlit/secrets.toml`` (with ``min_count`` and ``sensitive`` there too). Never a widget."""
+    policy = PublicPolicy.from_env()
+    if policy is not None:
+        return policy
+    try:
+        conf = dict(st.secrets.get("public", {}))
+    except Exception:  # noqa: BLE001 - no secrets file is the normal case
+        return None
+    settings = {
+        "DASHBOARD_PUBLIC": str(conf.get("enabled", "")),
+        "DASHBOARD_PUBLIC_MIN_COUNT": str(conf.get("min_count", "")),
+        "DASHBOARD_PUBLIC_SENSITIVE": ",".join(conf["sensitive"])
+        if isinstance(conf.get("sensitive"), (list, tuple))
+        else str(conf.get("sensitive", "")),
+    }
+    return PublicPolicy.from_settings(settings)
 
 
 def default_source() -> DataSource:
@@ -102,13 +128,14 @@ def language() -> str:
 # ---------------------------------------------------------------- data
 
 
-def load(_: i18n.Translator) -> tuple[DataSource, Dataset, list[str]]:
-    """The session's source and its dataset; falls back to the default source if loading fails."""
+def load(_: i18n.Translator, policy: PublicPolicy | None) -> tuple[DataSource, Dataset, list[str]]:
+    """The session's source and its dataset (the public copy in public mode); falls back to the default
+    source if loading fails."""
     notices: list[str] = []
-    source = st.session_state.get("source") or default_source()
+    source = st.session_state.get("source") or default_source()  # public mode: no page can set "source"
     try:
         with st.spinner(_("Loading data…")):
-            return source, cache.dataset(source), notices
+            return source, cache.dataset(source, policy), notices
     except Exception as exc:  # noqa: BLE001 - a bug or unreadable data must not take the app down
         notices.append(
             _(
@@ -121,7 +148,7 @@ def load(_: i18n.Translator) -> tuple[DataSource, Dataset, list[str]]:
     if fallback.fingerprint() == source.fingerprint():  # the deployment's own data failed: try the demo
         fallback = demo_source()
     try:
-        return fallback, cache.dataset(fallback), notices
+        return fallback, cache.dataset(fallback, policy), notices
     except Exception as exc:  # noqa: BLE001
         st.error(_("The data could not be loaded ({error}).", error=f"{type(exc).__name__}: {exc}"))
         st.stop()
@@ -163,7 +190,9 @@ def _valid(key: str, options: list[str]) -> None:
         st.session_state[key] = ""
 
 
-def sidebar_filters(_: i18n.Translator, data: Dataset) -> tuple[figures.Filters, figures.Period]:
+def sidebar_filters(
+    _: i18n.Translator, data: Dataset, policy: PublicPolicy | None
+) -> tuple[figures.Filters, figures.Period]:
     sb = st.sidebar
     sections = data.sections
 
@@ -239,11 +268,12 @@ def sidebar_filters(_: i18n.Translator, data: Dataset) -> tuple[figures.Filters,
 
     # categories
     sb.subheader(_("Incidents"))
-    if "categories" not in st.session_state:
+    codes = list(figures.CATEGORY_CODES if policy is None else policy.categories(figures.CATEGORY_CODES))
+    if "categories" not in st.session_state or not set(st.session_state["categories"]) <= set(codes):
         st.session_state["categories"] = []  # none chosen: all categories
     cats = sb.multiselect(
         _("Incident categories"),
-        figures.CATEGORY_CODES,
+        codes,
         key="categories",
         format_func=lambda c: _.term("incident_category", c),
         placeholder=_("All except traffic tickets"),
@@ -255,31 +285,40 @@ def sidebar_filters(_: i18n.Translator, data: Dataset) -> tuple[figures.Filters,
 # ---------------------------------------------------------------- the app
 
 
+def marking(_: i18n.Translator, policy: PublicPolicy | None) -> None:
+    """PUBLIC or RESTRICTED at the top of every page (and of its printout)."""
+    if policy is not None:
+        st.markdown(
+            f":blue-badge[**{_('PUBLIC')}**] "
+            + _(
+                "Public-safe view: sections only, no exact locations, counts below {n} withheld, "
+                "sensitive categories left out.",
+                n=_.number(policy.min_count),
+            )
+        )
+    else:
+        st.markdown(
+            f":red-badge[**{_('RESTRICTED')}**] "
+            + _("For police use: exact locations and small counts are shown. Not for public display.")
+        )
+
+
 def main() -> None:
     keep_page_state()
     lang = language()
     _ = i18n.translator(lang)
-    if PublicPolicy.from_env() is not None:
-        # The pages do not yet withhold small counts everywhere: show nothing rather than too much.
-        st.error(
-            _(
-                "This deployment is set to public-safe mode (DASHBOARD_PUBLIC), which the dashboard does not "
-                "provide yet. Nothing is shown, so that nothing restricted can be. Public briefs can be made on "
-                "the command line: python -m geo brief --public."
-            )
-        )
-        st.stop()
+    policy = policy_from_config()
     try:
         cache.leaflet_ready()
         assets_error = ""
     except Exception as exc:  # noqa: BLE001 - maps are then unavailable, the rest still works
         assets_error = f"{type(exc).__name__}: {exc}"
-    source, data, notices = load(_)
-    fingerprint = source.fingerprint()
+    source, data, notices = load(_, policy)
+    fingerprint = cache.fingerprint(source, policy)
     if st.session_state.get("_data_key") != fingerprint:
         reset_filters(data)
         st.session_state["_data_key"] = fingerprint
-    filters, period = sidebar_filters(_, data)
+    filters, period = sidebar_filters(_, data, policy)
     if assets_error:
         notices.append(_("Map files could not be prepared ({error}).", error=assets_error))
 
@@ -294,6 +333,7 @@ def main() -> None:
         assets=offline.leaflet_assets(st.get_option("server.baseUrlPath") or ""),
         basemap=basemap_from_config(),
         select_section=select_section,
+        policy=policy,
         notices=notices,
     )
     st.session_state["ctx"] = ctx
@@ -306,9 +346,11 @@ def main() -> None:
         st.Page("views/committees.py", title=_("Committees"), url_path="committees"),
         st.Page("views/section.py", title=_("Section profile"), url_path="section"),
         st.Page("views/trust.py", title=_("Trust and satisfaction"), url_path="trust"),
+        st.Page("views/print.py", title=_("Brief and exports"), url_path="print"),
         st.Page("views/data.py", title=_("Data"), url_path="data"),
     ]
     nav = st.navigation(pages)
+    marking(_, policy)
     if data.is_demo:
         st.info(
             "**"

@@ -198,6 +198,8 @@ with f2:
     ):
         st.markdown(f"**{title}**")
         found = coverage.uncovered_hot_sections(values_, sections, data.committees, top_share=0.1)
+        if ctx.policy is not None and what == _("Incidents"):  # public: a small count is not listed
+            found = found[found["value"] >= ctx.policy.min_count]
         if found.empty:
             st.caption(_("None: the busiest tenth of the sections all have a committee."))
             continue

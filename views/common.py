@@ -81,7 +81,9 @@ def categories_note(ctx, tickets: int | None = None) -> None:
         "sidebar's category filter to include them."
     )
     if tickets:
-        text += " " + _("Traffic tickets in the period: {n}.", n=_.number(tickets))
+        small = ctx.policy is not None and ctx.policy.is_small(tickets)
+        shown = _("fewer than {n}", n=_.number(ctx.policy.min_count)) if small else _.number(tickets)
+        text += " " + _("Traffic tickets in the period: {n}.", n=shown)
     st.caption(text)
 
 

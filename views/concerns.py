@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import cache, concerns, maps
+from geo import cache, concerns, maps, public
 from geo.i18n import N_, md_escape
 from views import common
 
@@ -237,7 +237,9 @@ st.markdown(
     )
 )
 default("cn_window", "12", list(WINDOW_LABELS))
-matched = list(concerns.matched_categories())
+policy = ctx.policy
+hidden_concerns = set(policy.sensitive_concerns) if policy else set()
+matched = [c for c in concerns.matched_categories() if c not in hidden_concerns]
 default("cn_cat", "", ["", *matched])
 w1, w2 = st.columns(2)
 window = w1.radio(_("Window"), list(WINDOW_LABELS), key="cn_window", format_func=lambda w: _(WINDOW_LABELS[w]))
@@ -251,14 +253,18 @@ if window == "12":
     w_start = (pd.Timestamp(period.end) - pd.DateOffset(years=1) + pd.Timedelta(days=1)).date()
 else:
     w_start = period.start
+crosswalk = {  # the public version names no sensitive category
+    k: tuple(c for c in v if not policy or c not in policy.sensitive)
+    for k, v in concerns.CROSSWALK.items()
+    if k not in hidden_concerns
+}
 with st.expander(_("Which incidents match which concerns")):
     st.dataframe(
         pd.DataFrame(
             {
-                _("Concern category"): [term("category", k) for k in concerns.CROSSWALK],
+                _("Concern category"): [term("category", k) for k in crosswalk],
                 _("Incident categories"): [
-                    ", ".join(_.term("incident_category", c) for c in v) if v else _("none")
-                    for v in concerns.CROSSWALK.values()
+                    ", ".join(_.term("incident_category", c) for c in v) if v else _("none") for v in crosswalk.values()
                 ],
             }
         ),
@@ -276,6 +282,16 @@ if chosen is not None:
             name=md_escape(chosen["section_name"]),
         )
     )
+
+
+def incidents_total(values: pd.Series) -> str:
+    """The matching incidents of the area; in the public version "fewer than N" when small."""
+    n = int(values.sum())
+    return (
+        _("fewer than {n}", n=_.number(policy.min_count)) if policy is not None and policy.is_small(n) else _.number(n)
+    )
+
+
 agree = cache.agreement(
     data, ctx.fingerprint, region, municipality, w_start, period.end, (cat,) if cat else tuple(matched)
 )
@@ -284,13 +300,22 @@ st.caption(
         "{period}: {concerns} concerns and {incidents} matching incidents in {n} sections.",
         period=_.period(w_start, period.end) if isinstance(w_start, dt.date) else "",
         concerns=_.number(int(agree["concerns"].sum())),
-        incidents=_.number(int(agree["incidents"].sum())),
+        incidents=incidents_total(agree["incidents"]),
         n=_.number(len(agree)),
     )
 )
 if agree["concerns"].sum() == 0:
     st.info(_("No concerns of these categories were raised in this window: there is nothing to compare."))
 else:
+    # public version: the sections' counts are protected together (their total is in the caption above)
+    kinds = policy.protect(agree["incidents"])[0] if policy is not None else pd.Series(dtype=object)
+
+    def incidents_text(sid: str, n) -> str:
+        kind = kinds.get(sid, "")
+        if kind:
+            return _("fewer than {n}", n=_.number(policy.min_count)) if kind == public.SMALL else _("withheld")
+        return _.number(n)
+
     geom = cache.geometry(data, ctx.fingerprint).select(region, municipality)
     sec_ids = geom.sections["section_id"].astype(str)
     rows = agree.reindex(sec_ids)
@@ -305,9 +330,15 @@ else:
                 (_("Matching incidents"), _.number(r["incidents"])),
                 ("z", _.number(r["z"], decimals=1)),
                 (_("Result"), _.label("agreement", r["class"])),
+            ]
+            if policy is None
+            else [  # public: the expected number and z would give the section's incident count back
+                (_("Concerns"), _.number(r["concerns"])),
+                (_("Matching incidents"), incidents_text(sid, r["incidents"])),
+                (_("Result"), _.label("agreement", r["class"])),
             ],
         )
-        for name, muni, (_sid, r) in zip(
+        for name, muni, (sid, r) in zip(
             geom.sections["section_name"], geom.sections["municipality"], rows.iterrows(), strict=True
         )
     ]
@@ -334,6 +365,7 @@ else:
     if flagged.empty:
         st.success(_("In no section do concerns differ from the incidents by more than chance."))
     else:
+        public_drop = [_("Expected concerns"), _("Share of incidents"), "z"] if policy else []
         st.dataframe(
             pd.DataFrame(
                 {
@@ -342,12 +374,14 @@ else:
                     _("Result"): [_.label("agreement", k) for k in flagged["class"]],
                     _("Concerns"): [_.number(v) for v in flagged["concerns"]],
                     _("Expected concerns"): [_.number(v, decimals=1) for v in flagged["expected"]],
-                    _("Matching incidents"): [_.number(v) for v in flagged["incidents"]],
+                    _("Matching incidents"): [
+                        incidents_text(s_, v) for s_, v in zip(flagged.index, flagged["incidents"], strict=True)
+                    ],
                     _("Share of concerns"): [_.number(v * 100, decimals=1) + " %" for v in flagged["concern_share"]],
                     _("Share of incidents"): [_.number(v * 100, decimals=1) + " %" for v in flagged["incident_share"]],
                     "z": [_.number(v, decimals=1) for v in flagged["z"]],
                 }
-            ),
+            ).drop(columns=public_drop),
             hide_index=True,
             width="stretch",
         )

@@ -135,17 +135,15 @@ elif st.session_state.get("source") is not None:
 else:
     st.markdown(_("**This deployment's own data** (saved in the folder data/own on the server)."))
 
+policy = ctx.policy
 loaded_rows = []
 paths = getattr(ctx.source, "paths", {})
 for name in INPUTS:
     frame = data.sections if name == "sections" else getattr(data, name)
-    loaded_rows.append(
-        {
-            _("Input"): _.input(name),
-            _("File"): Path(paths[name]).name if name in paths else "–",
-            _("Records used"): _.number(len(frame)),
-        }
-    )
+    row = {_("Input"): _.input(name), _("File"): Path(paths[name]).name if name in paths else "–"}
+    if policy is None:  # public: a count of every record would be a total with the small counts in it
+        row[_("Records used")] = _.number(len(frame))
+    loaded_rows.append(row)
 st.dataframe(pd.DataFrame(loaded_rows), hide_index=True, width="stretch")
 as_of = data.data_as_of
 if as_of is not None:
@@ -155,56 +153,67 @@ if st.session_state.get("source") is not None:
         st.session_state.pop("source", None)
         st.rerun()
 
+if policy is not None:
+    st.info(
+        _(
+            "Public version: the validation report, the records outside every section, the export of single "
+            "incidents and uploads are not available. Sections, committees, meetings and concerns can be "
+            "exported; officers' contacts and concern descriptions only where the data marks them public."
+        )
+    )
+
 # ---------------------------------------------------------------- validation report
 
-st.header(_("Validation report"))
-show_report(report)
+if policy is None:
+    st.header(_("Validation report"))
+    show_report(report)
 
 # ---------------------------------------------------------------- outside every section
 
-st.header(_("Records outside every section"))
-st.caption(
-    _(
-        "These records have coordinates that fall in no police section. They are kept and counted here, "
-        "but appear in no figure or map."
+if policy is None:  # public data has no coordinates, so nothing is outside; and nothing is listed
+    st.header(_("Records outside every section"))
+    st.caption(
+        _(
+            "These records have coordinates that fall in no police section. They are kept and counted here, "
+            "but appear in no figure or map."
+        )
     )
-)
-out_inc = figures.outside_records(data.incidents)
-out_con = figures.outside_records(data.concerns)
-if out_inc.empty and out_con.empty:
-    st.success(_("Every located record lies in a section."))
-if len(out_inc):
-    st.markdown(f"**{_.input('incidents')}: {_.number(len(out_inc))}**")
-    st.dataframe(
-        pd.DataFrame(
-            {
-                _("Record"): out_inc["incident_id"].astype(str),
-                _("Date"): [_.date(d) for d in out_inc["occurred_at"]],
-                _("Category"): [_.term("incident_category", c) for c in out_inc["category"]],
-                _("Longitude"): out_inc["lon"],
-                _("Latitude"): out_inc["lat"],
-                _("Row"): out_inc["row"],
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-    )
-if len(out_con):
-    st.markdown(f"**{_.input('concerns')}: {_.number(len(out_con))}**")
-    st.dataframe(
-        pd.DataFrame(
-            {
-                _("Record"): out_con["concern_id"].astype(str),
-                _("Date"): [_.date(d) for d in out_con["raised_on"]],
-                _("Category"): [_.term("concern_category", c) for c in out_con["category"]],
-                _("Longitude"): out_con["lon"],
-                _("Latitude"): out_con["lat"],
-                _("Row"): out_con["row"],
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-    )
+    out_inc = figures.outside_records(data.incidents)
+    out_con = figures.outside_records(data.concerns)
+    if out_inc.empty and out_con.empty:
+        st.success(_("Every located record lies in a section."))
+    if len(out_inc):
+        st.markdown(f"**{_.input('incidents')}: {_.number(len(out_inc))}**")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    _("Record"): out_inc["incident_id"].astype(str),
+                    _("Date"): [_.date(d) for d in out_inc["occurred_at"]],
+                    _("Category"): [_.term("incident_category", c) for c in out_inc["category"]],
+                    _("Longitude"): out_inc["lon"],
+                    _("Latitude"): out_inc["lat"],
+                    _("Row"): out_inc["row"],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    if len(out_con):
+        st.markdown(f"**{_.input('concerns')}: {_.number(len(out_con))}**")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    _("Record"): out_con["concern_id"].astype(str),
+                    _("Date"): [_.date(d) for d in out_con["raised_on"]],
+                    _("Category"): [_.term("concern_category", c) for c in out_con["category"]],
+                    _("Longitude"): out_con["lon"],
+                    _("Latitude"): out_con["lat"],
+                    _("Row"): out_con["row"],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
 
 # ---------------------------------------------------------------- export
 
@@ -217,27 +226,29 @@ st.caption(
     )
 )
 prefix = "demo" if data.is_demo else "data"
+mark = exports.marking_for(policy)
 cols = st.columns(3)
 cols[0].download_button(
     _("Sections (GeoJSON)"),
-    lambda: exports.sections_geojson(data.sections),
-    file_name=f"{prefix}-sections.geojson",
+    lambda: exports.sections_geojson(data.sections, marking=mark),
+    file_name=exports.marked_name(f"{prefix}-sections.geojson", mark),
     mime="application/geo+json",
     on_click="ignore",
     icon=":material/download:",
 )
 cols[1].download_button(
     _("Incidents (CSV)"),
-    lambda: exports.joined_csv(data.incidents, data.sections),
-    file_name=f"{prefix}-incidents.csv",
+    (lambda: b"") if policy is not None else (lambda: exports.joined_csv(data.incidents, data.sections, marking=mark)),
+    file_name=exports.marked_name(f"{prefix}-incidents.csv", mark),
     mime="text/csv",
     on_click="ignore",
     icon=":material/download:",
+    disabled=policy is not None,  # single incidents and raw problem values are restricted
 )
 cols[2].download_button(
     _("Concerns (CSV)"),
-    lambda: exports.joined_csv(data.concerns, data.sections, concerns=True),
-    file_name=f"{prefix}-concerns.csv",
+    lambda: exports.joined_csv(data.concerns, data.sections, concerns=True, marking=mark),
+    file_name=exports.marked_name(f"{prefix}-concerns.csv", mark),
     mime="text/csv",
     on_click="ignore",
     icon=":material/download:",
@@ -245,30 +256,36 @@ cols[2].download_button(
 cols = st.columns(3)
 cols[0].download_button(
     _("Committees (CSV)"),
-    lambda: exports.csv_bytes(data.committees),
-    file_name=f"{prefix}-committees.csv",
+    lambda: exports.csv_bytes(data.committees, marking=mark),
+    file_name=exports.marked_name(f"{prefix}-committees.csv", mark),
     mime="text/csv",
     on_click="ignore",
     icon=":material/download:",
 )
 cols[1].download_button(
     _("Meetings (CSV)"),
-    lambda: exports.csv_bytes(data.meetings),
-    file_name=f"{prefix}-meetings.csv",
+    lambda: exports.csv_bytes(data.meetings, marking=mark),
+    file_name=exports.marked_name(f"{prefix}-meetings.csv", mark),
     mime="text/csv",
     on_click="ignore",
     icon=":material/download:",
 )
 cols[2].download_button(
     _("Validation report (CSV)"),
-    lambda: exports.problems_csv(report),
-    file_name=f"{prefix}-problems.csv",
+    (lambda: b"") if policy is not None else (lambda: exports.problems_csv(report, marking=mark)),
+    file_name=exports.marked_name(f"{prefix}-problems.csv", mark),
     mime="text/csv",
     on_click="ignore",
     icon=":material/download:",
+    disabled=policy is not None,  # single incidents and raw problem values are restricted
 )
 
 # ---------------------------------------------------------------- own files
+
+if policy is not None:
+    st.header(_("Use your own files"))
+    st.info(_("Uploading is disabled: this deployment is in public-safe mode."))
+    st.stop()
 
 st.header(_("Use your own files"))
 limit = st.get_option("server.maxUploadSize")

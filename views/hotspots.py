@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import cache, figures, hotspots, maps
+from geo import cache, figures, hotspots, maps, public
 from geo.i18n import N_, md_escape
 from views import common
 
@@ -58,6 +58,7 @@ if chosen is not None:
         )
     )
 cats = flt.incident_categories
+policy = ctx.policy
 heads = cache.headlines(data, ctx.fingerprint, figures.Filters(region, municipality), period.start, period.end)
 common.categories_note(ctx, heads["traffic_ticket"].current)
 
@@ -71,9 +72,21 @@ default("hs_cell", 1000)
 default("hs_bw", 1000)
 default("hs_density", True)
 default("hs_gi", True)
+if policy is not None:
+    st.session_state["hs_units"] = "sections"
+    st.session_state["hs_density"] = False
+    st.caption(
+        _(
+            "Public version: hot and cold spots of whole sections only. No density surface and no grid: they "
+            "would show where single incidents happened. Sections with fewer than {n} incidents show no count.",
+            n=_.number(policy.min_count),
+        )
+    )
 c1, c2, c3, c4 = st.columns(4)
 with c1:
-    units = st.radio(_("Units"), list(UNIT_LABELS), key="hs_units", format_func=lambda u: _(UNIT_LABELS[u]))
+    units = "sections"
+    if policy is None:
+        units = st.radio(_("Units"), list(UNIT_LABELS), key="hs_units", format_func=lambda u: _(UNIT_LABELS[u]))
     if units == "grid":
         cell_m = st.number_input(_("Cell size (m)"), min_value=250, max_value=20000, step=250, key="hs_cell")
 with c2:
@@ -88,15 +101,17 @@ with c3:
             )
         )
 with c4:
-    bandwidth = st.number_input(
-        _("Density bandwidth (m)"),
-        min_value=100,
-        max_value=10000,
-        step=100,
-        key="hs_bw",
-        help=_("The standard deviation of the Gaussian kernel: larger values give a smoother surface."),
-    )
-    show_density = st.checkbox(_("Density surface"), key="hs_density")
+    bandwidth, show_density = 0, False
+    if policy is None:
+        bandwidth = st.number_input(
+            _("Density bandwidth (m)"),
+            min_value=100,
+            max_value=10000,
+            step=100,
+            key="hs_bw",
+            help=_("The standard deviation of the Gaussian kernel: larger values give a smoother surface."),
+        )
+        show_density = st.checkbox(_("Density surface"), key="hs_density")
     show_gi = st.checkbox(_("Gi* hot and cold spots"), key="hs_gi")
 
 geom = cache.geometry(data, ctx.fingerprint).select(region, municipality)
@@ -180,6 +195,22 @@ def number(v, decimals: int = 0) -> str:
     return _.number(v, decimals=decimals) if pd.notna(v) else "–"
 
 
+# public version: the units' counts are protected together (their total is the area's, shown elsewhere)
+kinds = policy.protect(result["count"])[0] if policy is not None and result is not None else pd.Series(dtype=object)
+
+
+def withheld(unit: str) -> bool:
+    """Public version: the unit's count is withheld, and so is its rate."""
+    return bool(kinds.get(unit, ""))
+
+
+def count_text(unit: str, count) -> str:
+    kind = kinds.get(unit, "")
+    if kind == public.SMALL:
+        return _("fewer than {n}", n=_.number(policy.min_count))
+    return _("withheld") if kind else number(count)
+
+
 legend_parts = []
 if overlay is not None:
     legend_parts.append(
@@ -216,9 +247,12 @@ for sid, rec in zip(geom.sections["section_id"].astype(str), geom.sections.itert
     lines = []
     if row is not None:
         lines = [
-            (_("Incidents"), number(row["count"])),
-            (_("Per 1,000 residents"), number(row["value"], 2) if measure == "rate" else "–"),
-            ("Gi* z", number(row["z"], 2)),
+            (_("Incidents"), count_text(sid, row["count"])),
+            (
+                _("Per 1,000 residents"),
+                number(row["value"], 2) if measure == "rate" and not withheld(sid) else "–",
+            ),
+            *([("Gi* z", number(row["z"], 2))] if policy is None else []),
             (_("Result"), label_text(row["label"])),
         ]
         if "label_sim" in row.index:
@@ -338,9 +372,17 @@ if result is not None and not error and total > 0:
         table = pd.DataFrame(
             {
                 **first,
-                _("Incidents"): [_.number(v) for v in sig["count"]],
-                **({_("Per 1,000 residents"): [number(v, 2) for v in sig["value"]]} if measure == "rate" else {}),
-                "Gi* z": [_.number(v, decimals=2) for v in sig["z"]],
+                _("Incidents"): [count_text(u, v) for u, v in zip(sig.index, sig["count"], strict=True)],
+                **(
+                    {
+                        _("Per 1,000 residents"): [
+                            "–" if withheld(u) else number(v, 2) for u, v in zip(sig.index, sig["value"], strict=True)
+                        ]
+                    }
+                    if measure == "rate"
+                    else {}
+                ),
+                **({"Gi* z": [_.number(v, decimals=2) for v in sig["z"]]} if policy is None else {}),
                 _("Result"): [label_text(v) for v in sig["label"]],
                 _("Permutation check"): [label_text(v) for v in sig.get("label_sim", sig["label"])],
             }
@@ -356,6 +398,9 @@ if result is not None and not error and total > 0:
         )
 
 # ---------------------------------------------------------------- does it predict?
+
+if policy is not None:  # the prediction check scores a density surface of incident locations: restricted
+    st.stop()
 
 st.subheader(_("Does the hotspot map predict?"))
 st.caption(

@@ -6,12 +6,14 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import cache, figures, maps
+from geo import cache, figures, maps, public
 from geo.i18n import N_, md_escape
 from views import common
 
 ctx = st.session_state["ctx"]
 _ = ctx._
+policy = ctx.policy
+fewer = _("fewer than {n}", n=_.number(policy.min_count)) if policy is not None else ""
 data = ctx.data
 flt = ctx.filters
 period = ctx.period
@@ -44,6 +46,10 @@ HEADLINE_HELP = {
     "open_concerns": N_("Citizens' concerns not resolved at the end of the period."),
     "active_committees": N_("Public-safety committees (LCPS, MCPS, ACPS) active at the end of the period."),
 }
+#: In the public version the sensitive categories are in no figure, so the help must not name them.
+PUBLIC_HELP = {"crimes": N_("Crimes in the period, without the categories withheld from the public version.")}
+#: The headlines that count incidents (the public version withholds small ones).
+INCIDENT_HEADLINES = ("accident_fatal", "accident_injury", "accident_damage", "traffic_ticket", "crimes")
 #: More is better only for committees; for everything else an increase is shown in red.
 MORE_IS_BETTER = {"active_committees"}
 
@@ -63,17 +69,43 @@ def on_map_click() -> None:
     common.select_clicked_section(ctx, "overview_map")
 
 
-def comparison_line(h: figures.Headline, against: str, more_is_better: bool) -> str:
-    """One line under a headline: the other period's figure and whether the change is meaningful."""
+def comparison_line(h: figures.Headline, against: str, hidden: dict[str, str]) -> str:
+    """One line under a headline: the other period's figure and whether the change is meaningful.
+
+    ``hidden``: the public version's withheld figures of this headline by period (``current``, ``previous``,
+    ``year_earlier``), as the text to show instead; no change is shown next to a withheld figure.
+    """
     name = _("Previous period") if against == "previous" else _("A year earlier")
     other = h.other(against)
     if other is None:
         return f"{name}: " + _("not in the data")
+    if against in hidden or "current" in hidden:
+        return f"{name}: {hidden.get(against) or _.number(other)}"
     z, flag = h.test(against)
     text = f"{name}: {_.number(other)} · {_.label('change_flag', flag)}"
     if flag != "no_change":
         text += f" · z = {_.number(z, decimals=1)}"
     return text
+
+
+def withheld_headlines(heads: dict[str, figures.Headline]) -> dict[str, dict[str, str]]:
+    """Public version: the incident headlines' withheld figures, ``{key: {period: text}}``.
+
+    The incident figures of one period are protected together (:func:`geo.public.protect`): what they add
+    up to can be worked out from the map, so a small one must not be the only one withheld.
+    """
+    out: dict[str, dict[str, str]] = {k: {} for k in heads}
+    if policy is None:
+        return out
+    text = {public.SMALL: fewer, public.SECONDARY: _("withheld")}
+    keys = [k for k in heads if k in INCIDENT_HEADLINES]
+    for which in ("current", "previous", "year_earlier"):
+        values = pd.Series({k: getattr(heads[k], which) for k in keys}, dtype="float64")
+        kinds, _total_ok = policy.protect(values.dropna())
+        for k, kind in kinds.items():
+            if kind:
+                out[k][which] = text[kind]
+    return out
 
 
 st.title(_("Overview"))
@@ -95,6 +127,7 @@ if data.sections.empty:
 # ---------------------------------------------------------------- headline figures
 
 heads = cache.headlines(data, ctx.fingerprint, flt, period.start, period.end)
+hidden = withheld_headlines(heads)
 st.caption(
     _(
         "Changes are coloured only when they are larger than chance would explain (Poisson counts: |z| ≥ 2 "
@@ -111,15 +144,18 @@ for i, keys in enumerate(rows):
         _z, flag = h.test("previous")
         better = key in MORE_IS_BETTER
         meaningful = flag in ("increase", "strong_increase", "decrease", "strong_decrease")
+        comparable = h.previous_covered and not ({"current", "previous"} & set(hidden[key]))
         with col.container(border=True):
             st.metric(
                 _(HEADLINE_LABELS[key]),
-                _.number(h.current),
-                delta=signed(h.change) if h.previous_covered else None,
+                hidden[key].get("current") or _.number(h.current),
+                delta=signed(h.change) if comparable else None,
                 delta_color=("normal" if better else "inverse") if meaningful else "off",
-                help=_(HEADLINE_HELP[key]),
+                help=_((PUBLIC_HELP if policy else {}).get(key, HEADLINE_HELP[key])),
             )
-            st.caption(comparison_line(h, "previous", better) + "  \n" + comparison_line(h, "year_earlier", better))
+            st.caption(
+                comparison_line(h, "previous", hidden[key]) + "  \n" + comparison_line(h, "year_earlier", hidden[key])
+            )
 
 # ---------------------------------------------------------------- the selected section
 
@@ -170,9 +206,29 @@ geom = cache.geometry(data, ctx.fingerprint).select(flt.region, flt.municipality
 measures = cache.section_measures(
     data, ctx.fingerprint, flt.region, flt.municipality, flt.incident_categories, period.start, period.end
 )
+withheld = None
+if policy is not None:  # small counts: no colour, no figure from which they could be worked out
+    measures = policy.measures(measures, data.sections)
+    withheld = {public.SMALL: fewer, public.SECONDARY: _("withheld")}
+    st.caption(
+        _(
+            "Public version: a count below {n} is shown as “fewer than {n}” and is not coloured, nor is a "
+            "rate or change made from it. Where the area's total would give a small count back, another "
+            "count is withheld with it.",
+            n=_.number(policy.min_count),
+        )
+    )
 title = _(MEASURE_LABELS[measure]) + " · " + _.period(period.start, period.end)
 fmap = maps.choropleth(
-    geom, measures, measure, _, assets=ctx.assets, basemap=ctx.basemap, title=title, selected=flt.section
+    geom,
+    measures,
+    measure,
+    _,
+    assets=ctx.assets,
+    basemap=ctx.basemap,
+    title=title,
+    selected=flt.section,
+    withheld=withheld,
 )
 
 st_folium(
@@ -212,7 +268,10 @@ with st.container():
         {
             _("Police section"): table["section"],
             _("Municipality"): table["municipality"],
-            _("Incidents"): [_.number(v) for v in table["count"]],
+            _("Incidents"): [
+                withheld[kind] if withheld and kind else _.number(v)
+                for v, kind in zip(table["count"], table.get("count_withheld", [""] * len(table)), strict=True)
+            ],
             _("Change vs previous period"): [
                 change_text(v, f) for v, f in zip(table["change"], table["flag"], strict=True)
             ],

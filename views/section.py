@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import cache, concerns, coverage, figures, hotspots, maps, surveys
+from geo import cache, concerns, coverage, figures, hotspots, maps, public, surveys
 from geo.i18n import md_escape
 from views import common
 
@@ -153,21 +153,39 @@ with right:
 st.subheader(_("Incidents"))
 common.categories_note(ctx)
 cats = flt.incident_categories
+policy = ctx.policy
+small = policy.is_small if policy is not None else (lambda n: False)
+fewer = _("fewer than {n}", n=_.number(policy.min_count)) if policy is not None else ""
 n_now = int(figures.incident_counts(data.cube, period, cats, ids).sum())
 muni_secs = data.sections[data.sections["municipality"] == rec["municipality"]]
 muni_n = int(figures.incident_counts(data.cube, period, cats, pd.Index(muni_secs["section_id"].astype(str))).sum())
 all_n = int(figures.incident_counts(data.cube, period, cats).sum())
 k1, k2, k3, k4 = st.columns(4)
-k1.metric(_("Incidents in the period"), _.number(n_now), border=True)
-k2.metric(_("Per 1,000 residents"), rate(n_now, pop), border=True)
-k3.metric(_("Municipality, per 1,000 residents"), rate(muni_n, figures.area_population(muni_secs)), border=True)
+k1.metric(_("Incidents in the period"), fewer if small(n_now) else _.number(n_now), border=True)
+k2.metric(_("Per 1,000 residents"), "–" if small(n_now) else rate(n_now, pop), border=True)
+k3.metric(
+    _("Municipality, per 1,000 residents"),
+    "–" if small(muni_n) else rate(muni_n, figures.area_population(muni_secs)),
+    border=True,
+)
 k4.metric(_("Kosovo, per 1,000 residents"), rate(all_n, figures.area_population(data.sections)), border=True)
 
+if policy is not None:
+    st.caption(
+        _(
+            "Public version: no monthly or hourly breakdown; a count below {n} is shown as “fewer than {n}”, "
+            "and where the section's total would give it back, another count is withheld with it.",
+            n=_.number(policy.min_count),
+        )
+    )
 trend_start = (pd.Timestamp(period.end).replace(day=1) - pd.DateOffset(months=23)).date()
 trend = figures.monthly_counts(data.cube, figures.Period(trend_start, period.end), cats, ids)
-st.markdown(f"**{_('Incidents per month by category')}**")
-st.caption(_("The 24 months up to the end of the chosen period."))
-if trend.empty or trend.to_numpy().sum() == 0:
+if policy is None:
+    st.markdown(f"**{_('Incidents per month by category')}**")
+    st.caption(_("The 24 months up to the end of the chosen period."))
+if policy is not None:
+    pass  # months × categories of one section: nearly every cell is a small count
+elif trend.empty or trend.to_numpy().sum() == 0:
     st.info(_("No incidents of these categories were recorded in this section in these 24 months."))
 else:
     chart = trend.rename(columns=lambda c: _.term("incident_category", c))
@@ -181,34 +199,52 @@ present = [c for c in cats if any(c in t.columns for t in (now, before, year))]
 inc_first = pd.to_datetime(data.incidents["occurred_at"]).min() if len(data.incidents) else None
 inc_last = pd.to_datetime(data.incidents["occurred_at"]).max() if len(data.incidents) else None
 if present:
-    rows = []
-    for c in present:
-        h = figures.Headline(
+    heads = {
+        c: figures.Headline(
             c,
             int(now.get(c, pd.Series([0])).sum()),
             int(before.get(c, pd.Series([0])).sum()),
             int(year.get(c, pd.Series([0])).sum()) if period.year_earlier().covered_by(inc_first, inc_last) else None,
             period.previous().covered_by(inc_first, inc_last),
         )
-        row = {_("Category"): _.term("incident_category", c), _("In the period"): _.number(h.current)}
+        for c in present
+    }
+    # public version: each period's categories are protected together (the section's total is shown above)
+    hidden: dict[tuple[str, str], str] = {}
+    if policy is not None:
+        for which in ("current", "previous", "year_earlier"):
+            values = pd.Series({c: getattr(h, which) for c, h in heads.items()}, dtype="float64").dropna()
+            for c, kind in policy.protect(values)[0].items():
+                if kind:
+                    hidden[(c, which)] = fewer if kind == public.SMALL else _("withheld")
+    rows = []
+    for c, h in heads.items():
+        row = {
+            _("Category"): _.term("incident_category", c),
+            _("In the period"): hidden.get((c, "current")) or _.number(h.current),
+        }
         for against, label in (("previous", _("Previous period")), ("year_earlier", _("A year earlier"))):
             other = h.other(against)
             _z, flag = h.test(against)
-            row[label] = "–" if other is None else _.number(other)
-            row[label + " · " + _("change")] = "–" if other is None else _.label("change_flag", flag)
+            withheld = (c, against) in hidden or (c, "current") in hidden
+            row[label] = "–" if other is None else (hidden.get((c, against)) or _.number(other))
+            row[label + " · " + _("change")] = "–" if other is None or withheld else _.label("change_flag", flag)
         rows.append(row)
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 year_start = (pd.Timestamp(period.end) - pd.DateOffset(years=1) + pd.Timedelta(days=1)).date()
 hours = figures.hour_of_day(data.cube, figures.Period(year_start, period.end), cats, ids)
-st.markdown(f"**{_('Time of day')}**")
-st.caption(
-    _(
-        "Incidents by hour over the 12 months up to the end of the period. Records that stand for several "
-        "incidents or carry no time of day (daily ticket counts dated midnight) are left out."
+if policy is None:
+    st.markdown(f"**{_('Time of day')}**")
+    st.caption(
+        _(
+            "Incidents by hour over the 12 months up to the end of the period. Records that stand for several "
+            "incidents or carry no time of day (daily ticket counts dated midnight) are left out."
+        )
     )
-)
-if hours.sum() == 0:
+if policy is not None:
+    pass  # hours of one section: small counts
+elif hours.sum() == 0:
     st.info(_("No incidents with a time of day in these 12 months."))
 else:
     st.bar_chart(
@@ -323,8 +359,11 @@ else:
     )
     res = surveys.with_rates(data.surveys, data.sections, data.incidents, cats, kind, [area_name])
     section_rates = [
-        surveys.rate_for(data.sections[data.sections["section_id"].astype(str) == sid], data.incidents, cats, a, b)[2]
-        for a, b in zip(res["period_start"], res["period_end"], strict=True)
+        rate_ if not small(n) else float("nan")  # public: a rate would give a small count back
+        for n, _days, rate_ in (
+            surveys.rate_for(data.sections[data.sections["section_id"].astype(str) == sid], data.incidents, cats, a, b)
+            for a, b in zip(res["period_start"], res["period_end"], strict=True)
+        )
     ]
     st.dataframe(
         pd.DataFrame(

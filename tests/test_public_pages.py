@@ -1,0 +1,264 @@
+"""The dashboard in public-safe mode (``DASHBOARD_PUBLIC=1``): what each page withholds, and the marking.
+
+Distance-based leak checks over everything the app and the command line produce are in
+``test_public_leaks.py``; these tests check the pages' own rules on a hand-made dataset.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from dashboard_fixtures import ok, small_dataset, texts
+from streamlit.testing.v1 import AppTest
+
+from geo import figures, maps
+from geo.public import PublicPolicy
+from geo.source import Dataset
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
+PAGES = [
+    "views/overview.py",
+    "views/hotspots.py",
+    "views/concerns.py",
+    "views/committees.py",
+    "views/section.py",
+    "views/trust.py",
+    "views/print.py",
+    "views/data.py",
+]
+SENSITIVE_NAMES = ("Domestic violence", "Sexual offence", "domestic_violence", "sexual_offence")
+
+
+def sensitive_dataset() -> Dataset:
+    """:func:`small_dataset` plus domestic violence and sexual offences in April 2024 (the default period)."""
+    data = small_dataset()
+    inc = data.incidents
+    extra = []
+    for i, (cat, sid, n) in enumerate([("domestic_violence", "G22", 9), ("sexual_offence", "G33", 6)]):
+        sec = data.sections[data.sections["section_id"] == sid].geometry.iloc[0].representative_point()
+        for k in range(n):
+            extra.append(
+                {
+                    "incident_id": f"S{i}-{k}",
+                    "occurred_at": pd.Timestamp("2024-04-10 21:00") + pd.Timedelta(hours=k),
+                    "category": cat,
+                    "count": 1,
+                    "lon": sec.x,
+                    "lat": sec.y,
+                    "section_id": sid,
+                    "category_raw": cat,
+                    "row": len(inc) + len(extra) + 1,
+                }
+            )
+    inc = pd.concat([inc, pd.DataFrame(extra)], ignore_index=True)
+    inc["section_id"] = inc["section_id"].astype("string")
+    data.incidents = inc
+    return data
+
+
+class SensitiveSource:
+    def fingerprint(self) -> str:
+        return "small-sensitive-1"
+
+    def load(self) -> Dataset:
+        return sensitive_dataset()
+
+
+def run(page: str | None = None, lang: str = "en") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["source"] = SensitiveSource()
+    at.session_state["lang"] = lang
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    return at
+
+
+@pytest.fixture
+def public(monkeypatch):
+    monkeypatch.setenv("DASHBOARD_PUBLIC", "1")
+    return PublicPolicy()
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The choropleths the pages build (their features are what the browser receives)."""
+    made = []
+    real = maps.choropleth
+
+    def spy(*args, **kwargs):
+        m = real(*args, **kwargs)
+        made.append(m)
+        return m
+
+    monkeypatch.setattr(maps, "choropleth", spy)
+    return made
+
+
+def section_features(fmap) -> dict[str, dict]:
+    layer = next(c for c in fmap._children.values() if getattr(c, "layer_name", "") == "sections")
+    return {f["id"]: f["properties"] for f in layer.data["features"]}
+
+
+@pytest.mark.parametrize(
+    ("lang", "public_word", "restricted_word"), [("en", "PUBLIC", "RESTRICTED"), ("sq", "PUBLIK", "I KUFIZUAR")]
+)
+def test_every_page_is_marked_public_or_restricted(monkeypatch, lang, public_word, restricted_word):
+    for page in PAGES:
+        at = run(page, lang)
+        ok(at)
+        shown = texts(at)
+        assert f":red-badge[**{restricted_word}**]" in shown and ":blue-badge[" not in shown, page
+    monkeypatch.setenv("DASHBOARD_PUBLIC", "1")
+    for page in PAGES:
+        at = run(page, lang)
+        ok(at)
+        shown = texts(at)
+        assert f":blue-badge[**{public_word}**]" in shown and ":red-badge[" not in shown, page
+
+
+def test_public_pages_never_name_a_sensitive_category(public):
+    for page in PAGES:
+        at = run(page)
+        ok(at)
+        shown = texts(at) + "\n".join(str(df.value.to_csv()) for df in at.dataframe)
+        shown += "\n".join(str(m.label) + str(m.help) for m in at.metric)
+        for name in SENSITIVE_NAMES:
+            assert name not in shown, (page, name)
+    options = run().sidebar.multiselect[0].options
+    assert options and not any(name in o for o in options for name in SENSITIVE_NAMES)
+
+
+def test_restricted_pages_do_show_the_sensitive_categories():
+    at = run()
+    ok(at)
+    assert any("Domestic violence" in o for o in at.sidebar.multiselect[0].options)
+
+
+def possible_values(shown: dict, kinds: dict, total: int, k: int = 5) -> dict[str, tuple[int, int]]:
+    """The least and the most each withheld count can be, given the total and the shown counts.
+
+    A small count lies in 1 … k − 1, a secondary one is at least k, and together they make up the total
+    minus the shown counts; every value between those two bounds is possible (the ranges are intervals).
+    """
+    withheld = [i for i, kind in kinds.items() if kind]
+    rest = total - sum(v for i, v in shown.items() if not kinds.get(i))
+    lo = {i: 1 if kinds[i] == "small" else k for i in withheld}
+    hi = {i: k - 1 if kinds[i] == "small" else rest for i in withheld}
+    return {
+        i: (
+            max(lo[i], rest - sum(hi[j] for j in withheld if j != i)),
+            min(hi[i], rest - sum(lo[j] for j in withheld if j != i)),
+        )
+        for i in withheld
+    }
+
+
+def test_public_overview_withholds_small_counts_from_map_and_totals(public, drawn):
+    at = run()
+    ok(at)
+    data = PublicPolicy().apply(sensitive_dataset())
+    period = figures.default_period(data.data_as_of)
+    # the sections' counts (every category but tickets, as the map draws them)
+    counts = figures.incident_counts(data.incidents, period, figures.DEFAULT_CATEGORIES)
+    counts = counts.reindex(data.sections["section_id"].astype(str), fill_value=0)
+    assert ((counts > 0) & (counts < 5)).sum() >= 2, "the fixture must have small counts for this to mean anything"
+    feats = section_features(drawn[-1])
+    kinds = {}
+    for sid, n in counts.items():
+        t2 = feats[sid]["t2"]
+        if 0 < n < 5:
+            assert t2 == "fewer than 5" and feats[sid]["nd"] is True, sid  # no number, no colour
+            assert feats[sid]["t7"] == "–" and feats[sid]["t4"] == "–", sid  # nor its rate or its change
+        kinds[sid] = {"fewer than 5": "small", "withheld": "secondary"}.get(t2, "")
+        if not kinds[sid]:
+            assert t2 == f"{int(n):,}", sid
+    # the map's total is on the page (the headlines add up to it): still no withheld count is pinned down
+    total = int(counts.sum())
+    shown = {sid: int(n) for sid, n in counts.items()}
+    possible = possible_values(shown, kinds, total)
+    assert possible and all(low < high for low, high in possible.values()), possible
+    # headlines: the area's true totals, or withheld (never a sum that silently leaves something out)
+    heads = figures.headlines(data.incidents, data.concerns, data.committees, data.sections, figures.Filters(), period)
+    values = {m.label: m.value for m in at.metric}
+    for label, key in (("Crimes", "crimes"), ("Damage only", "accident_damage"), ("Traffic tickets", "traffic_ticket")):
+        n = heads[key].current
+        assert values[label] in (f"{n:,}", "withheld") if n == 0 or n >= 5 else values[label] == "fewer than 5"
+    # the sensitive incidents (9 + 6 in April) are in no figure
+    restricted = figures.headlines(
+        sensitive_dataset().incidents, data.concerns, data.committees, data.sections, figures.Filters(), period
+    )
+    assert restricted["crimes"].current - heads["crimes"].current == 15
+    assert values["Crimes"] != f"{restricted['crimes'].current:,}"
+
+
+def test_restricted_overview_shows_every_count(drawn):
+    at = run()
+    ok(at)
+    feats = section_features(drawn[-1])
+    assert not any(p["t2"] in ("fewer than 5", "withheld") for p in feats.values())
+    assert any(p["t2"] in {"1", "2", "3", "4"} for p in feats.values())
+
+
+def test_public_hotspots_offer_sections_only(public):
+    at = run("views/hotspots.py")
+    ok(at)
+    labels = [w.label for w in (*at.radio, *at.checkbox, *at.number_input)]
+    assert "Units" not in labels and "Density surface" not in labels and "Density bandwidth (m)" not in labels
+    assert "Does the hotspot map predict?" not in texts(at)
+    assert "Gi* z" not in "".join(str(list(df.value.columns)) for df in at.dataframe)
+
+
+def test_public_data_page_has_no_uploads_and_no_single_incidents(public):
+    at = run("views/data.py")
+    ok(at)
+    assert not at.get("file_uploader")
+    shown = texts(at)
+    assert "Uploading is disabled" in shown and "Validation report" not in shown
+    assert "Records outside every section" not in shown
+    buttons = {b.proto.label: b.proto.disabled for b in at.get("download_button")}
+    assert buttons["Incidents (CSV)"] is True and buttons["Validation report (CSV)"] is True
+    assert buttons["Sections (GeoJSON)"] is False
+
+
+def test_public_section_profile_withholds_small_counts(public):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["source"] = SensitiveSource()
+    at.session_state["lang"] = "en"
+    at.run()
+    data = PublicPolicy().apply(sensitive_dataset())
+    period = figures.default_period(data.data_as_of)
+    counts = figures.incident_counts(data.incidents, period, figures.DEFAULT_CATEGORIES)
+    sid = next(s for s, n in counts.items() if 0 < n < 5)
+    rec = data.sections[data.sections["section_id"] == sid].iloc[0]
+    at.session_state["region"] = rec["region"]
+    at.session_state["municipality"] = rec["municipality"]
+    at.session_state["section"] = sid
+    at.switch_page("views/section.py").run()
+    ok(at)
+    values = {m.label: m.value for m in at.metric}
+    assert values["Incidents in the period"] == "fewer than 5" and values["Per 1,000 residents"] == "–"
+    assert "Incidents per month by category" not in texts(at) and "Time of day" not in texts(at)
+    table = next(df.value for df in at.dataframe if "In the period" in df.value.columns)
+    assert set(table["In the period"]) <= {"fewer than 5", "withheld"} | {str(n) for n in range(5, 1000)}
+    assert "fewer than 5" in set(table["In the period"])
+
+
+def test_public_mode_from_the_secrets_file_with_its_own_threshold():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets["public"] = {"enabled": True, "min_count": 10, "sensitive": ["domestic_violence", "sexual_offence"]}
+    at.session_state["source"] = SensitiveSource()
+    at.session_state["lang"] = "en"
+    at.run()
+    ok(at)
+    policy = at.session_state["ctx"].policy
+    assert policy is not None and policy.min_count == 10
+    assert ":blue-badge[**PUBLIC**]" in texts(at) and "fewer than 10" in texts(at)
+
+
+def test_without_settings_the_deployment_is_restricted():
+    at = run()
+    ok(at)
+    assert at.session_state["ctx"].policy is None
