@@ -1,0 +1,778 @@
+"""The public-safe mode leaks nothing: not by string matching, but by distance and by arithmetic.
+
+The issue: "with public mode on, nothing the app or the CLI produces (HTML, JSON, images, files) places an
+incident closer than the configured minimum — test by distance from every output coordinate to the input
+incidents, not by string matching — and no suppressed count or sensitive category can be recovered from
+totals on the same page."
+
+The fixture (``leakcheck.write_fixture``) is a 3 × 3 grid of ~6 km sections around Prishtinë whose every
+incident and concern lies ≥ 1.5 km from every section vertex, centroid and representative point, so a
+public output can only come within 500 m of one by carrying its location. Section S22 has 3 thefts (a
+small count); S13, S22 and S31 have domestic violence and sexual offences; S23's officer has a non-public
+phone and e-mail; concerns carry coordinates and non-public descriptions with a marker text.
+
+Every public output of the command line (``brief``, ``map``, ``hotspots``, ``validate``; by ``--public``
+and by ``DASHBOARD_PUBLIC=1``) and every page of the dashboard (``DASHBOARD_PUBLIC=1``, everything shown:
+texts, tables, metrics, charts' data, the maps' HTML and script, downloads) goes through the same checks:
+
+- coordinates: every pair of numbers that could be a longitude and a latitude near Kosovo, in both orders,
+  and every longitude/latitude column pair of a table, is at least 500 m from every incident and concern;
+- names: no sensitive category's code or name (sq, sr, en), no non-public description or contact;
+- counts: the small section shows no count, and every total equals the sum of the section counts that
+  are shown (so the small count cannot be recovered by subtraction, nor a sensitive count).
+
+Controls prove the detectors work: they fire on the restricted incidents export and on rounded
+coordinates, and the restricted outputs do show the small count and the sensitive categories.
+
+Images (PNG in data URIs, the brief's map, pyplot figures) carry no text to search. They are checked
+differently: the public data they are drawn from has no coordinates at all (``PublicPolicy.apply``
+removes them before anything is drawn, asserted below), and the brief's map is drawn from section
+polygons and section counts only (``geo.brief.static_map``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from leakcheck import (
+    MIN_DISTANCE_M,
+    PERIOD,
+    POPULATION,
+    SMALL_COUNT,
+    SMALL_SECTION,
+    Candidate,
+    bytes_text,
+    check_candidates,
+    coordinate_leaks,
+    legitimate_points,
+    nearest_m,
+    restricted_texts,
+    sensitive_hits,
+    split_images,
+    table_candidates,
+    write_fixture,
+)
+
+from geo import i18n
+from geo.cli import main
+from geo.public import PublicPolicy
+from geo.source import FileSource
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "dashboard.py")
+PAGES = (
+    "views/overview.py",
+    "views/hotspots.py",
+    "views/concerns.py",
+    "views/committees.py",
+    "views/section.py",
+    "views/trust.py",
+    "views/print.py",
+    "views/data.py",
+)
+#: Crimes per section in the public version (thefts and burglaries; no sensitive category); S22 withheld.
+PUBLIC_COUNTS = {"S11": 11, "S12": 7, "S13": 8, "S21": 9, "S23": 11, "S31": 12, "S32": 13, "S33": 14}
+#: Sensitive incidents in the shown sections (S22's are withheld with its small count).
+SENSITIVE_IN = {"S13": 5, "S31": 6}
+PRISHTINE = ("S12", "S13", "S22", "S23", "S32", "S33")
+#: The sums of the other sections' counts, and the public totals (the small count in, no sensitive one).
+TOTAL_ALL = sum(PUBLIC_COUNTS.values())  # 85
+TOTAL_PRISHTINE = sum(v for k, v in PUBLIC_COUNTS.items() if k in PRISHTINE)  # 53
+PUBLIC_ALL = TOTAL_ALL + 3  # 88 (the small section's 3 is in it)
+PUBLIC_PRISHTINE = TOTAL_PRISHTINE + 3  # 56
+PER = ["--from", PERIOD[0], "--to", PERIOD[1]]
+
+
+@pytest.fixture(scope="module")
+def fx(tmp_path_factory):
+    return write_fixture(tmp_path_factory.mktemp("fixture"))
+
+
+@pytest.fixture(scope="module")
+def restricted(fx):
+    data = FileSource(fx.paths).load()
+    assert data.report.ok
+    return data
+
+
+def run_cli(args: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:
+    """``python -m geo ARGS`` in this process; (exit code, stdout)."""
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("DASHBOARD_PUBLIC", raising=False)
+        for k, v in (env or {}).items():
+            mp.setenv(k, v)
+        with contextlib.redirect_stdout(out):
+            try:
+                rc = main(args)
+            except SystemExit as exc:  # usage errors
+                rc = int(exc.code or 0)
+    return rc, out.getvalue()
+
+
+def all_checks(text: str, secrets: np.ndarray, where: str) -> list[str]:
+    """Every coordinate, name and private text a public output must not carry, as readable findings."""
+    text, _images = split_images(text)
+    found = [str(x) for x in coordinate_leaks(text, secrets, where)]
+    found += [f"{where}: sensitive category {h}" for h in sensitive_hits(text)]
+    found += [f"{where}: restricted text {h}" for h in restricted_texts(text)]
+    return found
+
+
+# ================================================================ the fixture and the detector
+
+
+def test_every_secret_point_is_far_from_every_legitimate_coordinate(fx, restricted):
+    import shapely
+
+    from geo.schema import METRIC_CRS
+
+    # vertices, centroids, representative points and every lon/lat combination of them: ≥ 0.9 km away
+    assert nearest_m(legitimate_points(), fx.secret_points).min() > 900
+    secs = restricted.sections
+    corners = np.vstack([np.asarray(g.exterior.coords) for g in secs.geometry])
+    centres = shapely.get_coordinates(shapely.centroid(secs.geometry.to_numpy()))
+    reps = shapely.get_coordinates(shapely.point_on_surface(secs.geometry.to_numpy()))
+    for name, pts in (("vertex", corners), ("centroid", centres), ("representative point", reps)):
+        d = nearest_m(pts, fx.secret_points)
+        assert d.min() >= 1500, (name, d.min())
+    # and every point of every section boundary is ≥ 0.9 km from every secret point
+    metric = secs.to_crs(METRIC_CRS)
+    import geopandas as gpd
+
+    pts = gpd.GeoSeries(gpd.points_from_xy(*fx.secret_points.T), crs="EPSG:4326").to_crs(METRIC_CRS)
+    boundary = shapely.union_all(metric.boundary.to_numpy())
+    assert min(boundary.distance(p) for p in pts) > 900
+    # the loaded data has the small count, the sensitive categories and every incident where it was put
+    counts = restricted.incidents.groupby(["section_id", "category"]).size()
+    assert counts[(SMALL_SECTION, "theft")] == SMALL_COUNT
+    assert {"domestic_violence", "sexual_offence"} <= set(restricted.incidents["category"])
+    assert any(p.code == "swapped_coordinates" for p in restricted.report.problems)
+    got = restricted.incidents[["lon", "lat"]].to_numpy(dtype=float)
+    assert nearest_m(got, fx.incident_points).max() < 1  # the swapped one swapped back
+
+
+def test_the_public_copy_has_no_coordinates_so_no_image_drawn_from_it_can_place_anything(restricted):
+    public = PublicPolicy().apply(restricted)
+    for name in ("incidents", "concerns"):
+        table = getattr(public, name)
+        assert table["lon"].isna().all() and table["lat"].isna().all(), name
+    assert not public.incidents["category"].isin(["domestic_violence", "sexual_offence"]).any()
+
+
+def test_control_the_detector_finds_the_restricted_incidents_export(fx, restricted):
+    from geo import exports
+
+    text = exports.joined_csv(restricted.incidents, restricted.sections).decode("utf-8-sig")
+    leaks = coordinate_leaks(text, fx.secret_points, "restricted incidents CSV")
+    placed = {(round(x.candidate.lon, 6), round(x.candidate.lat, 6)) for x in leaks}
+    assert len(placed) >= len(restricted.incidents) - 1, len(placed)  # lat/lon columns are adjacent
+    concerns = exports.joined_csv(restricted.concerns, restricted.sections, concerns=True).decode("utf-8-sig")
+    assert coordinate_leaks(concerns, fx.secret_points, "restricted concerns CSV")
+
+
+@pytest.mark.parametrize("decimals", [6, 4, 3, 2])
+@pytest.mark.parametrize("style", ["geojson", "leaflet", "pdf-text"])
+def test_control_the_detector_finds_rounded_coordinates_in_any_order(fx, decimals, style):
+    pts = fx.incident_points[:20]
+    if style == "geojson":  # [lon, lat]
+        text = json.dumps({"type": "MultiPoint", "coordinates": np.round(pts, decimals).tolist()})
+    elif style == "leaflet":  # [lat, lon]
+        text = "\n".join(f"L.marker([{lat:.{decimals}f}, {lon:.{decimals}f}]).addTo(map);" for lon, lat in pts)
+    else:  # decimal comma, words in between, as a PDF's text in Albanian might read
+        text = " ".join(
+            f"Vendi {lat:.{decimals}f}".replace(".", ",") + f" / {lon:.{decimals}f}".replace(".", ",")
+            for lon, lat in pts
+        )
+    leaks = coordinate_leaks(text, fx.secret_points, style)
+    found = {(round(x.candidate.lon, decimals), round(x.candidate.lat, decimals)) for x in leaks}
+    expected = {(round(a, decimals), round(b, decimals)) for a, b in pts}
+    assert expected <= found, (style, decimals, expected - found)
+
+
+def test_control_the_detector_passes_every_legitimate_coordinate(fx):
+    pts = legitimate_points()
+    for decimals in (6, 5, 3, 2):
+        geojson = json.dumps({"coordinates": np.round(pts, decimals).tolist()})
+        leaflet = " ".join(f"[{lat:.{decimals}f}, {lon:.{decimals}f}]" for lon, lat in pts)
+        assert coordinate_leaks(geojson + leaflet, fx.secret_points) == [], decimals
+
+
+def test_control_a_point_just_inside_the_minimum_is_found_and_one_outside_is_not(fx):
+    lon, lat = fx.incident_points[0]
+    near = Candidate(lon + 450 / 81_700, lat, 6, "near")
+    far = Candidate(lon + 560 / 81_700, lat, 6, "far")
+    assert [x.candidate for x in check_candidates([near, far], fx.secret_points, "")] == [near]
+    assert MIN_DISTANCE_M == 500
+
+
+def test_control_restricted_outputs_show_the_small_count_and_the_sensitive_categories(fx, tmp_path):
+    rc, out = run_cli(["hotspots", *fx.cli_inputs(), *PER, "--category", "theft", "--json"])
+    assert rc == 0
+    units = {u["section_id"]: u for u in json.loads(out)["units"]}
+    assert units[SMALL_SECTION]["count"] == SMALL_COUNT
+    rc, out = run_cli(["hotspots", *fx.cli_inputs(), *PER, "--json"])
+    assert "domestic_violence" in json.loads(out)["categories"]
+    assert json.loads(out)["units"][2]["count"] == 13  # S13: 8 thefts and 5 cases of domestic violence
+    html = tmp_path / "brief.html"
+    assert (
+        run_cli(["brief", *fx.cli_inputs(), *PER, "--municipality", "Prishtinë", "--lang", "en", "--out", str(html)])[0]
+        == 0
+    )
+    text = html.read_text(encoding="utf-8")
+    assert sensitive_hits(text)  # the concerns table lists domestic violence
+    assert brief_figure(text, "Crimes") == TOTAL_PRISHTINE + SMALL_COUNT + 10  # thefts, the small count, DV
+    rc, out = run_cli(["validate", *fx.cli_inputs()])
+    assert coordinate_leaks(out, fx.secret_points, "restricted validate")  # the swapped coordinates
+
+
+# ================================================================ the command line
+
+CLI_MODES = {"flag": (["--public"], {}), "env": ([], {"DASHBOARD_PUBLIC": "1"})}  # --public, DASHBOARD_PUBLIC=1
+CLI_OUTPUTS = {
+    "brief-municipality.pdf": ["brief", "--municipality", "Prishtinë", "--lang", "en"],
+    "brief-municipality-en.html": ["brief", "--municipality", "Prishtinë", "--lang", "en"],
+    "brief-municipality-sq.html": ["brief", "--municipality", "Prishtina", "--lang", "sq"],
+    "brief-municipality-sr.html": ["brief", "--municipality", "Priština", "--lang", "sr"],
+    "brief-section.pdf": ["brief", "--section", SMALL_SECTION, "--lang", "sq"],
+    "brief-section.html": ["brief", "--section", SMALL_SECTION, "--lang", "en"],
+    "map-en.html": ["map", "--lang", "en"],
+    "map-sr.html": ["map", "--lang", "sr"],
+    "hotspots.csv": ["hotspots"],
+    "hotspots.geojson": ["hotspots", "--json"],
+}
+
+
+@pytest.fixture(scope="module")
+def cli_outputs(fx, tmp_path_factory):
+    """Every public CLI output, per mode: {mode: {name: text}} (stdout as ``name + ' stdout'``)."""
+    done: dict[str, dict[str, str]] = {}
+    for mode, (flag, env) in CLI_MODES.items():
+        folder = tmp_path_factory.mktemp("cli")
+        texts = {}
+        for name, args in CLI_OUTPUTS.items():
+            out = folder / name
+            rc, stdout = run_cli([*args, *fx.cli_inputs(), *PER, *flag, "--out", str(out)], env)
+            assert rc == 0, (mode, name, stdout)
+            texts[name] = bytes_text(out.read_bytes(), name)
+            texts[name + " stdout"] = stdout
+        rc, stdout = run_cli(["validate", *fx.cli_inputs()], {"DASHBOARD_PUBLIC": "1"})
+        texts["validate stdout"] = stdout
+        rc, stdout = run_cli(["validate", "--json", *fx.cli_inputs()], {"DASHBOARD_PUBLIC": "1"})
+        texts["validate --json stdout"] = stdout
+        done[mode] = texts
+    return done
+
+
+@pytest.mark.parametrize("mode", CLI_MODES)
+def test_cli_public_outputs_place_nothing_near_an_incident_and_name_nothing_sensitive(fx, cli_outputs, mode):
+    findings = []
+    for name, text in cli_outputs[mode].items():
+        findings += all_checks(text, fx.secret_points, f"{mode} {name}")
+    assert not findings, "\n".join(findings)
+
+
+def test_cli_public_outputs_carry_coordinates_at_all(cli_outputs):
+    """The coordinate checks above are not vacuous: the map and the GeoJSON do carry section outlines."""
+    from leakcheck import candidates
+
+    texts = cli_outputs["flag"]
+    assert len(candidates(texts["map-en.html"])) > 50
+    assert len(candidates(texts["hotspots.geojson"])) > 30
+
+
+def brief_figure(html_text: str, label: str) -> int | str:
+    """The "this period" cell of a brief's figure row, as a number when it is one."""
+    m = re.search(r"<tr><td>" + re.escape(label) + r"</td><td>([^<]*)</td>", html_text)
+    assert m, label
+    digits = m.group(1).replace(",", "").replace(".", "")
+    return int(digits) if digits.isdigit() else m.group(1)
+
+
+@pytest.mark.parametrize("mode", CLI_MODES)
+def test_cli_brief_total_and_public_map_give_no_small_count_back(cli_outputs, mode):
+    texts = cli_outputs[mode]
+    # the municipality's crimes: the true public total (no sensitive one in it), or withheld
+    crimes = brief_figure(texts["brief-municipality-en.html"], "Crimes")
+    assert crimes in (PUBLIC_PRISHTINE, "withheld"), crimes
+    # whoever holds this brief and the public map of Kosovo still cannot work out the small count
+    assert_not_pinned(map_features(texts["map-en.html"]), PRISHTINE, PUBLIC_PRISHTINE)
+    # the small section itself: "fewer than 5", never its count
+    section = texts["brief-section.html"]
+    assert brief_figure(section, "Crimes") == "fewer than 5"
+    cells = re.findall(r"<td>([^<]*)</td>", section)
+    assert str(SMALL_COUNT) not in cells and str(SMALL_COUNT + 5) not in cells, cells
+
+
+def subset_sums(values) -> set[int]:
+    sums = {0}
+    for v in values:
+        sums |= {s + v for s in sums}
+    return sums
+
+
+def map_features(html_text: str) -> dict[str, dict]:
+    """The sections' GeoJSON properties in a folium map's HTML or script."""
+    dec = json.JSONDecoder()
+    feats = {}
+    for m in re.finditer(r'"properties":\s*\{', html_text):
+        try:
+            props, _end = dec.raw_decode(html_text, m.end() - 1)
+        except ValueError:
+            continue
+        if isinstance(props, dict) and "section_id" in props:
+            feats[str(props["section_id"])] = props
+    return feats
+
+
+def numbers_in(value: object) -> set[float]:
+    """Every number written in a text (thousands separators and decimal commas of sq/sr/en read)."""
+    out = set()
+    for tok in re.findall(r"\d[\d.,]*", str(value)):
+        for cand in (tok.replace(",", ""), tok.replace(".", "").replace(",", ".")):
+            with contextlib.suppress(ValueError):
+                out.add(float(cand.rstrip(".")))
+    return out
+
+
+def small_section_figures(props: dict, lang: str) -> list[str]:
+    """Figures of the small section's map feature that could be its count, its rate or its change."""
+    _ = i18n.translator(lang)
+    allowed = {_.number(4500), "4500", SMALL_SECTION, *withheld_texts()}  # its population, id, "fewer than 5"
+    bad = []
+    for k, v in props.items():
+        if k in ("section_id", "tip", "c", "nd") or str(v) in allowed:
+            continue
+        if numbers_in(v):
+            bad.append(f"{k}={v!r}")
+    return bad
+
+
+@pytest.mark.parametrize("mode", CLI_MODES)
+@pytest.mark.parametrize("lang", ["en", "sr"])
+def test_cli_map_small_section_shows_no_figure_and_others_no_sensitive_count(cli_outputs, mode, lang):
+    feats = map_features(cli_outputs[mode][f"map-{lang}.html"])
+    assert set(feats) >= set(PUBLIC_COUNTS) | {SMALL_SECTION}
+    assert small_section_figures(feats[SMALL_SECTION], lang) == []
+    assert_section_counts(feats)
+
+
+def withheld_texts() -> set[str]:
+    """ "fewer than 5" in every language, as the outputs write it."""
+    out = set()
+    for lang in i18n.LANGS:
+        _ = i18n.translator(lang)
+        n = PublicPolicy().min_count
+        out |= {_("fewer than {n}", n=n), _("fewer than {n}", n=_.number(n)), _("withheld")}
+    return out
+
+
+def withheld_kind(props: dict) -> str:
+    """How a section's map feature withholds its count: "small" ("fewer than 5"), "secondary" ("withheld")."""
+    t2 = str(props.get("t2", ""))
+    if t2 not in withheld_texts():
+        return ""
+    return "secondary" if t2 in {i18n.translator(lang)("withheld") for lang in i18n.LANGS} else "small"
+
+
+def possible_values(counts: dict[str, int], kinds: dict[str, str], total: int, k: int = 5) -> dict:
+    """The least and the most each withheld count can be for someone who knows ``total``, the shown counts
+    and the rule (a small count is 1 … k − 1, a secondary one at least k); every value between is possible."""
+    withheld = [i for i, kind in kinds.items() if kind]
+    rest = total - sum(v for i, v in counts.items() if not kinds.get(i))
+    lo = {i: 1 if kinds[i] == "small" else k for i in withheld}
+    hi = {i: k - 1 if kinds[i] == "small" else rest for i in withheld}
+    return {
+        i: (
+            max(lo[i], rest - sum(hi[j] for j in withheld if j != i)),
+            min(hi[i], rest - sum(lo[j] for j in withheld if j != i)),
+        )
+        for i in withheld
+    }
+
+
+def assert_not_pinned(feats: dict[str, dict], sections, total: int) -> None:
+    """Knowing ``total`` for ``sections`` and the map's shown counts leaves every withheld one open."""
+    kinds = {sid: withheld_kind(feats[sid]) for sid in sections}
+    assert kinds[SMALL_SECTION] == "small", kinds
+    counts = {sid: PUBLIC_COUNTS.get(sid, SMALL_COUNT) for sid in sections}
+    ranges = possible_values(counts, kinds, total)
+    assert all(low < high for low, high in ranges.values()), (kinds, ranges)
+
+
+def shown_count(props: dict) -> float | None:
+    """The count a section's map feature shows (``t2``), ``None`` when it is withheld."""
+    if str(props.get("t2", "")) in withheld_texts():
+        return None
+    nums = numbers_in(props.get("t2", ""))
+    return next(iter(nums)) if len(nums) == 1 else None
+
+
+def assert_section_counts(feats: dict[str, dict]) -> None:
+    """A section that shows a figure shows its public count: not with its sensitive incidents. (A section
+    may be withheld besides the small one, e.g. so that an area's total cannot give the small one back.)"""
+    assert shown_count(feats[SMALL_SECTION]) is None, feats[SMALL_SECTION]
+    shown = {sid: shown_count(feats[sid]) for sid in PUBLIC_COUNTS}
+    assert any(v is not None for v in shown.values()), "no section shows a count"
+    for sid, v in shown.items():
+        if v is not None:
+            assert v == PUBLIC_COUNTS[sid], (sid, feats[sid], f"expected {PUBLIC_COUNTS[sid]}")
+
+
+@pytest.mark.parametrize("mode", CLI_MODES)
+def test_cli_hotspots_public_counts(cli_outputs, mode):
+    doc = json.loads(cli_outputs[mode]["hotspots.geojson stdout"])
+    assert doc["public"] is True
+    assert not set(doc["categories"]) & {"domestic_violence", "sexual_offence"}
+    units = {u["section_id"]: u for u in doc["units"]}
+    small = units[SMALL_SECTION]
+    assert small["suppressed"] is True
+    assert all(small[k] is None for k in ("count", "rate")), small
+    assert {sid: u["count"] for sid, u in units.items() if sid != SMALL_SECTION} == PUBLIC_COUNTS
+    assert sum(doc["labels"].values()) == len(units)
+    table = pd.read_csv(io.StringIO(cli_outputs[mode]["hotspots.csv"]), dtype={"section_id": str})
+    row = table[table["section_id"] == SMALL_SECTION].iloc[0]
+    assert pd.isna(row["count"]) and pd.isna(row["rate"]), row.to_dict()
+
+
+def recoverable(sections, published_z: pd.Series) -> list[int]:
+    """The values of the withheld count that reproduce the published Gi* z of the other sections."""
+    from geo import hotspots
+
+    fits = []
+    for guess in range(0, PublicPolicy().min_count):
+        counts = pd.Series({**PUBLIC_COUNTS, SMALL_SECTION: guess}, dtype="float64")
+        z = hotspots.section_hotspots(sections, counts)["z"].reindex(published_z.index)
+        both = published_z.notna() & z.notna()
+        if both.any() and np.allclose(published_z[both], z[both], atol=1e-6):
+            fits.append(guess)
+    return fits
+
+
+def test_control_gi_z_computed_with_the_small_count_gives_it_back(restricted):
+    from geo import hotspots
+
+    counts = pd.Series({**PUBLIC_COUNTS, SMALL_SECTION: SMALL_COUNT}, dtype="float64")
+    z = hotspots.section_hotspots(restricted.sections, counts)["z"].drop(SMALL_SECTION)
+    assert recoverable(restricted.sections, z) == [SMALL_COUNT]
+
+
+@pytest.mark.parametrize("mode", CLI_MODES)
+def test_cli_hotspots_statistics_do_not_give_the_small_count_back(restricted, cli_outputs, mode):
+    """Gi* of a section sums its neighbours' counts: with every other count shown, the neighbours' z would
+    give the small count back. Try every value it could have: no single one may reproduce the output."""
+    doc = json.loads(cli_outputs[mode]["hotspots.geojson stdout"])
+    units = {u["section_id"]: u for u in doc["units"]}
+    published = pd.Series({sid: u["z"] for sid, u in units.items()}, dtype="float64")
+    fits = recoverable(restricted.sections, published)
+    recovered = [g for g in fits if g > 0]
+    assert len(recovered) != 1, f"the neighbours' Gi* z give the withheld count back: {recovered[0]}"
+    assert SMALL_COUNT not in fits or len(recovered) == PublicPolicy().min_count - 1
+
+
+def test_cli_hotspots_public_refuses_only_sensitive_categories(fx):
+    """An empty category selection means every category: asking only for sensitive ones must not get them."""
+    rc, out = run_cli(["hotspots", *fx.cli_inputs(), *PER, "--public", "--category", "domestic_violence", "--json"])
+    if rc == 0:
+        units = {u["section_id"]: u["count"] for u in json.loads(out)["units"]}
+        assert units.get("S13") in (None, 0), f"public hotspots --category domestic_violence counted: {units}"
+    else:
+        assert rc == 2 and "S13" not in out
+
+
+def test_cli_hotspots_public_grid_is_refused(fx, tmp_path):
+    out = tmp_path / "grid.geojson"
+    rc, stdout = run_cli(["hotspots", *fx.cli_inputs(), *PER, "--public", "--unit", "grid", "--out", str(out)])
+    assert rc == 2 and not out.exists()
+
+
+def test_cli_validate_in_public_mode_reports_problems_without_their_values(fx, cli_outputs):
+    for name in ("validate stdout", "validate --json stdout"):
+        text = cli_outputs["flag"][name]
+        assert "swapped_coordinates" in text  # the problem is reported: where it is, not what
+        assert all_checks(text, fx.secret_points, name) == []
+
+
+# ================================================================ the dashboard
+
+
+class Recorder:
+    """Every file the app hands to the browser: media (images, eager downloads) and deferred downloads."""
+
+    def __init__(self):
+        self.files: list[tuple[str, bytes]] = []
+        self.deferred: list[tuple[str, object]] = []
+
+    def install(self, mp: pytest.MonkeyPatch) -> None:
+        from streamlit.runtime.media_file_manager import MediaFileManager
+        from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+        orig_load = MemoryMediaFileStorage.load_and_get_id
+        orig_deferred = MediaFileManager.add_deferred
+        rec = self
+
+        def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):
+            data = path_or_data if isinstance(path_or_data, bytes) else Path(path_or_data).read_bytes()
+            rec.files.append((filename or mimetype, data))
+            return orig_load(self, path_or_data, mimetype, kind, filename)
+
+        def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kw):
+            rec.deferred.append((file_name or str(mimetype), data_callable))
+            return orig_deferred(self, data_callable, mimetype, coordinates, file_name, **kw)
+
+        mp.setattr(MemoryMediaFileStorage, "load_and_get_id", load_and_get_id)
+        mp.setattr(MediaFileManager, "add_deferred", add_deferred)
+
+    def take(self) -> list[tuple[str, bytes]]:
+        out = list(self.files)
+        for name, fn in self.deferred:
+            try:
+                data = fn()
+            except Exception as exc:  # noqa: BLE001 - a failing download is reported, not hidden
+                data = f"DOWNLOAD FAILED: {type(exc).__name__}: {exc}".encode()
+            out.append((name, data.encode() if isinstance(data, str) else bytes(data)))
+        self.files, self.deferred = [], []
+        return out
+
+
+def proto_texts(msg, out: list[str], frames: list[pd.DataFrame]) -> None:
+    """Every string in a protobuf message; Arrow tables (dataframes, charts' data) decoded into ``frames``."""
+    from google.protobuf.descriptor import FieldDescriptor as FD
+
+    for fd, value in msg.ListFields():
+        repeated = fd.is_repeated if hasattr(fd, "is_repeated") else fd.label == FD.LABEL_REPEATED
+        values = value if repeated else [value]
+        for v in values:
+            if fd.type == FD.TYPE_MESSAGE:
+                if hasattr(v, "ListFields"):
+                    proto_texts(v, out, frames)
+                elif hasattr(v, "items"):  # map fields
+                    for k, x in v.items():
+                        out.append(str(k))
+                        if hasattr(x, "ListFields"):
+                            proto_texts(x, out, frames)
+                        else:
+                            out.append(str(x))
+            elif fd.type == FD.TYPE_STRING:
+                out.append(v)
+                if v[:1] in ("{", "["):  # a component's arguments: the map's script as a JSON string
+                    with contextlib.suppress(ValueError):
+                        json_strings(json.loads(v), out)
+            elif fd.type == FD.TYPE_BYTES:
+                frame = arrow_frame(v)
+                if frame is not None:
+                    frames.append(frame)
+                else:
+                    out.append(v.decode("utf-8", errors="replace"))
+            elif fd.type in (FD.TYPE_DOUBLE, FD.TYPE_FLOAT):
+                out.append(repr(v))
+
+
+def json_strings(doc, out: list[str]) -> None:
+    if isinstance(doc, str):
+        out.append(doc)
+    elif isinstance(doc, dict):
+        for k, v in doc.items():
+            out.append(str(k))
+            json_strings(v, out)
+    elif isinstance(doc, list):
+        for v in doc:
+            json_strings(v, out)
+    elif doc is not None:
+        out.append(repr(doc))
+
+
+def arrow_frame(data: bytes) -> pd.DataFrame | None:
+    import pyarrow as pa
+
+    try:
+        return pa.ipc.open_stream(pa.py_buffer(data)).read_all().to_pandas()
+    except Exception:  # noqa: BLE001 - not Arrow
+        return None
+
+
+def walk(node):
+    yield node
+    for child in (getattr(node, "children", None) or {}).values():
+        yield from walk(child)
+
+
+def collect(at, recorder: Recorder) -> dict:
+    """Everything one page shows: texts (every element's strings), tables, files."""
+    texts: list[str] = []
+    frames: list[pd.DataFrame] = []
+    for node in walk(at._tree):
+        proto = getattr(node, "proto", None)
+        if proto is not None and hasattr(proto, "ListFields"):
+            proto_texts(proto, texts, frames)
+    files = recorder.take()
+    return {
+        "text": "\n".join(texts),
+        "frames": frames,
+        "files": files,
+        "exceptions": [e.message for e in at.exception],
+        "metrics": {m.label: m.value for m in at.metric},
+    }
+
+
+@pytest.fixture(scope="module")
+def app_pages(fx):
+    """Every page of the public dashboard on the fixture (the deployment's own data), all of Kosovo, and the
+    overview, section, hotspots and print pages again with the small section selected."""
+    from streamlit.testing.v1 import AppTest
+
+    from geo import uploads
+
+    rec = Recorder()
+    shown: dict[str, dict] = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DASHBOARD_PUBLIC", "1")
+        mp.setattr(uploads, "OWN_DIR", Path(fx.paths["sections"]).parent)
+        rec.install(mp)
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.session_state["lang"] = "en"
+        at.run()
+        rec.take()
+        for page in PAGES:
+            at.switch_page(page).run()
+            shown[page] = collect(at, rec)
+        with contextlib.suppress(Exception):
+            at.switch_page(PAGES[0]).run()
+            at.sidebar.selectbox(key="municipality").select("Prishtinë").run()
+            at.sidebar.selectbox(key="section").select(SMALL_SECTION).run()
+            rec.take()
+        selected = at.session_state["section"] if "section" in at.session_state else None
+        for page in ("views/overview.py", "views/section.py", "views/hotspots.py", "views/print.py"):
+            at.switch_page(page).run()
+            shown[f"{page} ({selected or 'no section'} selected)"] = collect(at, rec)
+        shown["_selected"] = {"section": selected}
+    return shown
+
+
+PAGE_RUNS = [
+    *PAGES,
+    *(f"{p} (S22 selected)" for p in ("views/overview.py", "views/section.py", "views/hotspots.py", "views/print.py")),
+]
+
+
+def page_findings(fx, page: dict, name: str) -> list[str]:
+    findings = [f"{name}: exception {e}" for e in page["exceptions"]]
+    findings += all_checks(page["text"], fx.secret_points, name)
+    for i, frame in enumerate(page["frames"]):
+        where = f"{name} table {i}"
+        findings += [str(x) for x in check_candidates(table_candidates(frame), fx.secret_points, where)]
+        findings += all_checks(frame.to_csv(index=False), fx.secret_points, where)
+    for fname, data in page["files"]:
+        findings += all_checks(bytes_text(data, fname), fx.secret_points, f"{name} file {fname}")
+    return findings
+
+
+@pytest.mark.parametrize("page", PAGE_RUNS)
+def test_dashboard_public_page_places_nothing_and_names_nothing(fx, app_pages, page):
+    key = page.replace("S22 selected", f"{app_pages['_selected']['section'] or 'no section'} selected")
+    assert app_pages["_selected"]["section"] == SMALL_SECTION, "the small section could not be selected"
+    findings = page_findings(fx, app_pages[key], page)
+    assert not findings, "\n".join(findings[:40]) + (f"\n… {len(findings) - 40} more" if len(findings) > 40 else "")
+
+
+def section_rows(frame: pd.DataFrame, sid: str) -> pd.DataFrame:
+    """The rows of a table that are about section ``sid`` (by id or by name)."""
+    mask = pd.Series(False, index=frame.index)
+    for c in frame.columns:
+        s = frame[c].astype("string")
+        mask |= s.isin([sid, f"Sektori {sid}"]).fillna(False)
+    return frame[mask]
+
+
+@pytest.mark.parametrize("page", PAGE_RUNS)
+def test_dashboard_public_page_shows_no_count_for_the_small_section(app_pages, page):
+    key = page.replace("S22 selected", f"{app_pages['_selected']['section'] or 'no section'} selected")
+    shown = app_pages[key]
+    bad = []
+    for i, frame in enumerate(shown["frames"]):
+        rows = section_rows(frame, SMALL_SECTION)
+        for _i, row in rows.iterrows():
+            for col, v in row.items():
+                if str(v) in (SMALL_SECTION, f"Sektori {SMALL_SECTION}") or col in ("population", "Residents"):
+                    continue
+                if {float(SMALL_COUNT), float(SMALL_COUNT + 5)} & numbers_in(v):
+                    bad.append(f"table {i}: {col}={v!r} in the row of {SMALL_SECTION}")
+    feats = map_features(shown["text"])
+    if SMALL_SECTION in feats:
+        bad += [f"map feature {SMALL_SECTION}: {x}" for x in small_section_figures(feats[SMALL_SECTION], "en")]
+    assert not bad, "\n".join(bad)
+
+
+def test_dashboard_public_totals_give_no_small_count_back(app_pages):
+    """The overview's Crimes figure is the true public total (no sensitive category in it), and with it the
+    map on the same page leaves every withheld section's count open, for Kosovo and for a municipality."""
+    overall = app_pages["views/overview.py"]["metrics"]
+    assert overall, "the overview shows no figures in public mode"
+    crimes = overall.get("Crimes")
+    assert crimes is not None and numbers_in(crimes) == {float(PUBLIC_ALL)}, (
+        f"Crimes for all of Kosovo is {crimes!r}; the public total is {PUBLIC_ALL} "
+        f"(with the sensitive ones: {PUBLIC_ALL + SMALL_COUNT + 5 + sum(SENSITIVE_IN.values())})"
+    )
+    selected = app_pages["views/overview.py (S22 selected)"]["metrics"]
+    assert float(SMALL_COUNT) not in numbers_in(selected.get("Crimes", "")), selected
+    feats = map_features(app_pages["views/overview.py"]["text"])
+    assert feats, "the overview map's sections were not found in what st_folium received"
+    assert_section_counts(feats)
+    assert_not_pinned(feats, list(PUBLIC_COUNTS) + [SMALL_SECTION], PUBLIC_ALL)
+    assert_not_pinned(feats, PRISHTINE, PUBLIC_PRISHTINE)  # a municipality's total is shown elsewhere
+
+
+def test_dashboard_public_area_rates_give_no_small_count_back(app_pages):
+    """An area's rate is its total over its residents: with the overview map's counts, the section page's
+    municipality and Kosovo rates must leave the small count open; and no sensitive incident is in them."""
+    shown = app_pages["views/section.py (S22 selected)"]["metrics"]
+    feats = map_features(app_pages["views/overview.py"]["text"])
+    for label, area, total in (
+        ("Municipality, per 1,000 residents", PRISHTINE, PUBLIC_PRISHTINE),
+        ("Kosovo, per 1,000 residents", list(POPULATION), PUBLIC_ALL),
+    ):
+        assert label in shown, sorted(shown)
+        pop = sum(POPULATION[s] for s in area)
+        with_sensitive = total + 5 + sum(v for s, v in SENSITIVE_IN.items() if s in area)
+        assert shown[label] == f"{total / pop * 1000:.2f}", (label, shown[label], total, pop)
+        assert shown[label] != f"{with_sensitive / pop * 1000:.2f}"
+        assert_not_pinned(feats, area, total)
+
+
+def test_dashboard_collection_is_not_vacuous(app_pages):
+    """What the checks above read is what the pages show: the map's sections, tables, the data downloads."""
+    assert app_pages["_selected"]["section"] == SMALL_SECTION
+    assert len(map_features(app_pages["views/overview.py"]["text"])) == 9
+    files = dict(app_pages["views/data.py"]["files"])
+    sections = next((v for k, v in files.items() if "sections" in k), b"")
+    assert sections.count(b"S2") >= 3, sorted(files)  # the sections' GeoJSON download, read
+    assert sum(len(p["frames"]) for k, p in app_pages.items() if k != "_selected") >= 5
+    assert "Sektori S22" in app_pages["views/section.py (S22 selected)"]["text"]
+
+
+def test_control_the_app_collector_finds_coordinates_on_the_restricted_data_page(fx):
+    """The same collection and checks, on the restricted dashboard: the Data page's table of records outside
+    every section and its validation report (the swapped coordinates) do place incidents."""
+    from streamlit.testing.v1 import AppTest
+
+    from geo import uploads
+
+    rec = Recorder()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("DASHBOARD_PUBLIC", raising=False)
+        mp.setattr(uploads, "OWN_DIR", Path(fx.paths["sections"]).parent)
+        rec.install(mp)
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.session_state["lang"] = "en"
+        at.run()
+        at.switch_page("views/data.py").run()
+        page = collect(at, rec)
+    findings = page_findings(fx, page, "restricted data page")
+    assert any("m from a secret point" in f for f in findings), findings
