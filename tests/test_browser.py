@@ -273,3 +273,120 @@ def test_hotspots_page_draws_sections_and_one_density_image_offline(server, page
     assert page.dialogs == [], "a script from the data ran"
     assert page.blocked == [], f"the page asked for the internet: {page.blocked[:5]}"
     assert page.failed == [], f"missing files: {page.failed[:5]}"
+
+
+def test_a_million_incidents_still_draw_the_map(tmp_path, page):
+    """The demo's sections with one million generated incidents (Parquet, as a deployment would keep them)."""
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    import shapely
+
+    from geo.source import DEMO_DIR
+
+    sections = gpd.read_file(DEMO_DIR / "sections.geojson")
+    rng = np.random.default_rng(7)
+    n = 1_000_000
+    pick = rng.integers(len(sections), size=n)
+    inner = shapely.point_on_surface(sections.geometry.values)  # a point inside every section
+    lon = shapely.get_x(inner)[pick] + rng.normal(0, 0.0005, n)
+    lat = shapely.get_y(inner)[pick] + rng.normal(0, 0.0005, n)
+    days = pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 365 * 24 * 60, n), unit="min")
+    cats = np.array(["theft", "burglary", "assault", "accident_damage", "drugs"])[rng.integers(5, size=n)]
+    data = tmp_path / "own"
+    data.mkdir()
+    sections.to_file(data / "sections.geojson", driver="GeoJSON")
+    pd.DataFrame({"occurred_at": days, "category": cats, "lat": lat, "lon": lon}).to_parquet(data / "incidents.parquet")
+    (data / "options.json").write_text(
+        json.dumps({"files": {"sections": "sections.geojson", "incidents": "incidents.parquet"}, "options": {}})
+    )
+    with streamlit_app(data) as url:
+        page.goto(f"{url}/?lang=en", wait_until="domcontentloaded")
+        frame = map_frame(page)
+        frame.wait_for_function(f"() => ({COUNT_JS})() === {len(sections)}", timeout=90_000)
+        frame.wait_for_selector(".cp-legend", timeout=10_000)
+        crimes = page.locator("[data-testid='stMetric']").filter(has_text="Crimes").first
+        value = int(crimes.locator("[data-testid='stMetricValue']").inner_text().replace(",", ""))
+        assert 40_000 < value < 80_000  # one month of four crime categories out of a year of a million
+        page.screenshot(path=str(ARTIFACTS / "million-overview.png"), full_page=False)
+    assert page.blocked == [], f"the page asked for the internet: {page.blocked[:5]}"
+    assert page.failed == [], f"missing files: {page.failed[:5]}"
+
+
+@pytest.fixture(scope="module")
+def public_server(tmp_path_factory):
+    """The seven squares in February 2024, served in public-safe mode: 19 thefts in S1, 8 in S5, 3 in S2
+    (a small count) and 6 cases of domestic violence in S3 (a sensitive category)."""
+    data = tmp_path_factory.mktemp("public")
+    (data / "sections.geojson").write_text(json.dumps(squares(), ensure_ascii=False), encoding="utf-8")
+    rows = ["occurred_at,category,lat,lon"]
+    rows += [f"2024-02-{d:02d} 10:00,theft,42.63,21.11" for d in range(1, 20)]
+    rows += [f"2024-02-{d:02d} 11:00,theft,42.63,21.15" for d in range(1, 9)]
+    rows += [f"2024-02-{d:02d} 12:00,theft,42.63,21.13" for d in range(1, 4)]
+    rows += [f"2024-02-{d:02d} 22:00,domestic_violence,42.65,21.11" for d in range(1, 7)]
+    rows += ["2024-03-01 10:00,theft,42.63,21.11"]  # so that February is the last full month
+    (data / "incidents.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (data / "options.json").write_text(
+        json.dumps({"files": {"sections": "sections.geojson", "incidents": "incidents.csv"}, "options": {}})
+    )
+    old = os.environ.get("DASHBOARD_PUBLIC")
+    os.environ["DASHBOARD_PUBLIC"] = "1"
+    try:
+        with streamlit_app(data) as url:
+            yield url
+    finally:
+        if old is None:
+            os.environ.pop("DASHBOARD_PUBLIC", None)
+        else:
+            os.environ["DASHBOARD_PUBLIC"] = old
+
+
+def tooltip_of(page, frame, section_id: str, name: str) -> str:
+    """The tooltip's text while the mouse is over a section (waits until it names that section)."""
+    page.mouse.move(0, 0)
+    page.mouse.move(*on_screen(page, frame, section_id))
+    frame.wait_for_function(
+        "(name) => Array.from(document.querySelectorAll('.leaflet-tooltip')).some(t => t.innerText.includes(name))",
+        arg=name,
+        timeout=10_000,
+    )
+    return frame.evaluate(
+        "(name) => Array.from(document.querySelectorAll('.leaflet-tooltip')).map(t => t.innerText)"
+        ".filter(t => t.includes(name)).join(' ')",
+        name,
+    )
+
+
+def test_public_deployment_shows_no_small_count_and_no_sensitive_category(public_server, page):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{public_server}/?lang=en", wait_until="domcontentloaded")
+    frame = map_frame(page)
+    frame.wait_for_function(f"() => ({COUNT_JS})() === 7", timeout=30_000)
+    page.get_by_text("PUBLIC", exact=True).first.wait_for(timeout=10_000)
+    assert page.get_by_text("RESTRICTED", exact=True).count() == 0
+    assert "fewer than 5" in tooltip_of(page, frame, "S2", "Ulpiana")  # 3 thefts
+    assert "19" in tooltip_of(page, frame, "S1", "Qendra")
+    # S5's 8 are withheld too: the area's total (30 crimes, on the same page) minus S1's 19 would give S2's 3
+    assert "withheld" in tooltip_of(page, frame, "S5", "Dardania")
+    crimes = page.locator("[data-testid='stMetric']").filter(has_text="Crimes").first
+    assert crimes.locator("[data-testid='stMetricValue']").inner_text() == "30"  # no domestic violence in it
+    page.screenshot(path=str(ARTIFACTS / "public-overview.png"), full_page=True)
+    assert "Domestic violence" not in page.content()
+    assert page.blocked == [] and page.failed == [] and page.dialogs == []
+
+
+def test_public_deployment_offers_no_density_and_no_upload(public_server, page):
+    page.goto(f"{public_server}/?lang=en", wait_until="domcontentloaded")
+    map_frame(page)  # the first run has finished: navigate within the app
+    page.locator("[data-testid='stSidebarNav']").get_by_text("Hotspots").click()
+    page.get_by_text("Public version: hot and cold spots of whole sections only").wait_for(timeout=30_000)
+    frame = map_frame(page)
+    frame.wait_for_function(f"() => ({COUNT_JS})() === 7", timeout=30_000)
+    assert frame.evaluate("() => document.querySelectorAll('img.leaflet-image-layer').length") == 0
+    assert page.get_by_role("checkbox", name="Density surface").count() == 0
+    assert page.get_by_role("checkbox", name="Gi* hot and cold spots").count() == 1  # the same page, restricted: both
+    page.screenshot(path=str(ARTIFACTS / "public-hotspots.png"), full_page=True)
+    page.locator("[data-testid='stSidebarNav']").get_by_text("Data").click()
+    page.get_by_text("Uploading is disabled: this deployment is in public-safe mode.").wait_for(timeout=30_000)
+    assert page.locator("[data-testid='stFileUploader']").count() == 0
+    assert page.blocked == [] and page.failed == []

@@ -34,13 +34,14 @@ def default(key: str, value, options=None) -> None:
 
 st.title(_("Hotspots"))
 st.markdown(f"**{common.area_name(ctx)}** · {_.period(period.start, period.end)}")
-st.caption(
-    _(
-        "Where incidents concentrate, and whether the concentration is more than chance: a smoothed density "
-        "surface, Getis-Ord Gi* hot and cold spots with a false-discovery correction, and a test of how well "
-        "each map would have predicted the next period."
+if ctx.policy is None:  # the public version says what it shows below
+    st.caption(
+        _(
+            "Where incidents concentrate, and whether the concentration is more than chance: a smoothed density "
+            "surface, Getis-Ord Gi* hot and cold spots with a false-discovery correction, and a test of how well "
+            "each map would have predicted the next period."
+        )
     )
-)
 if data.sections.empty:
     st.warning(_("No police sections are loaded. Load a sections file on the Data page."))
     st.stop()
