@@ -46,15 +46,6 @@ def flag(z) -> np.ndarray:
     return out
 
 
-def previous_period(start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The period of the same length just before ``[start, end]`` (both inclusive days)."""
-    start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
-    if end < start:
-        raise ValueError(f"the period ends ({end.date()}) before it starts ({start.date()})")
-    days = (end - start).days + 1
-    return start - pd.Timedelta(days=days), start - pd.Timedelta(days=1)
-
-
 def year_earlier(start: pd.Timestamp, end: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The same calendar period one year earlier (29 February becomes 28 February)."""
     return pd.Timestamp(start) - pd.DateOffset(years=1), pd.Timestamp(end) - pd.DateOffset(years=1)

@@ -30,13 +30,6 @@ def test_negative_counts_are_refused():
         compare.poisson_z(-1, 3)
 
 
-def test_previous_period_has_the_same_length():
-    start, end = compare.previous_period(pd.Timestamp("2026-10-01"), pd.Timestamp("2026-10-31"))
-    assert (start, end) == (pd.Timestamp("2026-08-31"), pd.Timestamp("2026-09-30"))
-    with pytest.raises(ValueError):
-        compare.previous_period(pd.Timestamp("2026-10-31"), pd.Timestamp("2026-10-01"))
-
-
 def test_year_earlier_handles_leap_day():
     s, e = compare.year_earlier(pd.Timestamp("2024-02-01"), pd.Timestamp("2024-02-29"))
     assert (s, e) == (pd.Timestamp("2023-02-01"), pd.Timestamp("2023-02-28"))

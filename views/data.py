@@ -299,9 +299,15 @@ st.markdown(
     )
 )
 
-if "upload_dir" not in st.session_state:
-    st.session_state["upload_dir"] = str(uploads.new_session_dir())
-upload_dir = Path(st.session_state["upload_dir"])
+
+
+def upload_dir() -> Path:
+    """This session's folder for uploads, made on the first upload (not on every visit to this page)."""
+    if "upload_dir" not in st.session_state:
+        st.session_state["upload_dir"] = str(uploads.new_session_dir())
+    return Path(st.session_state["upload_dir"])
+
+
 stored: dict[str, dict] = st.session_state.setdefault("uploads", {})
 
 names = list(INPUTS)
@@ -315,7 +321,7 @@ for row in (names[:3], names[3:]):  # two rows of three, so that the order reads
                 help=_.pgettext("input_help", name, INPUTS[name].description),
             )
             if uf is not None and stored.get(name, {}).get("file_id") != uf.file_id:
-                path = uploads.save_upload(upload_dir, name, uf.name, uf.getvalue())
+                path = uploads.save_upload(upload_dir(), name, uf.name, uf.getvalue())
                 stored[name] = {"file_id": uf.file_id, "path": str(path), "name": uf.name}
             if name in stored:
                 st.caption(_("Uploaded: {name}", name=stored[name]["name"]))
