@@ -246,7 +246,14 @@ def display_geometry(
         frame = pd.DataFrame(rows, columns=[*by, "geometry"])
         return gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
 
-    return DisplayGeometry(out, dissolve(["municipality", "region"]), dissolve(["region"]))
+    frames = (out, dissolve(["municipality", "region"]), dissolve(["region"]))
+    for frame in frames:  # GeoJSON once here, not on every page run (the shapes do not change)
+        frame[GEOJSON_COL] = [json.loads(g) for g in shapely.to_geojson(np.asarray(frame.geometry.values))]
+    return DisplayGeometry(*frames)
+
+
+#: Column of :func:`display_geometry`'s frames with each shape as a GeoJSON geometry (parsed, shared: read only).
+GEOJSON_COL = "_geojson"
 
 
 # ---------------------------------------------------------------- folium pieces
@@ -362,15 +369,18 @@ class _GeoJson(folium.GeoJson):
 
 
 def _features(frame: gpd.GeoDataFrame, props: dict[str, list]) -> dict:
-    geo = shapely.to_geojson(np.asarray(frame.geometry.values, dtype=object))
+    if GEOJSON_COL in frame:  # from display_geometry: already GeoJSON
+        geometries = frame[GEOJSON_COL].tolist()
+    else:
+        geometries = [json.loads(g) for g in shapely.to_geojson(np.asarray(frame.geometry.values, dtype=object))]
     feats = []
-    for i, g in enumerate(geo):
+    for i, g in enumerate(geometries):
         feats.append(
             {
                 "type": "Feature",
                 "id": str(props["section_id"][i]) if "section_id" in props else str(i),
                 "properties": {k: v[i] for k, v in props.items()},
-                "geometry": json.loads(g),
+                "geometry": g,
             }
         )
     return {"type": "FeatureCollection", "features": feats}

@@ -245,7 +245,13 @@ def test_display_geometry_is_simplified_as_a_coverage(data):
     assert bool(shapely.coverage_is_valid(np.asarray(g.sections.geometry.values)))
     assert set(g.municipalities["municipality"]) == {"Prishtinë", "Fushë Kosovë", "Ferizaj"}
     assert set(g.regions["region"]) == {"Prishtinë", "Ferizaj"}
-    assert list(g.sections.columns) == ["section_id", "section_name", "municipality", "region", "geometry"]
+    assert list(g.sections.columns) == ["section_id", "section_name", "municipality", "region", "geometry", "_geojson"]
+    # the GeoJSON kept for drawing is the drawn shape itself
+    for frame in (g.sections, g.municipalities, g.regions):
+        assert all(
+            shapely.equals(shapely.from_geojson(json.dumps(d)), geom)
+            for d, geom in zip(frame[maps.GEOJSON_COL], frame.geometry, strict=True)
+        )
     sub = g.select(region="Ferizaj")
     assert set(sub.sections["section_id"]) == {"S6", "S7"} and len(sub.regions) == 1
 
