@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from geo import cache, figures, i18n, maps, offline, places, uploads
+from geo import cache, figures, i18n, maps, offline, places, public, uploads
 from geo.public import PublicPolicy
 from geo.source import Dataset, DataSource, demo_source
 
@@ -88,14 +88,7 @@ def policy_from_config() -> PublicPolicy | None:
         conf = dict(st.secrets.get("public", {}))
     except Exception:  # noqa: BLE001 - no secrets file is the normal case
         return None
-    settings = {
-        "DASHBOARD_PUBLIC": str(conf.get("enabled", "")),
-        "DASHBOARD_PUBLIC_MIN_COUNT": str(conf.get("min_count", "")),
-        "DASHBOARD_PUBLIC_SENSITIVE": ",".join(conf["sensitive"])
-        if isinstance(conf.get("sensitive"), (list, tuple))
-        else str(conf.get("sensitive", "")),
-    }
-    return PublicPolicy.from_settings(settings)
+    return PublicPolicy.from_settings(public.settings_from_table(conf))
 
 
 def default_source() -> DataSource:
@@ -307,7 +300,12 @@ def main() -> None:
     keep_page_state()
     lang = language()
     _ = i18n.translator(lang)
-    policy = policy_from_config()
+    try:
+        policy = policy_from_config()
+    except ValueError as exc:  # a wrong public-mode setting: show nothing rather than too much
+        st.error(_("The public-safe settings are wrong ({error}). Nothing is shown.", error=str(exc)))
+        st.stop()
+        raise AssertionError("st.stop() ends the run") from exc
     try:
         cache.leaflet_ready()
         assets_error = ""

@@ -132,8 +132,19 @@ def brief_content(
         "open_concerns": _("Open concerns"),
         "active_committees": _("Active committees"),
     }
-    # public version: each period's incident figures are protected together (geo.public.protect)
+    # crimes per section, for the hot spots and the map; in the public version their withheld counts, for
+    # all sections at once (with municipality and region parts, as on every public output)
+    counts = figures.incident_counts(data.incidents, period, _crime_codes(policy)).reindex(
+        data.sections["section_id"].astype(str), fill_value=0
+    )
+    kinds = pd.Series("", index=counts.index, dtype=object)
     hidden: dict[tuple[str, str], str] = {}
+    if policy is not None:
+        keyed = data.sections.set_index(data.sections["section_id"].astype(str))
+        kinds, _ok = policy.protect(counts, [keyed[c].astype(str) for c in ("municipality", "region")])
+        if policy.exposed(counts.loc[ids], kinds.loc[ids]) and now["crimes"].current:
+            hidden[("crimes", "now")] = _("withheld")  # the area's crimes would give a section's back
+    # public version: each period's incident figures are protected together (geo.public.protect)
     if policy is not None:
         incident_keys = ("accident_fatal", "accident_injury", "accident_damage", "traffic_ticket", "crimes")
         for which, heads in (
@@ -141,10 +152,10 @@ def brief_content(
             ("previous", {k: now[k].previous for k in incident_keys}),
             ("year", {k: year[k].current for k in incident_keys}),
         ):
-            kinds, _ok = policy.protect(pd.Series(heads, dtype="float64"))
-            for k, kind in kinds.items():
+            head_kinds, _ok = policy.protect(pd.Series(heads, dtype="float64"))
+            for k, kind in head_kinds.items():
                 if kind:
-                    hidden[(k, which)] = _withheld_text(_, kind, policy)
+                    hidden.setdefault((k, which), _withheld_text(_, kind, policy))
     rows = []
     for key, label in labels.items():
         h, hy = now[key], year[key]
@@ -159,9 +170,6 @@ def brief_content(
         )
 
     # hotspots: Gi* over all sections (so the area's sections have their neighbours), listed for the area
-    counts = figures.incident_counts(data.incidents, period, _crime_codes(policy)).reindex(
-        data.sections["section_id"].astype(str), fill_value=0
-    )
     hot_rows: list[tuple[str, str, str]] = []
     hot_ids: set[str] = set()
     if counts.sum() > 0 and len(data.sections) >= 3:
@@ -170,8 +178,6 @@ def brief_content(
         gi.index = counts.index
         in_area = gi.loc[gi.index.isin(ids)]
         hot = in_area[in_area["label"].str.startswith("hot")].sort_values("z", ascending=False).head(5)
-        # public: the area's section counts are protected together (the area's crimes total is printed)
-        kinds = policy.protect(counts.loc[ids])[0] if policy is not None else pd.Series(dtype=object)
         names = data.sections.set_index(data.sections["section_id"].astype(str))["section_name"]
         for sid, row in hot.iterrows():
             hot_ids.add(str(sid))
@@ -330,7 +336,7 @@ def brief_content(
         footer=footer,
         headings=headings,
     )
-    brief.map_png = static_map(data, chosen, counts, hot_ids, policy)
+    brief.map_png = static_map(data, chosen, counts.where(kinds == ""), hot_ids)
     return brief
 
 
@@ -342,8 +348,8 @@ def _crime_codes(policy: PublicPolicy | None) -> tuple[str, ...]:
     return tuple(c for c in CRIME_CATEGORIES if c not in policy.sensitive)
 
 
-def static_map(data: Dataset, chosen, counts: pd.Series, hot_ids: set[str], policy: PublicPolicy | None) -> bytes:
-    """A PNG of the area's sections coloured by count (small counts blank in public), neighbours in grey."""
+def static_map(data: Dataset, chosen, counts: pd.Series, hot_ids: set[str]) -> bytes:
+    """A PNG of the area's sections coloured by count (NaN: withheld, hatched), neighbours in grey."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -355,8 +361,7 @@ def static_map(data: Dataset, chosen, counts: pd.Series, hot_ids: set[str], poli
     xmin, ymin, xmax, ymax = area.total_bounds
     pad = max(xmax - xmin, ymax - ymin) * 0.08 + 200
     around = data.sections.to_crs(METRIC_CRS).cx[xmin - pad : xmax + pad, ymin - pad : ymax + pad]
-    vals = counts.reindex(area["section_id"].astype(str)).fillna(0)
-    shown = vals.where(policy.protect(vals)[0] == "") if policy is not None else vals
+    shown = counts.reindex(area["section_id"].astype(str))
     fig, ax = plt.subplots(figsize=(4.2, 3.6), dpi=150)
     around.plot(ax=ax, color="#eeeeee", edgecolor="#bbbbbb", linewidth=0.4)
     area = area.assign(value=shown.to_numpy())

@@ -74,6 +74,17 @@ def section_measures(
     return figures.section_measures(sections, _data.cube, figures.Period(start, end), categories)
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def public_measures(
+    _data: Dataset, fingerprint: str, min_count: int, categories: tuple[str, ...], start: dt.date, end: dt.date
+) -> pd.DataFrame:
+    """Every section's measures with the public version's withheld counts (:meth:`PublicPolicy.measures`,
+    municipality and region parts): computed once for all sections, so every page and every area filter
+    withholds the same counts and no two views can be set against each other."""
+    measures = figures.section_measures(_data.sections, _data.cube, figures.Period(start, end), categories)
+    return PublicPolicy(min_count=min_count).measures(measures, _data.sections)
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def headlines(
     _data: Dataset, fingerprint: str, filters: figures.Filters, start: dt.date, end: dt.date

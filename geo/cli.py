@@ -261,9 +261,12 @@ def policy_from_args(args: argparse.Namespace):
     """Public mode when the deployment sets it (it cannot be turned off here) or ``--public`` asks for it."""
     from geo.public import PublicPolicy
 
-    policy = PublicPolicy.from_env()
-    if policy is None and getattr(args, "public", False):
-        policy = PublicPolicy.for_public_version()  # the deployment's thresholds where it sets them
+    try:
+        policy = PublicPolicy.from_env()
+        if policy is None and getattr(args, "public", False):
+            policy = PublicPolicy.for_public_version()  # the deployment's thresholds where it sets them
+    except ValueError as exc:
+        raise UsageError(f"public-safe settings: {exc}") from exc
     return policy
 
 
@@ -307,8 +310,7 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
-    from geo import figures, hotspots
-    from geo.public import suppress
+    from geo import exports, figures, hotspots
     from geo.schema import INCIDENT_CATEGORIES
 
     out = Path(args.out) if args.out else None
@@ -324,7 +326,7 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
     period = period_from_args(args, data)
     policy = policy_from_args(args)
     categories = tuple(args.category) or tuple(c for c in codes if c != "traffic_ticket")
-    small_ids: set[str] = set()
+    withheld = pd.Series(dtype=object)
     if policy is not None:
         data = policy.apply(data)  # no coordinates, no sensitive categories: nothing below can reach them
         categories = tuple(c for c in categories if c not in policy.sensitive)
@@ -336,11 +338,14 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
         if args.unit == "sections":
             counts = figures.incident_counts(data.incidents, period, categories)
             if policy is not None:
-                # Small counts are left out of the statistic as out of every total: the neighbours' Gi* would
-                # otherwise give them back. The analysis treats them as 0; their own figures are withheld below.
-                _shown, small = policy.counts(counts)
-                small_ids = set(counts.index[small.to_numpy(dtype=bool)].astype(str))
-                counts = counts.where(~small.to_numpy(dtype=bool), 0)
+                # Withheld counts (small ones and those withheld with them, for all sections at once with
+                # municipality and region parts, as on every public output) are left out of the statistic as
+                # out of every total: the neighbours' Gi* would otherwise give them back. The analysis treats
+                # them as 0; their own figures are withheld below.
+                keyed = data.sections.set_index(data.sections["section_id"].astype(str))
+                counts = counts.reindex(keyed.index, fill_value=0)
+                withheld, _ok = policy.protect(counts, [keyed[c].astype(str) for c in ("municipality", "region")])
+                counts = counts.where((withheld == "").to_numpy(dtype=bool), 0)
             res = hotspots.section_hotspots(
                 data.sections, counts, args.measure, args.weights, args.threshold_m, args.permutations, args.seed
             )
@@ -373,21 +378,27 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
         }
     )
     if policy is not None:
-        shown, small = suppress(table["count"], policy.min_count)
-        small = small.to_numpy(dtype=bool) | table[key].astype(str).isin(small_ids).to_numpy()
-        table["count"] = shown.where(~small)
-        table.loc[small, ["rate", "z", "p", "p_fdr"]] = np.nan
-        table.loc[small, "label"] = "not_significant"  # as for any unit whose z is undefined
-        table["suppressed"] = small
+        kinds = table[key].astype(str).map(withheld).fillna("")
+        hide = (kinds != "").to_numpy(dtype=bool)
+        table["count"] = table["count"].astype("float64").where(~hide)
+        table.loc[hide, ["rate", "z", "p", "p_fdr"]] = np.nan
+        table.loc[hide, "label"] = "not_significant"  # as for any unit whose z is undefined
+        table["withheld"] = kinds.to_numpy()  # "small" (fewer than the minimum) or "secondary"
+        table["suppressed"] = hide
     summary = hotspots.label_counts(table["label"])
+    mark = exports.marking_for(policy)
     if out is not None:
         if out.suffix.lower() == ".csv":
-            table.to_csv(out, index=False, encoding="utf-8-sig")
+            out.write_bytes(exports.csv_bytes(table, marking=mark))
         else:
             import geopandas as gpd
 
             geo = gpd.GeoDataFrame(table, geometry=units.geometry.reindex(table[key]).to_numpy(), crs=units.crs)
-            out.write_text(geo.to_crs("EPSG:4326").to_json(drop_id=True), encoding="utf-8")
+            doc = json.loads(geo.to_crs("EPSG:4326").to_json(drop_id=True))
+            for feature in doc["features"]:
+                feature["properties"][exports.CLASSIFICATION] = mark
+            doc = {"type": "FeatureCollection", exports.CLASSIFICATION: mark, "features": doc["features"]}
+            out.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     if args.json:
         json.dump(
             {
@@ -395,6 +406,7 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
                 "unit": args.unit,
                 "categories": list(categories),
                 "public": policy is not None,
+                exports.CLASSIFICATION: mark,
                 "labels": {k: int(v) for k, v in summary.items()},
                 "units": json.loads(table.to_json(orient="records")),
             },
@@ -403,10 +415,7 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
         )
         sys.stdout.write("\n")
     else:
-        print(
-            f"Gi* hot spots, {period.start} to {period.end}, {len(table)} {args.unit}, "
-            f"{'public' if policy is not None else 'restricted'}"
-        )
+        print(f"{mark} · Gi* hot spots, {period.start} to {period.end}, {len(table)} {args.unit}")
         for label, n in summary.items():
             print(f"  {hotspots.LABEL_TEXT[label]:<18} {n:>6}")
         if out is not None:

@@ -271,11 +271,13 @@ def overview_map_html(
         if not cats:
             raise ValueError("every chosen category is withheld in the public version")
     sections = figures.select_sections(data.sections, figures.Filters(region=region, municipality=municipality))
-    measures = figures.section_measures(sections, data.cube, period, cats)
     _ = i18n.translator(lang)
     withheld = None
-    if policy is not None:  # small counts are neither coloured nor recoverable from rates, changes or totals
-        measures = policy.measures(measures, data.sections)
+    if policy is None:
+        measures = figures.section_measures(sections, data.cube, period, cats)
+    else:  # withheld as on every public output: protected for all sections at once, then the area taken
+        every = policy.measures(figures.section_measures(data.sections, data.cube, period, cats), data.sections)
+        measures = every.loc[sections["section_id"].astype(str).tolist()]
         withheld = {SMALL: _("fewer than {n}", n=_.number(policy.min_count)), SECONDARY: _("withheld")}
     mark = marking_for(policy)
     title = f"{mark} · " + _(MAP_MEASURES[measure]) + " · " + _.period(period.start, period.end)

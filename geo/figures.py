@@ -33,6 +33,13 @@ HEADLINES = (
     "active_committees",
 )
 
+#: The incident categories behind each incident headline figure.
+HEADLINE_CATEGORIES: dict[str, tuple[str, ...]] = {
+    **{code: (code,) for code in ACCIDENT_CATEGORIES},
+    "traffic_ticket": ("traffic_ticket",),
+    "crimes": tuple(CRIME_CATEGORIES),
+}
+
 #: Every incident category code, in the vocabulary's order (the category filter's options).
 CATEGORY_CODES = tuple(t.code for t in INCIDENT_CATEGORIES)
 #: Categories used when the filter is empty: all but traffic tickets. Tickets (about 49,000 a month in the
@@ -613,9 +620,7 @@ def headlines(
     def covered(p: Period, extent: tuple[object, object]) -> bool:
         return p.covered_by(*extent)
 
-    groups = {code: (code,) for code in ACCIDENT_CATEGORIES}
-    groups["traffic_ticket"] = ("traffic_ticket",)
-    groups["crimes"] = CRIME_CATEGORIES
+    groups = HEADLINE_CATEGORIES
     out = {
         key: Headline(
             key,

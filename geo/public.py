@@ -24,12 +24,15 @@ from __future__ import annotations
 
 import os
 import re
+import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from geo.schema import CONCERN_CATEGORIES, INCIDENT_CATEGORIES
 from geo.source import Dataset
 
 #: Categories never shown in public, by default.
@@ -50,6 +53,18 @@ class PublicPolicy:
     def __post_init__(self) -> None:
         if self.min_count < 1:
             raise ValueError(f"min_count must be at least 1, not {self.min_count!r}")
+        known = [t.code for t in INCIDENT_CATEGORIES]
+        unknown = [c for c in self.sensitive if c not in known]
+        if unknown:  # a typo would make a sensitive category public
+            raise ValueError(
+                f"sensitive categories {', '.join(map(repr, unknown))} are not incident categories; "
+                f"categories are {', '.join(known)}"
+            )
+        # a concern category with the code of a sensitive incident category is sensitive too
+        concern_codes = {t.code for t in CONCERN_CATEGORIES}
+        also = tuple(c for c in self.sensitive if c in concern_codes and c not in self.sensitive_concerns)
+        if also:
+            object.__setattr__(self, "sensitive_concerns", (*self.sensitive_concerns, *also))
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, str]) -> PublicPolicy | None:
@@ -72,13 +87,15 @@ class PublicPolicy:
 
     @classmethod
     def from_env(cls) -> PublicPolicy | None:
-        return cls.from_settings(os.environ)
+        """From the environment, or else from ``[public]`` in the project's ``.streamlit/secrets.toml`` (the
+        file the dashboard reads), so the command line follows a deployment set up either way."""
+        return cls.from_settings(deployment_settings())
 
     @classmethod
     def for_public_version(cls, settings: Mapping[str, str] | None = None) -> PublicPolicy:
         """The rules for a public version made on a restricted deployment: the deployment's thresholds and
         sensitive categories where it sets them, the defaults otherwise."""
-        settings = os.environ if settings is None else settings
+        settings = deployment_settings() if settings is None else settings
         policy = cls.from_settings({**settings, "DASHBOARD_PUBLIC": "1"})
         assert policy is not None
         return policy
@@ -131,7 +148,8 @@ class PublicPolicy:
         The sections' counts in each period are protected with :func:`protect` (the area's total may be on
         the same page). A withheld count takes every figure made from it: in the period, the rate and both
         changes; the previous period's (or a year earlier's) count, that change. ``count_withheld``,
-        ``previous_withheld`` and ``year_earlier_withheld`` hold :data:`SMALL`, :data:`SECONDARY` or ``""``.
+        ``previous_withheld`` and ``year_earlier_withheld`` hold :data:`SMALL`, :data:`SECONDARY` or ``""``;
+        ``_raw_count`` etc. keep the true counts for :meth:`exposed` checks (never to be shown).
         ``sections`` (with ``section_id``, ``municipality``, ``region``): protect each municipality's and
         region's sections as well, since their totals are shown elsewhere (headlines, briefs).
         """
@@ -140,12 +158,7 @@ class PublicPolicy:
         if sections is not None:
             keyed = sections.set_index(sections["section_id"].astype(str))
             groups = [keyed[c].astype(str) for c in ("municipality", "region") if c in keyed]
-        derived = {
-            "count": ("count", "rate", "change", "z", "flag", "change_year", "z_year", "flag_year"),
-            "previous": ("previous", "rate_previous", "change", "z", "flag"),
-            "year_earlier": ("year_earlier", "change_year", "z_year", "flag_year"),
-        }
-        for col, cols in derived.items():
+        for col, cols in MEASURES_FROM.items():
             if col not in out:
                 continue
             kinds, _total_ok = self.protect(out[col], groups)
@@ -156,9 +169,58 @@ class PublicPolicy:
                     out[c] = out[c].astype("float64" if numeric else object)
                     out[c] = out[c].where(~hide, np.nan if numeric else None)
             out[f"{col}_withheld"] = kinds.to_numpy()
+            out[f"_raw_{col}"] = measures[col].to_numpy()  # for checks only: never shown
         return out
 
+    def withhold_all(self, measures: pd.DataFrame, col: str) -> pd.DataFrame:
+        """``measures`` (from :meth:`measures`) with every count of ``col`` withheld: for when their total is
+        shown and cannot be protected otherwise."""
+        out = measures.copy()
+        hide = (out[f"{col}_withheld"] == "").to_numpy(dtype=bool) & (out[f"_raw_{col}"] > 0).to_numpy(dtype=bool)
+        out.loc[hide, f"{col}_withheld"] = SECONDARY
+        for c in MEASURES_FROM[col]:
+            if c in out:
+                numeric = pd.api.types.is_numeric_dtype(out[c])
+                out[c] = out[c].where(~hide, np.nan if numeric else None)
+        return out
 
+    def exposed(self, values, kinds) -> bool:
+        """Whether showing the total of ``values`` (with ``kinds`` withheld) would give a withheld one back."""
+        v = pd.to_numeric(pd.Series(values), errors="coerce").astype("float64")
+        return pinned(v, pd.Series(kinds, index=v.index), self.min_count) and not self.is_small(v.sum())
+
+
+def deployment_settings(secrets: Path | None = None) -> dict[str, str]:
+    """The ``DASHBOARD_PUBLIC*`` settings: the environment's, else ``[public]`` of ``secrets`` (default: the
+    project's ``.streamlit/secrets.toml``; keys ``enabled``, ``min_count``, ``sensitive``)."""
+    env = {k: v for k, v in os.environ.items() if k.startswith("DASHBOARD_PUBLIC")}
+    if env.get("DASHBOARD_PUBLIC", "").strip():
+        return env
+    path = secrets if secrets is not None else Path(__file__).resolve().parent.parent / ".streamlit" / "secrets.toml"
+    try:
+        conf = tomllib.loads(path.read_text(encoding="utf-8")).get("public", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return env
+    return settings_from_table(conf) | {k: v for k, v in env.items() if v.strip()}
+
+
+def settings_from_table(conf: Mapping) -> dict[str, str]:
+    """``[public]`` of a secrets file (``enabled``, ``min_count``, ``sensitive`` as a list or a string) as
+    ``DASHBOARD_PUBLIC*`` settings."""
+    sensitive = conf.get("sensitive", "")
+    return {
+        "DASHBOARD_PUBLIC": str(conf.get("enabled", "")),
+        "DASHBOARD_PUBLIC_MIN_COUNT": str(conf.get("min_count", "")),
+        "DASHBOARD_PUBLIC_SENSITIVE": ",".join(sensitive) if isinstance(sensitive, (list, tuple)) else str(sensitive),
+    }
+
+
+#: Each count of :func:`geo.figures.section_measures` and the figures made from it (withheld with it).
+MEASURES_FROM = {
+    "count": ("count", "rate", "change", "z", "flag", "change_year", "z_year", "flag_year"),
+    "previous": ("previous", "rate_previous", "change", "z", "flag"),
+    "year_earlier": ("year_earlier", "change_year", "z_year", "flag_year"),
+}
 #: Why a count is withheld: below the threshold, or withheld with it so the small one cannot be worked out.
 SMALL, SECONDARY = "small", "secondary"
 
@@ -176,8 +238,8 @@ def protect(values, min_count: int, groups: Sequence[pd.Series] = ()) -> tuple[p
     the sections' municipality and region: each part is protected the same way, so a municipality's total
     in a brief cannot give back a count withheld on a national map.
 
-    ``total_ok`` is false when no such set exists (two counts of 4 and nothing else, say): the total must
-    then be withheld too.
+    ``total_ok`` is false when no such set exists for the whole set or one of its parts (two counts of 4
+    and nothing else, say): the total shown with these counts must then be withheld too.
     """
     v = pd.to_numeric(pd.Series(values), errors="coerce").astype("float64")
     kinds = pd.Series("", index=v.index, dtype=object)
@@ -196,19 +258,25 @@ def protect(values, min_count: int, groups: Sequence[pd.Series] = ()) -> tuple[p
                     break
                 kinds.iloc[int(np.flatnonzero(free)[np.argmin(v.to_numpy()[free])])] = SECONDARY
                 changed = True
-    total = float(v.sum())
-    return kinds, not pinned(v, kinds, min_count) or (0 < total < min_count)
+    exposed = [part for part in parts if pinned(v[part], kinds[part], min_count) and not 0 < v[part].sum() < min_count]
+    return kinds, not exposed
 
 
 def pinned(values: pd.Series, kinds: pd.Series, min_count: int) -> bool:
-    """Whether some withheld count has only one value consistent with the others' sum and the bounds."""
+    """Whether some withheld count has only one value consistent with the others' sum and the bounds.
+
+    The bounds are what the rule itself tells: a small count is 1 … ``min_count`` − 1; a secondary one is
+    at least ``min_count`` and, being chosen smallest first, at most the smallest count still shown.
+    """
     w = (kinds != "").to_numpy(dtype=bool)
     if not w.any():
         return False
     small = (kinds[w] == SMALL).to_numpy(dtype=bool)
     total = float(values[w].sum())
+    shown = values[~w & (values > 0).fillna(False).to_numpy(dtype=bool)]
+    cap = min(total, float(shown.min())) if len(shown) else total
     lo = np.where(small, 1.0, float(min_count))
-    hi = np.where(small, float(min_count - 1), total)
+    hi = np.where(small, float(min_count - 1), cap)
     low = np.maximum(lo, total - (hi.sum() - hi))  # the least each can be, the others as large as they may
     high = np.minimum(hi, total - (lo.sum() - lo))
     return bool((high <= low).any())

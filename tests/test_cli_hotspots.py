@@ -14,7 +14,8 @@ def test_sections_csv_has_every_section_and_the_columns(tmp_path, capsys, demo):
     out = tmp_path / "h.csv"
     assert main(["hotspots", "--from", "2026-01-01", "--to", "2026-10-31", "--out", str(out)]) == 0
     table = pd.read_csv(out, encoding="utf-8-sig")
-    assert list(table.columns) == ["section_id", "count", "rate", "z", "p", "p_fdr", "label"]
+    assert list(table.columns) == ["classification", "section_id", "count", "rate", "z", "p", "p_fdr", "label"]
+    assert set(table["classification"]) == {"RESTRICTED"}
     assert len(table) == len(demo.sections)
     assert set(table["label"]) <= set(hotspots.LABELS)
     assert (table["p_fdr"] >= table["p"] - 1e-12).all()
@@ -49,6 +50,9 @@ def test_public_sections_hide_small_counts(tmp_path, capsys):
     small = units["count"].notna() & (units["count"] > 0) & (units["count"] < 5)
     assert not small.any() and units["suppressed"].any()
     assert units.loc[units["suppressed"], "rate"].isna().all()
+    assert set(units["withheld"]) <= {"", "small", "secondary"} and (units["withheld"] == "small").any()
+    assert json.loads(out.read_text(encoding="utf-8"))["classification"] == "PUBLIC"
+    assert set(units["classification"]) == {"PUBLIC"}
 
 
 @pytest.mark.parametrize(

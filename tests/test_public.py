@@ -115,12 +115,15 @@ def test_protect_leaves_no_withheld_count_recoverable_from_the_total():
         kinds, total_ok = protect(v, 5)
         assert (kinds == SMALL).tolist() == ((v > 0) & (v < 5)).tolist()  # every small count is withheld
         if not total_ok or 0 < v.sum() < 5:  # then the total itself is withheld or "fewer than 5"
+            assert not total_ok or 0 < v.sum() < 5
             continue
         withheld = [i for i in v.index if kinds[i]]
         if not withheld:
             continue
         rest = int(v[withheld].sum())
-        ranges = [range(1, 5) if kinds[i] == SMALL else range(5, rest + 1) for i in withheld]
+        shown = [int(x) for i, x in v.items() if not kinds[i] and x > 0]
+        cap = min([rest, *shown])  # a secondary one is picked smallest first: at most the smallest shown
+        ranges = [range(1, 5) if kinds[i] == SMALL else range(5, cap + 1) for i in withheld]
         possible = {i: set() for i in withheld}
         for combo in itertools.product(*ranges):
             if sum(combo) == rest:
@@ -129,6 +132,23 @@ def test_protect_leaves_no_withheld_count_recoverable_from_the_total():
         assert all(len(p) >= 2 for p in possible.values()), (v.tolist(), kinds.tolist(), possible)
         checked += 1
     assert checked > 1000
+
+
+def test_the_order_of_choice_gives_nothing_away():
+    # 4, 5, 5, 20 with the total shown: withholding 4 and one 5 would pin both (the other must be the
+    # smallest shown, 5, so the small one is 4); the rule withholds both 5s
+    kinds, ok = protect(pd.Series({"S1": 4, "S2": 5, "S3": 5, "S4": 20}), 5)
+    assert kinds.tolist() == [SMALL, SECONDARY, SECONDARY, ""] and ok
+
+
+def test_a_part_that_cannot_be_protected_withholds_the_total():
+    values = pd.Series({"A": 4, "B": 4, "C": 30, "D": 40})
+    groups = [pd.Series({"A": "Ferizaj", "B": "Ferizaj", "C": "Prizren", "D": "Prizren"})]
+    kinds, ok = protect(values, 5, groups)
+    # Ferizaj's 8 = 4 + 4 whatever else is withheld: its total must not be shown next to these
+    assert kinds[["A", "B"]].tolist() == [SMALL, SMALL] and not ok
+    kinds, ok = protect(pd.Series({"A": 4, "B": 4}), 5)
+    assert not ok
 
 
 def test_protect_examples():

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
-from dashboard_fixtures import ok, small_dataset, texts
+from dashboard_fixtures import ok, small_dataset, texts, tiny_dataset
 from streamlit.testing.v1 import AppTest
 
 from geo import figures, maps
@@ -262,3 +263,116 @@ def test_without_settings_the_deployment_is_restricted():
     at = run()
     ok(at)
     assert at.session_state["ctx"].policy is None
+
+
+# ---------------------------------------------------------------- small cases where a total would give a count back
+
+
+def march(spec: list[tuple[str, str, int, int]], name: str):
+    """:func:`tiny_dataset` with its incidents replaced by ``spec`` (section, category, count, day in March
+    2024) and one record on 1 April, so that March is the default period."""
+    data = tiny_dataset()
+    rows = [
+        (f"X{i}", pd.Timestamp(f"2024-03-{day:02d} 10:00"), cat, n, sid) for i, (sid, cat, n, day) in enumerate(spec)
+    ]
+    rows.append(("LAST", pd.Timestamp("2024-04-01 10:00"), "other", 1, "S6"))
+    inc = pd.DataFrame(rows, columns=["incident_id", "occurred_at", "category", "count", "section_id"])
+    inc["category_raw"] = inc["category"]
+    inc["count"] = inc["count"].astype("Int64")
+    inc["section_id"] = inc["section_id"].astype("string")
+    inc["lon"], inc["lat"] = np.nan, np.nan
+    inc["row"] = range(1, len(inc) + 1)
+    data.incidents = inc
+
+    class Source:
+        def fingerprint(self) -> str:
+            return name
+
+        def load(self) -> Dataset:
+            return data
+
+    return Source()
+
+
+def run_on(source, page: str | None = None, **state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["source"] = source
+    at.session_state["lang"] = "en"
+    at.run()
+    for key, value in state.items():
+        at.session_state[key] = value
+    if page:
+        at.switch_page(page)
+    at.run()
+    ok(at)
+    return at
+
+
+def test_headlines_and_map_are_protected_together(public, drawn):
+    # S1: 2 fatal, 10 injury, 30 damage, 40 thefts, 6 tickets: the map shows S1's 82 (all but tickets)
+    spec = [("S1", "accident_fatal", 1, 2), ("S1", "accident_fatal", 1, 3), ("S1", "accident_injury", 10, 4)]
+    spec += [("S1", "accident_damage", 30, 5), ("S1", "theft", 40, 6), ("S1", "traffic_ticket", 6, 7)]
+    spec += [(s, "theft", 20, 8) for s in ("S2", "S3", "S4", "S5")]
+    at = run_on(march(spec, "p-r1"), region="Prishtinë", municipality="Prishtinë", section="S1")
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["With fatalities"] == "fewer than 5"
+    # the figure withheld with it is one the map's 82 also counts (tickets would not hide the 2)
+    assert shown["With injuries"] == "withheld" and shown["Traffic tickets"] == "6"
+    assert section_features(drawn[-1])["S1"]["t2"] == "82"
+
+
+def test_a_total_that_would_give_counts_back_is_withheld(public, drawn):
+    # region Ferizaj: S6 and S7 with 4 thefts each; its crimes (8) would make both exactly 4
+    spec = [("S6", "theft", 4, 3), ("S7", "theft", 4, 4)] + [(s, "theft", 20, 8) for s in ("S1", "S2", "S3")]
+    at = run_on(march(spec, "p-r4"), region="Ferizaj")
+    feats = section_features(drawn[-1])
+    assert feats["S6"]["t2"] == feats["S7"]["t2"] == "fewer than 5"
+    assert {m.label: m.value for m in at.metric}["Crimes"] == "withheld"
+
+
+def test_the_section_page_withholds_what_the_overview_withholds(public, drawn):
+    # Prishtinë: S1 3 (small), S2 6 (withheld with it), S3 20, S4 30, S5 40
+    spec = [("S1", "theft", 1, d) for d in (2, 3, 4)] + [("S2", "theft", 6, 5)]
+    spec += [("S3", "theft", 20, 8), ("S4", "theft", 30, 8), ("S5", "theft", 40, 8)]
+    source = march(spec, "p-r6")
+    run_on(source, region="Prishtinë", municipality="Prishtinë")
+    assert section_features(drawn[-1])["S2"]["t2"] == "withheld"
+    at = run_on(source, "views/section.py", region="Prishtinë", municipality="Prishtinë", section="S2")
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Incidents in the period"] == "withheld" and shown["Per 1,000 residents"] == "–"
+    table = next(df.value for df in at.dataframe if "In the period" in df.value.columns)
+    assert "6" not in set(table["In the period"])  # its one category would give the total back
+
+
+def test_a_section_whose_categories_would_give_each_other_away(public):
+    # S1: 4 thefts and 4 burglaries; its total, 8, is on the Overview's map
+    spec = [("S1", "theft", 1, d) for d in range(2, 6)] + [("S1", "burglary", 1, d) for d in range(6, 10)]
+    spec += [(s, "theft", 20, 8) for s in ("S2", "S3", "S4", "S5")]
+    at = run_on(march(spec, "p-r3"), "views/section.py", region="Prishtinë", municipality="Prishtinë", section="S1")
+    table = next(df.value for df in at.dataframe if "In the period" in df.value.columns)
+    assert set(table["In the period"]) == {"withheld"}
+
+
+def test_the_trust_page_withholds_small_counts_and_their_rates(public):
+    at = run_on(SensitiveSource(), "views/trust.py", categories=["accident_fatal"])
+    table = next(df.value for df in at.dataframe if "Incidents" in df.value.columns)
+    numbers = [v for v in table["Incidents"] if v.replace(",", "").isdigit()]
+    assert all(int(v.replace(",", "")) == 0 or int(v.replace(",", "")) >= 5 for v in numbers), table
+
+
+def test_wrong_sensitive_settings_show_nothing(monkeypatch):
+    monkeypatch.setenv("DASHBOARD_PUBLIC", "1")
+    monkeypatch.setenv("DASHBOARD_PUBLIC_SENSITIVE", "domestic_violence,sexual_offense")  # a typo
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["source"] = SensitiveSource()
+    at.run()
+    assert at.error and "sexual_offense" in at.error[0].value
+    assert not at.metric and not at.dataframe and "ctx" not in at.session_state
+
+
+def test_a_sensitive_category_hides_its_concerns_too(monkeypatch):
+    monkeypatch.setenv("DASHBOARD_PUBLIC", "1")
+    monkeypatch.setenv("DASHBOARD_PUBLIC_SENSITIVE", "domestic_violence,sexual_offence,drugs")
+    at = run_on(SensitiveSource(), "views/concerns.py")
+    assert "Drugs" not in texts(at) + "".join(df.value.to_csv() for df in at.dataframe)
+    assert not any("Drugs" in o for o in at.sidebar.multiselect[0].options)

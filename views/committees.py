@@ -198,8 +198,11 @@ with f2:
     ):
         st.markdown(f"**{title}**")
         found = coverage.uncovered_hot_sections(values_, sections, data.committees, top_share=0.1)
-        if ctx.policy is not None and what == _("Incidents"):  # public: a small count is not listed
-            found = found[found["value"] >= ctx.policy.min_count]
+        if ctx.policy is not None and what == _("Incidents"):  # public: no count another page withholds
+            withheld = cache.public_measures(
+                data, ctx.fingerprint, ctx.policy.min_count, flt.incident_categories, period.start, period.end
+            )["count_withheld"]
+            found = found[~found["section_id"].astype(str).map(withheld).fillna("").astype(bool).to_numpy()]
         if found.empty:
             st.caption(_("None: the busiest tenth of the sections all have a committee."))
             continue

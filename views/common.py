@@ -62,7 +62,7 @@ def profile_link(ctx) -> None:
     )
 
 
-def categories_note(ctx, tickets: int | None = None) -> None:
+def categories_note(ctx, tickets: int | str | None = None) -> None:
     """Say which incident categories a map or analysis uses, and that tickets are left out by default."""
     _ = ctx._
     flt = ctx.filters
@@ -80,9 +80,13 @@ def categories_note(ctx, tickets: int | None = None) -> None:
         "and there are many times more of them than of every other incident together. Choose them in the "
         "sidebar's category filter to include them."
     )
-    if tickets:
-        small = ctx.policy is not None and ctx.policy.is_small(tickets)
-        shown = _("fewer than {n}", n=_.number(ctx.policy.min_count)) if small else _.number(tickets)
+    if tickets:  # a number, or the text the public version shows instead of it
+        if isinstance(tickets, str):
+            shown = tickets
+        elif ctx.policy is not None and ctx.policy.is_small(tickets):
+            shown = _("fewer than {n}", n=_.number(ctx.policy.min_count))
+        else:
+            shown = _.number(tickets)
         text += " " + _("Traffic tickets in the period: {n}.", n=shown)
     st.caption(text)
 

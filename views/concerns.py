@@ -284,23 +284,30 @@ if chosen is not None:
     )
 
 
-def incidents_total(values: pd.Series) -> str:
-    """The matching incidents of the area; in the public version "fewer than N" when small."""
+def incidents_total(values: pd.Series, total_ok: bool) -> str:
+    """The matching incidents of the area; in the public version "fewer than N" when small, "withheld" when
+    it would give back a section's withheld count."""
     n = int(values.sum())
-    return (
-        _("fewer than {n}", n=_.number(policy.min_count)) if policy is not None and policy.is_small(n) else _.number(n)
-    )
+    if policy is not None and policy.is_small(n):
+        return _("fewer than {n}", n=_.number(policy.min_count))
+    return _.number(n) if total_ok else _("withheld")
 
 
 agree = cache.agreement(
     data, ctx.fingerprint, region, municipality, w_start, period.end, (cat,) if cat else tuple(matched)
 )
+# public version: the sections' counts protected together, in their municipalities and regions too
+kinds, kinds_ok = pd.Series(dtype=object), True
+if policy is not None:
+    keyed = data.sections.set_index(data.sections["section_id"].astype(str))
+    groups = [keyed[c].reindex(agree.index) for c in ("municipality", "region")]
+    kinds, kinds_ok = policy.protect(agree["incidents"], groups)
 st.caption(
     _(
         "{period}: {concerns} concerns and {incidents} matching incidents in {n} sections.",
         period=_.period(w_start, period.end) if isinstance(w_start, dt.date) else "",
         concerns=_.number(int(agree["concerns"].sum())),
-        incidents=incidents_total(agree["incidents"]),
+        incidents=incidents_total(agree["incidents"], kinds_ok),
         n=_.number(len(agree)),
     )
 )
@@ -308,8 +315,6 @@ if agree["concerns"].sum() == 0:
     st.info(_("No concerns of these categories were raised in this window: there is nothing to compare."))
 else:
     # public version: the sections' counts are protected together (their total is in the caption above)
-    kinds = policy.protect(agree["incidents"])[0] if policy is not None else pd.Series(dtype=object)
-
     def incidents_text(sid: str, n) -> str:
         kind = kinds.get(sid, "")
         if kind:

@@ -300,7 +300,6 @@ st.markdown(
 )
 
 
-
 def upload_dir() -> Path:
     """This session's folder for uploads, made on the first upload (not on every visit to this page)."""
     if "upload_dir" not in st.session_state:

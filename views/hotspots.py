@@ -196,8 +196,12 @@ def number(v, decimals: int = 0) -> str:
     return _.number(v, decimals=decimals) if pd.notna(v) else "–"
 
 
-# public version: the units' counts are protected together (their total is the area's, shown elsewhere)
-kinds = policy.protect(result["count"])[0] if policy is not None and result is not None else pd.Series(dtype=object)
+# public version: the sections' counts withheld as on every other page (geo.cache.public_measures)
+kinds = (
+    cache.public_measures(data, ctx.fingerprint, policy.min_count, cats, period.start, period.end)["count_withheld"]
+    if policy is not None
+    else pd.Series(dtype=object)
+)
 
 
 def withheld(unit: str) -> bool:

@@ -88,24 +88,42 @@ def comparison_line(h: figures.Headline, against: str, hidden: dict[str, str]) -
     return text
 
 
-def withheld_headlines(heads: dict[str, figures.Headline]) -> dict[str, dict[str, str]]:
-    """Public version: the incident headlines' withheld figures, ``{key: {period: text}}``.
+def protect_page(
+    heads: dict[str, figures.Headline], measures: pd.DataFrame
+) -> tuple[dict[str, dict[str, str]], pd.DataFrame]:
+    """Public version: which headline figures to withhold (``{key: {period: text}}``), and the map's measures.
 
-    The incident figures of one period are protected together (:func:`geo.public.protect`): what they add
-    up to can be worked out from the map, so a small one must not be the only one withheld.
+    The map's sections come protected for all of Kosovo at once (:func:`geo.cache.public_measures`). On
+    this page their total is also the sum of the headline figures whose categories the map shows, so those
+    figures are protected as one set (the others as another), and whichever side cannot be protected
+    withholds the other's total: the headlines when the area's sections would give a count back, the
+    map's figures when the headlines would.
     """
     out: dict[str, dict[str, str]] = {k: {} for k in heads}
     if policy is None:
-        return out
+        return out, measures
     text = {public.SMALL: fewer, public.SECONDARY: _("withheld")}
-    keys = [k for k in heads if k in INCIDENT_HEADLINES]
-    for which in ("current", "previous", "year_earlier"):
-        values = pd.Series({k: getattr(heads[k], which) for k in keys}, dtype="float64")
-        kinds, _total_ok = policy.protect(values.dropna())
-        for k, kind in kinds.items():
-            if kind:
-                out[k][which] = text[kind]
-    return out
+    keys = [k for k in heads if k in figures.HEADLINE_CATEGORIES]
+    chosen = set(flt.incident_categories)
+    on_map = [k for k in keys if set(figures.HEADLINE_CATEGORIES[k]) <= chosen]
+    if set().union(*(figures.HEADLINE_CATEGORIES[k] for k in on_map)) != chosen:
+        on_map = []  # the map's categories are not whole headline figures: no sum of them equals the map's
+    sets = [on_map, [k for k in keys if k not in on_map]] if on_map else [keys]
+    for which, col in (("current", "count"), ("previous", "previous"), ("year_earlier", "year_earlier")):
+        map_exposed = policy.exposed(measures[f"_raw_{col}"], measures[f"{col}_withheld"])
+        for ks in sets:
+            values = pd.Series({k: getattr(heads[k], which) for k in ks}, dtype="float64").dropna()
+            kinds, total_ok = policy.protect(values)
+            for k, kind in kinds.items():
+                if kind:
+                    out[k][which] = text[kind]
+            if ks is on_map and map_exposed:  # the sections would give a count back from these totals
+                for k in ks:
+                    if getattr(heads[k], which):  # a zero gives nothing back
+                        out[k].setdefault(which, _("withheld"))
+            elif ks is on_map and not total_ok:  # these figures would give one back from the map's total
+                measures = policy.withhold_all(measures, col)
+    return out, measures
 
 
 st.title(_("Overview"))
@@ -127,7 +145,16 @@ if data.sections.empty:
 # ---------------------------------------------------------------- headline figures
 
 heads = cache.headlines(data, ctx.fingerprint, flt, period.start, period.end)
-hidden = withheld_headlines(heads)
+area_ids = figures.select_sections(data.sections, figures.Filters(flt.region, flt.municipality))["section_id"]
+if policy is None:
+    measures = cache.section_measures(
+        data, ctx.fingerprint, flt.region, flt.municipality, flt.incident_categories, period.start, period.end
+    )
+else:  # the same withheld counts whatever the area chosen
+    measures = cache.public_measures(
+        data, ctx.fingerprint, policy.min_count, flt.incident_categories, period.start, period.end
+    ).loc[area_ids.astype(str).tolist()]
+hidden, measures = protect_page(heads, measures)
 st.caption(
     _(
         "Changes are coloured only when they are larger than chance would explain (Poisson counts: |z| ≥ 2 "
@@ -193,7 +220,7 @@ measure = st.segmented_control(
     format_func=lambda m: _(MEASURE_LABELS[m]),
 )
 measure = measure or "rate"
-common.categories_note(ctx, heads["traffic_ticket"].current)
+common.categories_note(ctx, hidden["traffic_ticket"].get("current") or heads["traffic_ticket"].current)
 if measure in ("change", "change_year"):
     st.caption(
         _(
@@ -203,12 +230,8 @@ if measure in ("change", "change_year"):
     )
 
 geom = cache.geometry(data, ctx.fingerprint).select(flt.region, flt.municipality)
-measures = cache.section_measures(
-    data, ctx.fingerprint, flt.region, flt.municipality, flt.incident_categories, period.start, period.end
-)
 withheld = None
 if policy is not None:  # small counts: no colour, no figure from which they could be worked out
-    measures = policy.measures(measures, data.sections)
     withheld = {public.SMALL: fewer, public.SECONDARY: _("withheld")}
     st.caption(
         _(

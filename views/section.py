@@ -158,17 +158,68 @@ small = policy.is_small if policy is not None else (lambda n: False)
 fewer = _("fewer than {n}", n=_.number(policy.min_count)) if policy is not None else ""
 n_now = int(figures.incident_counts(data.cube, period, cats, ids).sum())
 muni_secs = data.sections[data.sections["municipality"] == rec["municipality"]]
-muni_n = int(figures.incident_counts(data.cube, period, cats, pd.Index(muni_secs["section_id"].astype(str))).sum())
+muni_ids = muni_secs["section_id"].astype(str).tolist()
+muni_n = int(figures.incident_counts(data.cube, period, cats, pd.Index(muni_ids)).sum())
 all_n = int(figures.incident_counts(data.cube, period, cats).sum())
+now = figures.counts_by_category(data.cube, period, ids)
+before = figures.counts_by_category(data.cube, period.previous(), ids)
+year = figures.counts_by_category(data.cube, period.year_earlier(), ids)
+present = [c for c in cats if any(c in t.columns for t in (now, before, year))]
+inc_first = pd.to_datetime(data.incidents["occurred_at"]).min() if len(data.incidents) else None
+inc_last = pd.to_datetime(data.incidents["occurred_at"]).max() if len(data.incidents) else None
+heads = {
+    c: figures.Headline(
+        c,
+        int(now.get(c, pd.Series([0])).sum()),
+        int(before.get(c, pd.Series([0])).sum()),
+        int(year.get(c, pd.Series([0])).sum()) if period.year_earlier().covered_by(inc_first, inc_last) else None,
+        period.previous().covered_by(inc_first, inc_last),
+    )
+    for c in present
+}
+# public version: each period's categories are protected together (the section's total is shown above)
+# public version: the section's counts as every page withholds them (geo.cache.public_measures)
+canon = (
+    cache.public_measures(data, ctx.fingerprint, policy.min_count, cats, period.start, period.end)
+    if policy is not None
+    else None
+)
+hidden: dict[tuple[str, str], str] = {}
+if policy is not None:
+    for which, col in (("current", "count"), ("previous", "previous"), ("year_earlier", "year_earlier")):
+        values = pd.Series({c: getattr(h, which) for c, h in heads.items()}, dtype="float64").dropna()
+        kinds, total_ok = policy.protect(values)
+        total_withheld = sid in canon.index and bool(canon.loc[sid, f"{col}_withheld"])
+        for c, kind in kinds.items():
+            if not total_ok and values[c] > 0:  # the section's total (on the Overview) would give one back
+                hidden[(c, which)] = _("withheld")
+            elif total_withheld and values[c] > 0:  # their sum would give back the withheld total
+                hidden[(c, which)] = fewer if kind == public.SMALL else _("withheld")
+            elif kind:
+                hidden[(c, which)] = fewer if kind == public.SMALL else _("withheld")
+
+# public version: the section's count as every page withholds it (geo.cache.public_measures); the areas'
+# rates only where their totals give no withheld count back
+own_text, muni_hidden, all_hidden = "", False, False
+if policy is not None:
+    kind = canon.loc[sid, "count_withheld"] if sid in canon.index else ""
+    own_text = {public.SMALL: fewer, public.SECONDARY: _("withheld")}.get(kind, "")
+    muni = canon.loc[[i for i in muni_ids if i in canon.index]]
+    muni_hidden = policy.exposed(muni["_raw_count"], muni["count_withheld"]) or policy.is_small(muni_n)
+    all_hidden = policy.exposed(canon["_raw_count"], canon["count_withheld"]) or policy.is_small(all_n)
 k1, k2, k3, k4 = st.columns(4)
-k1.metric(_("Incidents in the period"), fewer if small(n_now) else _.number(n_now), border=True)
-k2.metric(_("Per 1,000 residents"), "–" if small(n_now) else rate(n_now, pop), border=True)
+k1.metric(_("Incidents in the period"), own_text or _.number(n_now), border=True)
+k2.metric(_("Per 1,000 residents"), "–" if own_text else rate(n_now, pop), border=True)
 k3.metric(
     _("Municipality, per 1,000 residents"),
-    "–" if small(muni_n) else rate(muni_n, figures.area_population(muni_secs)),
+    "–" if muni_hidden else rate(muni_n, figures.area_population(muni_secs)),
     border=True,
 )
-k4.metric(_("Kosovo, per 1,000 residents"), rate(all_n, figures.area_population(data.sections)), border=True)
+k4.metric(
+    _("Kosovo, per 1,000 residents"),
+    "–" if all_hidden else rate(all_n, figures.area_population(data.sections)),
+    border=True,
+)
 
 if policy is not None:
     st.caption(
@@ -192,31 +243,7 @@ else:
     chart.index = [_.month_short(d) for d in chart.index]
     common.stacked_bars(chart, _("Incidents"))
 
-now = figures.counts_by_category(data.cube, period, ids)
-before = figures.counts_by_category(data.cube, period.previous(), ids)
-year = figures.counts_by_category(data.cube, period.year_earlier(), ids)
-present = [c for c in cats if any(c in t.columns for t in (now, before, year))]
-inc_first = pd.to_datetime(data.incidents["occurred_at"]).min() if len(data.incidents) else None
-inc_last = pd.to_datetime(data.incidents["occurred_at"]).max() if len(data.incidents) else None
 if present:
-    heads = {
-        c: figures.Headline(
-            c,
-            int(now.get(c, pd.Series([0])).sum()),
-            int(before.get(c, pd.Series([0])).sum()),
-            int(year.get(c, pd.Series([0])).sum()) if period.year_earlier().covered_by(inc_first, inc_last) else None,
-            period.previous().covered_by(inc_first, inc_last),
-        )
-        for c in present
-    }
-    # public version: each period's categories are protected together (the section's total is shown above)
-    hidden: dict[tuple[str, str], str] = {}
-    if policy is not None:
-        for which in ("current", "previous", "year_earlier"):
-            values = pd.Series({c: getattr(h, which) for c, h in heads.items()}, dtype="float64").dropna()
-            for c, kind in policy.protect(values)[0].items():
-                if kind:
-                    hidden[(c, which)] = fewer if kind == public.SMALL else _("withheld")
     rows = []
     for c, h in heads.items():
         row = {

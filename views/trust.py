@@ -59,6 +59,15 @@ if res.empty:
     )
     st.stop()
 
+if ctx.policy is not None:  # public version: an area's small count is withheld, and so is its rate
+    small = res["incidents"].map(ctx.policy.is_small).to_numpy(dtype=bool)
+    res["rate"] = res["rate"].where(~small)
+    res["incidents_text"] = [
+        _("fewer than {n}", n=_.number(ctx.policy.min_count)) if s_ else _.number(v)
+        for v, s_ in zip(res["incidents"], small, strict=True)
+    ]
+else:
+    res["incidents_text"] = [_.number(v) for v in res["incidents"]]
 res["area"] = [area_label(k, n) for k, n in zip(res["area_kind"], res["area_name"], strict=True)]
 res["period"] = res["period"].astype(str)
 c1, c2 = st.columns(2)
@@ -82,7 +91,7 @@ st.dataframe(
             _("Trust (%)"): [_.number(v, decimals=1) for v in res["trust_pct"]],
             _("Satisfaction (%)"): [_.number(v, decimals=1) for v in res["satisfaction_pct"]],
             _("Respondents"): [_.number(v) if pd.notna(v) else "–" for v in res["respondents"]],
-            _("Incidents"): [_.number(v) for v in res["incidents"]],
+            _("Incidents"): res["incidents_text"].to_numpy(),
             _("Days of incident data"): [_.number(v) for v in res["days"]],
             _("Incidents per 1,000 a year"): [_.number(v, decimals=1) if pd.notna(v) else "–" for v in res["rate"]],
         }
