@@ -39,7 +39,6 @@ from geo.source import Dataset
 SENSITIVE_DEFAULT = ("domestic_violence", "sexual_offence")
 #: Concern categories withheld in public with them.
 SENSITIVE_CONCERNS_DEFAULT = ("domestic_violence",)
-_CONTACT = re.compile(r"\s*\((?=[^)]*(?:@|\+?\d[\d\s\-/]{5,}))[^)]*\)")
 
 
 @dataclass(frozen=True)
@@ -283,11 +282,13 @@ def pinned(values: pd.Series, kinds: pd.Series, min_count: int) -> bool:
 
 
 def strip_contacts(officer: str) -> str:
-    """An officer's name without phone numbers or e-mail addresses in brackets."""
-    text = _CONTACT.sub("", str(officer))
-    text = re.sub(r"\S+@\S+", "", text)
-    text = re.sub(r"\+?\d[\d\s\-/]{5,}\d", "", text)
-    return " ".join(text.split())
+    """An officer's name without phone numbers or e-mail addresses (also written with [at], dots or brackets)."""
+    text = str(officer)
+    text = re.sub(r"[\w.+-]+\s*(?:@|\[at\]|\(at\))\s*[\w-]+(?:\.[\w-]+)+", "", text)  # e-mail addresses
+    text = re.sub(r"\+?\d[\d\s\-/.()]{5,}\d", "", text)  # phone numbers: spaces, dashes, dots, brackets
+    text = re.sub(r"(?i)\b(?:tel|phone|mob|mobile|e-?mail)\b\.?:?", "", text)  # their labels
+    text = re.sub(r"[\(\[][\s,;:]*[\)\]]", "", text)  # brackets left empty
+    return " ".join(text.split()).strip(" ,;:")
 
 
 def suppress(values: pd.Series, min_count: int) -> tuple[pd.Series, pd.Series]:

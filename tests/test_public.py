@@ -78,6 +78,11 @@ def test_measures_withhold_small_counts_and_every_figure_made_from_them():
         ("Ana Petrović (ana.petrovic@example.invalid)", "Ana Petrović"),
         ("Ilir Morina +383 49 000 006", "Ilir Morina"),
         ("Besa Krasniqi", "Besa Krasniqi"),
+        ("Arben Hoxha 044.123.456", "Arben Hoxha"),
+        ("Arben Hoxha (arben[at]example.invalid)", "Arben Hoxha"),
+        ("Arben Hoxha +383 (0)44 123 456", "Arben Hoxha"),
+        ("Drita Gashi, tel. 049-000-111", "Drita Gashi"),
+        ("Nora Telaku", "Nora Telaku"),
     ],
 )
 def test_contacts_are_stripped_from_officers(text, name):
