@@ -354,7 +354,11 @@ def main() -> None:
             "**"
             + _("Demo data — synthetic, approximate boundaries")
             + "** · "
-            + _("Figures and places are invented for trying the dashboard; load your own files on the Data page.")
+            + (
+                _("Figures and places are invented for trying the dashboard; load your own files on the Data page.")
+                if policy is None
+                else _("Figures and places are invented for trying the dashboard.")  # no uploads in public mode
+            )
         )
     for note in notices:
         st.warning(note)

@@ -376,3 +376,15 @@ def test_a_sensitive_category_hides_its_concerns_too(monkeypatch):
     at = run_on(SensitiveSource(), "views/concerns.py")
     assert "Drugs" not in texts(at) + "".join(df.value.to_csv() for df in at.dataframe)
     assert not any("Drugs" in o for o in at.sidebar.multiselect[0].options)
+
+
+def test_a_public_demo_does_not_invite_uploads(public, monkeypatch):
+    from geo.source import demo_source
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["source"] = demo_source()
+    at.session_state["lang"] = "en"
+    at.run()
+    ok(at)
+    notice = next(i.value for i in at.info if "Demo data" in i.value)
+    assert "load your own files" not in notice
