@@ -353,11 +353,37 @@ def test_a_section_whose_categories_would_give_each_other_away(public):
     assert set(table["In the period"]) == {"withheld"}
 
 
-def test_the_trust_page_withholds_small_counts_and_their_rates(public):
-    at = run_on(SensitiveSource(), "views/trust.py", categories=["accident_fatal"])
-    table = next(df.value for df in at.dataframe if "Incidents" in df.value.columns)
-    numbers = [v for v in table["Incidents"] if v.replace(",", "").isdigit()]
-    assert all(int(v.replace(",", "")) == 0 or int(v.replace(",", "")) >= 5 for v in numbers), table
+def test_the_trust_page_shows_no_incident_figures_in_public(public):
+    # municipality and region rows, 2024 and 2024-Q1: one figure minus another would give counts back
+    at = run_on(SensitiveSource(), "views/trust.py")
+    table = next(df.value for df in at.dataframe if "Trust (%)" in df.value.columns)
+    assert not {"Incidents", "Incidents per 1,000 a year", "Days of incident data"} & set(table.columns)
+    assert "incident figures are not shown" in texts(at)
+
+
+def test_the_trust_page_shows_incident_figures_when_restricted():
+    at = run_on(SensitiveSource(), "views/trust.py")
+    table = next(df.value for df in at.dataframe if "Trust (%)" in df.value.columns)
+    assert {"Incidents", "Incidents per 1,000 a year"} <= set(table.columns)
+
+
+def test_a_chosen_section_withholds_the_headlines_its_map_figure_withholds(public, drawn):
+    # damage-only accidents: S1 7 (withheld with S2's 2), S2 2, S3 20, S4 20
+    spec = [("S1", "accident_damage", 7, 3), ("S2", "accident_damage", 2, 4)]
+    spec += [("S3", "accident_damage", 20, 5), ("S4", "accident_damage", 20, 6)]
+    at = run_on(march(spec, "p-b"), region="Prishtinë", municipality="Prishtinë", section="S1")
+    assert section_features(drawn[-1])["S1"]["t2"] == "withheld"
+    assert {m.label: m.value for m in at.metric}["Damage only"] == "withheld"
+
+
+def test_chosen_categories_are_matched_to_the_headlines_without_the_sensitive_ones(public, drawn):
+    spec = [("S1", "accident_fatal", 1, 2), ("S1", "accident_fatal", 1, 3), ("S1", "accident_injury", 10, 4)]
+    spec += [("S1", "accident_damage", 30, 5), ("S1", "theft", 40, 6), ("S1", "traffic_ticket", 6, 7)]
+    spec += [(s, "theft", 20, 8) for s in ("S2", "S3", "S4", "S5")]
+    offered = [c for c in figures.CATEGORY_CODES if c not in PublicPolicy().sensitive and c != "traffic_ticket"]
+    at = run_on(march(spec, "p-a"), region="Prishtinë", municipality="Prishtinë", section="S1", categories=offered)
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["With fatalities"] == "fewer than 5" and shown["With injuries"] == "withheld"
 
 
 def test_wrong_sensitive_settings_show_nothing(monkeypatch):

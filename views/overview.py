@@ -104,13 +104,18 @@ def protect_page(
         return out, measures
     text = {public.SMALL: fewer, public.SECONDARY: _("withheld")}
     keys = [k for k in heads if k in figures.HEADLINE_CATEGORIES]
-    chosen = set(flt.incident_categories)
-    on_map = [k for k in keys if set(figures.HEADLINE_CATEGORIES[k]) <= chosen]
-    if set().union(*(figures.HEADLINE_CATEGORIES[k] for k in on_map)) != chosen:
+    codes = {k: set(policy.categories(figures.HEADLINE_CATEGORIES[k])) for k in keys}  # what the data can hold
+    chosen = set(policy.categories(flt.incident_categories))
+    on_map = [k for k in keys if codes[k] and codes[k] <= chosen]
+    if set().union(*(codes[k] for k in on_map)) != chosen:
         on_map = []  # the map's categories are not whole headline figures: no sum of them equals the map's
     sets = [on_map, [k for k in keys if k not in on_map]] if on_map else [keys]
     for which, col in (("current", "count"), ("previous", "previous"), ("year_earlier", "year_earlier")):
-        map_exposed = policy.exposed(measures[f"_raw_{col}"], measures[f"{col}_withheld"])
+        if flt.section:  # the headlines add up to the chosen section's figure on the map
+            row = measures.loc[[flt.section]] if flt.section in measures.index else measures.iloc[0:0]
+            map_exposed = bool(len(row)) and bool(row[f"{col}_withheld"].iloc[0])
+        else:  # to the area's sections' figures
+            map_exposed = policy.exposed(measures[f"_raw_{col}"], measures[f"{col}_withheld"])
         for ks in sets:
             values = pd.Series({k: getattr(heads[k], which) for k in ks}, dtype="float64").dropna()
             kinds, total_ok = policy.protect(values)

@@ -406,6 +406,10 @@ else:
                     _.number(v, decimals=1) if pd.notna(v) else "–" for v in section_rates
                 ],
             }
+        ).drop(  # public: overlapping survey periods would give counts back from the rates
+            columns=[_("Area: incidents per 1,000 a year"), _("This section: incidents per 1,000 a year")]
+            if policy is not None
+            else []
         ),
         hide_index=True,
         width="stretch",

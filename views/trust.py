@@ -59,15 +59,6 @@ if res.empty:
     )
     st.stop()
 
-if ctx.policy is not None:  # public version: an area's small count is withheld, and so is its rate
-    small = res["incidents"].map(ctx.policy.is_small).to_numpy(dtype=bool)
-    res["rate"] = res["rate"].where(~small)
-    res["incidents_text"] = [
-        _("fewer than {n}", n=_.number(ctx.policy.min_count)) if s_ else _.number(v)
-        for v, s_ in zip(res["incidents"], small, strict=True)
-    ]
-else:
-    res["incidents_text"] = [_.number(v) for v in res["incidents"]]
 res["area"] = [area_label(k, n) for k, n in zip(res["area_kind"], res["area_name"], strict=True)]
 res["period"] = res["period"].astype(str)
 c1, c2 = st.columns(2)
@@ -76,12 +67,20 @@ with c1:
     trust = res.pivot_table(index="period", columns="area", values="trust_pct", aggfunc="mean")
     common.lines(trust, "%", _("Period"))
 with c2:
-    st.markdown(f"**{_('Incidents per 1,000 residents a year')}**")
-    rates = res.pivot_table(index="period", columns="area", values="rate", aggfunc="mean")
-    if rates.notna().to_numpy().any():
-        common.lines(rates, "", _("Period"))
+    if ctx.policy is not None:  # nested areas and periods: one figure minus another would give a count back
+        st.info(
+            _(
+                "Public version: incident figures are not shown next to survey results, because areas and "
+                "survey periods overlap and one figure minus another could give a small count back."
+            )
+        )
     else:
-        st.info(_("The incident data does not cover these survey periods."))
+        st.markdown(f"**{_('Incidents per 1,000 residents a year')}**")
+        rates = res.pivot_table(index="period", columns="area", values="rate", aggfunc="mean")
+        if rates.notna().to_numpy().any():
+            common.lines(rates, "", _("Period"))
+        else:
+            st.info(_("The incident data does not cover these survey periods."))
 
 st.dataframe(
     pd.DataFrame(
@@ -91,10 +90,14 @@ st.dataframe(
             _("Trust (%)"): [_.number(v, decimals=1) for v in res["trust_pct"]],
             _("Satisfaction (%)"): [_.number(v, decimals=1) for v in res["satisfaction_pct"]],
             _("Respondents"): [_.number(v) if pd.notna(v) else "–" for v in res["respondents"]],
-            _("Incidents"): res["incidents_text"].to_numpy(),
+            _("Incidents"): [_.number(v) for v in res["incidents"]],
             _("Days of incident data"): [_.number(v) for v in res["days"]],
             _("Incidents per 1,000 a year"): [_.number(v, decimals=1) if pd.notna(v) else "–" for v in res["rate"]],
         }
+    ).drop(
+        columns=[_("Incidents"), _("Days of incident data"), _("Incidents per 1,000 a year")]
+        if ctx.policy is not None
+        else []
     ),
     hide_index=True,
     width="stretch",
