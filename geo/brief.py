@@ -23,7 +23,7 @@ import pandas as pd
 
 from geo import compare, coverage, figures, hotspots, i18n, public
 from geo.exports import MARK_PUBLIC, MARK_RESTRICTED
-from geo.public import PublicPolicy, suppress
+from geo.public import PublicPolicy, protect_areas, suppress
 from geo.source import Dataset
 
 __all__ = ["MARK_PUBLIC", "MARK_RESTRICTED", "Brief", "brief_content", "to_html", "to_pdf", "write"]
@@ -144,6 +144,18 @@ def brief_content(
         kinds, _ok = policy.protect(counts, [keyed[c].astype(str) for c in ("municipality", "region")])
         if policy.exposed(counts.loc[ids], kinds.loc[ids]) and now["crimes"].current:
             hidden[("crimes", "now")] = _("withheld")  # the area's crimes would give a section's back
+        if not flt.section:  # a municipality's total against its region's and the others' (any output)
+            area_key = ("municipality", muni)
+            for key, cats in figures.HEADLINE_CATEGORIES.items():
+                for which, p_, value in (
+                    ("now", period, now[key].current),
+                    ("previous", period.previous(), now[key].previous),
+                    ("year", figures.Period(y0.date(), y1.date()), year[key].current),
+                ):
+                    sec_counts = figures.incident_counts(data.incidents, p_, policy.categories(cats))
+                    kind = protect_areas(sec_counts, data.sections, policy.min_count).get(area_key, "")
+                    if kind and value:
+                        hidden.setdefault((key, which), _withheld_text(_, kind, policy))
     # public version: each period's incident figures are protected together (geo.public.protect)
     if policy is not None:
         incident_keys = ("accident_fatal", "accident_injury", "accident_damage", "traffic_ticket", "crimes")

@@ -86,6 +86,18 @@ def public_measures(
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
+def public_area_withheld(
+    _data: Dataset, fingerprint: str, min_count: int, categories: tuple[str, ...], start: dt.date, end: dt.date
+) -> dict[tuple[str, str], str]:
+    """The public version's withheld area totals of these categories in this period
+    (:func:`geo.public.protect_areas`): the same whichever page or filter shows them."""
+    from geo.public import protect_areas
+
+    counts = figures.incident_counts(_data.cube, figures.Period(start, end), categories)
+    return protect_areas(counts, _data.sections, min_count)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
 def headlines(
     _data: Dataset, fingerprint: str, filters: figures.Filters, start: dt.date, end: dt.date
 ) -> dict[str, figures.Headline]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -224,7 +224,7 @@ MEASURES_FROM = {
 SMALL, SECONDARY = "small", "secondary"
 
 
-def protect(values, min_count: int, groups: Sequence[pd.Series] = ()) -> tuple[pd.Series, bool]:
+def protect(values, min_count: int, groups: Sequence[pd.Series] = (), seed: Iterable = ()) -> tuple[pd.Series, bool]:
     """Which counts of a set to withhold when the set's total is (or may be) shown: ``(kinds, total_ok)``.
 
     ``kinds`` is :data:`SMALL` for ``0 < value < min_count``, :data:`SECONDARY` for a count withheld with
@@ -232,6 +232,8 @@ def protect(values, min_count: int, groups: Sequence[pd.Series] = ()) -> tuple[p
     the shown counts and this rule knows what the withheld counts add up to, that a small one lies in
     1 … ``min_count`` − 1 and a secondary one is at least ``min_count``. Secondary counts, smallest first,
     are added until that leaves every withheld count more than one possible value.
+
+    ``seed``: labels withheld from the start, whatever their value.
 
     ``groups``: labels (same index as ``values``) of the parts whose totals may be shown elsewhere, e.g.
     the sections' municipality and region: each part is protected the same way, so a municipality's total
@@ -243,6 +245,9 @@ def protect(values, min_count: int, groups: Sequence[pd.Series] = ()) -> tuple[p
     v = pd.to_numeric(pd.Series(values), errors="coerce").astype("float64")
     kinds = pd.Series("", index=v.index, dtype=object)
     kinds[((v > 0) & (v < min_count)).fillna(False).to_numpy(dtype=bool)] = SMALL
+    for label in seed:  # withheld from the start (their totals would give something back elsewhere)
+        if label in kinds.index and not kinds[label] and v[label] > 0:
+            kinds[label] = SECONDARY
     parts = [np.ones(len(v), dtype=bool)]
     for labels in groups:
         lab = pd.Series(labels).reindex(v.index)
@@ -259,6 +264,42 @@ def protect(values, min_count: int, groups: Sequence[pd.Series] = ()) -> tuple[p
                 changed = True
     exposed = [part for part in parts if pinned(v[part], kinds[part], min_count) and not 0 < v[part].sum() < min_count]
     return kinds, not exposed
+
+
+def protect_areas(section_counts: pd.Series, sections: pd.DataFrame, min_count: int) -> dict[tuple[str, str], str]:
+    """Which area totals to withhold, so that one area's total minus others' gives no small one back.
+
+    ``section_counts`` by ``section_id``; ``sections`` with ``section_id``, ``municipality``, ``region``.
+    An area whose sections (as every public map withholds them) would give a count back from its total
+    starts withheld; municipality totals are then protected within their region and Kosovo, region totals
+    within Kosovo (:func:`protect`), and a region whose municipalities cannot be protected has its own total
+    withheld. Returns ``{("municipality" | "region", name): kind}`` for the withheld ones only, and
+    ``{("all", ""): kind}`` when Kosovo's total must go too.
+    """
+    keyed = sections.set_index(sections["section_id"].astype(str))
+    counts = pd.to_numeric(section_counts, errors="coerce").reindex(keyed.index).fillna(0)
+    muni_of, region_of_section = keyed["municipality"].astype(str), keyed["region"].astype(str)
+    section_kinds, _ok = protect(counts, min_count, [muni_of, region_of_section])
+
+    def exposed(mask: np.ndarray) -> bool:
+        return pinned(counts[mask], section_kinds[mask], min_count) and not 0 < counts[mask].sum() < min_count
+
+    munis = counts.groupby(muni_of).sum()
+    region_of = keyed.groupby(muni_of)["region"].first().astype(str)
+    regions = counts.groupby(region_of_section).sum()
+    m_seed = {m for m in munis.index if exposed((muni_of == m).to_numpy())}
+    r_seed = {r for r in regions.index if exposed((region_of_section == r).to_numpy())}
+    m_kinds, _ok = protect(munis, min_count, [region_of], seed=m_seed)
+    r_kinds, r_ok = protect(regions, min_count, seed=r_seed)
+    out: dict[tuple[str, str], str] = {("municipality", m): k for m, k in m_kinds.items() if k}
+    out |= {("region", r): k for r, k in r_kinds.items() if k}
+    for region in regions.index:  # a region's total would give back one of its municipalities'
+        inside = (region_of == region).to_numpy(dtype=bool)
+        if pinned(munis[inside], m_kinds[inside], min_count) and not 0 < regions[region] < min_count:
+            out.setdefault(("region", region), SECONDARY)
+    if not r_ok or pinned(munis, m_kinds, min_count) or exposed(np.ones(len(counts), dtype=bool)):
+        out[("all", "")] = SECONDARY
+    return out
 
 
 def pinned(values: pd.Series, kinds: pd.Series, min_count: int) -> bool:

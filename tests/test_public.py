@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.public import SECONDARY, SMALL, PublicPolicy, protect, strip_contacts, suppress
+from geo.public import SECONDARY, SMALL, PublicPolicy, protect, protect_areas, strip_contacts, suppress
 
 
 def test_off_unless_the_deployment_turns_it_on():
@@ -163,3 +163,34 @@ def test_protect_examples():
     assert not ok
     kinds, ok = protect(pd.Series({"a": 0, "b": 12}), 5)
     assert (kinds == "").all() and ok
+
+
+def area_sections() -> pd.DataFrame:
+    """S1–S4 in Prishtinë and S5 in Fushë Kosovë (region Prishtinë); S6–S7 in Ferizaj (region Ferizaj)."""
+    return pd.DataFrame(
+        {
+            "section_id": ["S1", "S2", "S3", "S4", "S5", "S6", "S7"],
+            "municipality": ["Prishtinë"] * 4 + ["Fushë Kosovë", "Ferizaj", "Ferizaj"],
+            "region": ["Prishtinë"] * 5 + ["Ferizaj"] * 2,
+        }
+    )
+
+
+def test_a_small_municipality_is_not_the_difference_of_two_shown_totals():
+    counts = pd.Series({"S1": 20, "S2": 20, "S3": 20, "S4": 20, "S5": 3, "S6": 30, "S7": 30})
+    out = protect_areas(counts, area_sections(), 5)
+    assert out[("municipality", "Fushë Kosovë")] == SMALL
+    # region Prishtinë (83) minus municipality Prishtinë (80) would be Fushë Kosovë's 3
+    assert ("municipality", "Prishtinë") in out or ("region", "Prishtinë") in out
+
+
+def test_a_region_whose_sections_give_each_other_away_is_withheld_everywhere():
+    counts = pd.Series({"S1": 20, "S2": 20, "S3": 20, "S4": 20, "S5": 20, "S6": 4, "S7": 4})
+    out = protect_areas(counts, area_sections(), 5)
+    # Ferizaj's 8 with both sections "fewer than 5" would make each 4; Kosovo minus Prishtinë would give the 8
+    assert ("region", "Ferizaj") in out and (("region", "Prishtinë") in out or ("all", "") in out)
+
+
+def test_large_areas_are_all_shown():
+    counts = pd.Series({"S1": 20, "S2": 20, "S3": 20, "S4": 20, "S5": 20, "S6": 30, "S7": 30})
+    assert protect_areas(counts, area_sections(), 5) == {}

@@ -88,6 +88,20 @@ def comparison_line(h: figures.Headline, against: str, hidden: dict[str, str]) -
     return text
 
 
+def area_key() -> tuple[str, str]:
+    """The chosen area as :func:`geo.public.protect_areas` names it."""
+    if flt.municipality:
+        return ("municipality", flt.municipality)
+    return ("region", flt.region) if flt.region else ("all", "")
+
+
+def area_withheld(key: str, which: str) -> dict[tuple[str, str], str]:
+    """The withheld area totals of headline ``key`` in the period ``which`` (current, previous, a year earlier)."""
+    p = {"current": period, "previous": period.previous(), "year_earlier": period.year_earlier()}[which]
+    codes = tuple(sorted(policy.categories(figures.HEADLINE_CATEGORIES[key])))
+    return cache.public_area_withheld(data, ctx.fingerprint, policy.min_count, codes, p.start, p.end)
+
+
 def protect_page(
     heads: dict[str, figures.Headline], measures: pd.DataFrame
 ) -> tuple[dict[str, dict[str, str]], pd.DataFrame]:
@@ -122,6 +136,14 @@ def protect_page(
             for k, kind in kinds.items():
                 if kind:
                     out[k][which] = text[kind]
+            if not flt.section:  # one area's total minus others' (another filter) must give nothing back
+                for k in ks:
+                    key = area_key()
+                    kind = area_withheld(k, which).get(key, "")
+                    if kind and getattr(heads[k], which):
+                        out[k].setdefault(
+                            which, text[public.SMALL] if policy.is_small(getattr(heads[k], which)) else _("withheld")
+                        )
             if ks is on_map and map_exposed:  # the sections would give a count back from these totals
                 for k in ks:
                     if getattr(heads[k], which):  # a zero gives nothing back

@@ -205,8 +205,17 @@ if policy is not None:
     kind = canon.loc[sid, "count_withheld"] if sid in canon.index else ""
     own_text = {public.SMALL: fewer, public.SECONDARY: _("withheld")}.get(kind, "")
     muni = canon.loc[[i for i in muni_ids if i in canon.index]]
-    muni_hidden = policy.exposed(muni["_raw_count"], muni["count_withheld"]) or policy.is_small(muni_n)
-    all_hidden = policy.exposed(canon["_raw_count"], canon["count_withheld"]) or policy.is_small(all_n)
+    areas = cache.public_area_withheld(
+        data, ctx.fingerprint, policy.min_count, tuple(sorted(policy.categories(cats))), period.start, period.end
+    )
+    muni_hidden = (
+        policy.exposed(muni["_raw_count"], muni["count_withheld"])
+        or policy.is_small(muni_n)
+        or ("municipality", str(rec["municipality"])) in areas
+    )
+    all_hidden = (
+        policy.exposed(canon["_raw_count"], canon["count_withheld"]) or policy.is_small(all_n) or ("all", "") in areas
+    )
 k1, k2, k3, k4 = st.columns(4)
 k1.metric(_("Incidents in the period"), own_text or _.number(n_now), border=True)
 k2.metric(_("Per 1,000 residents"), "–" if own_text else rate(n_now, pop), border=True)
