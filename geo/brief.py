@@ -156,18 +156,20 @@ def brief_content(
                     kind = protect_areas(sec_counts, data.sections, policy.min_count).get(area_key, "")
                     if kind and value:
                         hidden.setdefault((key, which), _withheld_text(_, kind, policy))
-    # public version: each period's incident figures are protected together (geo.public.protect)
+    # public version: each period's incident figures are protected in the sets the Overview uses (those that
+    # add up to its default map, all but tickets; and tickets), so the two never withhold differently
     if policy is not None:
-        incident_keys = ("accident_fatal", "accident_injury", "accident_damage", "traffic_ticket", "crimes")
-        for which, heads in (
-            ("now", {k: now[k].current for k in incident_keys}),
-            ("previous", {k: now[k].previous for k in incident_keys}),
-            ("year", {k: year[k].current for k in incident_keys}),
+        sets = (("accident_fatal", "accident_injury", "accident_damage", "crimes"), ("traffic_ticket",))
+        for which, get in (
+            ("now", lambda k: now[k].current),
+            ("previous", lambda k: now[k].previous),
+            ("year", lambda k: year[k].current),
         ):
-            head_kinds, _ok = policy.protect(pd.Series(heads, dtype="float64"))
-            for k, kind in head_kinds.items():
-                if kind:
-                    hidden.setdefault((k, which), _withheld_text(_, kind, policy))
+            for keys in sets:
+                head_kinds, _ok = policy.protect(pd.Series({k: get(k) for k in keys}, dtype="float64"))
+                for k, kind in head_kinds.items():
+                    if kind:
+                        hidden.setdefault((k, which), _withheld_text(_, kind, policy))
     rows = []
     for key, label in labels.items():
         h, hy = now[key], year[key]

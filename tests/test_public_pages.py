@@ -429,3 +429,28 @@ def test_one_area_minus_another_gives_no_small_count_back(public):
     shown = [v for v in crimes.values() if v.isdigit()]
     # Kosovo (108) and Prishtinë (100) side by side would give Ferizaj's 8, and with it 4 and 4
     assert crimes["Ferizaj"] == "withheld" and len(shown) <= 1, crimes
+
+
+def test_the_brief_withholds_the_same_headline_figures_as_the_overview(public):
+    from geo import brief
+
+    spec = [("S1", "accident_fatal", 1, 2), ("S1", "accident_fatal", 1, 3), ("S1", "accident_injury", 10, 4)]
+    spec += [("S1", "accident_damage", 30, 5), ("S1", "theft", 40, 6), ("S1", "traffic_ticket", 6, 7)]
+    spec += [(s, "theft", 20, 8) for s in ("S2", "S3", "S4")]
+    source = march(spec, "p-d")
+    at = run_on(source, region="Prishtinë", municipality="Prishtinë")
+    overview = {m.label: m.value for m in at.metric}
+    data = source.load()
+    content = brief.brief_content(
+        data, figures.default_period(data.data_as_of), lang="en", municipality="Prishtinë", policy=PublicPolicy()
+    )
+    printed = {row[0]: row[1] for row in content.headlines}
+    pairs = [
+        ("With fatalities", "Accidents with fatalities"),
+        ("With injuries", "Accidents with injuries"),
+        ("Damage only", "Accidents, damage only"),
+        ("Traffic tickets", "Traffic tickets"),
+        ("Crimes", "Crimes"),
+    ]
+    assert [overview[a] for a, _b in pairs] == [printed[b] for _a, b in pairs]
+    assert "withheld" in [printed[b] for _a, b in pairs]

@@ -188,7 +188,12 @@ hidden: dict[tuple[str, str], str] = {}
 if policy is not None:
     for which, col in (("current", "count"), ("previous", "previous"), ("year_earlier", "year_earlier")):
         values = pd.Series({c: getattr(h, which) for c, h in heads.items()}, dtype="float64").dropna()
-        kinds, total_ok = policy.protect(values)
+        # the headline figures (crimes, each kind of accident) are totals of these too, on the Overview
+        group_of = pd.Series(
+            {c: next((k for k, cs in figures.HEADLINE_CATEGORIES.items() if c in cs), c) for c in values.index},
+            dtype=object,
+        )
+        kinds, total_ok = policy.protect(values, [group_of])
         total_withheld = sid in canon.index and bool(canon.loc[sid, f"{col}_withheld"])
         for c, kind in kinds.items():
             if not total_ok and values[c] > 0:  # the section's total (on the Overview) would give one back
