@@ -188,8 +188,10 @@ def brief_content(
     hot_ids: set[str] = set()
     if counts.sum() > 0 and len(data.sections) >= 3:
         graph = hotspots.neighbours(data.sections, "queen")
-        gi = hotspots.getis_ord(counts.to_numpy(dtype=float), graph)
+        # withheld counts enter as 0 and are never listed (the neighbours' z would give them back)
+        gi = hotspots.getis_ord(counts.where(kinds == "", 0).to_numpy(dtype=float), graph)
         gi.index = counts.index
+        gi.loc[(kinds != "").to_numpy(dtype=bool), "label"] = hotspots.NOT_SIGNIFICANT
         in_area = gi.loc[gi.index.isin(ids)]
         hot = in_area[in_area["label"].str.startswith("hot")].sort_values("z", ascending=False).head(5)
         names = data.sections.set_index(data.sections["section_id"].astype(str))["section_name"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -139,15 +140,33 @@ def section_hotspots(
     kind: str,
     threshold_m: float | None,
     permutations: int,
+    min_count: int | None = None,
 ) -> pd.DataFrame:
-    """Gi* on the sections of the area (:func:`geo.hotspots.section_hotspots`, seed 0)."""
+    """Gi* on the sections of the area (:func:`geo.hotspots.section_hotspots`, seed 0).
+
+    ``min_count`` (public version): counts withheld on the public pages (:func:`public_measures`) enter the
+    statistic as 0, and their sections are "not significant" with no z, as on the command line: the
+    neighbours' z would otherwise give them back.
+    """
     from geo import hotspots
 
     sections = _area(_data, region, municipality)
-    counts = figures.incident_counts(
-        _data.cube, figures.Period(start, end), categories, pd.Index(sections["section_id"].astype(str))
-    )
-    return hotspots.section_hotspots(sections, counts, measure, kind, threshold_m, permutations, seed=0)
+    ids = pd.Index(sections["section_id"].astype(str))
+    counts = figures.incident_counts(_data.cube, figures.Period(start, end), categories, ids)
+    withheld = pd.Series(False, index=ids)
+    if min_count is not None:
+        kinds = public_measures(_data, fingerprint, min_count, categories, start, end)["count_withheld"]
+        withheld = kinds.reindex(ids).fillna("").astype(bool)
+        counts = counts.reindex(ids, fill_value=0).where(~withheld, 0)
+    result = hotspots.section_hotspots(sections, counts, measure, kind, threshold_m, permutations, seed=0)
+    hide = withheld.reindex(result.index).fillna(False).to_numpy(dtype=bool)
+    if hide.any():
+        result = result.copy()
+        result.loc[hide, [c for c in ("z", "p", "p_fdr", "value") if c in result]] = np.nan
+        for col in ("label", "label_sim"):
+            if col in result:
+                result.loc[hide, col] = hotspots.NOT_SIGNIFICANT
+    return result
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -454,3 +454,23 @@ def test_the_brief_withholds_the_same_headline_figures_as_the_overview(public):
     ]
     assert [overview[a] for a, _b in pairs] == [printed[b] for _a, b in pairs]
     assert "withheld" in [printed[b] for _a, b in pairs]
+
+
+def test_public_hot_spots_never_label_a_withheld_section():
+    """Gi* of a section whose count is withheld: on its true count it is a hot spot, in public it is left
+    out of the statistic (its neighbours' z would give it back) and labelled not significant."""
+    from dashboard_fixtures import CLUSTER
+
+    from geo import cache, hotspots
+
+    data = small_dataset()
+    sid = CLUSTER[0]
+    inc = data.incidents
+    mine = inc.index[(inc["section_id"] == sid) & (inc["category"] != "traffic_ticket")]
+    data.incidents = inc.drop(mine[3:]).reset_index(drop=True)  # three left: a small count amid a cluster
+    period = figures.Period(pd.Timestamp("2024-01-01").date(), pd.Timestamp("2024-04-30").date())
+    args = (data, "small-hs", "", "", figures.DEFAULT_CATEGORIES, period.start, period.end, "count", "queen", None, 0)
+    restricted = cache.section_hotspots(*args)
+    assert restricted.loc[sid, "label"] != hotspots.NOT_SIGNIFICANT  # the control: its neighbours make it hot
+    public = cache.section_hotspots(*args, 5)
+    assert public.loc[sid, "label"] == hotspots.NOT_SIGNIFICANT and pd.isna(public.loc[sid, "z"])

@@ -149,6 +149,7 @@ try:
                 kind,
                 band,
                 PERMUTATIONS,
+                policy.min_count if policy is not None else None,
             )
         else:
             cells, result = cache.grid_hotspots(
