@@ -243,26 +243,26 @@ def protect(values, min_count: int, groups: Sequence[pd.Series] = (), seed: Iter
     and nothing else, say): the total shown with these counts must then be withheld too.
     """
     v = pd.to_numeric(pd.Series(values), errors="coerce").astype("float64")
-    kinds = pd.Series("", index=v.index, dtype=object)
-    kinds[((v > 0) & (v < min_count)).fillna(False).to_numpy(dtype=bool)] = SMALL
-    for label in seed:  # withheld from the start (their totals would give something back elsewhere)
-        if label in kinds.index and not kinds[label] and v[label] > 0:
-            kinds[label] = SECONDARY
-    parts = [np.ones(len(v), dtype=bool)]
+    x = v.fillna(0).to_numpy()
+    code = np.where((x > 0) & (x < min_count), 1, 0).astype(np.int8)  # 0 shown, 1 small, 2 secondary
+    seeded = v.index.isin(list(seed)) & (code == 0) & (x > 0)  # withheld from the start (totals elsewhere)
+    code[seeded] = 2
+    parts = [np.arange(len(x))]
     for labels in groups:
-        lab = pd.Series(labels).reindex(v.index)
-        parts += [(lab == g).to_numpy(dtype=bool) for g in lab.dropna().unique()]
+        lab = pd.Series(labels).reindex(v.index).to_numpy(dtype=object)
+        parts += [np.flatnonzero(lab == g) for g in pd.unique(lab[pd.notna(lab)])]
     changed = True
     while changed:
         changed = False
         for part in parts:
-            while pinned(v[part], kinds[part], min_count):
-                free = part & (kinds == "").to_numpy(dtype=bool) & (v > 0).fillna(False).to_numpy(dtype=bool)
-                if not free.any():
+            while _pinned(x[part], code[part], min_count):
+                free = part[(code[part] == 0) & (x[part] > 0)]
+                if not len(free):
                     break
-                kinds.iloc[int(np.flatnonzero(free)[np.argmin(v.to_numpy()[free])])] = SECONDARY
+                code[free[np.argmin(x[free])]] = 2
                 changed = True
-    exposed = [part for part in parts if pinned(v[part], kinds[part], min_count) and not 0 < v[part].sum() < min_count]
+    exposed = [part for part in parts if _pinned(x[part], code[part], min_count) and not 0 < x[part].sum() < min_count]
+    kinds = pd.Series(np.array(["", SMALL, SECONDARY], dtype=object)[code], index=v.index, dtype=object)
     return kinds, not exposed
 
 
@@ -281,8 +281,11 @@ def protect_areas(section_counts: pd.Series, sections: pd.DataFrame, min_count: 
     muni_of, region_of_section = keyed["municipality"].astype(str), keyed["region"].astype(str)
     section_kinds, _ok = protect(counts, min_count, [muni_of, region_of_section])
 
+    x = counts.to_numpy()
+    code = np.where(section_kinds == SMALL, 1, np.where(section_kinds == SECONDARY, 2, 0)).astype(np.int8)
+
     def exposed(mask: np.ndarray) -> bool:
-        return pinned(counts[mask], section_kinds[mask], min_count) and not 0 < counts[mask].sum() < min_count
+        return _pinned(x[mask], code[mask], min_count) and not 0 < x[mask].sum() < min_count
 
     munis = counts.groupby(muni_of).sum()
     region_of = keyed.groupby(muni_of)["region"].first().astype(str)
@@ -308,12 +311,19 @@ def pinned(values: pd.Series, kinds: pd.Series, min_count: int) -> bool:
     The bounds are what the rule itself tells: a small count is 1 … ``min_count`` − 1; a secondary one is
     at least ``min_count`` and, being chosen smallest first, at most the smallest count still shown.
     """
-    w = (kinds != "").to_numpy(dtype=bool)
+    k = pd.Series(kinds).to_numpy(dtype=object)
+    code = np.where(k == SMALL, 1, np.where(k == SECONDARY, 2, 0)).astype(np.int8)
+    return _pinned(pd.to_numeric(pd.Series(values), errors="coerce").fillna(0).to_numpy(), code, min_count)
+
+
+def _pinned(x: np.ndarray, code: np.ndarray, min_count: int) -> bool:
+    """:func:`pinned` on arrays: counts ``x``, ``code`` 0 shown, 1 small, 2 secondary."""
+    w = code > 0
     if not w.any():
         return False
-    small = (kinds[w] == SMALL).to_numpy(dtype=bool)
-    total = float(values[w].sum())
-    shown = values[~w & (values > 0).fillna(False).to_numpy(dtype=bool)]
+    small = code[w] == 1
+    total = float(x[w].sum())
+    shown = x[~w & (x > 0)]
     cap = min(total, float(shown.min())) if len(shown) else total
     lo = np.where(small, 1.0, float(min_count))
     hi = np.where(small, float(min_count - 1), cap)
