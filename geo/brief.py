@@ -52,7 +52,7 @@ class Brief:
 
 def _fmt_count(_, value: float, suppressed: bool, policy: PublicPolicy | None) -> str:
     if suppressed and policy is not None:
-        return _("fewer than {n}", n=policy.min_count)
+        return policy.texts(_)[public.SMALL]
     return _.number(value)
 
 
@@ -67,7 +67,7 @@ FLAG_SYMBOLS = {
 
 
 def _withheld_text(_, kind: str, policy: PublicPolicy) -> str:
-    return _("fewer than {n}", n=policy.min_count) if kind == public.SMALL else _("withheld")
+    return policy.texts(_)[kind]
 
 
 def _change_text(_, current: float, previous: float, hidden: bool) -> str:

@@ -35,7 +35,6 @@ import pandas as pd
 from geo import figures
 from geo.figures import joined_records
 from geo.i18n import N_
-from geo.public import SECONDARY, SMALL
 from geo.schema import LIST_SEPARATOR
 
 if TYPE_CHECKING:
@@ -278,7 +277,7 @@ def overview_map_html(
     else:  # withheld as on every public output: protected for all sections at once, then the area taken
         every = policy.measures(figures.section_measures(data.sections, data.cube, period, cats), data.sections)
         measures = every.loc[sections["section_id"].astype(str).tolist()]
-        withheld = {SMALL: _("fewer than {n}", n=_.number(policy.min_count)), SECONDARY: _("withheld")}
+        withheld = policy.texts(_)
     mark = marking_for(policy)
     title = f"{mark} · " + _(MAP_MEASURES[measure]) + " · " + _.period(period.start, period.end)
     geometry = maps.display_geometry(data.sections).select(region, municipality)

@@ -129,9 +129,9 @@ class PublicPolicy:
         """``codes`` without the sensitive categories."""
         return tuple(c for c in codes if c not in self.sensitive)
 
-    def counts(self, values: pd.Series) -> tuple[pd.Series, pd.Series]:
-        """:func:`suppress` with this policy's threshold: ``(shown, suppressed)``."""
-        return suppress(values, self.min_count)
+    def texts(self, _) -> dict[str, str]:
+        """What is shown instead of a withheld count, by kind (:data:`SMALL`, :data:`SECONDARY`), translated."""
+        return {SMALL: _("fewer than {n}", n=_.number(self.min_count)), SECONDARY: _("withheld")}
 
     def protect(self, values, groups: Sequence[pd.Series] = ()) -> tuple[pd.Series, bool]:
         """:func:`protect` with this policy's threshold."""

@@ -458,3 +458,19 @@ def restricted_texts(text: str) -> list[str]:
             i = text.lower().index(marker.lower())
             out.append(f"{marker!r} in …{text[max(0, i - 60) : i + 60]!r}…")
     return out
+
+
+def possible_values(counts: dict[str, int], kinds: dict[str, str], total: int, k: int = 5) -> dict:
+    """The least and the most each withheld count can be for someone who knows ``total``, the shown counts
+    and the rule (a small count is 1 … k − 1, a secondary one at least k); every value between is possible."""
+    withheld = [i for i, kind in kinds.items() if kind]
+    rest = total - sum(v for i, v in counts.items() if not kinds.get(i))
+    lo = {i: 1 if kinds[i] == "small" else k for i in withheld}
+    hi = {i: k - 1 if kinds[i] == "small" else rest for i in withheld}
+    return {
+        i: (
+            max(lo[i], rest - sum(hi[j] for j in withheld if j != i)),
+            min(hi[i], rest - sum(lo[j] for j in withheld if j != i)),
+        )
+        for i in withheld
+    }

@@ -53,6 +53,7 @@ from leakcheck import (
     coordinate_leaks,
     legitimate_points,
     nearest_m,
+    possible_values,
     restricted_texts,
     sensitive_hits,
     split_images,
@@ -380,22 +381,6 @@ def withheld_kind(props: dict) -> str:
     if t2 not in withheld_texts():
         return ""
     return "secondary" if t2 in {i18n.translator(lang)("withheld") for lang in i18n.LANGS} else "small"
-
-
-def possible_values(counts: dict[str, int], kinds: dict[str, str], total: int, k: int = 5) -> dict:
-    """The least and the most each withheld count can be for someone who knows ``total``, the shown counts
-    and the rule (a small count is 1 … k − 1, a secondary one at least k); every value between is possible."""
-    withheld = [i for i, kind in kinds.items() if kind]
-    rest = total - sum(v for i, v in counts.items() if not kinds.get(i))
-    lo = {i: 1 if kinds[i] == "small" else k for i in withheld}
-    hi = {i: k - 1 if kinds[i] == "small" else rest for i in withheld}
-    return {
-        i: (
-            max(lo[i], rest - sum(hi[j] for j in withheld if j != i)),
-            min(hi[i], rest - sum(lo[j] for j in withheld if j != i)),
-        )
-        for i in withheld
-    }
 
 
 def assert_not_pinned(feats: dict[str, dict], sections, total: int) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from dashboard_fixtures import ok, small_dataset, texts, tiny_dataset
+from leakcheck import possible_values
 from streamlit.testing.v1 import AppTest
 
 from geo import figures, maps
@@ -136,25 +137,6 @@ def test_restricted_pages_do_show_the_sensitive_categories():
     at = run()
     ok(at)
     assert any("Domestic violence" in o for o in at.sidebar.multiselect[0].options)
-
-
-def possible_values(shown: dict, kinds: dict, total: int, k: int = 5) -> dict[str, tuple[int, int]]:
-    """The least and the most each withheld count can be, given the total and the shown counts.
-
-    A small count lies in 1 … k − 1, a secondary one is at least k, and together they make up the total
-    minus the shown counts; every value between those two bounds is possible (the ranges are intervals).
-    """
-    withheld = [i for i, kind in kinds.items() if kind]
-    rest = total - sum(v for i, v in shown.items() if not kinds.get(i))
-    lo = {i: 1 if kinds[i] == "small" else k for i in withheld}
-    hi = {i: k - 1 if kinds[i] == "small" else rest for i in withheld}
-    return {
-        i: (
-            max(lo[i], rest - sum(hi[j] for j in withheld if j != i)),
-            min(hi[i], rest - sum(lo[j] for j in withheld if j != i)),
-        )
-        for i in withheld
-    }
 
 
 def test_public_overview_withholds_small_counts_from_map_and_totals(public, drawn):

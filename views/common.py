@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo import figures
+from geo import figures, public
 from geo.i18n import md_escape
 
 PROFILE_PAGE = "views/section.py"
@@ -84,7 +84,7 @@ def categories_note(ctx, tickets: int | str | None = None) -> None:
         if isinstance(tickets, str):
             shown = tickets
         elif ctx.policy is not None and ctx.policy.is_small(tickets):
-            shown = _("fewer than {n}", n=_.number(ctx.policy.min_count))
+            shown = ctx.policy.texts(_)[public.SMALL]
         else:
             shown = _.number(tickets)
         text += " " + _("Traffic tickets in the period: {n}.", n=shown)

@@ -289,7 +289,7 @@ def incidents_total(values: pd.Series, total_ok: bool) -> str:
     it would give back a section's withheld count."""
     n = int(values.sum())
     if policy is not None and policy.is_small(n):
-        return _("fewer than {n}", n=_.number(policy.min_count))
+        return policy.texts(_)[public.SMALL]
     return _.number(n) if total_ok else _("withheld")
 
 
@@ -318,7 +318,7 @@ else:
     def incidents_text(sid: str, n) -> str:
         kind = kinds.get(sid, "")
         if kind:
-            return _("fewer than {n}", n=_.number(policy.min_count)) if kind == public.SMALL else _("withheld")
+            return policy.texts(_)[kind]
         return _.number(n)
 
     geom = cache.geometry(data, ctx.fingerprint).select(region, municipality)

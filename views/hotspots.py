@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import cache, figures, hotspots, maps, public
+from geo import cache, figures, hotspots, maps
 from geo.i18n import N_, md_escape
 from views import common
 
@@ -212,9 +212,7 @@ def withheld(unit: str) -> bool:
 
 def count_text(unit: str, count) -> str:
     kind = kinds.get(unit, "")
-    if kind == public.SMALL:
-        return _("fewer than {n}", n=_.number(policy.min_count))
-    return _("withheld") if kind else number(count)
+    return policy.texts(_)[kind] if kind else number(count)
 
 
 legend_parts = []

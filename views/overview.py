@@ -13,7 +13,8 @@ from views import common
 ctx = st.session_state["ctx"]
 _ = ctx._
 policy = ctx.policy
-fewer = _("fewer than {n}", n=_.number(policy.min_count)) if policy is not None else ""
+#: what the public version shows instead of a withheld count, by kind
+texts = policy.texts(_) if policy is not None else {}
 data = ctx.data
 flt = ctx.filters
 period = ctx.period
@@ -116,7 +117,6 @@ def protect_page(
     out: dict[str, dict[str, str]] = {k: {} for k in heads}
     if policy is None:
         return out, measures
-    text = {public.SMALL: fewer, public.SECONDARY: _("withheld")}
     keys = [k for k in heads if k in figures.HEADLINE_CATEGORIES]
     codes = {k: set(policy.categories(figures.HEADLINE_CATEGORIES[k])) for k in keys}  # what the data can hold
     chosen = set(policy.categories(flt.incident_categories))
@@ -135,19 +135,20 @@ def protect_page(
             kinds, total_ok = policy.protect(values)
             for k, kind in kinds.items():
                 if kind:
-                    out[k][which] = text[kind]
+                    out[k][which] = texts[kind]
             if not flt.section:  # one area's total minus others' (another filter) must give nothing back
                 for k in ks:
                     key = area_key()
                     kind = area_withheld(k, which).get(key, "")
                     if kind and getattr(heads[k], which):
                         out[k].setdefault(
-                            which, text[public.SMALL] if policy.is_small(getattr(heads[k], which)) else _("withheld")
+                            which,
+                            texts[public.SMALL if policy.is_small(getattr(heads[k], which)) else public.SECONDARY],
                         )
             if ks is on_map and map_exposed:  # the sections would give a count back from these totals
                 for k in ks:
                     if getattr(heads[k], which):  # a zero gives nothing back
-                        out[k].setdefault(which, _("withheld"))
+                        out[k].setdefault(which, texts[public.SECONDARY])
             elif ks is on_map and not total_ok:  # these figures would give one back from the map's total
                 measures = policy.withhold_all(measures, col)
     return out, measures
@@ -259,7 +260,7 @@ if measure in ("change", "change_year"):
 geom = cache.geometry(data, ctx.fingerprint).select(flt.region, flt.municipality)
 withheld = None
 if policy is not None:  # small counts: no colour, no figure from which they could be worked out
-    withheld = {public.SMALL: fewer, public.SECONDARY: _("withheld")}
+    withheld = texts
     st.caption(
         _(
             "Public version: a count below {n} is shown as “fewer than {n}” and is not coloured, nor is a "

@@ -155,7 +155,7 @@ common.categories_note(ctx)
 cats = flt.incident_categories
 policy = ctx.policy
 small = policy.is_small if policy is not None else (lambda n: False)
-fewer = _("fewer than {n}", n=_.number(policy.min_count)) if policy is not None else ""
+texts = policy.texts(_) if policy is not None else {}  # shown instead of a withheld count, by kind
 n_now = int(figures.incident_counts(data.cube, period, cats, ids).sum())
 muni_secs = data.sections[data.sections["municipality"] == rec["municipality"]]
 muni_ids = muni_secs["section_id"].astype(str).tolist()
@@ -197,18 +197,18 @@ if policy is not None:
         total_withheld = sid in canon.index and bool(canon.loc[sid, f"{col}_withheld"])
         for c, kind in kinds.items():
             if not total_ok and values[c] > 0:  # the section's total (on the Overview) would give one back
-                hidden[(c, which)] = _("withheld")
+                hidden[(c, which)] = texts[public.SECONDARY]
             elif total_withheld and values[c] > 0:  # their sum would give back the withheld total
-                hidden[(c, which)] = fewer if kind == public.SMALL else _("withheld")
+                hidden[(c, which)] = texts[kind or public.SECONDARY]
             elif kind:
-                hidden[(c, which)] = fewer if kind == public.SMALL else _("withheld")
+                hidden[(c, which)] = texts[kind]
 
 # public version: the section's count as every page withholds it (geo.cache.public_measures); the areas'
 # rates only where their totals give no withheld count back
 own_text, muni_hidden, all_hidden = "", False, False
 if policy is not None:
     kind = canon.loc[sid, "count_withheld"] if sid in canon.index else ""
-    own_text = {public.SMALL: fewer, public.SECONDARY: _("withheld")}.get(kind, "")
+    own_text = texts.get(kind, "")
     muni = canon.loc[[i for i in muni_ids if i in canon.index]]
     areas = cache.public_area_withheld(
         data, ctx.fingerprint, policy.min_count, tuple(sorted(policy.categories(cats))), period.start, period.end
