@@ -13,7 +13,6 @@ below the policy's minimum is printed as "fewer than N" and left out of totals.
 from __future__ import annotations
 
 import base64
-import html
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from geo import compare, coverage, figures, hotspots, i18n, public
 from geo.exports import MARK_PUBLIC, MARK_RESTRICTED
 from geo.public import PublicPolicy, protect_areas, suppress
 from geo.source import Dataset
+from geo.untrusted import html_text
 
 __all__ = ["MARK_PUBLIC", "MARK_RESTRICTED", "Brief", "brief_content", "to_html", "to_pdf", "write"]
 
@@ -555,7 +555,7 @@ def _block(pdf, title, header, rows, widths, w, empty_text) -> None:
 
 def to_html(brief: Brief) -> str:
     """The brief as a standalone, printable HTML page (every text escaped; the map embedded)."""
-    e = html.escape
+    e = html_text
     h = brief.headings
 
     def table(header, rows, empty):

@@ -21,7 +21,6 @@ over-marked, never under-marked.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import json
 import re
 import unicodedata
@@ -36,6 +35,7 @@ from geo import figures
 from geo.figures import joined_records
 from geo.i18n import N_
 from geo.schema import LIST_SEPARATOR
+from geo.untrusted import html_text
 
 if TYPE_CHECKING:
     from geo.public import PublicPolicy
@@ -292,7 +292,7 @@ def overview_map_html(
         withheld=withheld,
     )
     page = offline.standalone_html(fmap.get_root().render())
-    head = f"<title>{html.escape(title)}</title>"
+    head = f"<title>{html_text(title)}</title>"
     page, n = re.subn(r"<head>", lambda m: "<head>" + head, page, count=1)
     if not n:
         raise ValueError("the map page has no <head>")  # pragma: no cover - folium always writes one

@@ -6,13 +6,14 @@ pull scripts from CDNs). There are no background tiles unless a deployment
 configures a tile server (:class:`Basemap`).
 
 Text from data files (section, municipality and station names) is untrusted:
-it is escaped with :func:`html.escape` before it goes into tooltips, labels or
-the legend.
+it goes into tooltips, labels and legends only through
+:func:`geo.untrusted.html_text` (escaped, with Jinja's braces neutralised), and
+importing this module makes every folium and branca template write inert JSON
+(:func:`geo.untrusted.install`), so no data text is ever template source.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -26,7 +27,11 @@ import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
+from geo import untrusted
 from geo.offline import Assets
+from geo.untrusted import html_text
+
+untrusted.install()
 
 #: Simplification tolerance for display, degrees (~60 m in Kosovo).
 DISPLAY_TOLERANCE = 0.0006
@@ -332,6 +337,7 @@ def base_map(
 
     No tiles unless ``basemap`` is given; a plain light background otherwise.
     """
+    untrusted.install()  # again here, for element classes loaded since import: every map is built from here
     m = folium.Map(
         location=[42.6, 20.9],
         zoom_start=9,
@@ -345,7 +351,7 @@ def base_map(
     m.default_js = list(assets.js)
     m.default_css = list(assets.css)
     if basemap is not None:
-        folium.TileLayer(basemap.url, attr=html.escape(basemap.attribution or basemap.url), name="basemap").add_to(m)
+        folium.TileLayer(basemap.url, attr=html_text(basemap.attribution or basemap.url), name="basemap").add_to(m)
     _Styles().add_to(m)
     if bounds is not None and all(np.isfinite(bounds)):
         minx, miny, maxx, maxy = bounds
@@ -386,17 +392,11 @@ def _features(frame: gpd.GeoDataFrame, props: dict[str, list]) -> dict:
     return {"type": "FeatureCollection", "features": feats}
 
 
-def _esc(value: object) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return ""
-    return html.escape(str(value), quote=True)
-
-
 def _legend_line_rows(lines) -> list[str]:
     """Legend rows for outlines: ``(name, weight in px, colour)`` each; names escaped."""
     return [
         f'<div class="cp-row"><span class="cp-line" style="border-top-width:{weight:g}px;'
-        f'border-top-color:{color}"></span><span>{html.escape(name)}</span></div>'
+        f'border-top-color:{color}"></span><span>{html_text(name)}</span></div>'
         for name, weight, color in lines
     ]
 
@@ -412,17 +412,17 @@ def legend_html(
 ) -> str:
     """The legend's HTML: escaped title, one swatch per class, "no data" (or ``no_data_text``) and outline
     keys."""
-    parts = [f'<div class="cp-title">{html.escape(title)}</div>']
+    parts = [f'<div class="cp-title">{html_text(title)}</div>']
     for color, (lo, hi) in zip(classes.colors, classes.bounds, strict=True):
         text = label(lo) if lo == hi else f"{label(lo)} – {label(hi)}"
         parts.append(
             f'<div class="cp-row"><span class="cp-swatch" style="background:{color}"></span>'
-            f"<span>{html.escape(text)}</span></div>"
+            f"<span>{html_text(text)}</span></div>"
         )
     if show_no_data:
         parts.append(
             '<div class="cp-row"><span class="cp-swatch cp-nodata-swatch"></span>'
-            f"<span>{html.escape(no_data_text or _('No data'))}</span></div>"
+            f"<span>{html_text(no_data_text or _('No data'))}</span></div>"
         )
     parts.extend(_legend_line_rows(lines))
     return "".join(parts)
@@ -454,7 +454,7 @@ class _Labels(MacroElement):
 
 
 def _label(lat: float, lon: float, text: str, css: str) -> tuple[float, float, str]:
-    return (float(lat), float(lon), f'<div class="cp-label {css}">{html.escape(text)}</div>')
+    return (float(lat), float(lon), f'<div class="cp-label {css}">{html_text(text)}</div>')
 
 
 def _section_layer(
@@ -566,23 +566,25 @@ def choropleth(
     def counts(name: str) -> list[str]:
         """A count per section; the ``withheld`` text where the public version withholds it."""
         kinds = col(f"{name}_withheld") if withheld else [None] * len(m_)
-        return [_esc(withheld[k]) if k in (withheld or {}) else num(v) for v, k in zip(col(name), kinds, strict=True)]
+        return [
+            html_text(withheld[k]) if k in (withheld or {}) else num(v) for v, k in zip(col(name), kinds, strict=True)
+        ]
 
     z, z_year = col("z"), col("z_year")
     fields = {
-        "tip": [_esc(n) for n in sections["section_name"].astype(str)],  # the name; "tip" as before
+        "tip": [html_text(n) for n in sections["section_name"].astype(str)],  # the name; "tip" as before
         "t1": [
-            f"{_esc(muni_name(str(a)))} · {_esc(region_name(str(b)))}"
+            f"{html_text(muni_name(str(a)))} · {html_text(region_name(str(b)))}"
             for a, b in zip(sections["municipality"], sections["region"], strict=True)
         ],
         "t2": counts("count"),
         "t3": counts("previous"),
-        "t4": [_esc(signed_n(v) + z_text(zz)) for v, zz in zip(col("change"), z, strict=True)],
+        "t4": [html_text(signed_n(v) + z_text(zz)) for v, zz in zip(col("change"), z, strict=True)],
     }
     aliases = [_("Police section"), _("Area"), _("Incidents"), _("Previous period"), _("Change")]
     if "year_earlier" in m_.columns:
         fields["t5"] = counts("year_earlier")
-        fields["t6"] = [_esc(signed_n(v) + z_text(zz)) for v, zz in zip(col("change_year"), z_year, strict=True)]
+        fields["t6"] = [html_text(signed_n(v) + z_text(zz)) for v, zz in zip(col("change_year"), z_year, strict=True)]
         aliases += [_("A year earlier"), _("Change")]
     fields["t7"] = [num(v, 2) for v in col("rate")]
     fields["t8"] = [num(v) for v in col("population")]
@@ -609,7 +611,7 @@ def choropleth(
         _features(sections, props),
         style,
         tooltip=folium.GeoJsonTooltip(
-            fields=list(fields), aliases=[html.escape(a) for a in aliases], labels=True, sticky=True
+            fields=list(fields), aliases=[html_text(a) for a in aliases], labels=True, sticky=True
         ),
         bounds=tuple(sections.total_bounds) if len(sections) else None,
     ).add_to(m)
@@ -817,11 +819,11 @@ def gradient_legend_html(title: str, overlay: DensityOverlay, number: Callable[.
     stops = ", ".join(f"{overlay.colour_at(overlay.vmax * (i / 10) ** 2)} {i * 10}%" for i in range(11))
     decimals = 0 if overlay.vmax >= 20 else (1 if overlay.vmax >= 2 else 2)
     ticks = (overlay.threshold, overlay.vmax * 0.25, overlay.vmax)  # at 0 %, 50 % and 100 % of the bar
-    labels = "".join(f"<span>{html.escape(number(v, decimals=decimals))}</span>" for v in ticks)
+    labels = "".join(f"<span>{html_text(number(v, decimals=decimals))}</span>" for v in ticks)
     bar = f'<div style="height:10px;margin:2px 0 1px;background:linear-gradient(to right, {stops})"></div>'
     scale = f'<div style="display:flex;justify-content:space-between;gap:8px">{labels}</div>'
-    extra = f'<div style="margin-top:2px;color:#555">{html.escape(note)}</div>' if note else ""
-    return f'<div class="cp-title">{html.escape(title)}</div>{bar}{scale}{extra}'
+    extra = f'<div style="margin-top:2px;color:#555">{html_text(note)}</div>' if note else ""
+    return f'<div class="cp-title">{html_text(title)}</div>{bar}{scale}{extra}'
 
 
 def category_legend_html(title: str, entries: list[tuple[str, str]], lines: tuple = (), outlined: bool = False) -> str:
@@ -829,11 +831,11 @@ def category_legend_html(title: str, entries: list[tuple[str, str]], lines: tupl
 
     ``outlined``: the colours are drawn as outlines (see :func:`section_fill_map`), so are the swatches.
     """
-    parts = [f'<div class="cp-title">{html.escape(title)}</div>']
+    parts = [f'<div class="cp-title">{html_text(title)}</div>']
     for colour, text in entries:
         style = f"background:transparent;border:3px solid {colour}" if outlined else f"background:{colour}"
         parts.append(
-            f'<div class="cp-row"><span class="cp-swatch" style="{style}"></span><span>{html.escape(text)}</span></div>'
+            f'<div class="cp-row"><span class="cp-swatch" style="{style}"></span><span>{html_text(text)}</span></div>'
         )
     parts.extend(_legend_line_rows(lines))
     return "".join(parts)
@@ -841,9 +843,9 @@ def category_legend_html(title: str, entries: list[tuple[str, str]], lines: tupl
 
 def tip_html(title: str, subtitle: str, rows: list[tuple[str, str]]) -> str:
     """A tooltip: bold title, a line under it, a two-column table; every text escaped here."""
-    cells = "".join(f'<tr><td>{_esc(k)}</td><td class="cp-num">{_esc(v)}</td></tr>' for k, v in rows)
-    sub = f"{_esc(subtitle)}" if subtitle else ""
-    return f'<div class="cp-tip"><b>{_esc(title)}</b><br>{sub}<table>{cells}</table></div>'
+    cells = "".join(f'<tr><td>{html_text(k)}</td><td class="cp-num">{html_text(v)}</td></tr>' for k, v in rows)
+    sub = f"{html_text(subtitle)}" if subtitle else ""
+    return f'<div class="cp-tip"><b>{html_text(title)}</b><br>{sub}<table>{cells}</table></div>'
 
 
 def _outlines(m: folium.Map, geometry: DisplayGeometry, _: Callable[..., str]) -> list[tuple[str, float, str]]:
