@@ -36,6 +36,22 @@ def section_record(ctx, section_id: str) -> pd.Series | None:
     return rows.iloc[0] if len(rows) else None
 
 
+def record_text(ctx, frame: pd.DataFrame, column: str, public_flag: str | None = None) -> list[str]:
+    """A text column of records for display ("–" when empty).
+
+    Restricted users see every text. In public mode, a column with a ``public_flag`` column (concerns'
+    ``description`` / ``description_public``) shows "(not public)" where the data does not mark it public
+    (:meth:`geo.public.PublicPolicy.apply` has already removed those texts from the data).
+    """
+    if column not in frame:
+        return ["–"] * len(frame)
+    values = frame[column].astype("string").fillna("")
+    if public_flag is not None and ctx.policy is not None:
+        allowed = frame[public_flag].astype("boolean").fillna(False) if public_flag in frame else False
+        values = values.where(allowed, ctx._("(not public)"))
+    return [v if v else "–" for v in values]
+
+
 def select_clicked_section(ctx, map_key: str) -> None:
     """Callback for ``st_folium(on_change=…)``: a click on a section selects it in the sidebar."""
     state = st.session_state.get(map_key) or {}

@@ -34,17 +34,6 @@ def default(key: str, value, options=None) -> None:
         st.session_state[key] = value
 
 
-def public_text(frame: pd.DataFrame, column: str, public: str | None = None) -> list[str]:
-    """A text column for display; descriptions only where the data marks them public."""
-    if column not in frame:
-        return ["–"] * len(frame)
-    values = frame[column].astype("string").fillna("")
-    if public is not None:
-        allowed = frame[public].astype("boolean").fillna(False) if public in frame else False
-        values = values.where(allowed, _("(not public)"))
-    return [v if v else "–" for v in values]
-
-
 st.title(_("Community concerns"))
 st.markdown(f"**{common.area_name(ctx)}** · {_.period(period.start, period.end)}")
 if data.sections.empty:
@@ -171,8 +160,8 @@ with tab_open:
                     _("Status"): [term("status", c) for c in open_now.get("status", pd.Series(index=open_now.index))],
                     _("Source"): [term("source", c) for c in open_now.get("source", pd.Series(index=open_now.index))],
                     _("Police section"): names.reindex(sid)["section_name"].astype(str).to_numpy(),
-                    _("Action taken"): public_text(open_now, "action_taken"),
-                    _("Description"): public_text(open_now, "description", "description_public"),
+                    _("Action taken"): common.record_text(ctx, open_now, "action_taken"),
+                    _("Description"): common.record_text(ctx, open_now, "description", "description_public"),
                 }
             ),
             hide_index=True,

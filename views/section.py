@@ -20,16 +20,6 @@ SELECTED_FILL = "#2c7fb8"
 NEIGHBOUR_FILL = "#deebf7"
 
 
-def public_text(frame: pd.DataFrame, column: str, public: str | None = None) -> list[str]:
-    if column not in frame:
-        return ["–"] * len(frame)
-    values = frame[column].astype("string").fillna("")
-    if public is not None:
-        allowed = frame[public].astype("boolean").fillna(False) if public in frame else False
-        values = values.where(allowed, _("(not public)"))
-    return [v if v else "–" for v in values]
-
-
 def rate(n: float, pop: float) -> str:
     return _.number(n / pop * 1000, decimals=2) if pd.notna(pop) and pop > 0 else "–"
 
@@ -120,8 +110,10 @@ with right:
     officers = list(officers) if isinstance(officers, (list, tuple)) or hasattr(officers, "tolist") else []
     if not officers:
         st.caption(_("No officers are recorded for this section."))
-    elif bool(rec.get("officers_public")):
+    elif ctx.policy is None or bool(rec.get("officers_public")):  # restricted users see every contact
         st.dataframe(pd.DataFrame({_("Officer"): [str(o) for o in officers]}), hide_index=True, width="stretch")
+        if ctx.policy is None and not bool(rec.get("officers_public")):
+            st.caption(_("These contacts are not marked public: the public view does not show them."))
     else:
         st.caption(
             _(
@@ -328,8 +320,8 @@ else:
                         _.date(d) if pd.notna(d) else "–"
                         for d in shown.get("resolved_on", pd.Series(index=shown.index))
                     ],
-                    _("Action taken"): public_text(shown, "action_taken"),
-                    _("Description"): public_text(shown, "description", "description_public"),
+                    _("Action taken"): common.record_text(ctx, shown, "action_taken"),
+                    _("Description"): common.record_text(ctx, shown, "description", "description_public"),
                 }
             ),
             hide_index=True,
