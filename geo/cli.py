@@ -366,10 +366,15 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     key = "section_id" if args.unit == "sections" else "cell_id"
+    names = {}
+    if args.unit == "sections":  # who reads the table knows the sections by name and area, not by id
+        for col in ("section_name", "municipality", "region"):
+            names[col] = units[col].reindex(res.index).astype("string").to_numpy() if col in units else pd.NA
     table = pd.DataFrame(
         {
             key: res.index,
-            "count": res["count"].to_numpy(),
+            **names,
+            "count": pd.array(res["count"].round(), dtype="Int64"),
             "rate": (res["count"] / res["population"] * 1000).to_numpy(),
             "z": res["z"].to_numpy(),
             "p": res["p"].to_numpy(),
@@ -380,7 +385,7 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
     if policy is not None:
         kinds = table[key].astype(str).map(withheld).fillna("")
         hide = (kinds != "").to_numpy(dtype=bool)
-        table["count"] = table["count"].astype("float64").where(~hide)
+        table["count"] = table["count"].where(~hide)
         table.loc[hide, ["rate", "z", "p", "p_fdr"]] = np.nan
         table.loc[hide, "label"] = "not_significant"  # as for any unit whose z is undefined
         table["withheld"] = kinds.to_numpy()  # "small" (fewer than the minimum) or "secondary"
@@ -398,6 +403,8 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
             for feature in doc["features"]:
                 feature["properties"][exports.CLASSIFICATION] = mark
             doc = {"type": "FeatureCollection", exports.CLASSIFICATION: mark, "features": doc["features"]}
+            if data.is_demo:
+                doc["data"] = exports.DEMO_NOTE
             out.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     if args.json:
         json.dump(
@@ -407,6 +414,7 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
                 "categories": list(categories),
                 "public": policy is not None,
                 exports.CLASSIFICATION: mark,
+                **({"data": exports.DEMO_NOTE} if data.is_demo else {}),
                 "labels": {k: int(v) for k, v in summary.items()},
                 "units": json.loads(table.to_json(orient="records")),
             },
@@ -415,7 +423,8 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
         )
         sys.stdout.write("\n")
     else:
-        print(f"{mark} · Gi* hot spots, {period.start} to {period.end}, {len(table)} {args.unit}")
+        demo = f" · {exports.DEMO_NOTE}" if data.is_demo else ""
+        print(f"{mark} · Gi* hot spots, {period.start} to {period.end}, {len(table)} {args.unit}{demo}")
         for label, n in summary.items():
             print(f"  {hotspots.LABEL_TEXT[label]:<18} {n:>6}")
         if out is not None:

@@ -48,6 +48,10 @@ MARKINGS = (MARK_PUBLIC, MARK_RESTRICTED)
 CLASSIFICATION = "classification"
 
 
+#: Added to the title of every output made from the built-in demo dataset.
+DEMO_NOTE = N_("synthetic demo data, not police data")
+
+
 def marking_for(policy: PublicPolicy | None) -> str:
     """:data:`MARK_PUBLIC` for a public-safe policy, :data:`MARK_RESTRICTED` for none."""
     return MARK_PUBLIC if policy is not None else MARK_RESTRICTED
@@ -280,6 +284,8 @@ def overview_map_html(
         withheld = policy.texts(_)
     mark = marking_for(policy)
     title = f"{mark} · " + _(MAP_MEASURES[measure]) + " · " + _.period(period.start, period.end)
+    if data.is_demo:  # every output of the demo says so, as the brief does
+        title += " · " + _(DEMO_NOTE)
     geometry = maps.display_geometry(data.sections).select(region, municipality)
     fmap = maps.choropleth(
         geometry,

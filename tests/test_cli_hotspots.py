@@ -14,7 +14,10 @@ def test_sections_csv_has_every_section_and_the_columns(tmp_path, capsys, demo):
     out = tmp_path / "h.csv"
     assert main(["hotspots", "--from", "2026-01-01", "--to", "2026-10-31", "--out", str(out)]) == 0
     table = pd.read_csv(out, encoding="utf-8-sig")
-    assert list(table.columns) == ["classification", "section_id", "count", "rate", "z", "p", "p_fdr", "label"]
+    assert list(table.columns) == [
+        "classification", "section_id", "section_name", "municipality", "region",
+        "count", "rate", "z", "p", "p_fdr", "label",
+    ]  # fmt: skip
     assert set(table["classification"]) == {"RESTRICTED"}
     assert len(table) == len(demo.sections)
     assert set(table["label"]) <= set(hotspots.LABELS)

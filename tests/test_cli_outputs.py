@@ -1,0 +1,59 @@
+"""Outputs a reader can use as they are: hot spots by name and area with whole counts, demo data marked."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import shapely
+
+from geo import exports
+from geo.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_hotspots_json_names_each_section_and_its_area_and_counts_are_integers(capsys, demo):
+    assert main(["hotspots", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    first = doc["units"][0]
+    sec = demo.sections.set_index("section_id").loc[first["section_id"]]
+    assert (first["section_name"], first["municipality"], first["region"]) == (
+        sec["section_name"],
+        sec["municipality"],
+        sec["region"],
+    )
+    assert all(isinstance(u["count"], int) for u in doc["units"])
+    assert doc["data"] == exports.DEMO_NOTE
+
+
+def test_public_hotspots_json_withholds_counts_as_null_not_floats(capsys):
+    assert main(["hotspots", "--public", "--json"]) == 0
+    units = json.loads(capsys.readouterr().out)["units"]
+    assert {type(u["count"]) for u in units} <= {int, type(None)}
+    assert any(u["count"] is None for u in units) and all(u["count"] is None for u in units if u["withheld"])
+
+
+def test_every_output_of_the_demo_says_it_is_synthetic(tmp_path, capsys):
+    out = tmp_path / "map.html"
+    assert main(["map", "--lang", "sq", "--out", str(out)]) == 0
+    assert "të dhëna demo sintetike" in out.read_text(encoding="utf-8")
+    geo = tmp_path / "hot.geojson"
+    assert main(["hotspots", "--out", str(geo)]) == 0
+    assert json.loads(geo.read_text(encoding="utf-8"))["data"] == exports.DEMO_NOTE
+    assert main(["hotspots"]) == 0
+    assert exports.DEMO_NOTE in capsys.readouterr().out
+
+
+def test_own_data_is_not_called_a_demo(tmp_path, capsys, write_boundaries, make_sections):
+    sections = write_boundaries(make_sections([shapely.box(21.1, 42.6, 21.2, 42.7)]), tmp_path / "s.geojson")
+    out = tmp_path / "map.html"
+    assert main(["map", "--sections", str(sections), "--out", str(out)]) == 0
+    assert exports.DEMO_NOTE not in out.read_text(encoding="utf-8")
+
+
+def test_the_static_folder_is_in_the_repository():
+    """Streamlit looks for ./static when it starts, before the app copies Leaflet into it."""
+    tracked = subprocess.run(["git", "ls-files", "static"], cwd=ROOT, capture_output=True, text=True).stdout
+    assert (ROOT / "static").is_dir() and tracked.strip()
