@@ -249,7 +249,9 @@ def find(directory: Path) -> OwnData:
             return OwnData(None)
         source, problem = read_folder(directory, directory.name)
         return OwnData(source, problem)
-    if _GEN.fullmatch(name):
+    if _GEN.fullmatch(name) and not (folder / name).is_dir():
+        problem = f"{SUBDIR}/{POINTER} names {name}, which is not there"
+    elif _GEN.fullmatch(name):
         source, problem = read_folder(folder / name, f"{SUBDIR}/{name}")
         if source is not None:
             return OwnData(source)
