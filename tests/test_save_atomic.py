@@ -77,7 +77,7 @@ print(json.dumps(out))
 
 
 def section_files(directory: Path, tag: str, rows: int) -> dict[str, Path]:
-    """A sections file and an incidents file that differ by ``tag`` (and in size by ``rows``)."""
+    """A sections file named by ``tag`` and an incidents file of ``rows`` thefts."""
     directory.mkdir(parents=True, exist_ok=True)
     square = [[21.1, 42.6], [21.2, 42.6], [21.2, 42.7], [21.1, 42.7], [21.1, 42.6]]
     feature = {
@@ -89,7 +89,7 @@ def section_files(directory: Path, tag: str, rows: int) -> dict[str, Path]:
     sections.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
     incidents = directory / "incidents.csv"
     lines = ["date,category,lat,lon", *[f"2024-03-{1 + i % 28:02d},theft,42.65,21.15" for i in range(rows)]]
-    incidents.write_text("\n".join(lines) + f"\n# {tag}\n", encoding="utf-8")
+    incidents.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return {"sections": sections, "incidents": incidents}
 
 
@@ -422,3 +422,32 @@ def test_a_hand_made_folder_is_shown_when_the_saved_data_is_broken(tmp_path, mon
     own = uploads.own_data(data_dir)
     assert signature(own.source) == signature(hand) and own.fallback == "hand-made"
     assert own.problem == f"dashboard-data/{gen.name}/options.json is missing"
+
+
+# ---------------------------------------------------------------- the command line reads the deployment's data
+
+
+def test_the_command_line_reads_the_saved_data_and_says_when_it_cannot(tmp_path, monkeypatch, capsys):
+    from geo.cli import main
+
+    data_dir, first, last = two_saves(tmp_path)
+    monkeypatch.setattr(uploads, "OWN_DIR", data_dir)
+    assert main(["validate", "--own", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["counts"]["incidents"]["loaded"] == 6 and err == ""  # the last save: 6 incidents
+    (last / "incidents.csv").unlink()
+    assert main(["validate", "--own", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["counts"]["incidents"]["loaded"] == 3  # the save before it
+    assert f"dashboard-data/{last.name}/incidents.csv (incidents) is missing; using the save before it" in err
+    (data_dir / saved.SUBDIR / saved.POINTER).write_text("nonsense")
+    for gen in (data_dir / saved.SUBDIR).glob("gen-*"):
+        (gen / "options.json").unlink()
+    with pytest.raises(SystemExit) as exc:
+        main(["validate", "--own"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert f"the deployment's data in {data_dir} cannot be loaded: dashboard-data/current names 'nonsense'" in err
+    with pytest.raises(SystemExit):
+        main(["validate", "--own", "--demo"])
+    assert "--own cannot be combined" in capsys.readouterr().err
