@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard.py")
 OPTIONS = LoadOptions(columns={"incidents": {"occurred_at": "date"}})
 
-#: Run in a subprocess: save <source dir> into <data dir>, printing each step and dying by SIGKILL after <stop>.
+#: Run in a subprocess: save <source dir> into <data dir>, printing each step and dying by SIGKILL after <stop>
+#: (or, with "pause", waiting there for a line on stdin).
 SAVE_SCRIPT = """
 import os, signal, sys
 from pathlib import Path
@@ -39,10 +40,13 @@ from geo import saved
 from geo.source import FileSource, LoadOptions
 
 data_dir, src, stop = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+pause = len(sys.argv) > 4 and sys.argv[4] == "pause"
 
 def hook(step):
     print(step, flush=True)
-    if step == stop:
+    if step == stop and pause:  # wait for the parent's go-ahead on stdin
+        sys.stdin.readline()
+    elif step == stop:
         os.kill(os.getpid(), signal.SIGKILL)
 
 saved.STEP_HOOK = hook
@@ -237,6 +241,34 @@ def test_the_old_code_s_failure_is_gone_no_moment_without_saved_data(tmp_path):
     finally:
         saved.STEP_HOOK = None
     assert signature(uploads.own_source(data_dir)) == signature(old)
+
+
+def test_a_session_starting_while_another_one_saves_leaves_the_save_alone(tmp_path):
+    # Every rerun of every session reads the data folder and clears what an interrupted save left: it must
+    # not take a running save for an interrupted one.
+    data_dir = tmp_path / "own"
+    old = source_of(tmp_path / "old", "old", 5)
+    saved.save(old, data_dir)
+    new = source_of(tmp_path / "new", "new", 9)
+    with subprocess.Popen(
+        [sys.executable, "-c", SAVE_SCRIPT, str(data_dir), str(tmp_path / "new"), "copy incidents", "pause"],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        for line in proc.stdout:  # wait until the save is half done (it then waits for us)
+            if line.strip() == "copy incidents":
+                break
+        assert (data_dir / saved.SUBDIR / "gen-2.tmp").is_dir()
+        own = uploads.own_data(data_dir)  # another session's rerun
+        assert signature(own.source) == signature(old) and own.problem == ""
+        assert (data_dir / saved.SUBDIR / "gen-2.tmp").is_dir()  # not removed under the running save
+        proc.stdin.write("go\n")
+        proc.stdin.close()
+        assert proc.stdout.read().splitlines()[-1] == "returned"
+        assert proc.wait(timeout=120) == 0
+    assert signature(uploads.own_source(data_dir)) == signature(new)
 
 
 # ---------------------------------------------------------------- (2) foreign files, a mount point
