@@ -312,19 +312,23 @@ def save(source: FileSource, directory: Path) -> Path:
         name = f"gen-{max(numbers, default=0) + 1}"
         tmp = folder / (name + TMP)
         tmp.mkdir()
-        _step("folder")
-        files, sizes = {}, {}
-        for input, path in source.paths.items():
-            fname = _file_name(input, Path(path))
-            sizes[fname] = _copy_file(Path(path), tmp / fname)
-            files[input] = fname
-            _step(f"copy {input}")
-        meta = {"files": files, "options": asdict(source.options), "sizes": sizes}
-        _write_file(tmp / OPTIONS_FILE, json.dumps(meta, ensure_ascii=False, indent=2).encode("utf-8"))
-        _step("options")
-        _fsync_dir(tmp)
-        _step("fsync generation")
-        tmp.rename(folder / name)
+        try:
+            _step("folder")
+            files, sizes = {}, {}
+            for input, path in source.paths.items():
+                fname = _file_name(input, Path(path))
+                sizes[fname] = _copy_file(Path(path), tmp / fname)
+                files[input] = fname
+                _step(f"copy {input}")
+            meta = {"files": files, "options": asdict(source.options), "sizes": sizes}
+            _write_file(tmp / OPTIONS_FILE, json.dumps(meta, ensure_ascii=False, indent=2).encode("utf-8"))
+            _step("options")
+            _fsync_dir(tmp)
+            _step("fsync generation")
+            tmp.rename(folder / name)
+        except BaseException:  # a full disk, an unreadable upload: leave nothing half-written behind
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         _step("rename")
         _fsync_dir(folder)
         _step("fsync folder")

@@ -223,9 +223,8 @@ def test_a_save_killed_after_any_step_leaves_the_old_or_the_new_data_complete(tm
         assert len(gens) <= 2, gens
 
 
-def test_the_old_code_s_failure_is_gone_no_moment_without_saved_data(tmp_path):
-    # Before: the old folder was deleted, then the new copy renamed into place. Here the rename of a new
-    # generation is refused (a full disk, a crash): the old data must still be there, and whole.
+def test_a_save_that_fails_half_way_keeps_the_old_data_and_leaves_nothing_behind(tmp_path):
+    # The disk fills up while the new generation is written: the old data is still there, and whole.
     data_dir = tmp_path / "own"
     old = source_of(tmp_path / "old", "old", 5)
     saved.save(old, data_dir)
@@ -241,6 +240,7 @@ def test_the_old_code_s_failure_is_gone_no_moment_without_saved_data(tmp_path):
     finally:
         saved.STEP_HOOK = None
     assert signature(uploads.own_source(data_dir)) == signature(old)
+    assert list((data_dir / saved.SUBDIR).glob("*.tmp")) == []  # nothing half-written left behind
 
 
 def test_a_session_starting_while_another_one_saves_leaves_the_save_alone(tmp_path):
