@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from geo import cache, figures, i18n, maps, offline, places, public, uploads
+from geo import cache, figures, i18n, maps, offline, places, public, saved, uploads
 from geo.public import PublicPolicy
 from geo.source import Dataset, DataSource, demo_source
 
@@ -91,9 +91,35 @@ def policy_from_config() -> PublicPolicy | None:
     return PublicPolicy.from_settings(public.settings_from_table(conf))
 
 
-def default_source() -> DataSource:
-    """The deployment's saved data (``data/own/``) when there is some, otherwise the demo."""
-    return uploads.own_source() or demo_source()
+def default_source(own: saved.OwnData) -> DataSource:
+    """The deployment's data (saved from the Data page, or put in ``data/own/`` by hand) when there is
+    some, otherwise the demo."""
+    return own.source or demo_source()
+
+
+def own_notice(_: i18n.Translator, own: saved.OwnData) -> str:
+    """Why the deployment's data is not what it should be ("" when it is): shown on every page."""
+    if not own.problem:
+        return ""
+    if own.fallback == "previous":
+        return _(
+            "The deployment's last saved data could not be loaded ({error}). Showing the data saved before it; "
+            "save the data again on the Data page.",
+            error=i18n.md_escape(own.problem),
+        )
+    if own.fallback == "hand-made":
+        return _(
+            "The deployment's saved data could not be loaded ({error}). Showing the files put in the folder "
+            "{folder} by hand instead; save the data again on the Data page.",
+            error=i18n.md_escape(own.problem),
+            folder=i18n.md_escape(uploads.OWN_DIR),
+        )
+    return _(
+        "The deployment's data could not be loaded ({error}). Showing the demo data instead; save the data "
+        "again on the Data page or check the folder {folder} on the server.",
+        error=i18n.md_escape(own.problem),
+        folder=i18n.md_escape(uploads.OWN_DIR),
+    )
 
 
 def keep_page_state() -> None:
@@ -125,7 +151,10 @@ def load(_: i18n.Translator, policy: PublicPolicy | None) -> tuple[DataSource, D
     """The session's source and its dataset (the public copy in public mode); falls back to the default
     source if loading fails."""
     notices: list[str] = []
-    source = st.session_state.get("source") or default_source()  # public mode: no page can set "source"
+    own = uploads.own_data()
+    if own.problem:
+        notices.append(own_notice(_, own))
+    source = st.session_state.get("source") or default_source(own)  # public mode: no page can set "source"
     try:
         with st.spinner(_("Loading data…")):
             return source, cache.dataset(source, policy), notices
@@ -137,7 +166,7 @@ def load(_: i18n.Translator, policy: PublicPolicy | None) -> tuple[DataSource, D
             )
         )
         st.session_state.pop("source", None)
-    fallback = default_source()
+    fallback = default_source(own)
     if fallback.fingerprint() == source.fingerprint():  # the deployment's own data failed: try the demo
         fallback = demo_source()
     try:

@@ -64,6 +64,11 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
         g.add_argument(f"--{name}", metavar="FILE", type=Path, help=f"{name} file")
     g.add_argument("--demo", action="store_true", help="use the built-in demo dataset")
     g.add_argument(
+        "--own",
+        action="store_true",
+        help="use the deployment's data, as the dashboard does (DASHBOARD_DATA_DIR, default data/own/)",
+    )
+    g.add_argument(
         "--map",
         action="append",
         default=[],
@@ -98,6 +103,10 @@ def source_from_args(args: argparse.Namespace) -> FileSource:
     paths = {name: getattr(args, name) for name in INPUT_NAMES if getattr(args, name) is not None}
     if args.demo and paths:
         raise UsageError("--demo cannot be combined with input files")
+    if getattr(args, "own", False):
+        if paths or args.demo or args.map or args.value or args.crs or args.encoding:
+            raise UsageError("--own cannot be combined with --demo, input files or their options")
+        return own_source()
     options = LoadOptions()
     for text in args.map:
         input, fld, src = _split_target(text, "--map")
@@ -136,6 +145,21 @@ def source_from_args(args: argparse.Namespace) -> FileSource:
         if not Path(path).exists():
             raise UsageError(f"--{name} {path}: no such file")
     return FileSource(paths, options)
+
+
+def own_source() -> FileSource:
+    """The deployment's data; :class:`UsageError` naming the folder, file and reason when it cannot be used,
+    a warning on stderr when an older save (or the hand-made files) stands in for it."""
+    from geo import uploads
+
+    own = uploads.own_data()
+    if own.source is None:
+        why = own.problem or "nothing has been saved there and it holds no options.json"
+        raise UsageError(f"--own: the deployment's data in {uploads.OWN_DIR} cannot be loaded: {why}")
+    if own.problem:
+        instead = "the save before it" if own.fallback == "previous" else f"the files put in {uploads.OWN_DIR} by hand"
+        print(f"warning: the deployment's saved data cannot be loaded: {own.problem}; using {instead}", file=sys.stderr)
+    return own.source
 
 
 def _print_report(report, out) -> None:

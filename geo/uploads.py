@@ -3,10 +3,12 @@
 The dashboard writes each session's uploads into its own temporary folder,
 lets the user map their columns and labels onto the contract, and builds a
 :class:`~geo.source.FileSource` from them. "Save as this deployment's data"
-copies the files and the mapping into ``data/own/`` (git-ignored; or the folder
-named by the environment variable ``DASHBOARD_DATA_DIR``) with an
-``options.json``; when that folder holds sections the dashboard starts with it
-instead of the demo. An administrator can fill the folder by hand the same way::
+copies the files and the mapping, with an ``options.json``, into the
+subfolder ``dashboard-data/`` of ``data/own/`` (git-ignored; or of the folder
+named by the environment variable ``DASHBOARD_DATA_DIR``), atomically and
+without touching anything else there (:mod:`geo.saved`); the dashboard then
+starts with that data instead of the demo. An administrator can instead fill
+the folder by hand; it is used while nothing has been saved::
 
     data/own/sections.geojson
     data/own/incidents.csv
@@ -16,27 +18,24 @@ instead of the demo. An administrator can fill the folder by hand the same way::
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import tempfile
 import unicodedata
-from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
 
-from geo import places
+from geo import places, saved
 from geo.report import Report
 from geo.schema import BOUNDARY_FORMATS, INPUTS, TABLE_FORMATS
-from geo.source import FileSource, LoadOptions
+from geo.source import FileSource
 
 APP_DIR = Path(__file__).resolve().parent.parent
 #: A deployment's own data, saved from the Data page (``DASHBOARD_DATA_DIR`` to put it elsewhere,
 #: e.g. on a mounted volume).
 OWN_DIR = Path(os.environ.get("DASHBOARD_DATA_DIR") or APP_DIR / "data" / "own")
-OPTIONS_FILE = "options.json"
 #: File name suffixes accepted per input by the upload widgets (without the dot).
 UPLOAD_TYPES: dict[str, list[str]] = {
     name: sorted({s.lstrip(".") for s in (BOUNDARY_FORMATS if name == "sections" else TABLE_FORMATS)})
@@ -145,59 +144,24 @@ def unknown_labels(input: str, field: str, labels: list[str]) -> list[str]:
 # ---------------------------------------------------------------- a deployment's own data
 
 
-def options_to_dict(options: LoadOptions) -> dict:
-    return asdict(options)
-
-
-def options_from_dict(d: dict) -> LoadOptions:
-    return LoadOptions(
-        columns=dict(d.get("columns", {})),
-        values=dict(d.get("values", {})),
-        crs=dict(d.get("crs", {})),
-        encoding=dict(d.get("encoding", {})),
-    )
-
-
 def save_own(source: FileSource, directory: Path | None = None) -> Path:
-    """Copy a source's files and mapping into ``directory`` (replacing what was there); returns it.
+    """Save a source's files and mapping as the deployment's data in ``directory`` (default
+    :data:`OWN_DIR`); returns the folder the files were written to.
 
-    The folder gets a ``.gitignore`` so a deployment's data never ends up in
-    version control. ``directory`` defaults to :data:`OWN_DIR`.
+    Atomic and durable, and touches nothing in ``directory`` but its own ``dashboard-data/``
+    subfolder: see :mod:`geo.saved`. Raises :class:`OSError` when it cannot write (the data saved
+    before is then kept).
     """
-    directory = Path(directory if directory is not None else OWN_DIR)
-    tmp = directory.with_name(directory.name + ".new")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    files = {}
-    for input, path in source.paths.items():
-        path = Path(path)
-        name = f"{input}{''.join(path.suffixes[-2:]) if path.name.lower().endswith('.shp.zip') else path.suffix}"
-        shutil.copyfile(path, tmp / name)
-        files[input] = name
-    (tmp / OPTIONS_FILE).write_text(
-        json.dumps({"files": files, "options": options_to_dict(source.options)}, ensure_ascii=False, indent=2),
-        encoding="utf-8",
-    )
-    (tmp / ".gitignore").write_text("# a deployment's own data: never commit it\n*\n")
-    if directory.exists():
-        shutil.rmtree(directory)
-    tmp.replace(directory)
-    return directory
+    return saved.save(source, Path(directory if directory is not None else OWN_DIR))
+
+
+def own_data(directory: Path | None = None) -> saved.OwnData:
+    """The deployment's data in ``directory`` (default :data:`OWN_DIR`): its saved data, else the files
+    put there by hand, else nothing; and why the saved data could not be used, when it could not."""
+    return saved.find(Path(directory if directory is not None else OWN_DIR))
 
 
 def own_source(directory: Path | None = None) -> FileSource | None:
-    """The deployment's saved data in ``directory`` (default :data:`OWN_DIR`), or ``None`` when there is none."""
-    directory = Path(directory if directory is not None else OWN_DIR)
-    meta = directory / OPTIONS_FILE
-    if not meta.is_file():
-        return None
-    try:
-        d = json.loads(meta.read_text(encoding="utf-8"))
-        paths = {k: directory / v for k, v in d["files"].items() if k in INPUTS}
-        options = options_from_dict(d.get("options", {}))
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return None
-    if "sections" not in paths or not all(p.is_file() for p in paths.values()):
-        return None
-    return FileSource(paths, options, label="own")
+    """The deployment's data in ``directory`` (default :data:`OWN_DIR`), or ``None`` when there is none
+    that can be used (:func:`own_data` says why)."""
+    return own_data(directory).source

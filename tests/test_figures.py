@@ -241,14 +241,15 @@ def test_own_data_round_trip(tmp_path):
     opts = LoadOptions(columns={"incidents": {"occurred_at": "a"}}, values={"incidents": {"category": {"X": "theft"}}})
     source = FileSource({"sections": src_dir / "s.geojson", "incidents": src_dir / "i.csv"}, opts)
     own = tmp_path / "own"
-    uploads.save_own(source, own)
+    written = uploads.save_own(source, own)
     back = uploads.own_source(own)
     assert back is not None and back.options == opts
     assert sorted(p.name for p in back.paths.values()) == ["incidents.csv", "sections.geojson"]
-    assert (own / ".gitignore").read_text().strip().endswith("*")
+    assert (own / "dashboard-data" / ".gitignore").read_text().strip().endswith("*")
     assert uploads.own_source(tmp_path / "nothing") is None
-    (own / "options.json").write_text("{not json")
+    (written / "options.json").write_text("{not json")
     assert uploads.own_source(own) is None
+    assert "options.json is not valid JSON" in uploads.own_data(own).problem
 
 
 # ---------------------------------------------------------------- honest comparisons, categories, time

@@ -202,7 +202,7 @@ def test_when_nothing_loads_the_app_says_so(monkeypatch):
     from geo import uploads
 
     monkeypatch.setattr(geo.source, "demo_source", lambda *a, **k: RaisingSource())
-    monkeypatch.setattr(uploads, "own_source", lambda *a, **k: None)
+    monkeypatch.setattr(uploads, "own_data", lambda *a, **k: uploads.saved.OwnData(None))
     at = run(RaisingSource(), "sr")
     ok(at)
     assert any("disk on fire" in e.value and "Podaci nisu učitani" in e.value for e in at.error)
@@ -321,9 +321,10 @@ def test_saving_as_the_deployments_data_needs_an_explicit_confirmation(tmp_path,
     at.checkbox(key="confirm_save").check().run()
     next(b for b in at.button if b.label == "Save as this deployment's data").click().run()
     ok(at)
-    assert (own / "options.json").exists() and (own / "sections.geojson").exists()
+    saved = own / "dashboard-data" / "gen-1"
+    assert (saved / "options.json").exists() and (saved / "sections.geojson").exists()
     assert "source" not in at.session_state  # the session now uses the deployment's (saved) data
-    assert "Saved in data/own. The dashboard now starts with this data." in texts(at)
+    assert f"Saved in {i18n.md_escape(own / 'dashboard-data')} on the server." in texts(at)
     assert "**This deployment's own data**" in texts(at)
 
 

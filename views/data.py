@@ -8,7 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from geo import cache, exports, figures, uploads
-from geo.i18n import FIELD_VOCABULARY
+from geo import saved as saved_data
+from geo.i18n import FIELD_VOCABULARY, md_escape
 from geo.schema import COUNT_KEYS, EXTRA_COUNT_KEYS, INPUTS
 from geo.source import FileSource, LoadOptions
 
@@ -117,10 +118,15 @@ def show_report(rep, heading_level: str = "###") -> None:
 
 st.title(_("Data"))
 saved = st.session_state.pop("_saved_notice", None)
-if saved is True:
-    st.success(_("Saved in data/own. The dashboard now starts with this data."))
-elif saved is False:
-    st.error(_("The saved files could not be read back."))
+if saved is not None and not saved["problem"]:
+    st.success(
+        _(
+            "Saved in {folder} on the server. The dashboard now starts with this data.",
+            folder=md_escape(saved["folder"]),
+        )
+    )
+elif saved is not None:
+    st.error(_("The saved files could not be read back ({error}).", error=md_escape(saved["problem"])))
 st.header(_("What is loaded"))
 if data.is_demo:
     st.markdown(
@@ -453,13 +459,28 @@ if stored:
                     _("I understand that saving replaces the data every user of this dashboard sees."),
                     key="confirm_save",
                 )
+                st.caption(
+                    _(
+                        "Saving writes a new copy into the folder {folder} on the server and switches to it only "
+                        "once it is complete: if saving is interrupted, the data saved before stays in use. "
+                        "Nothing else in {parent} is changed; once data has been saved, it is used instead of "
+                        "files put there by hand.",
+                        folder=md_escape(uploads.OWN_DIR / saved_data.SUBDIR),
+                        parent=md_escape(uploads.OWN_DIR),
+                    )
+                )
                 if st.button(_("Save as this deployment's data"), disabled=not (usable and sure)):
                     try:
-                        uploads.save_own(candidate)
-                        own = uploads.own_source()
+                        written = uploads.save_own(candidate)
+                    except OSError as exc:
+                        st.error(_("Could not save the files: {error}", error=md_escape(exc)))
+                    else:
+                        own = uploads.own_data()
+                        back = own.source is not None and Path(own.source.paths["sections"]).parent == written
                         st.session_state.pop("source", None)
                         st.session_state.pop("candidate", None)
-                        st.session_state["_saved_notice"] = own is not None
+                        st.session_state["_saved_notice"] = {
+                            "folder": str(written.parent),
+                            "problem": "" if back else own.problem or f"{written} is not the data in use",
+                        }
                         st.rerun()
-                    except OSError as exc:
-                        st.error(_("Could not save the files: {error}", error=str(exc)))
