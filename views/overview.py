@@ -259,8 +259,9 @@ if measure in ("change", "change_year"):
     st.caption(
         _(
             "Sections are coloured only where the change is larger than chance would explain, with the false "
-            "discovery rate across all the sections shown kept below 4.55 % (strong: 0.27 %; Benjamini–Hochberg); "
-            "other changes are grey. Sections with nothing in either period have no comparison."
+            "discovery rate across the sections compared kept below 4.55 % (strong: 0.27 %; Benjamini–Hochberg): "
+            "the chosen area's sections, or all of Kosovo's in the public version. Other changes are grey; "
+            "sections with nothing in either period have no comparison."
         )
     )
 
