@@ -63,7 +63,9 @@ def _arrays(current, previous, days_current, days_previous) -> tuple[np.ndarray,
     )
     if (c < 0).any() or (p < 0).any():
         raise ValueError(f"counts must be non-negative; got current {c[c < 0][:3]}, previous {p[p < 0][:3]}")
-    if (c != np.round(c)).any() or (p != np.round(p)).any():
+    with np.errstate(invalid="ignore"):
+        fractional = (np.isfinite(c) & (c != np.round(c))).any() or (np.isfinite(p) & (p != np.round(p))).any()
+    if fractional:
         raise ValueError("counts must be whole numbers")
     return c, p, tc, tp
 

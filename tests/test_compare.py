@@ -51,6 +51,7 @@ def test_nothing_to_compare_is_no_comparison():
     assert compare.compare_one(0, 0) == (pytest.approx(np.nan, nan_ok=True), compare.NO_COMPARISON)
     assert compare.compare_one(5, None)[1] == compare.NO_COMPARISON  # a period outside the data
     assert compare.compare_one(5, 3, 0, 30)[1] == compare.NO_COMPARISON  # a period of no length
+    assert np.isnan(compare.p_value([np.nan, 4], [3, np.nan])).all()  # missing counts: not in the data
     assert compare.NO_COMPARISON in compare.FLAGS and compare.NO_COMPARISON not in compare.CHANGES
 
 
