@@ -63,6 +63,7 @@ FLAG_SYMBOLS = {
     "no_change": "=",
     "decrease": "▼",
     "strong_decrease": "▼▼",
+    compare.NO_COMPARISON: "·",
 }
 
 
@@ -70,12 +71,16 @@ def _withheld_text(_, kind: str, policy: PublicPolicy) -> str:
     return policy.texts(_)[kind]
 
 
-def _change_text(_, current: float, previous: float, hidden: bool) -> str:
-    """The earlier figure and a symbol for its change; ``–`` when either count is withheld."""
+def _change_text(_, h: figures.Headline, against: str, hidden: bool) -> str:
+    """The earlier figure, a symbol for its change and, on a second line, the test's p-value
+    (:meth:`figures.Headline.test`, one test per figure); ``–`` when either count is withheld, ``– ·`` when
+    the data does not cover that period."""
     if hidden:
         return "–"
-    z = float(compare.poisson_z(current, previous))
-    return f"{_.number(previous)}  {FLAG_SYMBOLS[compare.flag(np.array([z]))[0]]}"
+    other = h.other(against)
+    p, flag = h.test(against)
+    text = f"{'–' if other is None else _.number(other)}  {FLAG_SYMBOLS[flag]}"
+    return f"{text}\n{compare.p_text(p, _)}" if np.isfinite(p) else text
 
 
 def _area(data: Dataset, municipality: str | None, section: str | None) -> tuple[figures.Filters, pd.DataFrame]:
@@ -172,14 +177,14 @@ def brief_content(
                         hidden.setdefault((k, which), _withheld_text(_, kind, policy))
     rows = []
     for key, label in labels.items():
-        h, hy = now[key], year[key]
+        h = now[key]
         hide_now, hide_prev, hide_year = ((key, w) in hidden for w in ("now", "previous", "year"))
         rows.append(
             (
                 label,
                 hidden.get((key, "now")) or _.number(h.current),
-                _change_text(_, h.current, h.previous, hide_now or hide_prev),
-                _change_text(_, h.current, hy.current, hide_now or hide_year),
+                _change_text(_, h, "previous", hide_now or hide_prev),
+                _change_text(_, h, "year_earlier", hide_now or hide_year),
             )
         )
 
@@ -296,8 +301,8 @@ def brief_content(
         )
     as_of = data.data_as_of
     footer = _(
-        "{marking} · Data as of {date} · Source: {source} · Changes are flagged only when statistically meaningful "
-        "(Poisson z ≥ 2).",
+        "{marking} · Data as of {date} · Source: {source} · Changes are flagged only when larger than chance "
+        "would explain (exact test for counts, p < 0.0455).",
         marking=MARK_PUBLIC if policy is not None else MARK_RESTRICTED,
         date=_.date(as_of) if as_of is not None else "–",
         source=_("Kosovo Police (demo)") if data.is_demo else (data.label or _("loaded files")),
@@ -333,7 +338,9 @@ def brief_content(
         "satisfaction_pct": _("Satisfaction"),
         "map": _("Crimes per section in the period; hot spots outlined"),
         "flags": _(
-            "▲ ▼ a statistically meaningful change (Poisson z ≥ 2), ▲▲ ▼▼ a strong one (z ≥ 3), = no meaningful change."
+            "▲ ▼ a noteworthy change (p < 0.0455), ▲▲ ▼▼ a strong one (p < 0.0027), = no meaningful change, "
+            "· no comparison (nothing in either period, or a period outside the data). p: how often chance alone "
+            "would give a change at least this large (exact test for counts, each figure on its own)."
         ),
     }
     brief = Brief(
@@ -529,9 +536,25 @@ def _table(pdf, header, rows, widths, total_w, x=None, size=7.5) -> None:
     pdf.set_font("DejaVu", "", size)
     for row in rows:
         pdf.set_x(x)
+        if not any("\n" in str(text) for text in row):
+            for text, w in zip(row, ws):
+                pdf.cell(w, 4.2, _fit(pdf, str(text), w), border="B")
+            pdf.ln(4.2)
+            continue
+        # a second line (a comparison's p-value) in a smaller, grey type under the first
+        top = pdf.get_y()
         for text, w in zip(row, ws):
-            pdf.cell(w, 4.2, _fit(pdf, str(text), w), border="B")
-        pdf.ln(4.2)
+            first, _nl, second = str(text).partition("\n")
+            left = pdf.get_x()
+            pdf.cell(w, 4.0, _fit(pdf, first, w))
+            pdf.set_xy(left, top + 3.6)
+            pdf.set_font("DejaVu", "", size - 1.5)
+            pdf.set_text_color(90, 90, 90)
+            pdf.cell(w, 3.2, _fit(pdf, second, w), border="B")
+            pdf.set_text_color(0, 0, 0)
+            pdf.set_font("DejaVu", "", size)
+            pdf.set_xy(left + w, top)
+        pdf.set_xy(x, top + 6.8)
 
 
 def _fit(pdf, text: str, w: float) -> str:
@@ -562,7 +585,9 @@ def to_html(brief: Brief) -> str:
         if not rows:
             return f"<p class='empty'>{e(empty)}</p>"
         head = "".join(f"<th>{e(c)}</th>" for c in header)
-        body = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in r) + "</tr>" for r in rows)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{e(str(c)).replace(chr(10), '<br>')}</td>" for c in r) + "</tr>" for r in rows
+        )
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
     img = ""

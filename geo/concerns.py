@@ -11,14 +11,29 @@ take no part in the comparison with incidents.
 category *k* the concerns of the area are shared out over its sections in
 proportion to the section's share of *k*'s matching incidents; summed over
 the categories this gives the concerns a section would have *if worry
-followed recorded incidents* (``expected``). The observed concerns are
-compared with that expectation on the Poisson square-root scale used for
-every comparison in the dashboard (:mod:`geo.compare`):
-``z = 2 (√concerns − √expected)``.
+followed recorded incidents* (``expected``).
 
-* ``z ≥ 2``: **worry without incidents** – more concerns than the incidents
-  explain: fear of crime, or problems people do not report to the police;
-* ``z ≤ −2``: **incidents without worry** – incidents nobody raises: unseen
+Whether a section's concerns differ from that by more than chance is an
+exact conditional test, in the spirit of the one for periods
+(:mod:`geo.compare`). If concerns and incidents of category *k* are both
+Poisson with the same spatial pattern (concerns a fixed multiple of
+incidents, section by section), then given the section's records of *k*
+(``m = concerns + incidents``) its concerns are binomial with probability
+``q_k = C_k / (C_k + N_k)``, the area's share of concerns among the records
+of *k*. Over the categories, the section's concerns are tested as binomial
+on ``m`` records with the mean of those probabilities (a sum of binomials is
+less spread than one binomial with the same mean, so this is conservative);
+the two-sided p-value is twice the smaller tail, capped at 1. Unlike a test
+on the expected number alone, this allows for chance in the incidents too.
+Concerns of a category of which the area recorded no matching incident at
+all are worry without incidents by definition (p = 0). The p-values are
+adjusted across the area's sections with Benjamini–Hochberg
+(:func:`geo.hotspots.fdr_bh`) and a section is flagged at an adjusted
+``p < 0.0455``:
+
+* more concerns than the incidents explain: **worry without incidents**
+  – fear of crime, or problems people do not report to the police;
+* fewer: **incidents without worry** – incidents nobody raises: unseen
   problems, or residents who do not come to committees;
 * otherwise **agree**; sections with neither concerns nor matching incidents
   are **quiet**.
@@ -244,6 +259,37 @@ def resolution_summary(concerns: pd.DataFrame, by: str | None = None) -> pd.Data
 # ---------------------------------------------------------------- worry vs incidents
 
 
+def _test(concerns: np.ndarray, records: np.ndarray, mean: np.ndarray, unmatched: np.ndarray):
+    """Two-sided p-value and direction per section: ``concerns`` of ``records`` (concerns + matching
+    incidents) against Binomial(records, mean / records); concerns of categories without any incident in the
+    area (``unmatched``) give p = 0, more worry."""
+    m, o = np.asarray(records, dtype=float), np.asarray(concerns, dtype=float)
+    share = np.divide(mean, m, out=np.zeros_like(m), where=m > 0)
+    p = compare.p_value(o, m - o, share, 1.0 - share)
+    sign = np.sign(o - mean)
+    worry_only = np.asarray(unmatched) > 0
+    p[worry_only], sign[worry_only] = 0.0, 1.0
+    return p, sign
+
+
+def agreement_p(concerns: np.ndarray, incidents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The test of :func:`section_agreement` on plain arrays: ``(p, sign)`` per section.
+
+    ``concerns`` and ``incidents`` are counts, sections × concern categories (incidents already summed
+    over each category's crosswalk), of one area.
+    """
+    c, n = (np.asarray(a, dtype=float) for a in (concerns, incidents))
+    c, n = (a[:, None] if a.ndim == 1 else a for a in (c, n))
+    if c.shape != n.shape:
+        raise ValueError(f"concerns and incidents must have the same shape; got {c.shape} and {n.shape}")
+    total_c, total_n = c.sum(axis=0), n.sum(axis=0)
+    has = total_n > 0
+    q = np.divide(total_c, total_c + total_n, out=np.zeros_like(total_c), where=has)
+    records = (c + n)[:, has].sum(axis=1)
+    mean = ((c + n) * q)[:, has].sum(axis=1)
+    return _test(c[:, has].sum(axis=1), records, mean, c[:, ~has].sum(axis=1))
+
+
 def section_agreement(
     concerns: pd.DataFrame,
     incident_counts: pd.DataFrame,
@@ -271,7 +317,9 @@ def section_agreement(
     DataFrame indexed by ``section_id``: ``concerns``, ``incidents``
     (matching incidents), ``concern_share`` and ``incident_share`` (0–1, of
     the area's totals), ``expected`` (concerns if worry followed incidents,
-    category by category), ``z`` (``2(√concerns − √expected)``) and ``class``
+    category by category), ``p`` (two-sided p-value of the section's test,
+    see the module's description; NaN where there is nothing to test),
+    ``p_fdr`` (Benjamini–Hochberg across the sections) and ``class``
     (:data:`CLASSES`).
     """
     ids = pd.Index(pd.Index(section_ids).astype(str), name="section_id")
@@ -285,6 +333,7 @@ def section_agreement(
     observed = pd.Series(0.0, index=ids)
     expected = pd.Series(0.0, index=ids)
     matched = pd.Series(0.0, index=ids)
+    by_category: list[tuple[np.ndarray, np.ndarray]] = []  # concerns and matching incidents per section
     incident_cats: set[str] = set()
     for k in cats:
         inc_k = [c for c in CROSSWALK[k] if c in counts.columns]
@@ -293,6 +342,7 @@ def section_agreement(
         c_k = con.loc[con["category"].astype("string") == k, "section_id"].astype(str).value_counts()
         c_k = c_k.reindex(ids, fill_value=0).astype(float)
         observed += c_k
+        by_category.append((c_k.to_numpy(), n_k.to_numpy()))
         total_n = n_k.sum()
         if total_n > 0:
             expected += c_k.sum() * n_k / total_n
@@ -303,10 +353,17 @@ def section_agreement(
     out["concern_share"] = observed / c_total if c_total else 0.0
     out["incident_share"] = matched / n_total if n_total else 0.0
     out["expected"] = expected
-    out["z"] = compare.poisson_z(observed, expected)
+    shape = (len(ids), len(by_category))
+    c_all = np.column_stack([c for c, _n in by_category]) if by_category else np.zeros(shape)
+    n_all = np.column_stack([n for _c, n in by_category]) if by_category else np.zeros(shape)
+    p, sign = agreement_p(c_all, n_all)
+    out["p"] = p
+    out["p_fdr"] = compare.adjusted(p)
     klass = np.full(len(out), AGREE, dtype=object)
-    klass[out["z"].to_numpy() >= compare.NOTEWORTHY] = WORRY
-    klass[out["z"].to_numpy() <= -compare.NOTEWORTHY] = UNSEEN
+    with np.errstate(invalid="ignore"):
+        significant = out["p_fdr"].to_numpy() < compare.NOTEWORTHY
+    klass[significant & (sign > 0)] = WORRY
+    klass[significant & (sign < 0)] = UNSEEN
     klass[(observed.to_numpy() == 0) & (matched.to_numpy() == 0)] = QUIET
     out["class"] = klass
     return out

@@ -89,6 +89,18 @@ class Period:
         overlap = (hi - lo).days + 1
         return overlap * 2 >= self.days
 
+    def covered_days(self, first: object, last: object) -> int:
+        """How many of this period's days data spanning ``first`` to ``last`` covers (0 when either is missing).
+
+        The length to compare a count with: a period the data covers on 20 of its 31 days holds 20 days' worth
+        of incidents.
+        """
+        if first is None or last is None or pd.isna(first) or pd.isna(last):
+            return 0
+        lo = max(pd.Timestamp(self.start), pd.Timestamp(first).normalize())
+        hi = min(pd.Timestamp(self.end), pd.Timestamp(last).normalize())
+        return max(0, (hi - lo).days + 1)
+
     def months(self) -> list[pd.Timestamp]:
         """First days of the calendar months the period touches, in order."""
         first = pd.Timestamp(self.start).to_period("M")
@@ -365,14 +377,20 @@ def section_measures(
 
     Indexed by ``section_id`` (every given section, in order). Columns:
     ``count``, ``previous`` (the period of the same length just before),
-    ``change`` (count − previous), ``z`` and ``flag`` (:mod:`geo.compare`:
-    Poisson z and its flag), ``year_earlier``, ``change_year``, ``z_year``,
-    ``flag_year`` (the same against the same days a year earlier),
+    ``change`` (count − previous), ``p`` (two-sided p-value of the exact
+    test of :mod:`geo.compare`, one section at a time), ``p_fdr`` (``p``
+    adjusted by Benjamini–Hochberg across the given sections), ``direction``
+    (+1, −1 or 0: the sign of the change in incidents per day) and ``flag``
+    (from ``p_fdr``: the sections are compared all at once, on a map or in a
+    table), ``year_earlier``, ``change_year``, ``p_year``, ``p_year_fdr``,
+    ``direction_year``, ``flag_year`` (the same against the same days a year earlier),
     ``population`` (residents; missing when unknown), ``rate`` and
     ``rate_previous`` (incidents per 1,000 residents; missing without a
-    population). A comparison period the data does not cover (less than
-    half of its days, :meth:`Period.covered_by`) gets missing counts and the
-    flag ``no_data``.
+    population). Each count is compared with the days of its period the data
+    covers (:meth:`Period.covered_days`), so unequal lengths are handled. A
+    comparison period the data does not cover (less than half of its days,
+    :meth:`Period.covered_by`) gets missing counts; it, and 0 against 0, get
+    the flag ``no_comparison``.
     """
     ids = pd.Index(sections["section_id"].astype(str), name="section_id")
     if (cube := _cube(incidents)) is not None:
@@ -390,24 +408,46 @@ def section_measures(
         pop = pd.Series(np.nan, index=ids)
     pop = pop.where(pop > 0)
     out = pd.DataFrame({"count": now.astype("int64")}, index=ids)
-    for other, col, change, z, flag in (
-        (period.previous(), "previous", "change", "z", "flag"),
-        (period.year_earlier(), "year_earlier", "change_year", "z_year", "flag_year"),
+    known = first is not None and not pd.isna(first)
+    days_now = period.covered_days(first, last) if known else period.days
+    for other, col, change, p, flag in (
+        (period.previous(), "previous", "change", "p", "flag"),
+        (period.year_earlier(), "year_earlier", "change_year", "p_year", "flag_year"),
     ):
         if other.covered_by(first, last) or (col == "previous" and first is None):
+            days_other = other.covered_days(first, last) if known else other.days
             counts = incident_counts(incidents, other, categories, ids).reindex(ids, fill_value=0)
             out[col] = counts.astype("Int64")
             out[change] = (now - counts).astype("Int64")
-            out[z] = compare.poisson_z(now, counts)
-            out[flag] = compare.flag(out[z])
+            out[p] = compare.p_value(now, counts, days_now, days_other)
+            out[f"{p}_fdr"] = compare.adjusted(out[p])
+            out[f"direction{p[1:]}"] = compare.direction(now, counts, days_now, days_other)
+            out[flag] = compare.flag(out[f"{p}_fdr"], out[f"direction{p[1:]}"])
         else:  # the data does not reach that period: no comparison rather than a comparison with zeros
             out[col] = pd.array([pd.NA] * len(ids), dtype="Int64")
             out[change] = pd.array([pd.NA] * len(ids), dtype="Int64")
-            out[z] = np.nan
-            out[flag] = "no_data"
+            out[p] = np.nan
+            out[f"{p}_fdr"] = np.nan
+            out[f"direction{p[1:]}"] = 0
+            out[flag] = compare.NO_COMPARISON
     out["population"] = pop.astype("float64")
     out = out[
-        ["count", "previous", "change", "year_earlier", "change_year", "population", "z", "flag", "z_year", "flag_year"]
+        [
+            "count",
+            "previous",
+            "change",
+            "year_earlier",
+            "change_year",
+            "population",
+            "p",
+            "p_fdr",
+            "direction",
+            "flag",
+            "p_year",
+            "p_year_fdr",
+            "direction_year",
+            "flag_year",
+        ]
     ]
     out["rate"] = out["count"] / out["population"] * 1000.0
     out["rate_previous"] = out["previous"] / out["population"] * 1000.0
@@ -496,7 +536,10 @@ class Headline:
     ``previous_covered`` says whether the data covers that period (see
     :meth:`Period.covered_by`). ``year_earlier`` is ``None`` when the data does
     not cover the same days a year earlier. A comparison with zeros the data
-    never recorded would be dishonest: :meth:`test` returns ``no_data`` then.
+    never recorded would be dishonest: :meth:`test` returns ``no_comparison``
+    then. ``days``, ``previous_days`` and ``year_days`` are the lengths
+    compared (the days of each period the data covers; equal for states such
+    as open concerns).
     """
 
     key: str
@@ -504,6 +547,9 @@ class Headline:
     previous: int
     year_earlier: int | None = None
     previous_covered: bool = True
+    days: float = 1
+    previous_days: float = 1
+    year_days: float = 1
 
     @property
     def change(self) -> int:
@@ -522,14 +568,16 @@ class Headline:
         raise ValueError(f"against must be 'previous' or 'year_earlier', not {against!r}")
 
     def test(self, against: str = "previous") -> tuple[float, str]:
-        """``(z, flag)`` of the change against ``previous`` or ``year_earlier`` (:mod:`geo.compare`).
+        """``(p, flag)`` of the change against ``previous`` or ``year_earlier``: the exact test of
+        :mod:`geo.compare` for this one figure, at its stated levels.
 
-        ``(nan, "no_data")`` when that period is not covered.
+        ``(nan, "no_comparison")`` when that period is not covered, or both counts are 0.
         """
         other = self.other(against)
         if other is None:
-            return float("nan"), "no_data"
-        return compare.compare_one(self.current, other)
+            return float("nan"), compare.NO_COMPARISON
+        days = self.previous_days if against == "previous" else self.year_days
+        return compare.compare_one(self.current, other, self.days, days)
 
 
 def open_concerns(concerns: pd.DataFrame, on: dt.date, section_ids: pd.Index | None = None) -> int:
@@ -621,6 +669,12 @@ def headlines(
         return p.covered_by(*extent)
 
     groups = HEADLINE_CATEGORIES
+    known = inc_span[0] is not None and not pd.isna(inc_span[0])
+    lengths = {  # the days of each period the incident data covers (every day when there is none)
+        "days": period.covered_days(*inc_span) if known else period.days,
+        "previous_days": prev.covered_days(*inc_span) if known else prev.days,
+        "year_days": year.covered_days(*inc_span) if known else year.days,
+    }
     out = {
         key: Headline(
             key,
@@ -628,6 +682,7 @@ def headlines(
             total(prev, cats),
             total(year, cats) if covered(year, inc_span) else None,
             covered(prev, inc_span),
+            **lengths,
         )
         for key, cats in groups.items()
     }

@@ -27,7 +27,7 @@ import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
-from geo import untrusted
+from geo import compare, untrusted
 from geo.offline import Assets
 from geo.untrusted import html_text
 
@@ -50,7 +50,8 @@ SEQUENTIAL: dict[int, tuple[str, ...]] = {
 }
 #: ColorBrewer PuOr (7 classes) from strongest decrease (purple) to strongest increase (orange).
 DIVERGING: tuple[str, ...] = ("#542788", "#998ec3", "#d8daeb", "#f7f7f7", "#fee0b6", "#f1a340", "#b35806")
-#: Fill per change flag (:mod:`geo.compare`): only changes with |z| ≥ 2 get a colour (PuOr), the rest grey.
+#: Fill per change flag (:mod:`geo.compare`): only changes at p < 0.0455 (after FDR across the sections shown)
+#: get a colour (PuOr), the rest grey; "no comparison" is drawn as no data.
 FLAG_COLOURS = {
     "strong_decrease": "#542788",
     "decrease": "#998ec3",
@@ -501,8 +502,9 @@ def choropleth(
     measure
         ``rate`` (per 1,000 residents), ``count``, ``change`` (vs the previous
         period) or ``change_year`` (vs the same days a year earlier). Changes
-        are coloured by their Poisson flag (``flag``/``flag_year`` columns,
-        :mod:`geo.compare`): grey unless |z| ≥ 2.
+        are coloured by their flag (``flag``/``flag_year`` columns, :mod:`geo.compare`:
+        the exact test with the false discovery rate controlled across the
+        sections): grey unless noteworthy; "no comparison" hatched.
     _
         The translator (:class:`geo.i18n.Translator`); its ``number``,
         ``municipality`` and ``region`` methods are used when present.
@@ -531,8 +533,6 @@ def choropleth(
     flag_text = getattr(_, "label", None)
     values = m_[measure]
     if is_change:
-        from geo import compare
-
         flags = m_[flag_col].fillna("no_data").astype(str).tolist()
         colors = [FLAG_COLOURS.get(f, NO_DATA) for f in flags]
         classes = Classes((), (), True)
@@ -554,8 +554,14 @@ def choropleth(
             return "–"
         return f"+{number(v)}" if v > 0 else number(v)
 
-    def z_text(z: object) -> str:
-        return "" if z is None or pd.isna(z) else f" (z = {number(z, decimals=1)})"
+    def p_text(pv: object, adj: object) -> str:
+        """`` · p = 0.03 (0.41)``: the section's p-value and, in brackets, adjusted across the sections shown."""
+        if pv is None or pd.isna(pv):
+            return ""
+        text = " · " + compare.p_text(float(pv), _)
+        if adj is not None and pd.notna(adj):
+            text += f" ({number(adj, decimals=3 if adj < 0.01 else 2)})"
+        return text
 
     def num(v: object, d: int = 0) -> str:
         return "–" if v is None or pd.isna(v) else number(v, decimals=d)
@@ -570,7 +576,7 @@ def choropleth(
             html_text(withheld[k]) if k in (withheld or {}) else num(v) for v, k in zip(col(name), kinds, strict=True)
         ]
 
-    z, z_year = col("z"), col("z_year")
+    pv, pv_fdr, pv_year, pv_year_fdr = col("p"), col("p_fdr"), col("p_year"), col("p_year_fdr")
     fields = {
         "tip": [html_text(n) for n in sections["section_name"].astype(str)],  # the name; "tip" as before
         "t1": [
@@ -579,13 +585,17 @@ def choropleth(
         ],
         "t2": counts("count"),
         "t3": counts("previous"),
-        "t4": [html_text(signed_n(v) + z_text(zz)) for v, zz in zip(col("change"), z, strict=True)],
+        "t4": [html_text(signed_n(v) + p_text(a, b)) for v, a, b in zip(col("change"), pv, pv_fdr, strict=True)],
     }
-    aliases = [_("Police section"), _("Area"), _("Incidents"), _("Previous period"), _("Change")]
+    change_alias = _("Change · p (adjusted across the sections shown)") if is_change else _("Change")
+    aliases = [_("Police section"), _("Area"), _("Incidents"), _("Previous period"), change_alias]
     if "year_earlier" in m_.columns:
         fields["t5"] = counts("year_earlier")
-        fields["t6"] = [html_text(signed_n(v) + z_text(zz)) for v, zz in zip(col("change_year"), z_year, strict=True)]
-        aliases += [_("A year earlier"), _("Change")]
+        fields["t6"] = [
+            html_text(signed_n(v) + p_text(a, b))
+            for v, a, b in zip(col("change_year"), pv_year, pv_year_fdr, strict=True)
+        ]
+        aliases += [_("A year earlier"), change_alias]
     fields["t7"] = [num(v, 2) for v in col("rate")]
     fields["t8"] = [num(v) for v in col("population")]
     aliases += [_("Per 1,000 residents"), _("Residents")]
@@ -652,12 +662,25 @@ def choropleth(
         _Labels(labels).add_to(m)
 
     if is_change:
-        entries = [
-            (FLAG_COLOURS[f], flag_text("change_flag", f) if flag_text else compare.FLAG_TEXT[f]) for f in compare.FLAGS
-        ]
-        if any(nodata):
-            entries.append((NO_DATA, _("No data")))
-        body = category_legend_html(title, entries, tuple(outline_keys))
+
+        def flag_name(f: str) -> str:
+            return flag_text("change_flag", f) if flag_text else compare.FLAG_TEXT[f]
+
+        entries = [(FLAG_COLOURS[f], flag_name(f)) for f in compare.CHANGES]
+        body = category_legend_html(title, entries, ())
+        missing = {f if f == compare.NO_COMPARISON else "no_data" for f, nd in zip(flags, nodata, strict=True) if nd}
+        for f in sorted(missing, reverse=True):  # hatched: "no comparison", then "no data"
+            text = flag_name(f) if f == compare.NO_COMPARISON else _("No data")
+            body += (
+                '<div class="cp-row"><span class="cp-swatch cp-nodata-swatch"></span>'
+                f"<span>{html_text(text)}</span></div>"
+            )
+        body += "".join(_legend_line_rows(tuple(outline_keys)))
+        note = _(
+            "Each section is tested exactly for its two periods; with many sections at once, the false "
+            "discovery rate is kept below the stated levels across them (Benjamini–Hochberg)."
+        )
+        body += f'<div class="cp-note" style="margin-top:4px;font-size:11px;color:#444">{html_text(note)}</div>'
     else:
         any_withheld = bool(withheld) and any(k in withheld for k in col("count_withheld"))
         body = legend_html(

@@ -169,7 +169,7 @@ class PublicPolicy:
                     out[c] = out[c].where(~hide, np.nan if numeric else None)
             out[f"{col}_withheld"] = kinds.to_numpy()
             out[f"_raw_{col}"] = measures[col].to_numpy()  # for checks only: never shown
-        return out
+        return _refdr(out)
 
     def withhold_all(self, measures: pd.DataFrame, col: str) -> pd.DataFrame:
         """``measures`` (from :meth:`measures`) with every count of ``col`` withheld: for when their total is
@@ -181,7 +181,7 @@ class PublicPolicy:
             if c in out:
                 numeric = pd.api.types.is_numeric_dtype(out[c])
                 out[c] = out[c].where(~hide, np.nan if numeric else None)
-        return out
+        return _refdr(out)
 
     def exposed(self, values, kinds) -> bool:
         """Whether showing the total of ``values`` (with ``kinds`` withheld) would give a withheld one back."""
@@ -216,10 +216,32 @@ def settings_from_table(conf: Mapping) -> dict[str, str]:
 
 #: Each count of :func:`geo.figures.section_measures` and the figures made from it (withheld with it).
 MEASURES_FROM = {
-    "count": ("count", "rate", "change", "z", "flag", "change_year", "z_year", "flag_year"),
-    "previous": ("previous", "rate_previous", "change", "z", "flag"),
-    "year_earlier": ("year_earlier", "change_year", "z_year", "flag_year"),
+    "count": (
+        "count",
+        "rate",
+        *("change", "p", "p_fdr", "direction", "flag"),
+        *("change_year", "p_year", "p_year_fdr", "direction_year", "flag_year"),
+    ),
+    "previous": ("previous", "rate_previous", "change", "p", "p_fdr", "direction", "flag"),
+    "year_earlier": ("year_earlier", "change_year", "p_year", "p_year_fdr", "direction_year", "flag_year"),
 }
+
+
+def _refdr(measures: pd.DataFrame) -> pd.DataFrame:
+    """The false-discovery control of the change flags redone over the comparisons still shown: an adjusted
+    p-value depends on every other section's, so withheld ones must not take part (nor show through)."""
+    from geo import compare
+
+    for p, flag, sign in (("p", "flag", "direction"), ("p_year", "flag_year", "direction_year")):
+        if {p, f"{p}_fdr", flag, sign} <= set(measures.columns):
+            shown = measures[flag].notna().to_numpy(dtype=bool)
+            adj = compare.adjusted(measures[p].where(shown).to_numpy(dtype=float))
+            measures[f"{p}_fdr"] = adj
+            flags = compare.flag(adj, pd.to_numeric(measures[sign], errors="coerce").fillna(0).to_numpy())
+            measures[flag] = np.where(shown, flags, None)
+    return measures
+
+
 #: Why a count is withheld: below the threshold, or withheld with it so the small one cannot be worked out.
 SMALL, SECONDARY = "small", "secondary"
 

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from dashboard_fixtures import tiny_concerns
+from scipy import stats
 
-from geo import concerns
+from geo import concerns, hotspots
 from geo.schema import CONCERN_CATEGORIES
 
 
@@ -76,9 +77,18 @@ def test_worry_and_incidents_by_hand():
     assert out["concerns"].tolist() == [10, 2, 8, 4, 0]
     assert out["incidents"].tolist() == [12, 80, 10, 2, 0]  # assault has no counterpart
     assert out["expected"].tolist() == pytest.approx([4, 16, 2, 2, 0])
-    assert out["z"].tolist() == pytest.approx(
-        [2 * (np.sqrt(10) - 2), 2 * (np.sqrt(2) - 4), 2 * (np.sqrt(8) - np.sqrt(2)), 2 * (2 - np.sqrt(2)), 0]
-    )
+    # given its records (concerns + matching incidents), a section's concerns are binomial on the area's share
+    # of concerns among the records of each category: theft 20 / 120, drugs 4 / 8
+    q_theft, q_drugs = 20 / 120, 4 / 8
+    records = {"A": (20, 2), "B": (82, 0), "C": (18, 0), "D": (0, 6)}  # theft, drugs records per section
+    concerns_seen = {"A": 10, "B": 2, "C": 8, "D": 4}
+    for sid, (r_theft, r_drugs) in records.items():
+        m, mean = r_theft + r_drugs, r_theft * q_theft + r_drugs * q_drugs
+        k = concerns_seen[sid]
+        p = min(1, 2 * min(stats.binom.cdf(k, m, mean / m), stats.binom.sf(k - 1, m, mean / m)))
+        assert out.loc[sid, "p"] == pytest.approx(p), sid
+    assert np.isnan(out.loc["E", "p"])  # nothing to test
+    assert out["p_fdr"].dropna().tolist() == pytest.approx(hotspots.fdr_bh(out["p"].dropna().to_numpy()))
     assert out["class"].tolist() == [concerns.WORRY, concerns.UNSEEN, concerns.WORRY, concerns.AGREE, concerns.QUIET]
     assert out["concern_share"].sum() == pytest.approx(1) and out["incident_share"].loc["B"] == pytest.approx(80 / 104)
 

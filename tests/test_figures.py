@@ -266,23 +266,41 @@ def test_year_earlier_and_coverage():
 
 
 def test_section_measures_compare_honestly(data):
+    from scipy import stats
+
     m = figures.section_measures(data.sections, data.incidents, MARCH)
-    # S2: 16 now (14 tickets in one record) against 6 before: z = 2(√16 − √6) = 3.10 → strong increase
-    assert m.loc["S2", "z"] == pytest.approx(2 * (4 - 6**0.5))
-    assert m.loc["S2", "flag"] == "strong_increase"
+    # S2: 16 now (14 tickets in one record) in 31 days against 6 in the 27 days of the previous period the data
+    # covers (it starts on 3 February): exact test, current | 22 ~ Binomial(22, 31/58); +167 % but p = 0.11
+    q = 31 / (31 + 27)
+    assert m.loc["S2", "p"] == pytest.approx(min(1, 2 * min(stats.binom.sf(15, 22, q), stats.binom.cdf(16, 22, q))))
+    assert m.loc["S2", "direction"] == 1 and m.loc["S2", "flag"] == "no_change"
     assert m.loc["S1", "flag"] == "no_change"  # 3 against 1: +200 %, but not more than chance
+    # many sections at once: the flags come from p-values adjusted across them (never smaller)
+    assert (m["p_fdr"].dropna() >= m["p"].dropna() - 1e-12).all()
+    assert m.loc["S4", "flag"] == "no_comparison"  # 0 against 0
     # the data does not reach March 2023: no comparison rather than a comparison with zeros
-    assert m["year_earlier"].isna().all() and set(m["flag_year"]) == {"no_data"}
+    assert m["year_earlier"].isna().all() and set(m["flag_year"]) == {"no_comparison"}
 
 
-def test_headlines_are_flagged_with_poisson_z(data):
+def test_covered_days():
+    assert MARCH.covered_days(pd.Timestamp("2024-03-10 14:00"), pd.Timestamp("2024-06-01")) == 22
+    assert MARCH.previous().covered_days(pd.Timestamp("2024-02-03"), pd.Timestamp("2024-04-01")) == 27
+    assert MARCH.covered_days(pd.Timestamp("2024-05-01"), pd.Timestamp("2024-06-01")) == 0
+    assert MARCH.covered_days(None, None) == 0
+
+
+def test_headlines_are_flagged_by_the_exact_test(data):
+    from scipy import stats
+
     h = figures.headlines(data.incidents, data.concerns, data.committees, data.sections, Filters(), MARCH)
-    z, flag = h["traffic_ticket"].test("previous")  # 14 against 5
-    assert z == pytest.approx(2 * (14**0.5 - 5**0.5)) and flag == "strong_increase"
+    tickets = h["traffic_ticket"]  # 14 in 31 days against 5 in the 27 days covered
+    assert (tickets.days, tickets.previous_days) == (31, 27)
+    p, flag = tickets.test("previous")
+    assert p == pytest.approx(2 * stats.binom.sf(13, 19, 31 / 58)) and flag == "no_change"
     assert h["crimes"].test("previous")[1] == "no_change"  # 4 against 3
     assert h["crimes"].year_earlier is None and h["crimes"].test("year_earlier") == (
         pytest.approx(np.nan, nan_ok=True),
-        "no_data",
+        "no_comparison",
     )
     assert h["active_committees"].year_earlier == 2  # the register always covers the past
     with pytest.raises(ValueError, match="against"):

@@ -190,7 +190,7 @@ def test_analysis_labels_in_every_language():
     assert en.label("hotspot", "hot_99") == "Hot spot – 99 %"
     assert sq.label("hotspot", "hot_99") == "Pikë e nxehtë – 99 %"
     assert sr.label("hotspot", "cold_95") == "Hladna tačka – 95 %"
-    assert sr.label("change_flag", "strong_increase") == "Snažan porast (|z| ≥ 3)"
+    assert sr.label("change_flag", "strong_increase") == "Snažan porast (p < 0,003)"
     assert sq.label("agreement", "worry_without_incidents") == "Shqetësim pa incidente"
     assert sr.label("predictor", "gi_star") == "Gi* žarišta"
     for kind, texts in i18n.label_vocabularies().items():

@@ -198,13 +198,35 @@ def test_changes_are_coloured_only_when_meaningful(geometry, measures, measure):
     for sid, flag in flags.items():
         expected = maps.FLAG_COLOURS.get(flag, maps.NO_DATA)
         assert colours[sid] == expected, (sid, flag)
+    body = html_lib.unescape(children(m, maps._Legend)[0].body)
     if measure == "change":
-        assert colours["S2"] == maps.FLAG_COLOURS["strong_increase"]  # 16 against 6
+        assert colours["S2"] == maps.FLAG_COLOURS["no_change"]  # 16 against 6: +167 %, but p = 0.11
         assert colours["S1"] == maps.FLAG_COLOURS["no_change"]  # 3 against 1: grey, not orange
-    else:  # the data does not reach a year back: hatched "no data", never a fake increase
+        assert colours["S4"] == maps.NO_DATA  # 0 against 0: no comparison, hatched, never a change
+    else:  # the data does not reach a year back: hatched "no comparison", never a fake increase
         assert set(colours.values()) == {maps.NO_DATA}
-    body = children(m, maps._Legend)[0].body
-    assert "Strong increase (|z| ≥ 3)" in html_lib.unescape(body) and "No meaningful change" in body
+    assert "Strong increase (p < 0.003)" in body and "No meaningful change" in body
+    assert "No comparison" in body and "|z|" not in body
+    assert "false discovery rate" in body and "Benjamini–Hochberg" in body
+
+
+def test_a_planted_change_is_coloured_and_its_chance_is_in_the_tooltip(geometry, measures):
+    planted = measures.copy()
+    planted.loc["S3", ["count", "change", "p", "p_fdr", "direction", "flag"]] = [
+        40,
+        38,
+        1e-9,
+        1e-8,
+        1,
+        "strong_increase",
+    ]
+    m = build(geometry, planted, "change")
+    assert colour_of(m)["S3"] == maps.FLAG_COLOURS["strong_increase"]
+    feats = {f["id"]: f["properties"] for f in sections_layer(m).data["features"]}
+    assert html_lib.unescape(feats["S3"]["t4"]) == "+38 · p < 0.001 (0.000)"
+    assert html_lib.unescape(feats["S2"]["t4"]).startswith("+10 · p = 0.11 (0.4")  # adjusted for 7 sections
+    tooltip = next(c for c in sections_layer(m)._children.values() if isinstance(c, folium.GeoJsonTooltip))
+    assert "Change · p (adjusted across the sections shown)" in tooltip.aliases
 
 
 def test_no_data_is_grey_and_hatched(geometry, measures):

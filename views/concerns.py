@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import cache, concerns, maps, public
+from geo import cache, compare, concerns, maps, public
 from geo.i18n import N_, md_escape
 from views import common
 
@@ -221,8 +221,9 @@ st.markdown(
         "Do citizens worry where incidents happen? For each concern category the area's concerns are shared "
         "out over its sections in proportion to their matching incidents: that is what each section would "
         "raise if worry followed incidents. A section is flagged where the concerns differ from that by more "
-        "than chance (|z| ≥ 2): **worry without incidents** (fear of crime, or problems not reported to the "
-        "police) or **incidents without worry** (problems nobody raises)."
+        "than chance, allowing for chance in the incidents too (an exact test for counts, with the false "
+        "discovery rate across the sections kept below 4.55 %): **worry without incidents** (fear of crime, or "
+        "problems not reported to the police) or **incidents without worry** (problems nobody raises)."
     )
 )
 default("cn_window", "12", list(WINDOW_LABELS))
@@ -322,11 +323,12 @@ else:
                 (_("Concerns"), _.number(r["concerns"])),
                 (_("Expected if worry followed incidents"), _.number(r["expected"], decimals=1)),
                 (_("Matching incidents"), _.number(r["incidents"])),
-                ("z", _.number(r["z"], decimals=1)),
+                ("p", compare.p_text(r["p"], _) or "–"),
+                (_("p across the sections (FDR)"), compare.p_text(r["p_fdr"], _) or "–"),
                 (_("Result"), _.label("agreement", r["class"])),
             ]
             if policy is None
-            else [  # public: the expected number and z would give the section's incident count back
+            else [  # public: the expected number and p would give the section's incident count back
                 (_("Concerns"), _.number(r["concerns"])),
                 (_("Matching incidents"), incidents_text(sid, r["incidents"])),
                 (_("Result"), _.label("agreement", r["class"])),
@@ -354,12 +356,14 @@ else:
     )
     common.profile_link(ctx)
     flagged = agree[agree["class"].isin([concerns.WORRY, concerns.UNSEEN])].copy()
-    flagged = flagged.reindex(flagged["z"].abs().sort_values(ascending=False).index)
+    flagged = flagged.sort_values(["p_fdr", "p"], kind="stable")
     st.markdown(f"**{_('Sections where worry and incidents diverge')}**")
     if flagged.empty:
         st.success(_("In no section do concerns differ from the incidents by more than chance."))
     else:
-        public_drop = [_("Expected concerns"), _("Share of incidents"), "z"] if policy else []
+        public_drop = (
+            [_("Expected concerns"), _("Share of incidents"), _("p across the sections (FDR)")] if policy else []
+        )
         st.dataframe(
             pd.DataFrame(
                 {
@@ -373,7 +377,7 @@ else:
                     ],
                     _("Share of concerns"): [_.number(v * 100, decimals=1) + " %" for v in flagged["concern_share"]],
                     _("Share of incidents"): [_.number(v * 100, decimals=1) + " %" for v in flagged["incident_share"]],
-                    "z": [_.number(v, decimals=1) for v in flagged["z"]],
+                    _("p across the sections (FDR)"): [compare.p_text(v, _) for v in flagged["p_fdr"]],
                 }
             ).drop(columns=public_drop),
             hide_index=True,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import cache, figures, maps, public
+from geo import cache, compare, figures, maps, public
 from geo.i18n import N_, md_escape
 from views import common
 
@@ -51,6 +52,11 @@ HEADLINE_HELP = {
 PUBLIC_HELP = {"crimes": N_("Crimes in the period, without the categories withheld from the public version.")}
 #: The headlines that count incidents (the public version withholds small ones).
 INCIDENT_HEADLINES = ("accident_fatal", "accident_injury", "accident_damage", "traffic_ticket", "crimes")
+#: Added to every headline's help: each figure is its own test.
+TEST_HELP = N_(
+    "Each figure is compared with the previous period and a year earlier by its own exact test for counts "
+    "(allowing for periods of different length): noteworthy at p < 0.0455, strong at p < 0.0027."
+)
 #: More is better only for committees; for everything else an increase is shown in red.
 MORE_IS_BETTER = {"active_committees"}
 
@@ -82,10 +88,10 @@ def comparison_line(h: figures.Headline, against: str, hidden: dict[str, str]) -
         return f"{name}: " + _("not in the data")
     if against in hidden or "current" in hidden:
         return f"{name}: {hidden.get(against) or _.number(other)}"
-    z, flag = h.test(against)
+    p, flag = h.test(against)
     text = f"{name}: {_.number(other)} · {_.label('change_flag', flag)}"
-    if flag != "no_change":
-        text += f" · z = {_.number(z, decimals=1)}"
+    if flag != compare.NO_COMPARISON:
+        text += f" · {compare.chance_text(p, _)}"
     return text
 
 
@@ -185,8 +191,8 @@ else:  # the same withheld counts whatever the area chosen
 hidden, measures = protect_page(heads, measures)
 st.caption(
     _(
-        "Changes are coloured only when they are larger than chance would explain (Poisson counts: |z| ≥ 2 "
-        "noteworthy, |z| ≥ 3 strong); smaller ones are grey, however large in per cent."
+        "Changes are flagged only when they are larger than chance would explain (an exact test for counts: "
+        "noteworthy at p < 0.0455, strong at p < 0.0027); smaller ones are grey, however large in per cent."
     )
 )
 # traffic accidents in a row of three under their own heading, the rest in a row of four
@@ -196,7 +202,7 @@ for i, keys in enumerate(rows):
         st.markdown(f"**{_('Traffic accidents')}**")
     for col, key in zip(st.columns(len(keys)), keys, strict=True):
         h = heads[key]
-        _z, flag = h.test("previous")
+        _p, flag = h.test("previous")
         better = key in MORE_IS_BETTER
         meaningful = flag in ("increase", "strong_increase", "decrease", "strong_decrease")
         comparable = h.previous_covered and not ({"current", "previous"} & set(hidden[key]))
@@ -206,7 +212,7 @@ for i, keys in enumerate(rows):
                 hidden[key].get("current") or _.number(h.current),
                 delta=signed(h.change) if comparable else None,
                 delta_color=("normal" if better else "inverse") if meaningful else "off",
-                help=_((PUBLIC_HELP if policy else {}).get(key, HEADLINE_HELP[key])),
+                help=_((PUBLIC_HELP if policy else {}).get(key, HEADLINE_HELP[key])) + " " + _(TEST_HELP),
             )
             st.caption(
                 comparison_line(h, "previous", hidden[key]) + "  \n" + comparison_line(h, "year_earlier", hidden[key])
@@ -252,8 +258,10 @@ common.categories_note(ctx, hidden["traffic_ticket"].get("current") or heads["tr
 if measure in ("change", "change_year"):
     st.caption(
         _(
-            "Sections are coloured only where the change is larger than chance would explain (|z| ≥ 2, "
-            "strong at |z| ≥ 3); other changes are grey."
+            "Sections are coloured only where the change is larger than chance would explain, with the false "
+            "discovery rate across the sections compared kept below 4.55 % (strong: 0.27 %; Benjamini–Hochberg): "
+            "the chosen area's sections, or all of Kosovo's in the public version. Other changes are grey; "
+            "sections with nothing in either period have no comparison."
         )
     )
 
@@ -306,14 +314,23 @@ with st.container():
     table = measures.copy()
     table["section"] = names.reindex(table.index)["section_name"].astype(str)
     table["municipality"] = [_.municipality(m) for m in names.reindex(table.index)["municipality"]]
-    sort_by = {"change": "z", "change_year": "z_year", "rate": "rate", "count": "count"}[measure]
-    table = table.sort_values([sort_by, "count"], ascending=False, na_position="last").head(10)
+    # changes: the strongest evidence of an increase first (signed −log10 p), then the largest change
+    for p_col, sign_col, key in (("p", "direction", "change_key"), ("p_year", "direction_year", "change_year_key")):
+        p_ = pd.to_numeric(table[p_col], errors="coerce").clip(lower=1e-300)
+        table[key] = -np.log10(p_) * pd.to_numeric(table[sign_col], errors="coerce")
+    sort_by = {
+        "change": ["change_key", "change"],
+        "change_year": ["change_year_key", "change_year"],
+        "rate": ["rate", "count"],
+        "count": ["count"],
+    }[measure]
+    table = table.sort_values(sort_by, ascending=False, na_position="last").head(10)
 
-    def change_text(v: object, flag: str) -> str:
+    def change_text(v: object, flag: object) -> str:
         if v is None or pd.isna(v):
             return "–"
         text = signed(int(v))
-        return text if flag == "no_change" else f"{text} · {_.label('change_flag', flag)}"
+        return text if flag in ("no_change", None) else f"{text} · {_.label('change_flag', flag)}"
 
     shown = pd.DataFrame(
         {

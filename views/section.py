@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import cache, concerns, coverage, figures, hotspots, maps, public, surveys
+from geo import cache, compare, concerns, coverage, figures, hotspots, maps, public, surveys
 from geo.i18n import md_escape
 from views import common
 
@@ -159,6 +159,14 @@ year = figures.counts_by_category(data.cube, period.year_earlier(), ids)
 present = [c for c in cats if any(c in t.columns for t in (now, before, year))]
 inc_first = pd.to_datetime(data.incidents["occurred_at"]).min() if len(data.incidents) else None
 inc_last = pd.to_datetime(data.incidents["occurred_at"]).max() if len(data.incidents) else None
+# the days of each period the data covers: the lengths the exact test compares
+lengths = {
+    "days": period.covered_days(inc_first, inc_last) if inc_first is not None else period.days,
+    "previous_days": period.previous().covered_days(inc_first, inc_last) if inc_first is not None else period.days,
+    "year_days": period.year_earlier().covered_days(inc_first, inc_last)
+    if inc_first is not None
+    else period.year_earlier().days,
+}
 heads = {
     c: figures.Headline(
         c,
@@ -166,6 +174,7 @@ heads = {
         int(before.get(c, pd.Series([0])).sum()),
         int(year.get(c, pd.Series([0])).sum()) if period.year_earlier().covered_by(inc_first, inc_last) else None,
         period.previous().covered_by(inc_first, inc_last),
+        **lengths,
     )
     for c in present
 }
@@ -258,12 +267,21 @@ if present:
         }
         for against, label in (("previous", _("Previous period")), ("year_earlier", _("A year earlier"))):
             other = h.other(against)
-            _z, flag = h.test(against)
+            p, flag = h.test(against)
             withheld = (c, against) in hidden or (c, "current") in hidden
             row[label] = "–" if other is None else (hidden.get((c, against)) or _.number(other))
-            row[label + " · " + _("change")] = "–" if other is None or withheld else _.label("change_flag", flag)
+            change = _.label("change_flag", flag)
+            if flag != compare.NO_COMPARISON:
+                change += " · " + compare.chance_text(p, _)
+            row[label + " · " + _("change")] = "–" if other is None or withheld else change
         rows.append(row)
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.caption(
+        _(
+            "Each figure is compared with the previous period and a year earlier by its own exact test for counts "
+            "(allowing for periods of different length): noteworthy at p < 0.0455, strong at p < 0.0027."
+        )
+    )
 
 year_start = (pd.Timestamp(period.end) - pd.DateOffset(years=1) + pd.Timedelta(days=1)).date()
 hours = figures.hour_of_day(data.cube, figures.Period(year_start, period.end), cats, ids)
