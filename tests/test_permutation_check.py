@@ -1,7 +1,10 @@
 """The permutation check of Gi* can confirm: enough permutations for every level after FDR, and agreement."""
 
+import json
+
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -146,3 +149,36 @@ def test_draws_are_distinct_and_uniform():
         last = np.bincount(d[:, -1], minlength=n) / 20_000
         se = np.sqrt((1 / n) * (1 - 1 / n) / 20_000)
         assert np.abs(first - 1 / n).max() < 5 * se and np.abs(last - 1 / n).max() < 5 * se
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def test_the_command_line_chooses_the_count_and_writes_the_check(tmp_path, capsys):
+    from geo.cli import main
+
+    out = tmp_path / "h.csv"
+    assert main(["hotspots", "--permutations", "auto", "--json", "--out", str(out)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    n = len(doc["units"])
+    assert doc["permutations"] == h.permutations_for(n)
+    assert {"p_sim", "label_sim"} <= set(doc["units"][0])
+    assert min(u["p_sim"] for u in doc["units"]) >= 1 / (doc["permutations"] + 1) - 1e-12
+    table = pd.read_csv(out, encoding="utf-8-sig")
+    assert list(table.columns)[-2:] == ["p_sim", "label_sim"]
+    assert main(["hotspots", "--permutations", "99"]) == 0
+    assert "permutation check (99)" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        main(["hotspots", "--permutations", "many"])
+    assert exc.value.code == 2
+    assert "a number of permutations (0 for none) or auto" in capsys.readouterr().err
+
+
+def test_public_mode_hides_the_check_of_withheld_sections(monkeypatch, capsys):
+    from geo.cli import main
+
+    monkeypatch.setenv("DASHBOARD_PUBLIC", "1")
+    assert main(["hotspots", "--permutations", "999", "--json"]) == 0
+    units = json.loads(capsys.readouterr().out)["units"]
+    withheld = [u for u in units if u["suppressed"]]
+    assert withheld and all(u["p_sim"] is None and u["label_sim"] == h.NOT_SIGNIFICANT for u in withheld)
