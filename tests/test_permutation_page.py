@@ -50,3 +50,16 @@ def test_grid_cells_above_the_limit_are_not_offered_the_check_and_the_page_says_
         assert "The permutation check is offered up to 10 grid cells" in texts(at)
     else:
         assert "10" in texts(at) and "The permutation check is offered" not in texts(at)  # translated
+
+
+def test_grid_cells_below_the_limit_are_checked_on_demand():
+    at = run(SmallSource(), "en", "hotspots", hs_units="grid", hs_cell=1000)
+    ok(at)
+    assert not any("Permutations" in d.value.columns for d in at.dataframe)
+    at.button(key="permutation_check_button").click().run()
+    ok(at)
+    check = frame_with(at, "Permutations")
+    cells = int(check["Normal"].sum())
+    assert int(check["Permutations"].sum()) == cells
+    assert f"across {cells:,} units" in texts(at)
+    assert "Permutation check" in frame_with(at, "Grid cell").columns

@@ -297,7 +297,12 @@ if cells is not None and result is not None and show_gi:
         maps.tip_html(
             _("Grid cell {id}", id=cid),
             "",
-            [(_("Incidents"), number(r["count"])), ("Gi* z", number(r["z"], 2)), (_("Result"), label_text(r["label"]))],
+            [
+                (_("Incidents"), number(r["count"])),
+                ("Gi* z", number(r["z"], 2)),
+                (_("Result"), label_text(r["label"])),
+                *([(_("Permutation check"), label_text(r["label_sim"]))] if "label_sim" in r.index else []),
+            ],
         )
         for cid, r in result.loc[sig].iterrows()
     ]
