@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from geo import cache, figures, i18n, maps, offline, places, public, saved, uploads
+from geo import cache, figures, i18n, maps, offline, places, public, rates, saved, uploads
 from geo.public import PublicPolicy
 from geo.source import Dataset, DataSource, demo_source
 
@@ -53,6 +53,8 @@ class Context:
     #: the public-safe rules when the deployment is public (``data`` is then already the public copy)
     policy: PublicPolicy | None = None
     notices: list[str] = field(default_factory=list)
+    #: sections with fewer residents are marked, not ranked first, in the "highest rate" table
+    min_population: int = rates.MIN_POPULATION
 
     @property
     def public(self) -> bool:
@@ -76,6 +78,18 @@ def basemap_from_config() -> maps.Basemap | None:
         return maps.Basemap(url, attribution)
     except ValueError:
         return None
+
+
+def min_population_from_config() -> int:
+    """The minimum population of a ranked section: env ``DASHBOARD_MIN_POPULATION`` or ``[rates]
+    min_population`` in ``.streamlit/secrets.toml`` (default 500). Raises ``ValueError`` naming the setting."""
+    value = os.environ.get(rates.MIN_POPULATION_SETTING, "").strip()
+    if not value:
+        try:
+            value = str(st.secrets.get("rates", {}).get("min_population", "")).strip()
+        except Exception:  # noqa: BLE001 - no secrets file is the normal case
+            value = ""
+    return rates.min_population_from_settings({rates.MIN_POPULATION_SETTING: value})
 
 
 def policy_from_config() -> PublicPolicy | None:
@@ -348,6 +362,13 @@ def main() -> None:
     filters, period = sidebar_filters(_, data, policy)
     if assets_error:
         notices.append(_("Map files could not be prepared ({error}).", error=assets_error))
+    try:
+        min_population = min_population_from_config()
+    except ValueError as exc:
+        min_population = rates.MIN_POPULATION
+        notices.append(
+            _("A setting is wrong ({error}); the default of {n} is used.", error=str(exc), n=_.number(min_population))
+        )
 
     ctx = Context(
         _=_,
@@ -362,6 +383,7 @@ def main() -> None:
         select_section=select_section,
         policy=policy,
         notices=notices,
+        min_population=min_population,
     )
     st.session_state["ctx"] = ctx
 

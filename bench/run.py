@@ -66,6 +66,7 @@ def plan(quick: bool) -> list[Job]:
             Job("load", "load from the columnar cache", s, big, ("cached",)),
             Job("rollup", "roll-up: cube + one filter → municipality, region", s, big),
             Job("gi", "Gi* 999 permutations (+ queen graph)", s, small),
+            Job("permutations", "permutation check, enough to confirm at 99 % after FDR", s, small),
             Job("density", "density surface", s, big),
             Job("map", "overview map build + HTML (| naive: GeoJson + HeatMap)", s, small, ("ours", "naive")),
             Job("app", "page: start → first overview map (empty cache)", s, small, fresh_cache=True),
@@ -104,6 +105,17 @@ def plan(quick: bool) -> list[Job]:
                 s,
                 1_000_000,
                 **({"target": "≤ 2 s", "check": "gi"} if s == 2000 else {}),
+            )
+        )
+    for s in (273, 2000):  # the demo's number of sections, and a national one
+        jobs.append(
+            Job(
+                "permutations",
+                "permutation check, enough to confirm at 99 % after FDR",
+                s,
+                100_000,
+                target="≤ 1 s, else on demand",
+                check="seconds1",
             )
         )
     for n in (1_000_000, 5_000_000):
@@ -274,6 +286,13 @@ def row_of(job: Job) -> list[str]:
             f"graph {fmt_s(median([r.get('graph_seconds') for r in ours]))} s, "
             f"Gi* {fmt_s(median([r.get('gi_seconds') for r in ours]))} s"
         )
+    if job.stage == "permutations" and ours:
+        r = ours[0]
+        if "permutations" in r:
+            notes.append(
+                f"{r['units']:,} units × {r['permutations']:,} permutations; "
+                f"hot spots {r['hot']}, confirmed {r['hot_both']}"
+            )
     if job.stage == "density":
         notes.append(f"projection {fmt_s(median([r.get('project_seconds') for r in ours]))} s")
     if job.stage == "map":

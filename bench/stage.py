@@ -264,6 +264,31 @@ def stage_gi(variant: str, data: Path) -> dict:
     }
 
 
+def stage_permutations(variant: str, data: Path) -> dict:
+    """The permutation check with enough permutations to confirm at 99 % after FDR (queen graph not timed)."""
+    import numpy as np
+
+    from geo import hotspots
+
+    ds = loaded(data)
+    counts = ds.incidents.groupby(ds.incidents["section_id"].astype(str))["count"].sum()
+    values = counts.reindex(ds.sections["section_id"].astype(str), fill_value=0).to_numpy(dtype=float)
+    graph = hotspots.neighbours(ds.sections, "queen")
+    permutations = hotspots.permutations_for(len(values))
+    t = clock()
+    gi = hotspots.getis_ord(values, graph, permutations=permutations, seed=0)
+    seconds = clock() - t
+    hot = np.isin(gi["label"], ["hot_99", "hot_95", "hot_90"])
+    hot_sim = np.isin(gi["label_sim"], ["hot_99", "hot_95", "hot_90"])
+    return {
+        "seconds": seconds,
+        "units": len(values),
+        "permutations": permutations,
+        "hot": int(hot.sum()),
+        "hot_both": int((hot & hot_sim).sum()),
+    }
+
+
 def stage_density(variant: str, data: Path) -> dict:
     import pandas as pd
 
@@ -400,6 +425,7 @@ STAGES = {
     "load": stage_load,
     "rollup": stage_rollup,
     "gi": stage_gi,
+    "permutations": stage_permutations,
     "density": stage_density,
     "map": stage_map,
 }

@@ -330,6 +330,19 @@ def cmd_brief(args: argparse.Namespace) -> int:
     return 0
 
 
+def permutation_count(text: str) -> int | str:
+    """``--permutations``: a whole number of 0 or more, or ``auto``."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: a number of permutations (0 for none) or auto")
+    return n
+
+
 def cmd_hotspots(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
@@ -358,6 +371,10 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
             raise UsageError(
                 f"--category {', '.join(args.category)}: withheld from public versions (DASHBOARD_PUBLIC_SENSITIVE)"
             )
+
+    def permutations(n_units: int) -> int:
+        return hotspots.permutations_for(n_units) if args.permutations == "auto" else args.permutations
+
     try:
         if args.unit == "sections":
             counts = figures.incident_counts(data.incidents, period, categories)
@@ -371,7 +388,13 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
                 withheld, _ok = policy.protect(counts, [keyed[c].astype(str) for c in ("municipality", "region")])
                 counts = counts.where((withheld == "").to_numpy(dtype=bool), 0)
             res = hotspots.section_hotspots(
-                data.sections, counts, args.measure, args.weights, args.threshold_m, args.permutations, args.seed
+                data.sections,
+                counts,
+                args.measure,
+                args.weights,
+                args.threshold_m,
+                permutations(len(data.sections)),
+                args.seed,
             )
             units = data.sections.set_index(data.sections["section_id"].astype(str))
         else:
@@ -384,7 +407,7 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
             x, y = hotspots.to_metric(inc["lon"].to_numpy(dtype=float)[keep], inc["lat"].to_numpy(dtype=float)[keep])
             counts = hotspots.cell_counts(cells, x, y, inc["count"].to_numpy(dtype=float)[keep])
             res = hotspots.grid_hotspots(
-                cells, counts, args.measure, args.weights, args.threshold_m, args.permutations, args.seed
+                cells, counts, args.measure, args.weights, args.threshold_m, permutations(len(cells)), args.seed
             )
             units = cells.set_index(cells["cell_id"].astype(str))
     except ValueError as exc:
@@ -404,14 +427,15 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
             "p": res["p"].to_numpy(),
             "p_fdr": res["p_fdr"].to_numpy(),
             "label": res["label"].to_numpy(),
+            **({"p_sim": res["p_sim"].to_numpy(), "label_sim": res["label_sim"].to_numpy()} if "p_sim" in res else {}),
         }
     )
     if policy is not None:
         kinds = table[key].astype(str).map(withheld).fillna("")
         hide = (kinds != "").to_numpy(dtype=bool)
         table["count"] = table["count"].where(~hide)
-        table.loc[hide, ["rate", "z", "p", "p_fdr"]] = np.nan
-        table.loc[hide, "label"] = "not_significant"  # as for any unit whose z is undefined
+        table.loc[hide, [c for c in ("rate", "z", "p", "p_fdr", "p_sim") if c in table]] = np.nan
+        table.loc[hide, [c for c in ("label", "label_sim") if c in table]] = "not_significant"  # z undefined
         table["withheld"] = kinds.to_numpy()  # "small" (fewer than the minimum) or "secondary"
         table["suppressed"] = hide
     summary = hotspots.label_counts(table["label"])
@@ -440,6 +464,7 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
                 exports.CLASSIFICATION: mark,
                 **({"data": exports.DEMO_NOTE} if data.is_demo else {}),
                 "labels": {k: int(v) for k, v in summary.items()},
+                "permutations": int(permutations(len(table))),
                 "units": json.loads(table.to_json(orient="records")),
             },
             sys.stdout,
@@ -449,8 +474,12 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
     else:
         demo = f" · {exports.DEMO_NOTE}" if data.is_demo else ""
         print(f"{mark} · Gi* hot spots, {period.start} to {period.end}, {len(table)} {args.unit}{demo}")
+        checked = "label_sim" in table
+        if checked:
+            print(f"  {'':<18} {'Gi*':>6} {'permutation check (' + format(permutations(len(table)), ',') + ')':>6}")
+        sim = hotspots.label_counts(table["label_sim"]) if checked else None
         for label, n in summary.items():
-            print(f"  {hotspots.LABEL_TEXT[label]:<18} {n:>6}")
+            print(f"  {hotspots.LABEL_TEXT[label]:<18} {n:>6}" + (f" {sim[label]:>6}" if checked else ""))
         if out is not None:
             print(f"written to {out}")
     return 0
@@ -513,7 +542,14 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--measure", choices=("count", "rate"), default="count", help="count, or rate per 1,000 residents")
     h.add_argument("--weights", choices=("queen", "distance"), default="queen", help="neighbours (default queen)")
     h.add_argument("--threshold-m", type=float, default=None, help="distance band in metres (with --weights distance)")
-    h.add_argument("--permutations", type=int, default=0, help="permutation robustness check (default none)")
+    h.add_argument(
+        "--permutations",
+        type=permutation_count,
+        default=0,
+        metavar="N|auto",
+        help="permutation robustness check: a count, or auto (enough for a single unit to reach 99 %% after "
+        "FDR: 27,999 for 273 units); default none",
+    )
     h.add_argument("--seed", type=int, default=0)
     h.add_argument("--public", action="store_true", help="the public-safe version")
     h.add_argument("--out", type=Path, metavar="FILE.csv|FILE.geojson")

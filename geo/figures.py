@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import compare, places
+from geo import compare, places, rates
 from geo.schema import ACCIDENT_CATEGORIES, CRIME_CATEGORIES, INCIDENT_CATEGORIES
 
 #: Measures the map can colour sections by: change vs the previous period and vs the same period a year earlier.
@@ -523,6 +523,49 @@ def area_population(sections: pd.DataFrame) -> float:
         return float("nan")
     pop = pd.to_numeric(sections["population"], errors="coerce")
     return float(pop.sum()) if pop.notna().all() else float("nan")
+
+
+# ---------------------------------------------------------------- rates that small populations cannot inflate
+
+
+def smoothed_rates(measures: pd.DataFrame, national: pd.DataFrame | None = None) -> pd.Series:
+    """Empirical-Bayes smoothed incidents per 1,000 residents (:mod:`geo.rates`) of ``measures``' sections.
+
+    ``measures`` and ``national`` come from :func:`section_measures` (``count``, ``population``). The prior
+    is that of ``national`` (all of Kosovo for the period and categories, so a section's smoothed rate is
+    the same whichever area is shown; default: ``measures`` itself). Sections with no population, or whose
+    count is missing (withheld in the public version), get no rate and take no part in the prior.
+    """
+    base = measures if national is None else national
+    prior = rates.eb_prior(rates.as_array(base["count"]), rates.as_array(base["population"]))
+    values = rates.eb_rates(rates.as_array(measures["count"]), rates.as_array(measures["population"]), prior=prior)
+    return pd.Series(values, index=measures.index, name="rate_smoothed")
+
+
+def highest_rates(
+    measures: pd.DataFrame, min_population: int = rates.MIN_POPULATION, smoothed: bool = True, n: int = 10
+) -> pd.DataFrame:
+    """The rows of the "highest rate" table, in order.
+
+    First the ``n`` sections with the highest rate among those with at least ``min_population``
+    residents: by ``rate_smoothed`` (which ``measures`` must then have, :func:`smoothed_rates`) when
+    ``smoothed``, else by the raw ``rate``; ties by count, sections without a rate last. Then the sections
+    with fewer residents whose raw rate would have put them among the ``n`` highest: they are listed,
+    marked, but never ranked first. Adds ``rank`` (1…, missing for the marked ones) and
+    ``small_population`` (True for them).
+    """
+    if smoothed and "rate_smoothed" not in measures:
+        raise ValueError("smoothed rates need a 'rate_smoothed' column (geo.figures.smoothed_rates)")
+    key = "rate_smoothed" if smoothed else "rate"
+    out = measures.copy()
+    pop = rates.as_array(out["population"])
+    out["small_population"] = np.isfinite(pop) & (pop < min_population)
+    ranked = out[~out["small_population"]].sort_values([key, "count"], ascending=False, na_position="last").head(n)
+    by_raw = out.sort_values(["rate", "count"], ascending=False, na_position="last").head(n)
+    small = by_raw[by_raw["small_population"] & by_raw["rate"].notna()]
+    ranked = ranked.assign(rank=pd.array(range(1, len(ranked) + 1), dtype="Int64"))
+    small = small.assign(rank=pd.array([pd.NA] * len(small), dtype="Int64"))
+    return pd.concat([ranked, small])
 
 
 # ---------------------------------------------------------------- headline figures

@@ -8,11 +8,13 @@ hot-spot practice: the two-sided p-value of the Gi* z-score, corrected for
 multiple testing with Benjamini–Hochberg *at each level* (a unit is "hot spot
 99 %" when it survives FDR at α = 0.01, "95 %" at α = 0.05, "90 %" at α = 0.10).
 Permutation inference is available as a robustness check; its smallest
-possible p-value is 1 / (permutations + 1).
+possible p-value is 1 / (permutations + 1), so :func:`permutations_for`
+chooses enough of them for even a single unit to reach 99 % after FDR.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -104,7 +106,8 @@ def getis_ord(values: np.ndarray, graph, permutations: int = 0, seed: int = 0) -
         Binary ``libpysal.graph.Graph`` from :func:`neighbours`.
     permutations
         0 for analytical inference only; otherwise also conditional
-        permutation p-values (:func:`permutation_p`, seeded) and their labels.
+        permutation p-values (:func:`permutation_p`, seeded) and their labels
+        (:func:`permutations_for` gives a count that can confirm every level).
 
     Returns
     -------
@@ -143,21 +146,79 @@ def getis_ord(values: np.ndarray, graph, permutations: int = 0, seed: int = 0) -
     return out
 
 
+def permutations_for(n_units: int, alpha: float | None = None) -> int:
+    """How many permutations let even a single unit reach level ``alpha`` after Benjamini–Hochberg.
+
+    The smallest permutation p is ``1 / (P + 1)``, and after BH across ``n``
+    units the strongest unit reaches ``alpha`` only if ``n / (P + 1) ≤ alpha``.
+    ``alpha`` defaults to the strictest level shown (0.01, "99 %"). ``P + 1``
+    is rounded up to a whole thousand (999 at least): 273 units → 27,999;
+    2,000 → 199,999.
+    """
+    alpha = min(a for a, _hot, _cold in LEVELS) if alpha is None else alpha
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be between 0 and 1, not {alpha!r}")
+    if n_units < 0:
+        raise ValueError(f"n_units must be 0 or more, not {n_units!r}")
+    needed = math.ceil(round(n_units / alpha, 6))  # P + 1 ≥ n / alpha (rounded against 273 / 0.01 = 27300.000…04)
+    return max(1000, math.ceil(needed / 1000) * 1000) - 1
+
+
+def _ordered_draws(rng: np.random.Generator, n: int, m: int, rows: int) -> np.ndarray:
+    """``rows`` × ``m`` distinct positions in ``range(n)`` per row, each row a uniformly random ordered sample.
+
+    Small samples (``m² ≤ 2n``) draw with replacement and redraw the rows that repeat a position (a uniform
+    ordered sample given that all differ); larger ones take the first ``m`` steps of a Fisher–Yates shuffle.
+    """
+    if m * m <= 2 * n:
+        out = rng.integers(0, n, size=(rows, m), dtype=np.int64)
+        while m > 1:
+            s = np.sort(out, axis=1)
+            bad = np.flatnonzero((s[:, 1:] == s[:, :-1]).any(axis=1))
+            if not len(bad):
+                break
+            out[bad] = rng.integers(0, n, size=(len(bad), m), dtype=np.int64)
+        return out
+    arr = np.broadcast_to(np.arange(n, dtype=np.int64), (rows, n)).copy()
+    idx = np.arange(rows)
+    for j in range(m):
+        r = rng.integers(j, n, size=rows)
+        a, b = arr[idx, j].copy(), arr[idx, r]
+        arr[idx, j], arr[idx, r] = b, a
+    return arr[:, :m]
+
+
+#: Positions drawn per chunk of permutations (bounded memory: a few tens of MB whatever the count).
+_DRAWS_PER_CHUNK = 2_000_000
+
+
 def permutation_p(values: np.ndarray, graph, permutations: int = 999, seed: int = 0) -> np.ndarray:
     """Two-sided conditional-permutation p-values of Gi* (binary weights, each unit in its own neighbourhood).
 
     For each unit its own value stays in place and its ``k`` neighbours'
     values are drawn without replacement from the other units, ``permutations``
-    times (one shared set of draws per permutation, as PySAL does; seeded).
-    ``p = (1 + #{draws at least as far from the expectation as observed}) /
-    (permutations + 1)``: ties count as at least as extreme, so the many zeros
-    of sparse counts never look significant, and the smallest possible p is
-    ``1 / (permutations + 1)``. Units without neighbours get 1.
+    times (seeded). ``p = (1 + #{draws at least as far from the expectation
+    as observed}) / (permutations + 1)``: ties count as at least as extreme,
+    so the many zeros of sparse counts never look significant, and the
+    smallest possible p is ``1 / (permutations + 1)``
+    (:func:`permutations_for` gives a count that lets a single unit reach
+    every level after FDR). Units without neighbours get 1.
+
+    One set of draws is shared by all units, as PySAL does: each permutation
+    is an ordered sample of ``k + 1`` distinct units of all ``n``, and unit
+    ``u`` takes the first ``k`` of them that are not ``u`` (a uniform sample of
+    the others). The neighbourhood sums of all units then come from one sorted
+    array per ``k`` plus a correction for the ~``k/n`` of the draws that hold
+    ``u`` itself, so the cost grows with ``permutations × k``, not with
+    ``permutations × units × k``; memory stays bounded (draws in chunks).
     """
     y = np.asarray(values, dtype=float)
     n = len(y)
     if permutations < 1:
         raise ValueError(f"permutations must be at least 1, not {permutations!r}")
+    p = np.ones(n)
+    if n < 3 or graph is None:
+        return p
     adj = graph.adjacency.reset_index()
     adj.columns = ["focal", "neighbor", "weight"]
     adj = adj[(adj["weight"] > 0) & (adj["focal"] != adj["neighbor"])]
@@ -165,26 +226,43 @@ def permutation_p(values: np.ndarray, graph, permutations: int = 999, seed: int 
     focal = adj["focal"].map(pos).to_numpy(dtype=np.int64)
     neigh = adj["neighbor"].map(pos).to_numpy(dtype=np.int64)
     card = np.bincount(focal, minlength=n)
-    observed = y + np.bincount(focal, weights=y[neigh], minlength=n)
-    p = np.ones(n)
-    kmax = int(card.max()) if n else 0
-    if kmax == 0 or n < 3:
+    kmax = int(card.max()) if len(card) else 0
+    if kmax == 0:
         return p
-    rng = np.random.default_rng(seed)
-    draws = np.stack([rng.permutation(n - 1)[:kmax] for _ in range(permutations)])  # permutations × kmax
+    observed = y + np.bincount(focal, weights=y[neigh], minlength=n)
     total = y.sum()
     tol = 1e-9 * max(1.0, abs(total))
-    for k in np.unique(card[card > 0]):
-        units = np.flatnonzero(card == k)
-        base = draws[:, :k]
-        chunk = max(1, 2_000_000 // (permutations * int(k)))  # bounded memory: ~2 million draws at a time
-        for start in range(0, len(units), chunk):
-            u = units[start : start + chunk]
-            ids = base[None, :, :] + (base[None, :, :] >= u[:, None, None])  # skip the unit itself
-            sims = y[u][:, None] + y[ids].sum(axis=2)
-            expected = y[u] + k * (total - y[u]) / (n - 1)
-            far = np.abs(sims - expected[:, None]) >= np.abs(observed[u] - expected)[:, None] - tol
-            p[u] = (far.sum(axis=1) + 1) / (permutations + 1)
+    ks = [int(k) for k in np.unique(card[card > 0])]
+    # unit u is "far" in a draw whose neighbourhood sum (without u) is s when s ≥ hi[u] or s ≤ lo[u]
+    expected_others = card * (total - y) / (n - 1)  # expectation of the neighbours' sum
+    margin = np.abs(observed - y - expected_others) - tol
+    hi, lo = expected_others + margin, expected_others - margin
+    always = margin <= 0  # every draw is at least as far as observed
+    far = np.zeros(n, dtype=np.int64)
+    m = kmax + 1  # at most n: a unit has at most n - 1 neighbours
+    rng = np.random.default_rng(seed)
+    chunk = max(1, _DRAWS_PER_CHUNK // (m if m * m <= 2 * n else n))
+    groups = [(k, np.flatnonzero(card == k)) for k in ks]
+    position = np.arange(m)
+    for start in range(0, permutations, chunk):
+        rows = min(chunk, permutations - start)
+        draws = _ordered_draws(rng, n, m, rows)
+        sums = np.cumsum(y[draws], axis=1)  # sums[:, j]: the first j + 1 drawn values
+        # every unit's sample is the first k of the draw, unless it is among them ...
+        for k, units in groups:
+            ordered = np.sort(sums[:, k - 1])
+            far[units] += (rows - np.searchsorted(ordered, hi[units], side="left")) + np.searchsorted(
+                ordered, lo[units], side="right"
+            )
+        # ... then it is the first k + 1 but itself: correct those draws
+        r, j = np.nonzero(position[None, :] < card[draws])
+        u = draws[r, j]
+        k = card[u]
+        was, now = sums[r, k - 1], sums[r, k] - y[u]
+        change = ((now >= hi[u]) | (now <= lo[u])).astype(np.int64) - ((was >= hi[u]) | (was <= lo[u]))
+        far += np.bincount(u, weights=change, minlength=n).astype(np.int64)
+    far[always] = permutations
+    p[card > 0] = (far[card > 0] + 1) / (permutations + 1)
     return p
 
 
@@ -317,6 +395,11 @@ def evaluate(flagged: np.ndarray, test_counts: np.ndarray, area: np.ndarray) -> 
 
 #: Most grid cells an analysis may use (more would be slow and unreadable): choose larger cells or a smaller area.
 MAX_CELLS = 20_000
+#: Most grid cells the permutation check is offered for: a single cell can reach 99 % after FDR only with
+#: more than 100 permutations per cell (:func:`permutations_for`), so its cost grows with the square of the
+#: cells; at 5,000 cells (504,999 permutations) it takes seconds with queen neighbours, and up to a minute
+#: with a wide distance band.
+MAX_CHECK_CELLS = 5_000
 
 
 def areas_km2(units: gpd.GeoDataFrame) -> np.ndarray:

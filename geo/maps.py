@@ -490,6 +490,7 @@ def choropleth(
     basemap: Basemap | None = None,
     selected: str = "",
     withheld: Mapping[str, str] | None = None,
+    classes: Classes | None = None,
 ) -> folium.Map:
     """Sections coloured by ``measure`` with municipality and region outlines on top.
 
@@ -500,7 +501,8 @@ def choropleth(
     measures
         From :func:`geo.figures.section_measures`, indexed by ``section_id``.
     measure
-        ``rate`` (per 1,000 residents), ``count``, ``change`` (vs the previous
+        ``rate`` (per 1,000 residents), ``rate_smoothed`` (the same, empirical-Bayes
+        smoothed: :func:`geo.figures.smoothed_rates`), ``count``, ``change`` (vs the previous
         period) or ``change_year`` (vs the same days a year earlier). Changes
         are coloured by their flag (``flag``/``flag_year`` columns, :mod:`geo.compare`:
         the exact test with the false discovery rate controlled across the
@@ -518,9 +520,13 @@ def choropleth(
         Public version (:meth:`geo.public.PublicPolicy.measures`): the text shown for a count withheld,
         by kind (``{"small": "fewer than 5", "secondary": "withheld"}``, translated). Sections whose
         figure is withheld are left uncoloured.
+    classes
+        Class breaks of ``rate``, ``rate_smoothed`` or ``count``: :func:`sequential_classes` of all of
+        Kosovo's sections, so the same colour means the same values in every area; default: quantiles of
+        the sections shown (stretched to the area).
     """
-    if measure not in ("rate", "count", "change", "change_year"):
-        raise ValueError(f"measure must be one of rate, count, change, change_year; got {measure!r}")
+    if measure not in ("rate", "rate_smoothed", "count", "change", "change_year"):
+        raise ValueError(f"measure must be one of rate, rate_smoothed, count, change, change_year; got {measure!r}")
     number = number or getattr(_, "number", None) or (lambda x, decimals=0: f"{x:,.{decimals}f}")
     muni_name = getattr(_, "municipality", None) or (lambda s: s)
     region_name = getattr(_, "region", None) or (lambda s: s)
@@ -538,10 +544,10 @@ def choropleth(
         classes = Classes((), (), True)
         nodata = [f not in FLAG_COLOURS for f in flags]
     else:
-        classes = sequential_classes(values)
+        classes = classes if classes is not None else sequential_classes(values)
         colors = classes.color(values)
         nodata = [bool(k < 0) for k in classes.classify(values)]
-    decimals = 0 if classes.integer else (2 if measure == "rate" else 1)
+    decimals = 0 if classes.integer else (2 if measure in ("rate", "rate_smoothed") else 1)
 
     def fmt(x: float, signed: bool = False) -> str:
         if x is None or not np.isfinite(x):
@@ -597,8 +603,12 @@ def choropleth(
         ]
         aliases += [_("A year earlier"), change_alias]
     fields["t7"] = [num(v, 2) for v in col("rate")]
+    aliases += [_("Per 1,000 residents")]
+    if "rate_smoothed" in m_.columns:
+        fields["t9"] = [num(v, 2) for v in col("rate_smoothed")]
+        aliases += [_("Per 1,000 residents, smoothed")]
     fields["t8"] = [num(v) for v in col("population")]
-    aliases += [_("Per 1,000 residents"), _("Residents")]
+    aliases += [_("Residents")]
 
     props = {"section_id": ids, **fields, "c": colors, "nd": nodata}
     bounds = tuple(sections.total_bounds) if len(sections) else None

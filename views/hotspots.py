@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -15,7 +17,6 @@ _ = ctx._
 data = ctx.data
 flt = ctx.filters
 period = ctx.period
-PERMUTATIONS = 999
 
 UNIT_LABELS = {"sections": N_("Police sections"), "grid": N_("Square grid cells")}
 MEASURE_LABELS = {"count": N_("Number of incidents"), "rate": N_("Incidents per 1,000 residents")}
@@ -131,43 +132,62 @@ def analysis_error(exc: ValueError) -> str:
     return _("The analysis could not be run: {error}", error=text)
 
 
+def analyse(permutations: int):
+    """Gi* on the chosen units (cached); with ``permutations`` > 0 also the permutation check."""
+    if units == "sections":
+        return None, cache.section_hotspots(
+            data,
+            ctx.fingerprint,
+            region,
+            municipality,
+            cats,
+            period.start,
+            period.end,
+            measure,
+            kind,
+            band,
+            permutations,
+            policy.min_count if policy is not None else None,
+        )
+    return cache.grid_hotspots(
+        data,
+        ctx.fingerprint,
+        region,
+        municipality,
+        cats,
+        period.start,
+        period.end,
+        float(cell_m),
+        measure,
+        kind,
+        band,
+        permutations,
+    )
+
+
 result = None
 cells = None
 error = ""
 try:
     with st.spinner(_("Computing hot spots…")):
-        if units == "sections":
-            result = cache.section_hotspots(
-                data,
-                ctx.fingerprint,
-                region,
-                municipality,
-                cats,
-                period.start,
-                period.end,
-                measure,
-                kind,
-                band,
-                PERMUTATIONS,
-                policy.min_count if policy is not None else None,
-            )
-        else:
-            cells, result = cache.grid_hotspots(
-                data,
-                ctx.fingerprint,
-                region,
-                municipality,
-                cats,
-                period.start,
-                period.end,
-                float(cell_m),
-                measure,
-                kind,
-                band,
-                PERMUTATIONS,
-            )
+        cells, result = analyse(0)
 except ValueError as exc:
     error = analysis_error(exc)
+
+# The permutation check, with enough permutations for a single unit to reach 99 % after the false-discovery
+# correction (geo.hotspots.permutations_for). Sections with queen neighbours: under half a second at 2,000
+# sections (bench/), run at once; distance bands and grid cells can take seconds: on demand, then cached.
+permutations = hotspots.permutations_for(len(result)) if result is not None else 0
+check_key = (units, measure, kind, band, units == "grid" and cell_m, region, municipality, cats, period)
+check_too_big = units == "grid" and result is not None and len(result) > hotspots.MAX_CHECK_CELLS
+check_now = (
+    result is not None
+    and not check_too_big
+    and ((units == "sections" and kind == "queen") or st.session_state.get("hs_check_for") == check_key)
+)
+if check_now and int(result["count"].sum()) > 0:
+    with st.spinner(_("Running the permutation check ({n} permutations)…", n=_.number(permutations))):
+        cells, result = analyse(permutations)
 
 overlay, n_points, n_unlocated = None, 0, 0
 if show_density:
@@ -191,6 +211,11 @@ elif total == 0 and n_points == 0:
 
 def label_text(code: str) -> str:
     return _.label("hotspot", code)
+
+
+def small(p: float) -> str:
+    """A small probability with two significant digits (0.00025)."""
+    return _.number(p, decimals=max(3, 1 - math.floor(math.log10(p)))) if p > 0 else _.number(0)
 
 
 def number(v, decimals: int = 0) -> str:
@@ -272,7 +297,12 @@ if cells is not None and result is not None and show_gi:
         maps.tip_html(
             _("Grid cell {id}", id=cid),
             "",
-            [(_("Incidents"), number(r["count"])), ("Gi* z", number(r["z"], 2)), (_("Result"), label_text(r["label"]))],
+            [
+                (_("Incidents"), number(r["count"])),
+                ("Gi* z", number(r["z"], 2)),
+                (_("Result"), label_text(r["label"])),
+                *([(_("Permutation check"), label_text(r["label_sim"]))] if "label_sim" in r.index else []),
+            ],
         )
         for cid, r in result.loc[sig].iterrows()
     ]
@@ -333,22 +363,48 @@ with col_check:
         st.caption(
             _(
                 "{perm} permutations, seed 0. Hot spots in both: {both} of {hot}.",
-                perm=_.number(PERMUTATIONS),
+                perm=_.number(permutations),
                 both=_.number(int(both.sum())),
                 hot=_.number(int(hot.sum())),
             )
         )
         st.caption(
             _(
-                "A permutation p-value cannot be smaller than 1/(permutations + 1) = {pmin}. After the "
-                "false-discovery correction across {n} units, the strongest unit reaches 99 % only with "
-                "p ≤ 0.01/{n} = {needed}, which {perm} permutations cannot show: this check finds fewer hot spots "
-                "by construction. What matters is whether it agrees on the strongest ones.",
-                pmin=_.decimal(hotspots.smallest_permutation_p(PERMUTATIONS)),
+                "The check shuffles the other units' values around each unit instead of assuming normal "
+                "counts. Its smallest p-value is 1/(permutations + 1) = {pmin}; {perm} permutations are chosen "
+                "so that after the false-discovery correction across {n} units even a single unit can reach "
+                "99 % (p ≤ 0.01/{n} = {needed}). A hot spot in both is robust; one that only Gi* finds "
+                "rests on the normal approximation.",
+                pmin=small(hotspots.smallest_permutation_p(permutations)),
                 n=_.number(n),
-                needed=_.number(0.01 / max(n, 1), decimals=6),
-                perm=_.number(PERMUTATIONS),
+                needed=small(0.01 / max(n, 1)),
+                perm=_.number(permutations),
             )
+        )
+    elif check_too_big:
+        st.caption(
+            _(
+                "The permutation check is offered up to {max} grid cells; this area has {n}. To let a single "
+                "cell reach 99 % after the false-discovery correction it needs more than 100 permutations per "
+                "cell ({perm} here), which would take too long. Choose larger cells or a smaller area.",
+                max=_.number(hotspots.MAX_CHECK_CELLS),
+                n=_.number(len(result)),
+                perm=_.number(permutations),
+            )
+        )
+    elif result is not None and int(result["count"].sum()) > 0 and not error:
+        st.caption(
+            _(
+                "The check needs {perm} permutations (enough for a single unit to reach 99 % after the "
+                "false-discovery correction across {n} units); with these settings that can take a while.",
+                perm=_.number(permutations),
+                n=_.number(len(result)),
+            )
+        )
+        st.button(
+            _("Run the permutation check"),
+            key="permutation_check_button",  # not "hs_…": page keys are kept across pages, buttons cannot be
+            on_click=lambda: st.session_state.update(hs_check_for=check_key),
         )
     elif not error:
         st.caption(_("No result to check."))
@@ -388,7 +444,7 @@ if result is not None and not error and total > 0:
                 ),
                 **({"Gi* z": [_.number(v, decimals=2) for v in sig["z"]]} if policy is None else {}),
                 _("Result"): [label_text(v) for v in sig["label"]],
-                _("Permutation check"): [label_text(v) for v in sig.get("label_sim", sig["label"])],
+                **({_("Permutation check"): [label_text(v) for v in sig["label_sim"]]} if "label_sim" in sig else {}),
             }
         )
         st.dataframe(table.head(50), hide_index=True, width="stretch")

@@ -184,11 +184,17 @@ if policy is None:
     measures = cache.section_measures(
         data, ctx.fingerprint, flt.region, flt.municipality, flt.incident_categories, period.start, period.end
     )
+    national = cache.section_measures(data, ctx.fingerprint, "", "", flt.incident_categories, period.start, period.end)
 else:  # the same withheld counts whatever the area chosen
-    measures = cache.public_measures(
+    national = cache.public_measures(
         data, ctx.fingerprint, policy.min_count, flt.incident_categories, period.start, period.end
-    ).loc[area_ids.astype(str).tolist()]
+    )
+    measures = national.loc[area_ids.astype(str).tolist()]
 hidden, measures = protect_page(heads, measures)
+# smoothed rates with the prior of all of Kosovo (a section's figure does not depend on the area shown); a
+# count withheld here (public version) takes its smoothed rate with it
+measures = measures.assign(rate_smoothed=figures.smoothed_rates(measures, national))
+national = national.assign(rate_smoothed=figures.smoothed_rates(national))
 st.caption(
     _(
         "Changes are flagged only when they are larger than chance would explain (an exact test for counts: "
@@ -254,6 +260,32 @@ measure = st.segmented_control(
     format_func=lambda m: _(MEASURE_LABELS[m]),
 )
 measure = measure or "rate"
+if "map_smoothed" not in st.session_state:
+    st.session_state["map_smoothed"] = True
+if "map_stretch" not in st.session_state:
+    st.session_state["map_stretch"] = False
+smoothed, stretch = False, False
+t1, t2 = st.columns(2)
+if measure == "rate":
+    smoothed = t1.toggle(
+        _("Smoothed rates"),
+        key="map_smoothed",
+        help=_(
+            "Empirical-Bayes smoothing: each section's rate is pulled towards the rate of all of Kosovo, the "
+            "more the fewer its residents, so that a few incidents in a small section do not make it look "
+            "like the worst. The raw rate is shown beside it."
+        ),
+    )
+if measure in ("rate", "count") and (flt.region or flt.municipality):
+    stretch = t2.toggle(
+        _("Stretch the colours to this area"),
+        key="map_stretch",
+        help=_(
+            "Off: the colour classes are those of all of Kosovo for this period, so a colour means the same "
+            "in every area. On: classes from this area's sections only, to tell them apart."
+        ),
+    )
+coloured_by = "rate_smoothed" if smoothed else measure
 common.categories_note(ctx, hidden["traffic_ticket"].get("current") or heads["traffic_ticket"].current)
 if measure in ("change", "change_year"):
     st.caption(
@@ -277,17 +309,22 @@ if policy is not None:  # small counts: no colour, no figure from which they cou
             n=_.number(policy.min_count),
         )
     )
-title = _(MEASURE_LABELS[measure]) + " · " + _.period(period.start, period.end)
+title = (_("Incidents per 1,000 residents, smoothed") if smoothed else _(MEASURE_LABELS[measure])) + " · "
+title += _.period(period.start, period.end)
+classes = None
+if measure in ("rate", "count") and not stretch:  # the national classes of this period
+    classes = maps.sequential_classes(national[coloured_by])
 fmap = maps.choropleth(
     geom,
     measures,
-    measure,
+    coloured_by,
     _,
     assets=ctx.assets,
     basemap=ctx.basemap,
     title=title,
     selected=flt.section,
     withheld=withheld,
+    classes=classes,
 )
 
 st_folium(
@@ -314,17 +351,22 @@ with st.container():
     table = measures.copy()
     table["section"] = names.reindex(table.index)["section_name"].astype(str)
     table["municipality"] = [_.municipality(m) for m in names.reindex(table.index)["municipality"]]
-    # changes: the strongest evidence of an increase first (signed −log10 p), then the largest change
-    for p_col, sign_col, key in (("p", "direction", "change_key"), ("p_year", "direction_year", "change_year_key")):
-        p_ = pd.to_numeric(table[p_col], errors="coerce").clip(lower=1e-300)
-        table[key] = -np.log10(p_) * pd.to_numeric(table[sign_col], errors="coerce")
-    sort_by = {
-        "change": ["change_key", "change"],
-        "change_year": ["change_year_key", "change_year"],
-        "rate": ["rate", "count"],
-        "count": ["count"],
-    }[measure]
-    table = table.sort_values(sort_by, ascending=False, na_position="last").head(10)
+    if measure == "rate":  # small sections marked after the ranked ones, never first
+        table = figures.highest_rates(table, ctx.min_population, smoothed=smoothed)
+    else:
+        # changes: the strongest evidence of an increase first (signed −log10 p), then the largest change
+        for p_col, sign_col, key in (
+            ("p", "direction", "change_key"),
+            ("p_year", "direction_year", "change_year_key"),
+        ):
+            p_ = pd.to_numeric(table[p_col], errors="coerce").clip(lower=1e-300)
+            table[key] = -np.log10(p_) * pd.to_numeric(table[sign_col], errors="coerce")
+        sort_by = {
+            "change": ["change_key", "change"],
+            "change_year": ["change_year_key", "change_year"],
+            "count": ["count"],
+        }[measure]
+        table = table.sort_values(sort_by, ascending=False, na_position="last").head(10)
 
     def change_text(v: object, flag: object) -> str:
         if v is None or pd.isna(v):
@@ -349,4 +391,31 @@ with st.container():
             _("Per 1,000 residents"): [_.number(v, decimals=2) if pd.notna(v) else "–" for v in table["rate"]],
         }
     )
+    if measure == "rate":
+        if smoothed:
+            shown.insert(
+                shown.columns.get_loc(_("Per 1,000 residents")),
+                _("Per 1,000 residents, smoothed"),
+                [_.number(v, decimals=2) if pd.notna(v) else "–" for v in table["rate_smoothed"]],
+            )
+        small_text = _("fewer than {n} residents: not ranked", n=_.number(ctx.min_population))
+        shown[_("Residents")] = [_.number(v) if pd.notna(v) else "–" for v in table["population"]]
+        shown[_("Note")] = [small_text if s else "" for s in table["small_population"]]
     st.dataframe(shown, hide_index=True, width="stretch")
+    if measure == "rate":
+        st.caption(
+            _(
+                "Sections with fewer than {n} residents are not ranked: a few incidents give them a high rate "
+                "by chance. Those that would be among the highest are listed after the others and marked.",
+                n=_.number(ctx.min_population),
+            )
+            + (
+                " "
+                + _(
+                    "Ranked by the smoothed rate (empirical Bayes, with the rate of all of Kosovo as the prior); "
+                    "the raw rate beside it."
+                )
+                if smoothed
+                else ""
+            )
+        )
