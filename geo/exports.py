@@ -16,10 +16,17 @@ content and, through :func:`marked_name` / :func:`export_name`, in its name:
 
 The marking defaults to RESTRICTED: a file whose caller forgot to say is
 over-marked, never under-marked.
+
+Every CSV the project writes goes through :func:`csv_bytes`, which makes it safe
+to open in a spreadsheet (:func:`spreadsheet_safe`, OWASP's advice against CSV
+injection): a text cell beginning with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return gets a leading ``'``, so ``=HYPERLINK(…)`` is shown, never run;
+text fields are written in double quotes, numbers bare, so numbers stay numbers.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import html
 import json
@@ -135,15 +142,57 @@ def public_concerns(concerns: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: What a spreadsheet may read as the start of a formula (OWASP, CSV injection): ``=``, ``+``, ``-``, ``@``,
+#: tab and carriage return.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: A text cell that is only a number ("-5", "+3.5", "1e-3"): a spreadsheet reads it as that number, never
+#: as a formula, so it is written as it is.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
+
+
+def safe_cell(value: object) -> object:
+    """``value`` as a spreadsheet may open it: a text beginning with one of :data:`FORMULA_START` gets a
+    leading ``'`` (``"=1+1"`` → ``"'=1+1"``), unless it is only a number (``"-5"`` stays ``"-5"``); anything
+    that is not text (numbers, dates, missing values) is returned unchanged."""
+    if isinstance(value, str) and value[:1] in FORMULA_START and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (a new one) with every text cell and column name made safe by :func:`safe_cell`.
+
+    Numeric, boolean and date columns are left as they are, negative numbers included: only text can
+    hold a formula.
+    """
+    out = frame.copy()
+    out.columns = [safe_cell(str(c)) if isinstance(c, str) else c for c in out.columns]
+    for c in out.columns:
+        s = out[c]
+        dtype = s.dtype
+        if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype):
+            continue
+        if pd.api.types.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
+            continue
+        if isinstance(dtype, pd.CategoricalDtype):
+            out[c] = s.cat.rename_categories([safe_cell(v) for v in s.cat.categories])
+        else:
+            out[c] = pd.Series([safe_cell(v) for v in s.tolist()], index=s.index, dtype=dtype)
+    return out
+
+
 def csv_bytes(frame: pd.DataFrame, marking: str = MARK_RESTRICTED) -> bytes:
     """CSV in UTF-8 with a byte-order mark (so spreadsheet programs read ë, č, š right); lists joined with ``|``.
 
-    The first column, ``classification``, holds ``marking`` (PUBLIC or RESTRICTED) on every row.
+    The first column, ``classification``, holds ``marking`` (PUBLIC or RESTRICTED) on every row. Cells are
+    made safe to open in a spreadsheet (:func:`spreadsheet_safe`); text fields are quoted, numbers are not.
+    Every CSV the project writes is made here.
     """
     out = _flat(frame)
     out = out.drop(columns=[CLASSIFICATION], errors="ignore")
     out.insert(0, CLASSIFICATION, _check_marking(marking))
-    return out.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S").encode("utf-8-sig")
+    out = spreadsheet_safe(out)
+    return out.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S", quoting=csv.QUOTE_NONNUMERIC).encode("utf-8-sig")
 
 
 def sections_geojson(sections: gpd.GeoDataFrame, marking: str = MARK_RESTRICTED) -> bytes:
