@@ -42,6 +42,7 @@ import pandas as pd
 from geo import figures
 from geo.figures import joined_records
 from geo.i18n import N_
+from geo.public import LOADER_COLUMNS
 from geo.schema import LIST_SEPARATOR
 
 if TYPE_CHECKING:
@@ -184,13 +185,16 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 def csv_bytes(frame: pd.DataFrame, marking: str = MARK_RESTRICTED) -> bytes:
     """CSV in UTF-8 with a byte-order mark (so spreadsheet programs read ë, č, š right); lists joined with ``|``.
 
-    The first column, ``classification``, holds ``marking`` (PUBLIC or RESTRICTED) on every row. Cells are
+    The first column, ``classification``, holds ``marking`` (PUBLIC or RESTRICTED) on every row; a PUBLIC
+    file has no loader row numbers (:data:`geo.public.LOADER_COLUMNS`). Cells are
     made safe to open in a spreadsheet (:func:`spreadsheet_safe`); text fields are quoted, numbers are not.
     Every CSV the project writes is made here.
     """
     out = _flat(frame)
     out = out.drop(columns=[CLASSIFICATION], errors="ignore")
-    out.insert(0, CLASSIFICATION, _check_marking(marking))
+    if _check_marking(marking) == MARK_PUBLIC:  # the file's row numbers: gaps where records were withheld
+        out = out.drop(columns=[c for c in LOADER_COLUMNS if c in out.columns])
+    out.insert(0, CLASSIFICATION, marking)
     out = spreadsheet_safe(out)
     return out.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S", quoting=csv.QUOTE_NONNUMERIC).encode("utf-8-sig")
 
@@ -202,7 +206,7 @@ def sections_geojson(sections: gpd.GeoDataFrame, marking: str = MARK_RESTRICTED)
     ``classification`` property on every feature.
     """
     _check_marking(marking)
-    frame = public_sections(sections).drop(columns=[c for c in (*_DROP, "row") if c in sections.columns])
+    frame = public_sections(sections).drop(columns=[c for c in (*_DROP, *LOADER_COLUMNS) if c in sections.columns])
     frame = frame.to_crs("EPSG:4326") if frame.crs is not None else frame
     feats = []
     geoms = frame.geometry.to_json()
