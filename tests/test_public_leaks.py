@@ -887,6 +887,7 @@ def test_public_meetings_count_only_public_concerns(app_pages, restricted):
     for f in shown:
         row = f[f["Committee"] == "KLSP Qendra"]
         assert row["Concerns raised"].astype(str).tolist() == [str(int(listed.sum()))], f
+    assert "Concerns raised: the public concerns recorded for the meetings." in app_pages["views/committees.py"]["text"]
 
 
 def validate_totals(text: str) -> dict[str, dict[str, int]]:
