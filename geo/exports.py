@@ -146,6 +146,7 @@ def public_concerns(concerns: pd.DataFrame) -> pd.DataFrame:
 #: What a spreadsheet may read as the start of a formula (OWASP, CSV injection): ``=``, ``+``, ``-``, ``@``,
 #: tab and carriage return.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_STARTS = frozenset(FORMULA_START)
 #: A text cell that is only a number ("-5", "+3.5", "1e-3"): a spreadsheet reads it as that number, never
 #: as a formula, so it is written as it is.
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
@@ -158,6 +159,18 @@ def safe_cell(value: object) -> object:
     if isinstance(value, str) and value[:1] in FORMULA_START and not _PLAIN_NUMBER.fullmatch(value):
         return "'" + value
     return value
+
+
+def _formula_start(s: pd.Series) -> np.ndarray:
+    """Which cells of ``s`` are text beginning with one of :data:`FORMULA_START` (vectorised for text columns)."""
+    if pd.api.types.is_string_dtype(s.dtype) and not s.dtype == object:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        first = pc.utf8_slice_codeunits(pa.array(s, type=pa.string(), from_pandas=True), 0, 1)
+        return pc.is_in(first, value_set=pa.array(FORMULA_START)).fill_null(False).to_numpy(zero_copy_only=False)
+    values = s.to_numpy(dtype=object)
+    return np.fromiter((isinstance(v, str) and v[:1] in _STARTS for v in values), dtype=bool, count=len(values))
 
 
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -177,8 +190,12 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         if isinstance(dtype, pd.CategoricalDtype):
             out[c] = s.cat.rename_categories([safe_cell(v) for v in s.cat.categories])
-        else:
-            out[c] = pd.Series([safe_cell(v) for v in s.tolist()], index=s.index, dtype=dtype)
+            continue
+        hit = _formula_start(s)
+        if hit.any():  # only the cells that begin with a formula character are looked at again
+            values = s.to_numpy(dtype=object, copy=True)
+            values[hit] = [safe_cell(v) for v in values[hit]]
+            out[c] = pd.Series(values, index=s.index, dtype=dtype)
     return out
 
 
