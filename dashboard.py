@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import streamlit as st
 
@@ -159,6 +160,49 @@ def language() -> str:
 
 
 # ---------------------------------------------------------------- data
+
+
+def upload_settings(_: i18n.Translator, notices: list[str]) -> uploads.SweepSettings:
+    """How long uploads are kept (``DASHBOARD_UPLOADS_*``); the defaults, with a notice, when a value is wrong."""
+    try:
+        return uploads.SweepSettings.from_env()
+    except ValueError as exc:
+        notices.append(_("A setting is not valid, so its default is used: {error}", error=str(exc)))
+        return uploads.SweepSettings()
+
+
+def swept_notice(_: i18n.Translator, settings: uploads.SweepSettings) -> str:
+    """What a session is told when its uploads were removed from the server."""
+    return _(
+        "Your uploaded files were removed from the server: uploads are kept for {hours} hours after their last "
+        "use, or less when all uploads together exceed {size} MB. The dashboard shows the deployment's data "
+        "again; upload the files once more on the Data page to use them.",
+        hours=_.number(settings.idle_hours, 0 if settings.idle_hours == int(settings.idle_hours) else 1),
+        size=_.number(settings.max_mb),
+    )
+
+
+def upload_upkeep(_: i18n.Translator, notices: list[str]) -> None:
+    """Mark this session's upload folder as used; when it was swept, forget it (and say so); then sweep the
+    other sessions' folders, at most once a minute (:func:`geo.uploads.maybe_sweep`)."""
+    settings = upload_settings(_, notices)
+    directory = st.session_state.get("upload_dir")
+    if directory is not None and not uploads.touch(Path(directory)):
+        gone = Path(directory)
+        for key in ("upload_dir", "uploads", "candidate"):
+            st.session_state.pop(key, None)
+        source = st.session_state.get("source")
+        if any(Path(p).is_relative_to(gone) for p in getattr(source, "paths", {}).values()):
+            st.session_state.pop("source", None)
+        # new, empty upload widgets: the old ones would save the same files again
+        st.session_state["upload_generation"] = st.session_state.get("upload_generation", 0) + 1
+        st.session_state["uploads_swept"] = True
+        notices.append(swept_notice(_, settings))
+        directory = None
+    try:
+        uploads.maybe_sweep(settings=settings, keep=[Path(directory)] if directory else [])
+    except OSError:
+        pass  # a sweep that fails (a folder in use elsewhere) is tried again later
 
 
 def load(_: i18n.Translator, policy: PublicPolicy | None) -> tuple[DataSource, Dataset, list[str]]:
@@ -354,7 +398,10 @@ def main() -> None:
         assets_error = ""
     except Exception as exc:  # noqa: BLE001 - maps are then unavailable, the rest still works
         assets_error = f"{type(exc).__name__}: {exc}"
+    upkeep: list[str] = []
+    upload_upkeep(_, upkeep)
     source, data, notices = load(_, policy)
+    notices[:0] = upkeep
     fingerprint = cache.fingerprint(source, policy)
     if st.session_state.get("_data_key") != fingerprint:
         reset_filters(data)

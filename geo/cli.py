@@ -162,7 +162,12 @@ def own_source() -> FileSource:
     return own.source
 
 
-def _print_report(report, out) -> None:
+#: Inputs whose counts ``validate`` does not print in public-safe mode: their totals hold the sensitive
+#: categories (less the public totals, they give them back) and small counts (records outside every section).
+PUBLIC_WITHHELD_COUNTS = ("incidents", "concerns")
+
+
+def _print_report(report, out, withheld: tuple[str, ...] = ()) -> None:
     for p in report.problems:
         print(p, file=out)
     if report.problems:
@@ -170,8 +175,11 @@ def _print_report(report, out) -> None:
     print("counts:", file=out)
     for name, counts in report.counts.items():
         keys = COUNT_KEYS[name]
-        parts = ", ".join(f"{k} {counts[k]:,}" for k in counts)
         ok = counts[keys[0]] == sum(counts[k] for k in keys[1:])
+        if name in withheld:
+            parts = "withheld in public-safe mode (DASHBOARD_PUBLIC)" + (", they add up" if ok else "")
+        else:
+            parts = ", ".join(f"{k} {counts[k]:,}" for k in counts)
         print(f"  {name:<11} {parts}{'' if ok else '   (DOES NOT RECONCILE)'}", file=out)
     n_err, n_warn = len(report.errors), len(report.warnings)
     print(f"\n{'OK' if report.ok else 'NOT OK'}: {n_err} error(s), {n_warn} warning(s)", file=out)
@@ -185,7 +193,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     source = source_from_args(args)
     data = source.load()
     report = data.report
-    if PublicPolicy.from_env() is not None:
+    public = PublicPolicy.from_env() is not None
+    if public:
         # A public deployment: where and what each problem is, never the offending value (it may be an
         # incident's coordinates, a sensitive category's label or a private text).
         report = replace(
@@ -208,11 +217,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 for p in report.problems
             ],
         )
+    withheld = PUBLIC_WITHHELD_COUNTS if public else ()
     if args.json:
-        json.dump(report.to_dict(), sys.stdout, ensure_ascii=False)
+        doc = report.to_dict()
+        if withheld:
+            doc["counts"] = {k: v for k, v in doc["counts"].items() if k not in withheld}
+            doc["counts_withheld"] = {k: report.reconciles(k) for k in report.counts if k in withheld}
+        json.dump(doc, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        _print_report(report, sys.stdout)
+        _print_report(report, sys.stdout, withheld)
     return 0 if report.ok else 1
 
 

@@ -16,10 +16,17 @@ content and, through :func:`marked_name` / :func:`export_name`, in its name:
 
 The marking defaults to RESTRICTED: a file whose caller forgot to say is
 over-marked, never under-marked.
+
+Every CSV the project writes goes through :func:`csv_bytes`, which makes it safe
+to open in a spreadsheet (:func:`spreadsheet_safe`, OWASP's advice against CSV
+injection): a text cell beginning with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return gets a leading ``'``, so ``=HYPERLINK(…)`` is shown, never run;
+text fields are written in double quotes, numbers bare, so numbers stay numbers.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import re
@@ -34,6 +41,7 @@ import pandas as pd
 from geo import figures
 from geo.figures import joined_records
 from geo.i18n import N_
+from geo.public import LOADER_COLUMNS
 from geo.schema import LIST_SEPARATOR
 from geo.untrusted import html_text
 
@@ -139,15 +147,77 @@ def public_concerns(concerns: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: What a spreadsheet may read as the start of a formula (OWASP, CSV injection): ``=``, ``+``, ``-``, ``@``,
+#: tab and carriage return.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_STARTS = frozenset(FORMULA_START)
+#: A text cell that is only a number ("-5", "+3.5", "1e-3"): a spreadsheet reads it as that number, never
+#: as a formula, so it is written as it is.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
+
+
+def safe_cell(value: object) -> object:
+    """``value`` as a spreadsheet may open it: a text beginning with one of :data:`FORMULA_START` gets a
+    leading ``'`` (``"=1+1"`` → ``"'=1+1"``), unless it is only a number (``"-5"`` stays ``"-5"``); anything
+    that is not text (numbers, dates, missing values) is returned unchanged."""
+    if isinstance(value, str) and value[:1] in FORMULA_START and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def _formula_start(s: pd.Series) -> np.ndarray:
+    """Which cells of ``s`` are text beginning with one of :data:`FORMULA_START` (vectorised for text columns)."""
+    if pd.api.types.is_string_dtype(s.dtype) and not s.dtype == object:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        first = pc.utf8_slice_codeunits(pa.array(s, type=pa.string(), from_pandas=True), 0, 1)
+        return pc.is_in(first, value_set=pa.array(FORMULA_START)).fill_null(False).to_numpy(zero_copy_only=False)
+    values = s.to_numpy(dtype=object)
+    return np.fromiter((isinstance(v, str) and v[:1] in _STARTS for v in values), dtype=bool, count=len(values))
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (a new one) with every text cell and column name made safe by :func:`safe_cell`.
+
+    Numeric, boolean and date columns are left as they are, negative numbers included: only text can
+    hold a formula.
+    """
+    out = frame.copy()
+    out.columns = [safe_cell(str(c)) if isinstance(c, str) else c for c in out.columns]
+    for c in out.columns:
+        s = out[c]
+        dtype = s.dtype
+        if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype):
+            continue
+        if pd.api.types.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
+            continue
+        if isinstance(dtype, pd.CategoricalDtype):
+            out[c] = s.cat.rename_categories([safe_cell(v) for v in s.cat.categories])
+            continue
+        hit = _formula_start(s)
+        if hit.any():  # only the cells that begin with a formula character are looked at again
+            values = s.to_numpy(dtype=object, copy=True)
+            values[hit] = [safe_cell(v) for v in values[hit]]
+            out[c] = pd.Series(values, index=s.index, dtype=dtype)
+    return out
+
+
 def csv_bytes(frame: pd.DataFrame, marking: str = MARK_RESTRICTED) -> bytes:
     """CSV in UTF-8 with a byte-order mark (so spreadsheet programs read ë, č, š right); lists joined with ``|``.
 
-    The first column, ``classification``, holds ``marking`` (PUBLIC or RESTRICTED) on every row.
+    The first column, ``classification``, holds ``marking`` (PUBLIC or RESTRICTED) on every row; a PUBLIC
+    file has no loader row numbers (:data:`geo.public.LOADER_COLUMNS`). Cells are
+    made safe to open in a spreadsheet (:func:`spreadsheet_safe`); text fields are quoted, numbers are not.
+    Every CSV the project writes is made here.
     """
     out = _flat(frame)
     out = out.drop(columns=[CLASSIFICATION], errors="ignore")
-    out.insert(0, CLASSIFICATION, _check_marking(marking))
-    return out.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S").encode("utf-8-sig")
+    if _check_marking(marking) == MARK_PUBLIC:  # the file's row numbers: gaps where records were withheld
+        out = out.drop(columns=[c for c in LOADER_COLUMNS if c in out.columns])
+    out.insert(0, CLASSIFICATION, marking)
+    out = spreadsheet_safe(out)
+    return out.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S", quoting=csv.QUOTE_NONNUMERIC).encode("utf-8-sig")
 
 
 def sections_geojson(sections: gpd.GeoDataFrame, marking: str = MARK_RESTRICTED) -> bytes:
@@ -157,7 +227,7 @@ def sections_geojson(sections: gpd.GeoDataFrame, marking: str = MARK_RESTRICTED)
     ``classification`` property on every feature.
     """
     _check_marking(marking)
-    frame = public_sections(sections).drop(columns=[c for c in (*_DROP, "row") if c in sections.columns])
+    frame = public_sections(sections).drop(columns=[c for c in (*_DROP, *LOADER_COLUMNS) if c in sections.columns])
     frame = frame.to_crs("EPSG:4326") if frame.crs is not None else frame
     feats = []
     geoms = frame.geometry.to_json()

@@ -11,6 +11,10 @@ drawn, so no page, export or command can reach what it removed:
   removed entirely, so they are in no total;
 - concerns lose their coordinates, and their description unless marked public;
 - officers' contacts are removed unless the section marks them public;
+- nothing is left that shows where a removed record was: the loader's row
+  numbers of incidents and concerns go, concerns are numbered 1 … n again in
+  an order made of public fields only (date, category, section, …), and a
+  meeting's ``concerns_raised`` counts only its public concerns;
 - counts below ``min_count`` are shown as "fewer than N" and left out of
   colours and of every total (:func:`suppress`), so they cannot be recovered
   by subtraction;
@@ -104,26 +108,30 @@ class PublicPolicy:
     def apply(self, data: Dataset) -> Dataset:
         """A public copy of ``data``: nothing restricted is left in it."""
         inc = data.incidents
-        inc = inc[~inc["category"].astype(str).isin(self.sensitive)].copy()
+        keep = [c for c in inc.columns if c not in LOADER_COLUMNS]  # row numbers would show the gaps
+        inc = inc.loc[~inc["category"].astype(str).isin(self.sensitive).to_numpy(dtype=bool), keep].copy()
         inc["lon"] = np.nan
         inc["lat"] = np.nan
         for col in ("incident_id", "category_raw"):
             if col in inc:
                 inc[col] = pd.NA
         con = data.concerns
-        con = con[~con["category"].astype(str).isin(self.sensitive_concerns)].copy()
+        keep = [c for c in con.columns if c not in LOADER_COLUMNS]
+        con = con.loc[~con["category"].astype(str).isin(self.sensitive_concerns).to_numpy(dtype=bool), keep].copy()
         con["lon"] = np.nan
         con["lat"] = np.nan
         if "description" in con:
             public = con["description_public"].fillna(False).astype(bool)
             con["description"] = con["description"].where(public, pd.NA)
+        con = renumber_concerns(con)
+        meetings = public_meetings(data.meetings, con)
         sec = data.sections.copy()
         if "officers" in sec:
             public = sec["officers_public"].fillna(False).astype(bool)
             sec["officers"] = [
                 o if p else [strip_contacts(x) for x in (o or [])] for o, p in zip(sec["officers"], public)
             ]
-        return replace(data, incidents=inc, concerns=con, sections=sec, label=data.label)
+        return replace(data, incidents=inc, concerns=con, sections=sec, meetings=meetings, label=data.label)
 
     def categories(self, codes) -> tuple[str, ...]:
         """``codes`` without the sensitive categories."""
@@ -187,6 +195,69 @@ class PublicPolicy:
         """Whether showing the total of ``values`` (with ``kinds`` withheld) would give a withheld one back."""
         v = pd.to_numeric(pd.Series(values), errors="coerce").astype("float64")
         return pinned(v, pd.Series(kinds, index=v.index), self.min_count) and not self.is_small(v.sum())
+
+
+#: Columns of the loader's bookkeeping that public data does not carry: the record's row in its file (with
+#: records removed, the gaps in the numbers would show where they were).
+LOADER_COLUMNS = ("row",)
+#: The public fields concerns are ordered by before they are numbered again (those present).
+CONCERN_ORDER = ("raised_on", "category", "section_id", "source", "status", "resolved_on", "meeting_id")
+
+
+def renumber_concerns(concerns: pd.DataFrame) -> pd.DataFrame:
+    """The public concerns sorted by :data:`CONCERN_ORDER` (date, category, section, …) and numbered
+    ``"1"`` … ``"n"`` in that order (a new frame, index 0 … n − 1).
+
+    The file's ids are not kept: with the sensitive concerns removed, the gaps between sequential ids
+    (and the ids' neighbours' dates) would show how many there were and when. The order uses public
+    fields only, so neither the ids nor the order say anything about a removed concern. Applying it to
+    its own result gives the same table.
+    """
+    out = concerns
+    if len(out):
+        keys = pd.DataFrame(
+            {
+                c: out[c].astype(str) if isinstance(out[c].dtype, pd.CategoricalDtype) else out[c]
+                for c in CONCERN_ORDER
+                if c in out
+            },
+            index=out.index,
+        )
+        order = (
+            keys.sort_values(list(keys.columns), kind="stable", na_position="last").index
+            if len(keys.columns)
+            else out.index
+        )
+        out = out.loc[order]
+    out = out.reset_index(drop=True)
+    if "concern_id" in out:
+        ids = [str(i) for i in range(1, len(out) + 1)]
+        out["concern_id"] = pd.array(ids, dtype=out["concern_id"].dtype) if len(out) else out["concern_id"]
+    return out
+
+
+def public_meetings(meetings: pd.DataFrame, public_concerns: pd.DataFrame) -> pd.DataFrame:
+    """``meetings`` (a new frame) whose ``concerns_raised`` counts only the public concerns recorded with the
+    meeting's id (``meeting_id`` in the concerns).
+
+    The number a meetings file gives may include sensitive concerns; less the public ones, it would point at
+    the meetings where they were raised, so it is not shown. When no public concern names a meeting, the
+    number is missing (unknown) for every meeting rather than 0.
+    """
+    out = meetings.drop(columns=[c for c in LOADER_COLUMNS if c in meetings.columns])
+    if "concerns_raised" not in out or not len(out):
+        return out
+    linked = pd.Series(dtype="string")
+    if "meeting_id" in public_concerns:
+        linked = public_concerns["meeting_id"].astype("string").str.strip()
+        linked = linked[linked.notna() & (linked != "")]
+    if len(linked):
+        counts = linked.value_counts()
+        raised = out["meeting_id"].astype(str).map(counts).fillna(0).astype("int64")
+        out["concerns_raised"] = pd.array(raised.to_numpy(), dtype="Int64")
+    else:
+        out["concerns_raised"] = pd.array([pd.NA] * len(out), dtype="Int64")
+    return out
 
 
 def deployment_settings(secrets: Path | None = None) -> dict[str, str]:

@@ -13,6 +13,10 @@ Small inputs (below :data:`MIN_BYTES` together) are loaded directly: they are
 quick anyway. The cache is best effort: an unreadable entry is dropped and
 the files are loaded again; a folder that cannot be written is simply not used.
 
+Files uploaded in a session (:func:`geo.uploads.is_upload`) are never cached:
+the cache outlives the session and is shared, and its entries hold exact
+coordinates. They are loaded directly, whatever their size.
+
 Where: the folder named by the environment variable ``DASHBOARD_CACHE_DIR``
 (``off`` turns the cache off), otherwise ``$XDG_CACHE_HOME`` or ``~/.cache``,
 under ``community-policing-dashboard/store``. At most :data:`KEEP` entries
@@ -36,6 +40,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from geo import uploads
 from geo.report import Problem, Report
 from geo.source import Dataset, LoadOptions
 
@@ -253,7 +258,7 @@ def load(
         size = sum(Path(p).stat().st_size for p in paths.values())
     except OSError:  # a missing file: the loader reports it
         size = -1
-    if folder is None or size < min_bytes:
+    if folder is None or size < min_bytes or any(uploads.is_upload(p) for p in paths.values()):
         return load_files(paths, options, label=label, is_demo=is_demo)
     k = key(paths, options)
     entry = folder / k

@@ -14,6 +14,17 @@ the folder by hand; it is used while nothing has been saved::
     data/own/incidents.csv
     data/own/options.json   {"files": {"sections": "sections.geojson", "incidents": "incidents.csv"},
                              "options": {"columns": {}, "values": {}, "crs": {}, "encoding": {}}}
+
+Uploads do not pile up. Every session's folder lives under one parent the
+project owns, :data:`UPLOADS_ROOT` (``community-policing-dashboard-uploads`` in
+the system's temporary directory). Streamlit says nothing when a session ends,
+so :func:`sweep` removes folders idle for longer than a set time
+(``DASHBOARD_UPLOADS_IDLE_HOURS``, default 2) and, when all folders together
+are larger than a set size (``DASHBOARD_UPLOADS_MAX_MB``, default 1024), the
+least recently used ones until they fit. A session marks its folder as used on
+every run (:func:`touch`); :func:`maybe_sweep` runs the sweep at most once a
+minute per process. Uploaded files are never written to the columnar cache
+(:func:`is_upload`, :mod:`geo.store`).
 """
 
 from __future__ import annotations
@@ -22,7 +33,10 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -45,9 +59,190 @@ UPLOAD_TYPES: dict[str, list[str]] = {
 MAX_LABELS = 200
 
 
-def new_session_dir() -> Path:
-    """A fresh temporary folder for one session's uploads."""
-    return Path(tempfile.mkdtemp(prefix="dashboard-uploads-"))
+#: The parent of every session's upload folder: one folder the project owns in the temporary directory.
+UPLOADS_ROOT = Path(tempfile.gettempdir()) / "community-policing-dashboard-uploads"
+IDLE_ENV = "DASHBOARD_UPLOADS_IDLE_HOURS"
+MAX_ENV = "DASHBOARD_UPLOADS_MAX_MB"
+#: :func:`maybe_sweep` sweeps at most this often (seconds).
+SWEEP_EVERY_S = 60.0
+#: The size cap never removes a folder used this recently (seconds): an upload may be being written into it.
+RECENT_S = 60.0
+_last_sweep: dict[str, float] = {}
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    """How long upload folders are kept and how much they may hold together."""
+
+    #: A folder not used for longer than this is removed (hours).
+    idle_hours: float = 2.0
+    #: All folders together are kept below this (megabytes, 1 MB = 1,048,576 bytes); the least recently
+    #: used go first.
+    max_mb: float = 1024.0
+
+    def __post_init__(self) -> None:
+        for name, value in (("idle_hours", self.idle_hours), ("max_mb", self.max_mb)):
+            if not value > 0:
+                raise ValueError(f"{name} must be a positive number; got {value!r}")
+
+    @property
+    def idle_s(self) -> float:
+        return self.idle_hours * 3600.0
+
+    @property
+    def max_bytes(self) -> int:
+        return int(self.max_mb * 1024 * 1024)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SweepSettings:
+        """From ``DASHBOARD_UPLOADS_IDLE_HOURS`` and ``DASHBOARD_UPLOADS_MAX_MB`` (unset or empty: the default).
+
+        Raises
+        ------
+        ValueError
+            A value that is not a positive number, naming the variable.
+        """
+        env = os.environ if env is None else env
+        kwargs = {}
+        for var, name, unit in ((IDLE_ENV, "idle_hours", "hours"), (MAX_ENV, "max_mb", "megabytes")):
+            text = str(env.get(var, "")).strip()
+            if not text:
+                continue
+            try:
+                value = float(text)
+            except ValueError:
+                value = float("nan")
+            if not value > 0 or value == float("inf"):
+                raise ValueError(f"{var} must be a positive number of {unit}; got {text!r}")
+            kwargs[name] = value
+        return cls(**kwargs)
+
+
+def _root(root: Path | None) -> Path:
+    """The uploads' parent, made if needed (only this user may enter it) and checked to be this user's own."""
+    root = Path(root if root is not None else UPLOADS_ROOT)
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    st = os.lstat(root)
+    foreign = hasattr(os, "getuid") and st.st_uid != os.getuid()
+    if root.is_symlink() or not root.is_dir() or foreign:
+        raise PermissionError(f"{root}: the uploads folder is not a folder of this user; remove it or fix its owner")
+    return root
+
+
+def new_session_dir(root: Path | None = None, now: float | None = None) -> Path:
+    """A fresh folder for one session's uploads, under :data:`UPLOADS_ROOT` (or ``root``); sweeps the others
+    first when no sweep ran in the last minute (:func:`maybe_sweep`)."""
+    parent = _root(root)
+    maybe_sweep(parent, now=now)
+    return Path(tempfile.mkdtemp(prefix="session-", dir=parent))
+
+
+def touch(directory: Path, now: float | None = None) -> bool:
+    """Mark a session's upload folder as used now; ``False`` when it is gone (swept)."""
+    try:
+        os.utime(directory, None if now is None else (now, now))
+    except OSError:
+        return False
+    return Path(directory).is_dir()
+
+
+def is_upload(path: Path, root: Path | None = None) -> bool:
+    """Whether ``path`` lies in a session's upload folder (under :data:`UPLOADS_ROOT` or ``root``)."""
+    parent = Path(root if root is not None else UPLOADS_ROOT)
+    try:
+        return Path(path).resolve().is_relative_to(parent.resolve())
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class _Folder:
+    path: Path
+    used: float  # the latest modification time of the folder or anything in it (seconds since the epoch)
+    size: int  # bytes of its files
+
+
+def _folder(path: Path) -> _Folder | None:
+    try:
+        used = os.stat(path).st_mtime
+        size = 0
+        for dirpath, dirnames, filenames in os.walk(path):
+            for name in dirnames + filenames:
+                st = os.lstat(os.path.join(dirpath, name))
+                used = max(used, st.st_mtime)
+                if name in filenames:
+                    size += st.st_size
+    except OSError:  # removed meanwhile (another process sweeping)
+        return None
+    return _Folder(Path(path), used, size)
+
+
+def upload_folders(root: Path | None = None) -> list[tuple[Path, float, int]]:
+    """Every session's upload folder: ``(path, last used in seconds since the epoch, bytes)``, oldest first."""
+    parent = Path(root if root is not None else UPLOADS_ROOT)
+    if not parent.is_dir():
+        return []
+    found = []
+    for p in parent.iterdir():
+        if p.is_dir() and not p.is_symlink():
+            f = _folder(p)
+            if f is not None:
+                found.append(f)
+    return [(f.path, f.used, f.size) for f in sorted(found, key=lambda f: (f.used, f.path.name))]
+
+
+def sweep(
+    root: Path | None = None,
+    *,
+    now: float | None = None,
+    settings: SweepSettings | None = None,
+    keep: Iterable[Path] = (),
+) -> list[Path]:
+    """Remove the upload folders idle for longer than ``settings.idle_hours``; then, while all of them
+    together hold more than ``settings.max_mb``, the least recently used ones. Returns the folders removed.
+
+    ``keep``: folders never removed (the sweeping session's own). The size cap also spares a folder used in
+    the last :data:`RECENT_S` seconds (an upload may be being written into it). ``now``: seconds since the
+    epoch (default: the clock), compared with the folders' modification times.
+    """
+    settings = settings or SweepSettings.from_env()
+    now = time.time() if now is None else now
+    spared = {Path(k).resolve() for k in keep}
+    removed: list[Path] = []
+    kept: list[tuple[Path, float, int]] = []
+    for path, used, size in upload_folders(root):
+        if now - used > settings.idle_s and path.resolve() not in spared:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+        else:
+            kept.append((path, used, size))
+    total = sum(size for _p, _u, size in kept)
+    for path, used, size in kept:  # oldest first
+        if total <= settings.max_bytes:
+            break
+        if path.resolve() in spared or now - used < RECENT_S:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+        total -= size
+    return removed
+
+
+def maybe_sweep(
+    root: Path | None = None,
+    *,
+    now: float | None = None,
+    settings: SweepSettings | None = None,
+    keep: Iterable[Path] = (),
+) -> list[Path]:
+    """:func:`sweep`, unless this process swept the same folder less than :data:`SWEEP_EVERY_S` ago."""
+    now = time.time() if now is None else now
+    key = str(Path(root if root is not None else UPLOADS_ROOT))
+    last = _last_sweep.get(key)
+    if last is not None and 0 <= now - last < SWEEP_EVERY_S:
+        return []
+    _last_sweep[key] = now
+    return sweep(root, now=now, settings=settings, keep=keep)
 
 
 def safe_name(name: str) -> str:

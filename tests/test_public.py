@@ -109,6 +109,47 @@ def test_apply_removes_everything_restricted(demo):
     assert np.isfinite(demo.incidents["lat"]).any()
 
 
+def test_apply_leaves_no_trace_of_the_removed_records(demo):
+    """No loader row numbers; concerns numbered 1 … n by date and category; meetings count public concerns."""
+    public = PublicPolicy().apply(demo)
+    assert "row" not in public.incidents and "row" not in public.concerns and "row" not in public.meetings
+    con = public.concerns
+    assert con["concern_id"].tolist() == [str(k) for k in range(1, len(con) + 1)]
+    keys = list(zip(con["raised_on"], con["category"].astype(str), strict=True))
+    assert keys == sorted(keys)
+    linked = con["meeting_id"].astype("string").replace("", pd.NA).dropna().value_counts()
+    raised = public.meetings.set_index("meeting_id")["concerns_raised"]
+    assert (raised.reindex(linked.index) == linked).all() and raised.drop(linked.index).eq(0).all()
+    restricted = demo.meetings.set_index("meeting_id")["concerns_raised"]
+    assert (raised <= restricted.reindex(raised.index)).all() and raised.sum() < restricted.sum()
+    # applying it twice gives the same public copy (a brief may be given the public copy again)
+    again = PublicPolicy().apply(public)
+    pd.testing.assert_frame_equal(again.concerns, con)
+    pd.testing.assert_frame_equal(again.meetings, public.meetings)
+    # the demo itself keeps its ids, rows and counts
+    assert "row" in demo.concerns and demo.concerns["concern_id"].iloc[0] != "1"
+
+
+def test_meetings_concerns_are_unknown_when_no_public_concern_names_a_meeting():
+    from geo.public import public_meetings, renumber_concerns
+
+    meetings = pd.DataFrame({"meeting_id": ["M1", "M2"], "concerns_raised": pd.array([3, 1], dtype="Int64")})
+    concerns = pd.DataFrame(
+        {
+            "concern_id": pd.array(["K-9", "K-2", "K-5"], dtype="string"),
+            "raised_on": pd.to_datetime(["2024-03-02", "2024-03-01", "2024-03-01"]),
+            "category": ["road_safety", "road_safety", "drugs"],
+            "meeting_id": pd.array([None, "", None], dtype="string"),
+        }
+    )
+    assert public_meetings(meetings, concerns)["concerns_raised"].isna().all()
+    ordered = renumber_concerns(concerns)
+    assert ordered["concern_id"].tolist() == ["1", "2", "3"]
+    assert ordered["category"].tolist() == ["drugs", "road_safety", "road_safety"]  # date, then category
+    assert str(ordered["concern_id"].dtype) == "string"
+    assert renumber_concerns(concerns.iloc[0:0]).empty
+
+
 def test_protect_leaves_no_withheld_count_recoverable_from_the_total():
     """Brute force: whoever knows the total, the shown counts and the rule still has two or more
     possible values for every withheld count."""

@@ -19,7 +19,10 @@ texts, tables, metrics, charts' data, the maps' HTML and script, downloads) goes
   and every longitude/latitude column pair of a table, is at least 500 m from every incident and concern;
 - names: no sensitive category's code or name (sq, sr, en), no non-public description or contact;
 - counts: the small section shows no count, and every total equals the sum of the section counts that
-  are shown (so the small count cannot be recovered by subtraction, nor a sensitive count).
+  are shown (so the small count cannot be recovered by subtraction, nor a sensitive count);
+- what removed records leave behind: gaps in the concerns' ids or the loader's row numbers (with their
+  neighbours' dates), a meeting's number of concerns less its public concerns, and the validation totals
+  less the public ones.
 
 Controls prove the detectors work: they fire on the restricted incidents export and on rounded
 coordinates, and the restricted outputs do show the small count and the sensitive categories.
@@ -45,6 +48,8 @@ from leakcheck import (
     MIN_DISTANCE_M,
     PERIOD,
     POPULATION,
+    SENSITIVE,
+    SENSITIVE_MEETINGS,
     SMALL_COUNT,
     SMALL_SECTION,
     Candidate,
@@ -770,3 +775,149 @@ def test_control_the_app_collector_finds_coordinates_on_the_restricted_data_page
         page = collect(at, rec)
     findings = page_findings(fx, page, "restricted data page")
     assert any("m from a secret point" in f for f in findings), findings
+
+
+# ================================================================ what removed records leave behind
+
+
+def read_export(raw: bytes) -> pd.DataFrame:
+    return pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", dtype=str, keep_default_na=False)
+
+
+def data_page_file(app_pages, kind: str) -> bytes:
+    """The public Data page's download of ``kind`` (``concerns``, ``meetings``, …), read."""
+    files = [(name, data) for name, data in app_pages["views/data.py"]["files"] if f"-{kind}-" in name]
+    assert len(files) == 1, [name for name, _d in app_pages["views/data.py"]["files"]]
+    assert files[0][0].endswith("-PUBLIC.csv")
+    return files[0][1]
+
+
+def id_gaps(raw: bytes) -> list[dict]:
+    """The attack on a concerns export: every number missing from a sequence of ids or of the loader's row
+    numbers, with the dates of its neighbours (the days between which the missing concern was raised)."""
+    frame = read_export(raw)
+    found = []
+    for col in ("concern_id", "row"):
+        if col not in frame or not len(frame):
+            continue
+        nums = pd.to_numeric(frame[col].str.extract(r"(\d+)$")[0], errors="coerce")
+        if nums.isna().any():
+            continue
+        nums = nums.astype(int).sort_values(kind="stable")
+        dates = frame.loc[nums.index, "raised_on"].tolist()
+        vals = nums.tolist()
+        for missing in range(1, vals[0]):
+            found.append({"column": col, "number": missing, "after": None, "before": dates[0]})
+        for k in range(len(vals) - 1):
+            for missing in range(vals[k] + 1, vals[k + 1]):
+                found.append({"column": col, "number": missing, "after": dates[k], "before": dates[k + 1]})
+    return found
+
+
+def test_control_gaps_in_concern_ids_and_rows_give_each_sensitive_concern_and_its_date(restricted):
+    """The restricted export with the sensitive concerns left out, ids and row numbers kept (what the public
+    export was before): each gap is one of them, and its neighbours give its date."""
+    from geo import exports
+
+    con = restricted.concerns
+    sensitive = con["category"].astype(str) == "domestic_violence"
+    raw = exports.joined_csv(con[~sensitive], restricted.sections, concerns=True)
+    gaps = id_gaps(raw)
+    truth = {int(i[1:]): d for i, d in zip(con.loc[sensitive, "concern_id"], con.loc[sensitive, "raised_on"])}
+    assert len(truth) == 2
+    for col in ("concern_id", "row"):
+        found = {g["number"]: g for g in gaps if g["column"] == col}
+        assert set(found) == set(truth), (col, gaps)
+        for number, day in truth.items():
+            assert found[number]["after"][:10] <= f"{day:%Y-%m-%d}" <= found[number]["before"][:10]
+
+
+def test_public_concerns_export_has_no_row_numbers_and_ids_without_gaps(app_pages, restricted):
+    raw = data_page_file(app_pages, "concerns")
+    frame = read_export(raw)
+    assert "row" not in frame.columns
+    public = restricted.concerns["category"].astype(str) != "domestic_violence"
+    assert len(frame) == int(public.sum()) == 6
+    assert frame["concern_id"].tolist() == [str(k) for k in range(1, len(frame) + 1)]
+    assert id_gaps(raw) == []
+    # the published order is made of public fields only: by date, then category
+    keys = list(zip(frame["raised_on"], frame["category"], strict=True))
+    assert keys == sorted(keys)
+    # and no public concern keeps the file's id, which would say where it stood among the sensitive ones
+    assert not set(frame["concern_id"]) & set(restricted.concerns["concern_id"])
+
+
+def meetings_with_hidden_concerns(meetings_raw: bytes, concerns_raw: bytes) -> set[str]:
+    """The attack on the meetings export: a meeting's ``concerns_raised`` less its concerns in the concerns
+    export points at the meetings where concerns were raised that the export leaves out."""
+    meetings, concerns = read_export(meetings_raw), read_export(concerns_raw)
+    listed = concerns["meeting_id"].value_counts()
+    raised = pd.to_numeric(meetings["concerns_raised"], errors="coerce")
+    more = raised - meetings["meeting_id"].map(listed).fillna(0)
+    return set(meetings.loc[(more > 0).to_numpy(dtype=bool), "meeting_id"])
+
+
+def test_control_meetings_concerns_raised_less_the_public_concerns_gives_the_sensitive_meetings(app_pages, restricted):
+    from geo import exports
+
+    restricted_meetings = exports.csv_bytes(restricted.meetings)
+    public_concerns = data_page_file(app_pages, "concerns")
+    assert meetings_with_hidden_concerns(restricted_meetings, public_concerns) == SENSITIVE_MEETINGS
+
+
+def test_public_meetings_count_only_public_concerns(app_pages, restricted):
+    from geo import coverage
+
+    meetings = data_page_file(app_pages, "meetings")
+    concerns = data_page_file(app_pages, "concerns")
+    assert meetings_with_hidden_concerns(meetings, concerns) == set()
+    frame = read_export(meetings)
+    assert "row" not in frame.columns
+    listed = read_export(concerns)["meeting_id"].value_counts()
+    assert dict(zip(frame["meeting_id"], frame["concerns_raised"].astype(int), strict=True)) == listed.to_dict()
+    # the committees page: the committee's concerns raised are its meetings' public ones (restricted: all 8)
+    as_of = pd.Timestamp(PERIOD[1])
+    assert coverage.last_meetings(restricted.committees, restricted.meetings, as_of).set_index("committee_id").loc[
+        "K1", "concerns_raised"
+    ] == len(restricted.concerns)
+    shown = [
+        f for f in app_pages["views/committees.py"]["frames"] if "Concerns raised" in f.columns and "Committee" in f
+    ]
+    assert shown, "the committees page shows no table of concerns raised"
+    for f in shown:
+        row = f[f["Committee"] == "KLSP Qendra"]
+        assert row["Concerns raised"].astype(str).tolist() == [str(int(listed.sum()))], f
+    assert "Concerns raised: the public concerns recorded for the meetings." in app_pages["views/committees.py"]["text"]
+
+
+def validate_totals(text: str) -> dict[str, dict[str, int]]:
+    """The counts ``validate`` prints per input (``loaded 105, joined 104, …``)."""
+    out = {}
+    for m in re.finditer(r"^\s+(\w+)\s+(.*)$", text, flags=re.M):
+        pairs = re.findall(r"(\w+) ([\d,]+)", m.group(2))
+        if pairs:
+            out[m.group(1)] = {k: int(v.replace(",", "")) for k, v in pairs}
+    return out
+
+
+def test_control_validate_totals_less_the_public_total_give_the_sensitive_count(fx):
+    rc, out = run_cli(["validate", *fx.cli_inputs()])
+    assert rc == 0
+    totals = validate_totals(out)
+    assert totals["incidents"]["joined"] - PUBLIC_ALL == sum(n for *_s, n in SENSITIVE)  # 104 − 88 = 16
+    assert totals["incidents"]["outside"] == 1  # a small count, shown
+    assert totals["concerns"]["joined"] == 8  # less the 6 public concerns: the sensitive ones
+
+
+def test_public_validate_prints_no_incident_or_concern_totals(cli_outputs):
+    text = cli_outputs["flag"]["validate stdout"]
+    totals = validate_totals(text)
+    assert "incidents" not in totals and "concerns" not in totals, totals
+    assert totals["sections"]["loaded"] == 9  # what public mode does not protect is still counted
+    assert re.search(r"^\s+incidents\s+withheld in public-safe mode", text, flags=re.M), text
+    doc = json.loads(cli_outputs["flag"]["validate --json stdout"])
+    assert set(doc["counts"]) == {"sections", "committees", "meetings"}
+    assert doc["counts_withheld"] == {"incidents": True, "concerns": True}
+    # no number anywhere in it is a total of incidents or concerns
+    numbers = {int(n) for n in re.findall(r"\d+", text)}
+    assert not numbers & {104, 105, 8}, numbers

@@ -305,4 +305,9 @@ else:
             "Meetings up to {date}. Concerns raised: the number the meetings' minutes record.",
             date=_.date(period.end),
         )
+        if ctx.policy is None
+        else _(  # the minutes' number may include concerns of sensitive categories (geo.public.public_meetings)
+            "Meetings up to {date}. Concerns raised: the public concerns recorded for the meetings.",
+            date=_.date(period.end),
+        )
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from geo import cache, exports, figures, uploads
+from geo import cache, exports, figures, store, uploads
 from geo import saved as saved_data
 from geo.i18n import FIELD_VOCABULARY, md_escape
 from geo.schema import COUNT_KEYS, EXTRA_COUNT_KEYS, INPUTS
@@ -306,14 +306,60 @@ st.markdown(
 )
 
 
+try:
+    keep = uploads.SweepSettings.from_env()
+except ValueError:  # the entry file says which setting is wrong
+    keep = uploads.SweepSettings()
+hours = _.number(keep.idle_hours, 0 if keep.idle_hours == int(keep.idle_hours) else 1)
+with st.expander(_("What is kept where, and for how long")):
+    kept = [
+        _(
+            "**Your uploads**: in a folder of this session on the server (in its temporary directory), and "
+            "nowhere else: not in the cache of large files, and no other user sees them. They are deleted "
+            "{hours} hours after this session last used them, or sooner, oldest first, when all uploads "
+            "together exceed {size} MB; the dashboard then says so.",
+            hours=hours,
+            size=_.number(keep.max_mb),
+        ),
+        _(
+            "**Save as this deployment's data** copies them into the deployment's data folder on the server "
+            "(data/own), where they stay until the next save replaces them."
+        ),
+    ]
+    if store.default_dir() is not None:
+        kept.append(
+            _(
+                "**The deployment's own data**: inputs larger than {size} MB are also kept, read and checked, in "
+                "the server's cache folder (as Parquet, to start faster); the {n} most recently used versions "
+                "are kept.",
+                size=_.number(store.MIN_BYTES / 1_000_000),
+                n=_.number(store.KEEP),
+            )
+        )
+    st.markdown("\n".join(f"- {line}" for line in kept))
+if st.session_state.get("uploads_swept"):
+    st.warning(
+        _(
+            "Your earlier uploads were removed from the server after {hours} hours without use (or because all "
+            "uploads together were too large). Upload the files again.",
+            hours=hours,
+        )
+    )
+
+
 def upload_dir() -> Path:
     """This session's folder for uploads, made on the first upload (not on every visit to this page)."""
     if "upload_dir" not in st.session_state:
-        st.session_state["upload_dir"] = str(uploads.new_session_dir())
+        try:
+            st.session_state["upload_dir"] = str(uploads.new_session_dir())
+        except (OSError, ValueError) as exc:
+            st.error(_("Uploads cannot be kept on this server: {error}", error=str(exc)))
+            st.stop()
     return Path(st.session_state["upload_dir"])
 
 
 stored: dict[str, dict] = st.session_state.setdefault("uploads", {})
+generation = st.session_state.get("upload_generation", 0)  # new after a sweep: empty upload widgets
 
 names = list(INPUTS)
 for row in (names[:3], names[3:]):  # two rows of three, so that the order reads left to right
@@ -322,12 +368,13 @@ for row in (names[:3], names[3:]):  # two rows of three, so that the order reads
             uf = st.file_uploader(
                 _.input(name),
                 type=uploads.UPLOAD_TYPES[name],
-                key=f"upload_{name}",
+                key=f"upload_{name}" if not generation else f"upload_{name}_{generation}",
                 help=_.pgettext("input_help", name, INPUTS[name].description),
             )
             if uf is not None and stored.get(name, {}).get("file_id") != uf.file_id:
                 path = uploads.save_upload(upload_dir(), name, uf.name, uf.getvalue())
                 stored[name] = {"file_id": uf.file_id, "path": str(path), "name": uf.name}
+                st.session_state.pop("uploads_swept", None)
             if name in stored:
                 st.caption(_("Uploaded: {name}", name=stored[name]["name"]))
                 if st.button(_("Remove"), key=f"remove_{name}"):
