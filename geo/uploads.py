@@ -11,7 +11,9 @@ instead of the demo. An administrator can fill the folder by hand the same way::
     data/own/sections.geojson
     data/own/incidents.csv
     data/own/options.json   {"files": {"sections": "sections.geojson", "incidents": "incidents.csv"},
-                             "options": {"columns": {}, "values": {}, "crs": {}, "encoding": {}}}
+                             "options": {"columns": {}, "values": {}, "crs": {}, "encoding": {}, "layer": {},
+                                         "number_format": {}, "max_count": 1000000, "earliest": "1990-01-01",
+                                         "latest": null}}
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo import places
-from geo.report import Report
+from geo.report import Report, shorten
 from geo.schema import BOUNDARY_FORMATS, INPUTS, TABLE_FORMATS
 from geo.source import FileSource, LoadOptions
 
@@ -78,30 +80,34 @@ def save_upload(directory: Path, input: str, name: str, data: bytes) -> Path:
     return path
 
 
-def _raw(path: Path, input: str):
+def _raw(path: Path, input: str, layer: str | None = None):
     from geo.io import LoadError, read_boundaries, read_table
 
     report = Report()
     try:
         if input == "sections":
-            return read_boundaries(path, input, report), ""
-        return read_table(path, input, report), ""
+            return read_boundaries(path, input, report, layer), ""
+        return read_table(path, input, report, layer=layer), ""
     except LoadError:
         msgs = [p.message for p in report.errors] or [f"cannot read {path.name}"]
         return None, "; ".join(msgs)
+    except Exception as exc:  # noqa: BLE001 - an uploaded file must never take the Data page down
+        return None, f"cannot read {path.name}: {type(exc).__name__}: {shorten(str(exc))}"
 
 
-def read_columns(path: Path, input: str) -> tuple[list[str], str]:
+def read_columns(path: Path, input: str, layer: str | None = None) -> tuple[list[str], str]:
     """The file's own column names and ``""``, or ``[]`` and why the file cannot be read."""
-    raw, why = _raw(Path(path), input)
+    raw, why = _raw(Path(path), input, layer)
     if raw is None:
         return [], why
     return [str(c) for c in raw.frame.columns], ""
 
 
-def distinct_values(path: Path, input: str, column: str, limit: int = MAX_LABELS) -> list[str]:
+def distinct_values(
+    path: Path, input: str, column: str, limit: int = MAX_LABELS, layer: str | None = None
+) -> list[str]:
     """The distinct non-empty values of ``column``, most frequent first (at most ``limit``)."""
-    raw, _ = _raw(Path(path), input)
+    raw, _ = _raw(Path(path), input, layer)
     if raw is None or column not in raw.frame.columns:
         return []
     s = raw.frame[column].astype("string").str.strip()
@@ -150,12 +156,21 @@ def options_to_dict(options: LoadOptions) -> dict:
 
 
 def options_from_dict(d: dict) -> LoadOptions:
-    return LoadOptions(
+    """The options saved by :func:`options_to_dict`; those a saved file does not mention take their defaults."""
+    defaults = LoadOptions()
+    options = LoadOptions(
         columns=dict(d.get("columns", {})),
         values=dict(d.get("values", {})),
         crs=dict(d.get("crs", {})),
         encoding=dict(d.get("encoding", {})),
+        layer=dict(d.get("layer", {})),
+        number_format=dict(d.get("number_format", {})),
+        max_count=int(d.get("max_count", defaults.max_count)),
+        earliest=str(d.get("earliest", defaults.earliest)),
+        latest=None if d.get("latest") is None else str(d["latest"]),
     )
+    options.date_range()  # a ValueError for dates that are not YYYY-MM-DD
+    return options
 
 
 def save_own(source: FileSource, directory: Path | None = None) -> Path:
