@@ -183,12 +183,13 @@ def parse_whole_numbers(s: pd.Series, thousands: str | None = None) -> tuple[pd.
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         v, bad = parse_numbers(s)
         return v, bad, none
-    t = _as_text(s)
-    t = t.str.replace("\u00a0", " ", regex=False)
     if thousands is None:
-        grouped = pd.Series(_distinct_mask(t, lambda u: u.str.fullmatch(_GROUPED).fillna(False)), index=s.index)
-        v, bad = parse_numbers(t.mask(grouped))
+        # judged on the distinct cells only: a column of a million counts has a few hundred
+        found = _distinct_mask(s, lambda u: u.str.strip().str.fullmatch(_GROUPED).fillna(False))
+        grouped = pd.Series(found, index=s.index)
+        v, bad = parse_numbers(s.mask(grouped) if found.any() else s)
         return v, bad & ~grouped, grouped
+    t = _as_text(s).str.replace("\u00a0", " ", regex=False)
     sep = re.escape(thousands)
     pattern = re.compile(rf"[+-]?\d{{1,3}}(?:{sep}\d{{3}})+")
     stripped = t.str.strip()
