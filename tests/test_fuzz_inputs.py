@@ -110,6 +110,12 @@ def _mutations(data: bytes, rng: random.Random, n: int) -> list[bytes]:
     return out
 
 
+def _nan_polygon() -> shapely.Polygon:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # shapely's note on the NaN made on purpose
+        return shapely.Polygon([(21, 42), (float("nan"), 42), (21.1, 42.1)])
+
+
 def sections_corpus(tmp: Path) -> dict[str, bytes]:
     rng = _rng()
     good = json.dumps(_geojson(_grid())).encode()
@@ -151,7 +157,7 @@ def sections_corpus(tmp: Path) -> dict[str, bytes]:
         "nan.parquet": _parquet(
             gpd.GeoDataFrame(
                 _grid().drop(columns="geometry"),
-                geometry=[shapely.Polygon([(21, 42), (float("nan"), 42), (21.1, 42.1)])] + list(_grid().geometry[1:]),
+                geometry=[_nan_polygon(), *_grid().geometry[1:]],
                 crs="EPSG:4326",
             )
         ),
