@@ -462,6 +462,17 @@ def main() -> None:
         st.warning(note)
     if data.report.errors:
         st.warning(_("The data has {n} errors: see the Data page.", n=_.number(len(data.report.errors))))
+    span = figures.empty_period(data.incidents, period)
+    if span is not None:
+        st.info(
+            _(
+                "No incidents between {start} and {end}; the data covers {first} to {last}.",
+                start=_.date(period.start),
+                end=_.date(period.end),
+                first=_.date(span[0]),
+                last=_.date(span[1]),
+            )
+        )
     nav.run()
 
 

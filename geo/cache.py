@@ -109,15 +109,26 @@ def headlines(
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def file_columns(path: str, input: str, mtime_ns: int) -> tuple[list[str], str]:
-    """The columns of an uploaded file and the reason when it cannot be read (``""`` when it can)."""
-    return uploads.read_columns(Path(path), input)
+def file_columns(path: str, input: str, mtime_ns: int, layer: str = "") -> tuple[list[str], str]:
+    """The columns of an uploaded file (of ``layer``, default the first) and the reason when it cannot be
+    read (``""`` when it can)."""
+    return uploads.read_columns(Path(path), input, layer or None)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def file_labels(path: str, input: str, column: str, mtime_ns: int) -> list[str]:
+def file_labels(path: str, input: str, column: str, mtime_ns: int, layer: str = "") -> list[str]:
     """The distinct values of one column of an uploaded file (at most 200)."""
-    return uploads.distinct_values(Path(path), input, column)
+    return uploads.distinct_values(Path(path), input, column, layer=layer or None)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def file_layers(path: str, mtime_ns: int) -> list[str]:
+    """The layers of an uploaded GeoPackage or zip (``[]`` for other files)."""
+    from geo.io import layers_of
+
+    if Path(path).suffix.lower() not in (".gpkg", ".zip"):
+        return []
+    return layers_of(Path(path))
 
 
 # ---------------------------------------------------------------- hotspots

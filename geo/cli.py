@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from geo.schema import COUNT_KEYS, INPUTS, NEEDS_SECTIONS
+from geo.schema import COUNT_KEYS, INPUTS, MAX_COUNT, NEEDS_SECTIONS, NUMBER_FORMATS
 from geo.source import DEMO_DIR, FileSource, LoadOptions, demo_source
 
 INPUT_NAMES = tuple(INPUTS)
@@ -96,6 +96,51 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
         metavar="INPUT=NAME",
         help="text encoding of a CSV file, e.g. cp1250 (repeatable)",
     )
+    g.add_argument(
+        "--layer",
+        action="append",
+        default=[],
+        metavar="INPUT=NAME",
+        help="the layer to read from a GeoPackage or zip with several (default: the first, with a warning)",
+    )
+    g.add_argument(
+        "--number-format",
+        action="append",
+        default=[],
+        metavar="INPUT=" + "|".join(NUMBER_FORMATS),
+        help="how the input's whole numbers group thousands, e.g. incidents=1.234 (without it, 1.000 and 1,000 "
+        "are rejected, never guessed; repeatable)",
+    )
+    g.add_argument(
+        "--max-count",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"the largest count one incident row may carry (default {MAX_COUNT:,})",
+    )
+    g.add_argument(
+        "--earliest",
+        type=_iso_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the earliest plausible date; earlier rows are rejected (default 1990-01-01)",
+    )
+    g.add_argument(
+        "--latest",
+        type=_iso_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the latest plausible date; later rows are rejected (default one day after today in Kosovo)",
+    )
+
+
+def _iso_date(text: str) -> str:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date written YYYY-MM-DD") from exc
 
 
 def source_from_args(args: argparse.Namespace) -> FileSource:
@@ -134,9 +179,34 @@ def source_from_args(args: argparse.Namespace) -> FileSource:
         except LookupError as exc:
             raise UsageError(f"--encoding {text!r}: unknown encoding {value!r}") from exc
         options.encoding[input] = value
+    for text in args.layer:
+        input, value = _input_value(text, "--layer")
+        options.layer[input] = value
+    for text in args.number_format:
+        input, value = _input_value(text, "--number-format")
+        if value not in NUMBER_FORMATS:
+            raise UsageError(
+                f"--number-format {text!r}: write the thousands separator as one of {', '.join(NUMBER_FORMATS)}"
+            )
+        options.number_format[input] = value
+    if args.max_count is not None:
+        if args.max_count < 1:
+            raise UsageError(f"--max-count {args.max_count}: must be at least 1")
+        options.max_count = args.max_count
+    if args.earliest is not None:
+        options.earliest = args.earliest
+    if args.latest is not None:
+        options.latest = args.latest
+    earliest, latest = options.date_range()
+    if latest < earliest:
+        raise UsageError(f"--latest {latest} is before --earliest {earliest}")
+    given = (args.map, args.value, args.crs, args.encoding, args.layer, args.number_format)
     if not paths:
-        if args.map or args.value or args.crs or args.encoding:
-            raise UsageError("--map, --value, --crs and --encoding need input files")
+        if any(given) or args.max_count is not None or args.earliest or args.latest:
+            raise UsageError(
+                "--map, --value, --crs, --encoding, --layer, --number-format, --max-count, --earliest and "
+                "--latest need input files"
+            )
         return demo_source()
     needing = [n for n in NEEDS_SECTIONS if n in paths]
     if needing and "sections" not in paths:
@@ -289,10 +359,18 @@ def period_from_args(args: argparse.Namespace, data):
     if (args.date_from is None) != (args.date_to is None):
         raise UsageError("give both --from and --to, or neither (the last full month in the data)")
     if args.date_from is None:
-        return figures.default_period(data.data_as_of)
-    if args.date_to < args.date_from:
+        period = figures.default_period(data.data_as_of)
+    elif args.date_to < args.date_from:
         raise UsageError(f"--to {args.date_to} is before --from {args.date_from}")
-    return figures.Period(args.date_from, args.date_to)
+    else:
+        period = figures.Period(args.date_from, args.date_to)
+    span = figures.empty_period(data.incidents, period)
+    if span is not None:
+        print(
+            f"note: no incidents between {period.start} and {period.end}; the data covers {span[0]} to {span[1]}.",
+            file=sys.stderr,
+        )
+    return period
 
 
 def policy_from_args(args: argparse.Namespace):

@@ -772,3 +772,20 @@ def outside_records(frame: pd.DataFrame) -> pd.DataFrame:
     lon = pd.to_numeric(frame.get("lon"), errors="coerce") if "lon" in frame else pd.Series(np.nan, index=frame.index)
     keep = frame["section_id"].isna() & np.isfinite(lon.to_numpy(dtype=float))
     return frame.loc[keep.to_numpy(dtype=bool)].copy()
+
+
+def empty_period(incidents: pd.DataFrame, period: Period) -> tuple[dt.date, dt.date] | None:
+    """``(first, last)`` dates of the incidents when ``period`` holds none of them but the data has some.
+
+    ``None`` when the period has incidents or there are none at all: then zeros are the truth, and
+    otherwise they would be shown for a period the data does not reach.
+    """
+    if not len(incidents):
+        return None
+    when = incidents["occurred_at"]
+    if period.mask(when).any():
+        return None
+    first, last = when.min(), when.max()
+    if pd.isna(first) or pd.isna(last):
+        return None
+    return pd.Timestamp(first).date(), pd.Timestamp(last).date()

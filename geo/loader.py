@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,8 +12,8 @@ import pandas as pd
 from geo import validation as v
 from geo.io import LoadError, read_boundaries, read_table
 from geo.joins import join_points
-from geo.report import Report
-from geo.schema import INPUTS, NEEDS_SECTIONS, WGS84
+from geo.report import Report, shorten
+from geo.schema import INPUTS, NEEDS_SECTIONS, NUMBER_FORMATS, WGS84
 from geo.source import Dataset, LoadOptions
 
 
@@ -67,30 +68,55 @@ def _skip(report: Report, input: str, path: Path, why: str) -> None:
     report.add("needs_sections", input, Path(path).name, f"{Path(path).name} was not loaded: {why}")
 
 
+def _crashed(report: Report, input: str, path: Path, exc: Exception) -> None:
+    """An unexpected failure while reading one file: reported as that file's error, never raised."""
+    report.add(
+        "unreadable_file",
+        input,
+        Path(path).name,
+        f"{Path(path).name} could not be read: {type(exc).__name__}: {shorten(str(exc))}",
+    )
+
+
 def load_files(
-    paths: dict[str, Path], options: LoadOptions | None = None, label: str = "", is_demo: bool = False
+    paths: dict[str, Path],
+    options: LoadOptions | None = None,
+    label: str = "",
+    is_demo: bool = False,
+    today: dt.date | None = None,
 ) -> Dataset:
     """Read, validate and join the given files. Never raises for bad data: see ``dataset.report``.
 
     ``paths`` maps input names (``sections``, ``incidents``, …) to files; any
-    but ``sections`` may be left out.
+    but ``sections`` may be left out. ``today`` (default: today in Kosovo) fixes
+    the latest plausible date when ``options.latest`` is not set.
     """
     options = options or LoadOptions()
     unknown = set(paths) - set(INPUTS)
     if unknown:
         raise ValueError(f"unknown inputs {sorted(unknown)}; inputs are {list(INPUTS)}")
+    earliest, latest = options.date_range(today)
     report = Report()
     tables: dict[str, pd.DataFrame] = {}
 
     def opts(name):
-        return dict(columns=options.columns.get(name), values=options.values.get(name))
+        rules = v.RowRules(
+            max_count=options.max_count,
+            date_min=earliest,
+            date_max=latest,
+            thousands=NUMBER_FORMATS.get(options.number_format.get(name, "")),
+        )
+        return dict(columns=options.columns.get(name), values=options.values.get(name), rules=rules)
 
     sections = None
     if "sections" in paths:
         try:
-            raw = read_boundaries(paths["sections"], "sections", report)
+            raw = read_boundaries(paths["sections"], "sections", report, options.layer.get("sections"))
             sections = v.validate_sections(raw, report, crs=options.crs.get("sections"), **opts("sections"))
         except LoadError:
+            sections = None
+        except Exception as exc:  # noqa: BLE001 - a file must never take the load (or a page) down
+            _crashed(report, "sections", paths["sections"], exc)
             sections = None
     for name in NEEDS_SECTIONS:
         if name in paths and sections is None:
@@ -101,9 +127,12 @@ def load_files(
         if name not in paths:
             return None
         try:
-            raw = read_table(paths[name], name, report, options.encoding.get(name))
+            raw = read_table(paths[name], name, report, options.encoding.get(name), options.layer.get(name))
             return fn(raw)
         except LoadError:
+            return None
+        except Exception as exc:  # noqa: BLE001 - a file must never take the load (or a page) down
+            _crashed(report, name, paths[name], exc)
             return None
 
     if sections is not None:

@@ -7,6 +7,21 @@ from typing import Any
 
 from geo.schema import COUNT_KEYS, EXTRA_COUNT_KEYS, PROBLEM_CODES
 
+#: A value in a problem is cut to this many characters (a cell of megabytes must not be copied whole).
+VALUE_LIMIT = 200
+#: A problem's message is cut to this many characters.
+MESSAGE_LIMIT = 1000
+
+
+def shorten(text: str, limit: int = VALUE_LIMIT) -> str:
+    """``text`` cut to at most ``limit`` characters, ending in an ellipsis when it was cut.
+
+    >>> shorten("x" * 10, 5)
+    'xxxx…'
+    """
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -61,7 +76,21 @@ class Report:
     ) -> Problem:
         if code not in PROBLEM_CODES:
             raise ValueError(f"unknown problem code {code!r}; known: {sorted(PROBLEM_CODES)}")
-        p = Problem(code, severity or PROBLEM_CODES[code], input, file, row, field, value, expected, message)
+        if isinstance(value, str):
+            value = shorten(value)
+        elif value is not None and not isinstance(value, (int, float, bool)):
+            value = shorten(str(value))
+        p = Problem(
+            code,
+            severity or PROBLEM_CODES[code],
+            input,
+            file,
+            row,
+            field,
+            value,
+            None if expected is None else shorten(expected, MESSAGE_LIMIT),
+            shorten(message, MESSAGE_LIMIT),
+        )
         self.problems.append(p)
         return p
 

@@ -163,15 +163,29 @@ def _remove_leftovers(folder: Path) -> None:
 # ---------------------------------------------------------------- reading
 
 
-def _options_from_dict(d: dict) -> LoadOptions:
+def options_to_dict(options: LoadOptions) -> dict:
+    """``options`` as written into ``options.json``."""
+    return asdict(options)
+
+
+def options_from_dict(d: dict) -> LoadOptions:
+    """The options of an ``options.json``; those it does not mention take their defaults (older files)."""
     from geo.source import LoadOptions
 
-    return LoadOptions(
+    defaults = LoadOptions()
+    options = LoadOptions(
         columns=dict(d.get("columns", {})),
         values=dict(d.get("values", {})),
         crs=dict(d.get("crs", {})),
         encoding=dict(d.get("encoding", {})),
+        layer=dict(d.get("layer", {})),
+        number_format=dict(d.get("number_format", {})),
+        max_count=int(d.get("max_count", defaults.max_count)),
+        earliest=str(d.get("earliest", defaults.earliest)),
+        latest=None if d.get("latest") is None else str(d["latest"]),
     )
+    options.date_range()  # a ValueError for dates that are not YYYY-MM-DD
+    return options
 
 
 def read_folder(directory: Path, where: str) -> tuple[FileSource | None, str]:
@@ -202,7 +216,7 @@ def read_folder(directory: Path, where: str) -> tuple[FileSource | None, str]:
     if "sections" not in files:
         return None, f'{where}/{OPTIONS_FILE}: field "files" names no sections file'
     try:
-        options = _options_from_dict(d.get("options") or {})
+        options = options_from_dict(d.get("options") or {})
     except (ValueError, TypeError, AttributeError) as exc:
         return None, f'{where}/{OPTIONS_FILE}: field "options" is not valid ({exc})'
     sizes = d.get("sizes") or {}
@@ -320,7 +334,7 @@ def save(source: FileSource, directory: Path) -> Path:
                 sizes[fname] = _copy_file(Path(path), tmp / fname)
                 files[input] = fname
                 _step(f"copy {input}")
-            meta = {"files": files, "options": asdict(source.options), "sizes": sizes}
+            meta = {"files": files, "options": options_to_dict(source.options), "sizes": sizes}
             _write_file(tmp / OPTIONS_FILE, json.dumps(meta, ensure_ascii=False, indent=2).encode("utf-8"))
             _step("options")
             _fsync_dir(tmp)

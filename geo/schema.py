@@ -19,6 +19,16 @@ LIST_SEPARATORS = ("|", ";", ",")
 #: Separator used when this project writes lists into a cell.
 LIST_SEPARATOR = "|"
 
+#: The country's time zone: local dates and times, and what "today" is.
+TIME_ZONE = "Europe/Belgrade"
+#: The largest ``count`` one row may carry by default (far above any daily ticket count; no sum can overflow).
+MAX_COUNT = 1_000_000
+#: The earliest plausible date by default; the latest is one day after today (:data:`TIME_ZONE`).
+EARLIEST_DATE = "1990-01-01"
+#: How whole numbers may be written with a thousands separator (``--number-format INPUT=1.234``):
+#: the spelling the user gives -> the separator.
+NUMBER_FORMATS = {"1.234": ".", "1,234": ",", "1 234": " "}
+
 #: Overlaps and gaps between sections smaller than this (m², EPSG:9141) are
 #: floating-point noise and not reported.
 AREA_TOLERANCE_M2 = 1.0
@@ -402,6 +412,11 @@ PROBLEM_CODES: dict[str, str] = {
     "empty_geometry": "error",
     "not_polygon": "error",
     "needs_sections": "error",
+    "binary_file": "error",
+    "unknown_layer": "error",
+    "bad_geometry": "error",
+    "duplicate_column": "error",
+    "no_sections": "error",
     # row warnings (the row is rejected)
     "bad_date": "warning",
     "bad_number": "warning",
@@ -415,6 +430,9 @@ PROBLEM_CODES: dict[str, str] = {
     "unknown_committee": "warning",
     "unknown_name": "warning",
     "duplicate_record": "warning",
+    "count_too_large": "warning",
+    "implausible_date": "warning",
+    "nested_value": "warning",
     # warnings that keep the row
     "swapped_coordinates": "warning",
     "unknown_category": "warning",
@@ -425,6 +443,8 @@ PROBLEM_CODES: dict[str, str] = {
     "encoding_guessed": "warning",
     "region_mismatch": "warning",
     "resolved_before_raised": "warning",
+    "bad_character": "warning",
+    "several_layers": "warning",
 }
 
 

@@ -8,6 +8,7 @@ database source for shared deployments implements the same two methods.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -18,6 +19,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.report import Report
+from geo.schema import EARLIEST_DATE, MAX_COUNT, TIME_ZONE
 
 if TYPE_CHECKING:
     from geo.cube import IncidentCube
@@ -43,12 +45,40 @@ class LoadOptions:
     ``values``: ``{input: {field: {their_label: vocabulary_code}}}``.
     ``crs``: ``{input: "EPSG:code"}`` for files without a declared CRS or with x/y columns.
     ``encoding``: ``{input: codec}`` for CSV files.
+    ``layer``: ``{input: layer name}`` for a GeoPackage or zip holding several layers (default: the first).
+    ``number_format``: ``{input: "1.234" | "1,234" | "1 234"}``: the thousands separator of the input's
+    whole numbers (without it, ``1.000`` and ``1,000`` are rejected rather than guessed).
+    ``max_count``: the largest ``count`` of one incident row.
+    ``earliest``, ``latest``: the plausible dates (ISO ``YYYY-MM-DD``); ``latest`` ``None`` means one day
+    after today in Kosovo (:data:`~geo.schema.TIME_ZONE`).
     """
 
     columns: dict[str, dict[str, str]] = field(default_factory=dict)
     values: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     crs: dict[str, str] = field(default_factory=dict)
     encoding: dict[str, str] = field(default_factory=dict)
+    layer: dict[str, str] = field(default_factory=dict)
+    number_format: dict[str, str] = field(default_factory=dict)
+    max_count: int = MAX_COUNT
+    earliest: str = EARLIEST_DATE
+    latest: str | None = None
+
+    def date_range(self, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+        """``(earliest, latest)`` plausible dates; ``today`` (default :func:`local_today`) fixes the default latest."""
+        lo = dt.date.fromisoformat(self.earliest)
+        if self.latest is not None:
+            return lo, dt.date.fromisoformat(self.latest)
+        return lo, (today or local_today()) + dt.timedelta(days=1)
+
+
+def local_today(now: dt.datetime | None = None) -> dt.date:
+    """Today's date in Kosovo (:data:`~geo.schema.TIME_ZONE`); ``now`` (aware or UTC) for tests."""
+    from zoneinfo import ZoneInfo
+
+    now = now or dt.datetime.now(dt.UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=dt.UTC)
+    return now.astimezone(ZoneInfo(TIME_ZONE)).date()
 
 
 @dataclass
@@ -136,6 +166,7 @@ class FileSource:
                 st = p.stat()
                 h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
         h.update(repr(self.options).encode())
+        h.update(repr(self.options.date_range()).encode())  # the default latest date moves every day
         return h.hexdigest()[:16]
 
     def load(self) -> Dataset:

@@ -105,7 +105,10 @@ def key(paths: dict[str, Path], options: LoadOptions | None = None) -> str:
     for name in sorted(paths):
         path = Path(paths[name])
         h.update(f"{name}={path.name}:{_file_digest(path)}".encode())
-    h.update(json.dumps(asdict(options or LoadOptions()), sort_keys=True, ensure_ascii=False).encode())
+    options = options or LoadOptions()
+    h.update(json.dumps(asdict(options), sort_keys=True, ensure_ascii=False).encode())
+    # the default latest plausible date is one day after today: a cached load must not outlive its day
+    h.update(repr(options.date_range()).encode())
     return h.hexdigest()[:32]
 
 

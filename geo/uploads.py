@@ -13,7 +13,9 @@ the folder by hand; it is used while nothing has been saved::
     data/own/sections.geojson
     data/own/incidents.csv
     data/own/options.json   {"files": {"sections": "sections.geojson", "incidents": "incidents.csv"},
-                             "options": {"columns": {}, "values": {}, "crs": {}, "encoding": {}}}
+                             "options": {"columns": {}, "values": {}, "crs": {}, "encoding": {}, "layer": {},
+                                         "number_format": {}, "max_count": 1000000, "earliest": "1990-01-01",
+                                         "latest": null}}
 
 Uploads do not pile up. Every session's folder lives under one parent the
 project owns, :data:`UPLOADS_ROOT` (``community-policing-dashboard-uploads`` in
@@ -42,7 +44,8 @@ from pathlib import Path
 import pandas as pd
 
 from geo import places, saved
-from geo.report import Report
+from geo.report import Report, shorten
+from geo.saved import options_from_dict, options_to_dict  # noqa: F401 - the options.json reader, here too
 from geo.schema import BOUNDARY_FORMATS, INPUTS, TABLE_FORMATS
 from geo.source import FileSource
 
@@ -57,7 +60,6 @@ UPLOAD_TYPES: dict[str, list[str]] = {
 }
 #: At most this many distinct labels of a category column are offered for mapping.
 MAX_LABELS = 200
-
 
 #: The parent of every session's upload folder: one folder the project owns in the temporary directory.
 UPLOADS_ROOT = Path(tempfile.gettempdir()) / "community-policing-dashboard-uploads"
@@ -272,30 +274,34 @@ def save_upload(directory: Path, input: str, name: str, data: bytes) -> Path:
     return path
 
 
-def _raw(path: Path, input: str):
+def _raw(path: Path, input: str, layer: str | None = None):
     from geo.io import LoadError, read_boundaries, read_table
 
     report = Report()
     try:
         if input == "sections":
-            return read_boundaries(path, input, report), ""
-        return read_table(path, input, report), ""
+            return read_boundaries(path, input, report, layer), ""
+        return read_table(path, input, report, layer=layer), ""
     except LoadError:
         msgs = [p.message for p in report.errors] or [f"cannot read {path.name}"]
         return None, "; ".join(msgs)
+    except Exception as exc:  # noqa: BLE001 - an uploaded file must never take the Data page down
+        return None, f"cannot read {path.name}: {type(exc).__name__}: {shorten(str(exc))}"
 
 
-def read_columns(path: Path, input: str) -> tuple[list[str], str]:
+def read_columns(path: Path, input: str, layer: str | None = None) -> tuple[list[str], str]:
     """The file's own column names and ``""``, or ``[]`` and why the file cannot be read."""
-    raw, why = _raw(Path(path), input)
+    raw, why = _raw(Path(path), input, layer)
     if raw is None:
         return [], why
     return [str(c) for c in raw.frame.columns], ""
 
 
-def distinct_values(path: Path, input: str, column: str, limit: int = MAX_LABELS) -> list[str]:
+def distinct_values(
+    path: Path, input: str, column: str, limit: int = MAX_LABELS, layer: str | None = None
+) -> list[str]:
     """The distinct non-empty values of ``column``, most frequent first (at most ``limit``)."""
-    raw, _ = _raw(Path(path), input)
+    raw, _ = _raw(Path(path), input, layer)
     if raw is None or column not in raw.frame.columns:
         return []
     s = raw.frame[column].astype("string").str.strip()

@@ -10,8 +10,10 @@ problems are reported as errors and raise :class:`~geo.io.LoadError`.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -24,8 +26,20 @@ from pyproj.exceptions import CRSError
 
 from geo import places
 from geo.io import LoadError, RawTable
-from geo.report import Report
-from geo.schema import AREA_TOLERANCE_M2, INPUTS, LIST_SEPARATOR, LIST_SEPARATORS, METRIC_CRS, WGS84, Field, Term
+from geo.report import Report, shorten
+from geo.schema import (
+    AREA_TOLERANCE_M2,
+    EARLIEST_DATE,
+    INPUTS,
+    LIST_SEPARATOR,
+    LIST_SEPARATORS,
+    MAX_COUNT,
+    METRIC_CRS,
+    NUMBER_FORMATS,
+    WGS84,
+    Field,
+    Term,
+)
 
 #: Date and date-time forms accepted in text cells, tried in order (day first, as written in Kosovo).
 DATE_FORMATS = (
@@ -53,6 +67,25 @@ FALSE_WORDS = {"false", "no", "n", "0", "jo", "ne", "f"}
 NEAR_DEGREES = 0.5
 #: Shapefiles (dBase) cut column names to this many characters; contract names so cut are recognised.
 DBASE_NAME_LENGTH = 10
+#: Whole numbers other than counts above this are out of range (beyond it a float no longer holds every integer).
+MAX_WHOLE = 2**53
+#: A whole number written with a thousands separator: ``1.000``, ``1,000``, ``12.345.678``.
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:[.,]\d{3})+")
+
+
+@dataclass(frozen=True)
+class RowRules:
+    """Limits a value must keep to beyond its type (from :class:`~geo.source.LoadOptions`).
+
+    ``max_count``: the largest ``count`` of one row. ``date_min``/``date_max``: the plausible dates
+    (``None``: no upper limit). ``thousands``: the thousands separator the input's whole numbers are
+    written with (a key of :data:`~geo.schema.NUMBER_FORMATS`), or ``None`` when they have none.
+    """
+
+    max_count: int = MAX_COUNT
+    date_min: dt.date = dt.date.fromisoformat(EARLIEST_DATE)
+    date_max: dt.date | None = None
+    thousands: str | None = None
 
 
 # ---------------------------------------------------------------- cell coercion
@@ -109,7 +142,8 @@ def parse_numbers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         v = pd.to_numeric(s, errors="coerce").astype("float64")
-        return v, pd.Series(False, index=s.index)
+        bad = pd.Series(np.isinf(v.to_numpy(dtype=float)), index=s.index)
+        return v.mask(bad), bad
     t = _as_text(s)
     t = t.str.replace("\u00a0", "", regex=False).str.replace(" ", "", regex=False)
     has_comma = t.str.contains(",", regex=False).fillna(False)
@@ -120,8 +154,50 @@ def parse_numbers(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     t = t.where(~comma_decimal, t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
     t = t.where(comma_decimal | ~has_comma, t.str.replace(",", "", regex=False))
     v = pd.to_numeric(t, errors="coerce").astype("float64")
+    v = v.mask(np.isinf(v.to_numpy(dtype=float)))  # "inf", "1e999": not a number anyone counted or measured
     bad = t.notna() & v.isna()
     return v, bad
+
+
+def _distinct_mask(t: pd.Series, fn: Callable[[pd.Series], np.ndarray]) -> np.ndarray:
+    """``fn`` (text -> bool array) evaluated on the distinct values of ``t`` only; ``False`` for missing cells."""
+    codes, uniques = _distinct(t)
+    if not len(uniques):
+        return np.zeros(len(t), dtype=bool)
+    hits = np.asarray(fn(uniques.astype("string")), dtype=bool)
+    out = np.zeros(len(t), dtype=bool)
+    has = codes >= 0
+    out[has] = hits[codes[has]]
+    return out
+
+
+def parse_whole_numbers(s: pd.Series, thousands: str | None = None) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Whole numbers, never misreading a thousands separator: ``(float values, bad, grouped)``.
+
+    Without ``thousands``, a cell such as ``1.000`` or ``1,000`` (one to three digits, then groups of three
+    after a point or comma) could be one or a thousand: it is marked ``grouped`` and not read. With
+    ``thousands`` (``"."``, ``","`` or ``" "``: how the file groups digits), such cells are read with it, and
+    other cells holding a point, comma or space are ``bad``. Anything else is read as :func:`parse_numbers` does.
+    """
+    none = pd.Series(False, index=s.index)
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        v, bad = parse_numbers(s)
+        return v, bad, none
+    if thousands is None:
+        # judged on the distinct cells only: a column of a million counts has a few hundred
+        found = _distinct_mask(s, lambda u: u.str.strip().str.fullmatch(_GROUPED).fillna(False))
+        grouped = pd.Series(found, index=s.index)
+        v, bad = parse_numbers(s.mask(grouped) if found.any() else s)
+        return v, bad & ~grouped, grouped
+    t = _as_text(s).str.replace("\u00a0", " ", regex=False)
+    sep = re.escape(thousands)
+    pattern = re.compile(rf"[+-]?\d{{1,3}}(?:{sep}\d{{3}})+")
+    stripped = t.str.strip()
+    fits = pd.Series(_distinct_mask(stripped, lambda u: u.str.fullmatch(pattern).fillna(False)), index=s.index)
+    # any other separator in a whole number is a misreading waiting to happen ("1,000" with "1.234": one?)
+    holds = stripped.str.contains(r"[.,\s]", regex=True).fillna(False).astype(bool) & ~fits
+    v, bad = parse_numbers(stripped.where(~fits, stripped.str.replace(thousands, "", regex=False)).mask(holds))
+    return v, (bad | holds) & t.notna(), none
 
 
 def parse_dates(s: pd.Series, keep_time: bool = True) -> tuple[pd.Series, pd.Series]:
@@ -237,6 +313,7 @@ class TableCheck:
         report: Report,
         columns: dict[str, str] | None = None,
         values: dict[str, dict[str, str]] | None = None,
+        rules: RowRules | None = None,
     ):
         self.input = input
         self.spec = INPUTS[input]
@@ -244,6 +321,7 @@ class TableCheck:
         self.file = raw.file
         self.report = report
         self.values = values or {}
+        self.rules = rules or RowRules()
         self.n = len(raw.frame)
         self.rejected = np.zeros(self.n, dtype=bool)
         self._cells: dict[str, pd.Series] = {}
@@ -285,6 +363,7 @@ class TableCheck:
                     mapping[f.name] = col
                     taken.add(col)
                     break
+        self._check_repeated_columns(mapping, explicit)
         missing = [f.name for f in self.spec.fields if f.required and f.name not in mapping]
         for name in missing:
             self.report.add(
@@ -299,6 +378,55 @@ class TableCheck:
         if missing:
             raise LoadError(self.file)
         return mapping
+
+    def _check_repeated_columns(self, mapping: dict[str, str], explicit: dict[str, str]) -> None:
+        """Columns the file names more than once (or under spellings that read the same, ``Lat`` and ``lat``).
+
+        One of them used for a contract field is an error: which one holds the data cannot be known.
+        Repeats of columns the loader does not use are a warning.
+        """
+        frame_cols = list(self.raw.frame.columns)
+        by_key: dict[str, list[str]] = {}
+        for col in frame_cols:
+            by_key.setdefault(_column_key(col), []).append(col)
+        position = {c: k for k, c in enumerate(frame_cols, start=1)}
+        groups: list[tuple[str, list[int], str | None]] = []
+        for name, where in self.raw.duplicates.items():
+            fld = next((f for f, c in mapping.items() if c == name), None)
+            groups.append((name, where, fld))
+        for cols in by_key.values():
+            if len(cols) < 2 or any(c in self.raw.duplicates for c in cols):
+                continue
+            fld = next((f for f, c in mapping.items() if c in cols and f not in explicit), None)
+            groups.append((cols[0], [position[c] for c in cols], fld))
+        failed = False
+        for name, where, fld in groups:
+            shown = ", ".join(map(str, where))
+            if fld is not None:
+                failed = True
+                self.report.add(
+                    "duplicate_column",
+                    self.input,
+                    self.file,
+                    f"{self.file}: the column {shorten(name)!r} appears {len(where)} times (columns {shown}), so "
+                    f"which one holds {fld} cannot be known. Rename or remove the others.",
+                    field=fld,
+                    value=name,
+                    expected="each column name once",
+                )
+            else:
+                self.report.add(
+                    "duplicate_column",
+                    self.input,
+                    self.file,
+                    f"{self.file}: the column {shorten(name)!r} appears {len(where)} times (columns {shown}); "
+                    f"it is not used.",
+                    value=name,
+                    expected="each column name once",
+                    severity="warning",
+                )
+        if failed:
+            raise LoadError(self.file)
 
     def has(self, name: str) -> bool:
         return name in self.mapping
@@ -325,8 +453,21 @@ class TableCheck:
                     and (abs(vals) < 2**53).all()
                 ):
                     col = col.astype("Int64")
+            elif col.dtype == object and self.spec.field(name).kind != "list":
+                col = self._single_values(name, col)
         self._cells[name] = col
         return col
+
+    def _single_values(self, name: str, col: pd.Series) -> pd.Series:
+        """Reject the rows whose cell is a nested value (a list or a record, from Parquet or GeoJSON)."""
+        if pd.api.types.infer_dtype(col, skipna=True) not in ("mixed", "mixed-integer", "unknown-array"):
+            return col
+        nested = col.map(lambda x: isinstance(x, (list, tuple, dict, set, np.ndarray))).to_numpy(dtype=bool)
+        if not nested.any():
+            return col
+        shown = pd.Series([_plain(str(x)) if k else None for x, k in zip(col, nested)], index=col.index)
+        self.reject(nested, "nested_value", name, "a single value", "is a list or a record, not one value", shown)
+        return col.where(~nested, None)
 
     # -- problems
 
@@ -395,12 +536,44 @@ class TableCheck:
     def number(self, name: str, integer: bool = False, lo: float | None = None, hi: float | None = None):
         f = self.spec.field(name)
         raw = self.cells(name)
-        v, bad = parse_numbers(raw)
-        self.reject(bad, "bad_number", name, "a number", "is not a number")
+        if integer:
+            v, bad, grouped = parse_whole_numbers(raw, self.rules.thousands)
+            fmt = next((k for k, sep in NUMBER_FORMATS.items() if sep == self.rules.thousands), None)
+            # the existing code for a cell that cannot be read as a number: without the format it cannot
+            self.reject(
+                grouped,
+                "bad_number",
+                name,
+                f"a whole number without separators, or --number-format {self.input}={' or '.join(NUMBER_FORMATS)}",
+                "has a thousands separator (or is it a decimal?); it is not guessed",
+            )
+            self.reject(
+                bad,
+                "bad_number",
+                name,
+                "a whole number" + (f" written as {fmt}" if fmt else ""),
+                "is not a whole number" + (f" written as {fmt}" if fmt else ""),
+            )
+        else:
+            v, bad = parse_numbers(raw)
+            self.reject(bad, "bad_number", name, "a number", "is not a number")
         if integer:
             frac = v.notna() & (v != np.floor(v.fillna(0)))
             self.reject(frac, "bad_number", name, "a whole number", "is not a whole number")
             v = v.where(~frac)  # the row is rejected; keep the column castable to integers
+            limit = self.rules.max_count if name == "count" else MAX_WHOLE
+            big = v.notna() & (v.abs() > limit)
+            if name == "count":
+                self.reject(
+                    big,
+                    "count_too_large",
+                    name,
+                    f"at most {limit:,} (--max-count)",
+                    f"is more than {limit:,}, the most one row may count",
+                )
+            else:
+                self.reject(big, "out_of_range", name, f"at most {limit:,}", f"is larger than {limit:,}")
+            v = v.where(~big)
         if lo is not None or hi is not None:
             out = v.notna() & ((v < (lo if lo is not None else -np.inf)) | (v > (hi if hi is not None else np.inf)))
             self.reject(out, "out_of_range", name, f"between {lo} and {hi}", f"is outside {lo}–{hi}")
@@ -412,8 +585,22 @@ class TableCheck:
         f = self.spec.field(name)
         v, bad = parse_dates(self.cells(name), keep_time=keep_time)
         self.reject(bad, "bad_date", name, DATE_FORMS_TEXT, "is not a date")
+        lo, hi = self.rules.date_min, self.rules.date_max
+        day = v.dt.normalize()
+        out = v.notna() & (day < pd.Timestamp(lo))
+        if hi is not None:
+            out |= v.notna() & (day > pd.Timestamp(hi))
+        span = f"{lo.isoformat()} to {hi.isoformat()}" if hi is not None else f"from {lo.isoformat()}"
+        self.reject(
+            out,
+            "implausible_date",
+            name,
+            f"a date {span} (--earliest, --latest)",
+            f"is outside the plausible dates ({span})",
+        )
+        v = v.where(~out.to_numpy())
         if f.required:
-            self.reject(v.isna() & ~bad, "missing_value", name, f"a value for {name}", "is empty")
+            self.reject(v.isna() & ~bad & ~out, "missing_value", name, f"a value for {name}", "is empty")
         return v
 
     def boolean(self, name: str, default: bool) -> pd.Series:
@@ -445,8 +632,8 @@ class TableCheck:
                     "unknown_category",
                     self.input,
                     self.file,
-                    f"{self.file}: {name} {label!r} is not in the vocabulary ({len(rows)} rows: {shown}); {fate}. "
-                    f"Map it with --value {self.input}.{name}={label}:CODE",
+                    f"{self.file}: {name} {shorten(label)!r} is not in the vocabulary ({len(rows)} rows: {shown}); "
+                    f"{fate}. Map it with --value {self.input}.{name}={shorten(label)}:CODE",
                     row=rows[0],
                     field=name,
                     value=str(label),
@@ -486,7 +673,9 @@ def _plain(v):
         return float(v)
     if isinstance(v, pd.Timestamp):
         return v.isoformat()
-    return v if isinstance(v, (str, int, float, bool)) else str(v)
+    if isinstance(v, (int, float, bool)):
+        return v
+    return shorten(v)
 
 
 def _check_duplicates(chk: TableCheck, ids: pd.Series, field: str, severity_error: bool) -> None:
@@ -528,6 +717,24 @@ def _check_duplicates(chk: TableCheck, ids: pd.Series, field: str, severity_erro
 
 def _fits_wgs84(xmin: float, ymin: float, xmax: float, ymax: float) -> bool:
     return -180 <= xmin <= xmax <= 180 and -90 <= ymin <= ymax <= 90
+
+
+def check_declared_crs(raw: RawTable, input: str, override: str | None, report: Report) -> None:
+    """A ``bad_crs`` error when the file declares a CRS no database knows (and ``--crs`` does not replace it)."""
+    if raw.unknown_crs is None or override:
+        return
+    report.add(
+        "bad_crs",
+        input,
+        raw.file,
+        f'{raw.file} declares the coordinate system {raw.unknown_crs!r} (its "crs" member), which is not a '
+        f"known CRS; its coordinates cannot be placed. Give the CRS with --crs {input}=EPSG:CODE "
+        f"(e.g. EPSG:9141 for KOSOVAREF01, EPSG:4326 for longitude/latitude).",
+        field="crs",
+        value=raw.unknown_crs,
+        expected="EPSG:4326, EPSG:9141, EPSG:3857 …",
+    )
+    raise LoadError(raw.file)
 
 
 def resolve_crs(input: str, file: str, declared, override: str | None, bounds, report: Report) -> CRS:
@@ -594,7 +801,7 @@ def resolve_crs(input: str, file: str, declared, override: str | None, bounds, r
 
 
 def validate_sections(
-    raw: RawTable, report: Report, columns=None, values=None, crs: str | None = None
+    raw: RawTable, report: Report, columns=None, values=None, crs: str | None = None, rules: RowRules | None = None
 ) -> gpd.GeoDataFrame:
     """Check and clean section boundaries; returns the accepted sections in EPSG:4326.
 
@@ -605,15 +812,27 @@ def validate_sections(
     if raw.geometry is None or len(raw.frame) == 0:
         report.add("empty_file", input, raw.file, f"{raw.file} has no features")
         raise LoadError(raw.file)
-    chk = TableCheck(input, raw, report, columns, values)
+    chk = TableCheck(input, raw, report, columns, values, rules)
     geom = gpd.GeoSeries(raw.geometry.values, crs=None)
     gtype = shapely.get_type_id(geom.values)
     empty = geom.isna().to_numpy() | shapely.is_empty(geom.values)
     polygonal = np.isin(gtype, (3, 6))  # Polygon, MultiPolygon
     errors_before = len(report.errors)
+    unusable = np.zeros(len(geom), dtype=bool)
+    for i, reason in sorted(raw.bad_geometry.items()):
+        unusable[i] = True
+        chk.problem(
+            "bad_geometry",
+            i,
+            "geometry",
+            reason,
+            "a closed ring of at least 4 points with finite coordinates",
+            f"feature {i + 1} cannot be used: {reason}.",
+        )
+    empty &= ~unusable
     for i in np.flatnonzero(empty):
         chk.problem("empty_geometry", i, "geometry", None, "a Polygon or MultiPolygon", "the feature has no geometry.")
-    for i in np.flatnonzero(~empty & ~polygonal):
+    for i in np.flatnonzero(~empty & ~polygonal & ~unusable):
         chk.problem(
             "not_polygon",
             i,
@@ -622,7 +841,7 @@ def validate_sections(
             "a Polygon or MultiPolygon",
             f"the geometry is a {geom.values[i].geom_type}, not a polygon.",
         )
-    chk.rejected |= empty | ~polygonal
+    chk.rejected |= empty | ~polygonal | unusable
 
     ids = chk.text("section_id")
     _check_duplicates(chk, ids, "section_id", severity_error=True)
@@ -632,6 +851,7 @@ def validate_sections(
     # CRS, from the polygonal features only
     good = ~chk.rejected
     bounds = shapely.total_bounds(geom.values[good]) if good.any() else None
+    check_declared_crs(raw, input, crs, report)
     the_crs = resolve_crs(input, raw.file, raw.crs, crs, bounds, report)
     # the CRS the numbers are in: the --crs override may differ from the one the file declares
     gs = geom.set_crs(the_crs, allow_override=True)
@@ -703,6 +923,18 @@ def validate_sections(
         raise LoadError(raw.file)
 
     keep = chk.accepted()
+    if not keep.any():
+        chk.problem(
+            "no_sections",
+            None,
+            None,
+            None,
+            "at least one usable section",
+            f"none of its {chk.n:,} sections can be used (see the problems of each row), so nothing can be "
+            f"joined to them.",
+        )
+        _count_sections(report, chk, repaired, failed=True)
+        raise LoadError(raw.file)
     out = gpd.GeoDataFrame(
         {
             "section_id": ids.astype(str),
@@ -764,7 +996,7 @@ def _warn_unknown_names(chk: TableCheck, raw: pd.Series, mask: pd.Series, field:
             "unknown_name",
             chk.input,
             chk.file,
-            f"{chk.file}: {field} {name!r} is not {what} ({len(rows)} rows: {shown}); kept as written.",
+            f"{chk.file}: {field} {shorten(name)!r} is not {what} ({len(rows)} rows: {shown}); kept as written.",
             row=rows[0],
             field=field,
             value=str(name),
@@ -847,6 +1079,13 @@ def locate(
     lon = np.full(n, np.nan)
     lat = np.full(n, np.nan)
     if raw.geometry is not None and not (chk.has("lat") or chk.has("x")):
+        bad_geometry = np.zeros(n, dtype=bool)
+        bad_geometry[list(raw.bad_geometry)] = True
+        reasons = pd.Series([raw.bad_geometry.get(i) for i in range(n)], dtype=object)
+        chk.reject(
+            bad_geometry, "bad_geometry", "geometry", "a point with finite coordinates", "cannot be used", reasons
+        )
+        check_declared_crs(raw, input, crs, chk.report)
         g = raw.geometry.values
         is_point = np.asarray(shapely.get_type_id(g) == 0) & ~shapely.is_empty(g)
         x = np.where(is_point, shapely.get_x(g), np.nan)
@@ -983,11 +1222,17 @@ def _row_ids(file: str, n: int) -> pd.Series:
 
 
 def validate_incidents(
-    raw: RawTable, report: Report, sections: gpd.GeoDataFrame | None, columns=None, values=None, crs: str | None = None
+    raw: RawTable,
+    report: Report,
+    sections: gpd.GeoDataFrame | None,
+    columns=None,
+    values=None,
+    crs: str | None = None,
+    rules: RowRules | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """Typed incidents (not yet joined): ``incident_id, occurred_at, category, category_raw, count, lon, lat,
     section_id, row``."""
-    chk = TableCheck("incidents", raw, report, columns, values)
+    chk = TableCheck("incidents", raw, report, columns, values, rules)
     occurred = chk.date("occurred_at", keep_time=True)
     category_raw = _as_text(chk.cells("category"))
     category = chk.category("category", unknown="keep")
@@ -1019,10 +1264,16 @@ def validate_incidents(
 
 
 def validate_concerns(
-    raw: RawTable, report: Report, sections: gpd.GeoDataFrame | None, columns=None, values=None, crs: str | None = None
+    raw: RawTable,
+    report: Report,
+    sections: gpd.GeoDataFrame | None,
+    columns=None,
+    values=None,
+    crs: str | None = None,
+    rules: RowRules | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """Typed concerns (not yet joined), contract columns plus ``lon, lat, section_id, row``."""
-    chk = TableCheck("concerns", raw, report, columns, values)
+    chk = TableCheck("concerns", raw, report, columns, values, rules)
     ids = chk.text("concern_id")
     raised = chk.date("raised_on", keep_time=False)
     category = chk.category("category", unknown="keep")
@@ -1067,10 +1318,10 @@ def validate_concerns(
 
 
 def validate_committees(
-    raw: RawTable, report: Report, sections: gpd.GeoDataFrame, columns=None, values=None
+    raw: RawTable, report: Report, sections: gpd.GeoDataFrame, columns=None, values=None, rules: RowRules | None = None
 ) -> tuple[pd.DataFrame, int]:
     """Committees matched to known municipalities; unknown section ids are dropped from their lists and reported."""
-    chk = TableCheck("committees", raw, report, columns, values)
+    chk = TableCheck("committees", raw, report, columns, values, rules)
     ids = chk.text("committee_id")
     ctype = chk.category("type", unknown="reject")
     name = chk.text("name")
@@ -1122,10 +1373,15 @@ def validate_committees(
 
 
 def validate_meetings(
-    raw: RawTable, report: Report, committees: pd.DataFrame | None, columns=None, values=None
+    raw: RawTable,
+    report: Report,
+    committees: pd.DataFrame | None,
+    columns=None,
+    values=None,
+    rules: RowRules | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """Meetings of known committees."""
-    chk = TableCheck("meetings", raw, report, columns, values)
+    chk = TableCheck("meetings", raw, report, columns, values, rules)
     ids = chk.text("meeting_id")
     committee = chk.text("committee_id")
     held = chk.date("held_on", keep_time=False)
@@ -1183,9 +1439,11 @@ def parse_period(value: object) -> tuple[str, pd.Timestamp, pd.Timestamp] | None
     return f"{year}-Q{qi}", start, end
 
 
-def validate_surveys(raw: RawTable, report: Report, columns=None, values=None) -> tuple[pd.DataFrame, int]:
+def validate_surveys(
+    raw: RawTable, report: Report, columns=None, values=None, rules: RowRules | None = None
+) -> tuple[pd.DataFrame, int]:
     """Survey results matched to a municipality or a region."""
-    chk = TableCheck("surveys", raw, report, columns, values)
+    chk = TableCheck("surveys", raw, report, columns, values, rules)
     area = chk.text("area")
     period_raw = chk.cells("period")
     parsed = period_raw.map(parse_period)

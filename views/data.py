@@ -10,7 +10,7 @@ import streamlit as st
 from geo import cache, exports, figures, store, uploads
 from geo import saved as saved_data
 from geo.i18n import FIELD_VOCABULARY, md_escape
-from geo.schema import COUNT_KEYS, EXTRA_COUNT_KEYS, INPUTS
+from geo.schema import COUNT_KEYS, EXTRA_COUNT_KEYS, INPUTS, NUMBER_FORMATS
 from geo.source import FileSource, LoadOptions
 
 ctx = st.session_state["ctx"]
@@ -393,8 +393,19 @@ if stored:
             continue
         path = Path(stored[name]["path"])
         mtime = path.stat().st_mtime_ns if path.exists() else 0
-        columns, why = cache.file_columns(str(path), name, mtime)
         with st.expander(f"{_.input(name)} · {stored[name]['name']}", expanded=True):
+            layers = cache.file_layers(str(path), mtime)
+            layer = ""
+            if len(layers) > 1:
+                layer = st.selectbox(
+                    _("Layer to read (the file holds {n})", n=_.number(len(layers))),
+                    ["", *layers],
+                    key=f"opt_layer_{name}",
+                    format_func=lambda n, first=layers[0]: n or _("{name} (the first)", name=first),
+                )
+                if layer:
+                    options.layer[name] = layer
+            columns, why = cache.file_columns(str(path), name, mtime, layer)
             if why:
                 readable = readable and name != "sections"
                 st.error(_("This file cannot be read: {reason}", reason=why))
@@ -426,7 +437,7 @@ if stored:
                 inp, _dot, fname = fld_name.partition(".")
                 if inp != name or fname not in chosen:
                     continue
-                labels = cache.file_labels(str(path), name, chosen[fname], mtime)
+                labels = cache.file_labels(str(path), name, chosen[fname], mtime, layer)
                 unknown = uploads.unknown_labels(name, fname, labels)
                 if not unknown:
                     continue
@@ -469,6 +480,14 @@ if stored:
                 )
                 if enc:
                     options.encoding[name] = enc
+                grouping = st.selectbox(
+                    _("Thousands separator in whole numbers"),
+                    ["", *NUMBER_FORMATS],
+                    key=f"opt_numbers_{name}",
+                    format_func=lambda f: f or _("none (1.000 and 1,000 are rejected, not guessed)"),
+                )
+                if grouping:
+                    options.number_format[name] = grouping
 
     if "sections" not in stored:
         st.info(_("Upload a sections file: the other inputs are joined to the sections."))
