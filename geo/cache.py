@@ -114,6 +114,12 @@ def file_columns(path: str, input: str, mtime_ns: int) -> tuple[list[str], str]:
     return uploads.read_columns(Path(path), input)
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def file_guess(path: str, input: str, mtime_ns: int) -> dict[str, str]:
+    """The column mapping guessed for an uploaded file (:func:`geo.uploads.guess_mapping`)."""
+    return uploads.guess_mapping(Path(path), input)
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def file_labels(path: str, input: str, column: str, mtime_ns: int) -> list[str]:
     """The distinct values of one column of an uploaded file (at most 200)."""

@@ -323,6 +323,18 @@ def match_region(name: object) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
+def names_the_municipality(section_name: object, municipality_name: object) -> bool:
+    """Is a section's name just a spelling of its municipality's ("Municipality of Deçan" in Deçan)?
+
+    Such a section stands for the municipality itself (a file of municipal boundaries): it is labelled
+    once, with the municipality's name, and may take the municipality's census population.
+    """
+    if municipality_name is None or section_name is None:
+        return False
+    found = municipality_candidates(section_name)
+    return len(found) == 1 and found[0] == municipality_name
+
+
 def municipality(name: str) -> Municipality:
     """The municipality with this canonical name; ``KeyError`` naming the known ones otherwise."""
     for m in municipalities():
