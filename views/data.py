@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pandas as pd
@@ -350,7 +351,8 @@ def map_places(name: str, fname: str, column: str, path: Path, mtime: int, optio
     vcols = st.columns(3)
     for k, (lbl, meant) in enumerate(list(unmatched.items())[:60]):
         choices = ["", *meant, *(c for c in known if c not in meant)]
-        vkey = f"place_{name}_{fname}_{k}"
+        # keyed by the name itself: a choice never passes to another name when the file changes
+        vkey = f"place_{name}_{fname}_{hashlib.sha1(lbl.encode('utf-8')).hexdigest()[:12]}"
         if st.session_state.get(vkey) not in choices:
             st.session_state[vkey] = ""
         choice = vcols[k % 3].selectbox(
