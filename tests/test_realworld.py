@@ -275,3 +275,40 @@ def test_an_ambiguous_name_gets_a_select_box_on_the_data_page(ambiguous):
     assert cand.options.values["sections"]["municipality"] == {"Municipality of Mitrovica": "Mitrovicë"}
     assert "ambiguous_name" not in texts(at)
     assert "Every record was used." in " ".join(w.value for w in at.warning)
+
+
+PAGES = (
+    "views/overview.py",
+    "views/hotspots.py",
+    "views/concerns.py",
+    "views/committees.py",
+    "views/section.py",
+    "views/trust.py",
+    "views/print.py",
+    "views/data.py",
+)
+
+
+def test_every_page_runs_on_the_municipal_boundaries_alone(boundaries):
+    """Only the boundary file, no incidents: every page shows itself, none crashes; a section can be chosen."""
+    from geo.source import FileSource
+
+    source = FileSource(
+        {"sections": boundaries}, LoadOptions(columns={"sections": {"municipality": "shapeName"}}), label="upload"
+    )
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.session_state["source"] = source
+    at.session_state["lang"] = "sq"
+    at.run()
+    ok(at)
+    for page in PAGES:
+        at.switch_page(page).run()
+        ok(at)
+    at.sidebar.selectbox(key="municipality").select("Mitrovica Veriore").run()
+    ok(at)
+    assert at.sidebar.selectbox(key="section").options[1:] == ["Municipality of North Mitrovica"]
+    at.sidebar.selectbox(key="section").select_index(1).run()
+    ok(at)
+    for page in PAGES:
+        at.switch_page(page).run()
+        ok(at)
