@@ -335,7 +335,9 @@ def sidebar_filters(
         if found.empty:
             sb.caption(_("No section or village matches “{query}”.", query=query))
         for rec in found.itertuples(index=False):
-            label = f"{i18n.md_escape(rec.section_name)} · {_.municipality(rec.municipality)}"
+            label = i18n.md_escape(rec.section_name)
+            if not places.names_the_municipality(rec.section_name, rec.municipality):  # "Deçan · Deçan" once
+                label += f" · {_.municipality(rec.municipality)}"
             if rec.matched != rec.section_name:
                 label += " · " + _("village {name}", name=i18n.md_escape(rec.matched))
             sb.button(

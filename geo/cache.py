@@ -115,6 +115,12 @@ def file_columns(path: str, input: str, mtime_ns: int, layer: str = "") -> tuple
     return uploads.read_columns(Path(path), input, layer or None)
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def file_guess(path: str, input: str, mtime_ns: int) -> dict[str, str]:
+    """The column mapping guessed for an uploaded file (:func:`geo.uploads.guess_mapping`)."""
+    return uploads.guess_mapping(Path(path), input)
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def file_labels(path: str, input: str, column: str, mtime_ns: int, layer: str = "") -> list[str]:
     """The distinct values of one column of an uploaded file (at most 200)."""

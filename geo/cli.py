@@ -57,6 +57,21 @@ def _input_value(text: str, option: str) -> tuple[str, str]:
     return input, value
 
 
+def _place(text: str, kind: str, name: str) -> str:
+    """The canonical name of the municipality or region ``name`` means; :class:`UsageError` otherwise."""
+    from geo import places
+
+    find = places.municipality_candidates if kind == "municipality" else places.region_candidates
+    found = find(name)
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise UsageError(f"--value {text!r}: {name!r} could be {' or '.join(found)}; write which one")
+    known = [m.name for m in places.municipalities()] if kind == "municipality" else [r.name for r in places.REGIONS]
+    plural = "municipalities" if kind == "municipality" else "regions"
+    raise UsageError(f"--value {text!r}: {name!r} is not a {kind} of Kosovo; {plural} are {', '.join(known)}")
+
+
 def add_input_options(p: argparse.ArgumentParser) -> None:
     """The input options every ``geo`` command takes (as ``validate`` does)."""
     g = p.add_argument_group("inputs (none at all: the built-in demo)")
@@ -80,7 +95,8 @@ def add_input_options(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="INPUT.FIELD=FROM:TO",
-        help="read the label FROM as the vocabulary code TO (repeatable)",
+        help="read the label FROM as the vocabulary code TO, or the place name FROM as the municipality "
+        "or region TO (sections.municipality, sections.region, committees.municipality; repeatable)",
     )
     g.add_argument(
         "--crs",
@@ -163,6 +179,10 @@ def source_from_args(args: argparse.Namespace) -> FileSource:
         if ":" not in rest:
             raise UsageError(f"--value {text!r}: expected INPUT.FIELD=FROM:TO")
         label, code = rest.rsplit(":", 1)
+        kind = INPUTS[input].field(fld).place
+        if kind:  # place names: TO is any name of a known municipality or region
+            options.values.setdefault(input, {}).setdefault(fld, {})[label] = _place(text, kind, code)
+            continue
         allowed = INPUTS[input].field(fld).allowed
         if not allowed:
             raise UsageError(f"--value {text!r}: {input}.{fld} has no vocabulary")

@@ -25,6 +25,10 @@ _KIND_TEXT = {
 
 
 def _allowed(f) -> str:
+    if f.place == "municipality":
+        return "a municipality's name in Albanian, Serbian (Latin or Cyrillic) or English"
+    if f.place == "region":
+        return "a police region's (DRP) name in Albanian, Serbian or English"
     if f.vocabulary:
         return ", ".join(f"`{t.code}`" for t in f.vocabulary)
     if f.kind == "list":

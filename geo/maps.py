@@ -27,7 +27,7 @@ import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
-from geo import compare, untrusted
+from geo import compare, places, untrusted
 from geo.offline import Assets
 from geo.untrusted import html_text
 
@@ -454,6 +454,15 @@ class _Labels(MacroElement):
         self.labels = [[round(lat, 5), round(lon, 5), html_] for lat, lon, html_ in labels]
 
 
+def section_label_texts(sections: pd.DataFrame, muni_name: Callable[[str], str]) -> list[str]:
+    """A label per section: its name, or its municipality's name (in the reader's language) for a section
+    that is its municipality ("Municipality of Deçan" is labelled "Deçan", once)."""
+    return [
+        muni_name(str(m)) if places.names_the_municipality(n, m) else str(n)
+        for n, m in zip(sections["section_name"], sections["municipality"], strict=True)
+    ]
+
+
 def _label(lat: float, lon: float, text: str, css: str) -> tuple[float, float, str]:
     return (float(lat), float(lon), f'<div class="cp-label {css}">{html_text(text)}</div>')
 
@@ -663,7 +672,8 @@ def choropleth(
     labels = []
     if 0 < len(sections) <= MAX_SECTION_LABELS:
         pts = shapely.point_on_surface(np.asarray(sections.geometry.values, dtype=object))
-        labels = [_label(p.y, p.x, str(n), "cp-section") for p, n in zip(pts, sections["section_name"], strict=True)]
+        texts = section_label_texts(sections, muni_name)
+        labels = [_label(p.y, p.x, t, "cp-section") for p, t in zip(pts, texts, strict=True)]
     elif show_munis:
         pts = shapely.point_on_surface(np.asarray(geometry.municipalities.geometry.values, dtype=object))
         names = geometry.municipalities["municipality"]
@@ -909,7 +919,8 @@ def _name_labels(m: folium.Map, geometry: DisplayGeometry, muni_name: Callable[[
     labels = []
     if 0 < len(sections) <= MAX_SECTION_LABELS:
         pts = shapely.point_on_surface(np.asarray(sections.geometry.values, dtype=object))
-        labels = [_label(p.y, p.x, str(n), "cp-section") for p, n in zip(pts, sections["section_name"], strict=True)]
+        texts = section_label_texts(sections, muni_name)
+        labels = [_label(p.y, p.x, t, "cp-section") for p, t in zip(pts, texts, strict=True)]
     elif len(geometry.municipalities):
         pts = shapely.point_on_surface(np.asarray(geometry.municipalities.geometry.values, dtype=object))
         names = geometry.municipalities["municipality"]

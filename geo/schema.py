@@ -155,6 +155,8 @@ class Field:
     ``bool``, ``list``, ``category``, ``period``, ``percent``.
     ``vocabulary`` names the allowed values for ``category`` fields.
     ``aliases`` are column names recognised without an explicit mapping.
+    ``place`` is ``municipality`` or ``region`` for a field holding place names, matched against
+    :mod:`geo.places`; a name that matches none can be mapped onto a known one (``--value``).
     """
 
     name: str
@@ -163,6 +165,7 @@ class Field:
     description: str
     vocabulary: tuple[Term, ...] = ()
     aliases: tuple[str, ...] = ()
+    place: str = ""
 
     @property
     def allowed(self) -> tuple[str, ...]:
@@ -210,14 +213,28 @@ _LOCATE_BY = (("lat", "lon"), ("x", "y"), ("section_id",))
 SECTIONS = Input(
     "sections",
     (
-        Field("section_id", "text", True, "unique id of the police section", aliases=("id", "section", "sektori_id")),
-        Field("section_name", "text", True, "name of the section", aliases=("name", "sektori", "emri")),
+        Field(
+            "section_id",
+            "text",
+            True,
+            "unique id of the police section",
+            # the last ones: boundary files from geoBoundaries, OCHA (HDX) and GADM
+            aliases=("id", "section", "sektori_id", "shapeid", "adm2_pcode", "gid_2"),
+        ),
+        Field(
+            "section_name",
+            "text",
+            True,
+            "name of the section",
+            aliases=("name", "sektori", "emri", "shapename", "adm2_en", "adm2_sq", "name_2", "name_en", "name_sq"),
+        ),
         Field(
             "municipality",
             "text",
             True,
             "municipality (any of its Albanian, Serbian or English names)",
             aliases=("komuna", "opstina", "municipality_name"),
+            place="municipality",
         ),
         Field(
             "region",
@@ -225,6 +242,7 @@ SECTIONS = Input(
             False,
             "police regional directorate (DRP); derived from the municipality when empty",
             aliases=("drp", "regjioni", "region_drp"),
+            place="region",
         ),
         Field("station", "text", False, "police station responsible for the section", aliases=("stacioni",)),
         Field("population", "int", False, "residents", aliases=("pop", "popullsia", "residents")),
@@ -326,7 +344,14 @@ COMMITTEES = Input(
         Field("committee_id", "text", True, "unique id of the committee", aliases=("id",)),
         Field("type", "category", True, "LCPS, MCPS or ACPS", COMMITTEE_TYPES, aliases=("lloji", "tip")),
         Field("name", "text", True, "name of the committee", aliases=("emri", "naziv")),
-        Field("municipality", "text", True, "municipality (any of its names)", aliases=("komuna", "opstina")),
+        Field(
+            "municipality",
+            "text",
+            True,
+            "municipality (any of its names)",
+            aliases=("komuna", "opstina"),
+            place="municipality",
+        ),
         Field(
             "sections",
             "list",
@@ -429,6 +454,7 @@ PROBLEM_CODES: dict[str, str] = {
     "unknown_section": "warning",
     "unknown_committee": "warning",
     "unknown_name": "warning",
+    "ambiguous_name": "warning",
     "duplicate_record": "warning",
     "count_too_large": "warning",
     "implausible_date": "warning",
@@ -442,6 +468,7 @@ PROBLEM_CODES: dict[str, str] = {
     "crs_assumed": "warning",
     "encoding_guessed": "warning",
     "region_mismatch": "warning",
+    "population_from_reference": "warning",
     "resolved_before_raised": "warning",
     "bad_character": "warning",
     "several_layers": "warning",

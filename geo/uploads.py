@@ -331,6 +331,108 @@ def guess_columns(input: str, columns: list[str]) -> dict[str, str]:
     return out
 
 
+#: Words in a column's name that say it holds ids, names or residents (for columns no alias names).
+_ID_WORDS = ("id", "code", "kod", "kodi", "sifra", "pcode")
+_NAME_WORDS = ("name", "emri", "emer", "naziv", "ime")
+_POPULATION_WORDS = ("pop", "population", "popullsia", "banore", "stanovnika", "stanovnistvo", "residents")
+
+
+def _words(column: str) -> set[str]:
+    """The words of a column name: ``shapeName`` → ``{"shape", "name"}``, ``ADM2_PCODE`` → ``{"adm2", "pcode"}``."""
+    split = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(column))
+    return set(places.normalize(split).split())
+
+
+def _is_numeric(s: pd.Series) -> bool:
+    from geo.validation import parse_numbers
+
+    if pd.api.types.is_bool_dtype(s):
+        return False
+    values, bad = parse_numbers(s)
+    return bool(values.notna().any()) and not bool(bad.any())
+
+
+def _is_unique(s: pd.Series) -> bool:
+    t = s.astype("string").str.strip()
+    t = t[t.notna() & (t != "")]
+    return len(t) == len(s) and t.is_unique
+
+
+def _fits(kind: str, s: pd.Series) -> bool:
+    """Does a column's content fit a field of this kind? Numbers for counts and residents, text for names."""
+    if kind in ("int", "float", "percent"):
+        return _is_numeric(s)
+    if kind == "text":
+        return not (pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)) or _is_unique(s)
+    return True
+
+
+def guess_mapping(path: Path, input: str) -> dict[str, str]:
+    """Contract field → file column, guessed from the columns' names and what they hold.
+
+    Names first (the contract's names and aliases, as the loader reads them: ``shapeID``, ``shapeName``,
+    ``NAME_2``, ``ADM2_EN``, ``ADM2_PCODE`` …), kept only where the content fits (an input's id unique,
+    numbers where numbers are expected). Then content: municipality and region from the column whose
+    values are most often known place names (the same column as the name for municipal boundaries),
+    the id from a column of unique values, the name from a column of text, residents from a numeric
+    column named for them. A suggestion for the user to confirm, never applied without them.
+    """
+    from geo.validation import place_column
+
+    raw, _why = _raw(Path(path), input)
+    if raw is None:
+        return {}
+    frame = raw.frame
+    spec = INPUTS[input]
+    columns = [str(c) for c in frame.columns if c != getattr(frame, "_geometry_column_name", None)]
+    out: dict[str, str] = {}
+    for fld, col in guess_columns(input, columns).items():
+        f = spec.field(fld)
+        if fld == spec.id_field and not _is_unique(frame[col]):
+            continue
+        if _fits(f.kind, frame[col]):
+            out[fld] = col
+    free = [c for c in columns if c not in out.values()]
+    for f in spec.fields:
+        if f.name in out:
+            continue
+        if f.place:
+            others = frame[[c for c in columns if c != out.get("municipality")]]
+            col = place_column(others, f.place)
+            if col is not None:
+                out[f.name] = col
+        elif f.name == spec.id_field:
+            unique = [c for c in free if _is_unique(frame[c])]
+            col = next((c for c in unique if _words(c) & set(_ID_WORDS)), None)
+            if col is not None:
+                out[f.name] = col
+        elif f.name.endswith("name") and f.kind == "text":
+            col = next((c for c in free if _words(c) & set(_NAME_WORDS) and _fits("text", frame[c])), None)
+            if col is not None:
+                out[f.name] = col
+        elif f.name == "population":
+            col = next((c for c in free if _words(c) & set(_POPULATION_WORDS) and _is_numeric(frame[c])), None)
+            if col is not None:
+                out[f.name] = col
+        free = [c for c in columns if c not in out.values()]
+    return out
+
+
+def unmatched_places(input: str, field: str, values: list[str]) -> dict[str, tuple[str, ...]]:
+    """The place names among ``values`` that match no single municipality (or region), each with the places it
+    could mean (several for an ambiguous name, none for an unknown one)."""
+    kind = INPUTS[input].field(field).place
+    if not kind:
+        raise ValueError(f"{input}.{field} holds no place names")
+    find = places.municipality_candidates if kind == "municipality" else places.region_candidates
+    out = {}
+    for v in values:
+        found = find(v)
+        if len(found) != 1:
+            out[v] = found
+    return out
+
+
 def unknown_labels(input: str, field: str, labels: list[str]) -> list[str]:
     """The labels the loader would not recognise for a category field (code, English label or alias)."""
     from geo.validation import match_vocabulary

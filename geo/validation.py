@@ -351,7 +351,9 @@ class TableCheck:
         by_key = {}
         for col in available:
             by_key.setdefault(_column_key(col), col)
-        taken = set(mapping.values())
+        # a column mapped explicitly may feed a field found by name as well (municipal boundaries: the
+        # municipality mapped onto shapeName, which is also the section's name)
+        taken: set[str] = set()
         for f in self.spec.fields:
             if f.name in mapping:
                 continue
@@ -366,12 +368,18 @@ class TableCheck:
         self._check_repeated_columns(mapping, explicit)
         missing = [f.name for f in self.spec.fields if f.required and f.name not in mapping]
         for name in missing:
+            kind = self.spec.field(name).place
+            holder = place_column(frame, kind) if kind else None
+            hint = (
+                f"Column {holder!r} holds {kind} names: --map {self.input}.{name}={holder}."
+                if holder is not None
+                else f"Map one of them onto {name!r} (--map {self.input}.{name}=COLUMN)."
+            )
             self.report.add(
                 "missing_column",
                 self.input,
                 self.file,
-                f"{self.file}: required column {name!r} is missing; the file has {available}. "
-                f"Map one of them onto {name!r} (--map {self.input}.{name}=COLUMN).",
+                f"{self.file}: required column {name!r} is missing; the file has {available}. {hint}",
                 field=name,
                 expected=name,
             )
@@ -890,14 +898,14 @@ def validate_sections(
         )
 
     # names
-    muni = _lookup(muni_raw, places.match_municipality)
+    muni, candidates_m = place_names(muni_raw, "municipality", chk.values.get("municipality"))
     unknown_m = muni_raw.notna() & muni.isna()
-    _warn_unknown_names(chk, muni_raw, unknown_m, "municipality", "a municipality of Kosovo")
+    _warn_unknown_names(chk, muni_raw, unknown_m, candidates_m, "municipality", "a municipality of Kosovo")
     muni = muni.where(~unknown_m, muni_raw.astype(object))
     region_raw = chk.text("region")
-    region = _lookup(region_raw, places.match_region)
+    region, candidates_r = place_names(region_raw, "region", chk.values.get("region"))
     unknown_r = region_raw.notna() & region.isna()
-    _warn_unknown_names(chk, region_raw, unknown_r, "region", "a police regional directorate (DRP)")
+    _warn_unknown_names(chk, region_raw, unknown_r, candidates_r, "region", "a police regional directorate (DRP)")
     derived = _lookup(muni, lambda m: places.region_of(m) if places.match_municipality(m) == m else None)
     mismatch = region.notna() & derived.notna() & (region != derived) & pd.Series(~chk.rejected, index=muni.index)
     for i in np.flatnonzero(mismatch.to_numpy()):
@@ -913,6 +921,7 @@ def validate_sections(
     region = region.where(region.notna(), derived).where(~unknown_r, region_raw.astype(object))
 
     population = chk.number("population", integer=True, lo=0)
+    population = _municipal_population(chk, names, muni, population)
     officers_public = chk.boolean("officers_public", default=False)
     station = chk.text("station")
     officers = _lists(chk.cells("officers"))
@@ -958,6 +967,42 @@ def validate_sections(
     return out
 
 
+def _municipal_population(chk: TableCheck, names: pd.Series, muni: pd.Series, population: pd.Series) -> pd.Series:
+    """Residents of sections that are whole municipalities and have none in the file: the census 2024 figure.
+
+    A section is a whole municipality when its name is a spelling of its (matched) municipality and it is
+    that municipality's only section in the file (municipal boundaries from geoBoundaries or OSM). One
+    warning says which sections took the reference figure.
+    """
+    live = pd.Series(chk.accepted(), index=muni.index)
+    known = muni.map(lambda m: places.match_municipality(m) == m if isinstance(m, str) else False).astype(bool)
+    counts = muni[live & known].value_counts()
+    whole = pd.Series(
+        [
+            bool(k) and counts.get(m, 0) == 1 and places.names_the_municipality(n, m)
+            for n, m, k in zip(names, muni, known, strict=True)
+        ],
+        index=muni.index,
+    )
+    fill = whole & live & population.isna()
+    if not fill.any():
+        return population
+    reference = {m.name: m.population for m in places.municipalities()}
+    rows = [int(i) + 1 for i in np.flatnonzero(fill.to_numpy())]
+    shown = ", ".join(map(str, rows[:20])) + (" …" if len(rows) > 20 else "")
+    chk.report.add(
+        "population_from_reference",
+        chk.input,
+        chk.file,
+        f"{chk.file}: {len(rows)} sections without population are whole municipalities (named like their "
+        f"municipality, one section each; rows {shown}); they take the municipality's census 2024 population.",
+        row=rows[0],
+        field="population",
+        expected="residents per section",
+    )
+    return population.where(~fill, muni.map(reference).astype("float64"))
+
+
 def _count_sections(report: Report, chk: TableCheck, repaired: np.ndarray, failed: bool = False) -> None:
     """Counts for the sections; ``failed``: the file has errors and none of its sections is used."""
     keep = chk.accepted() & (not failed)
@@ -984,24 +1029,95 @@ def _polygonal(g):
     return None
 
 
-def _warn_unknown_names(chk: TableCheck, raw: pd.Series, mask: pd.Series, field: str, what: str) -> None:
+def place_names(
+    raw: pd.Series, kind: str, mapping: dict[str, str] | None = None
+) -> tuple[pd.Series, dict[str, tuple[str, ...]]]:
+    """Canonical municipality or region names for a column of place names, and what each name could mean.
+
+    ``kind`` is ``municipality`` or ``region``. ``mapping`` is the user's ``{their name: a known name}``
+    (``--value sections.municipality=FROM:TO``; ``TO`` any spelling :mod:`geo.places` knows), tried
+    first. Returns ``(names, candidates)``: ``names`` an object Series with ``None`` where the name matches
+    no place or could mean several; ``candidates`` maps each distinct name to the places it could mean
+    (empty for an unknown name).
+    """
+    find = places.municipality_candidates if kind == "municipality" else places.region_candidates
+    mapped = {places.normalize(k): v for k, v in (mapping or {}).items()}
+
+    def candidates(name: str) -> tuple[str, ...]:
+        target = mapped.get(places.normalize(name))
+        if target is not None and len(find(target)) == 1:
+            return find(target)
+        return find(name)
+
+    found = {u: candidates(str(u)) for u in pd.unique(raw.dropna())}
+    names = pd.Series(
+        [None if _isna(x) or len(found[x]) != 1 else found[x][0] for x in raw], index=raw.index, dtype=object
+    )
+    return names, found
+
+
+#: A column holds place names when at least this share of its distinct values is a known place.
+PLACE_COLUMN_SHARE = 0.5
+
+
+def place_share(values: pd.Series, kind: str) -> float:
+    """The share of the distinct non-empty values of a column that name a known municipality or region
+    (ambiguous names count: they are places, only which one is to be asked)."""
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return 0.0
+    distinct = [str(v) for v in pd.unique(values.dropna()) if str(v).strip()]
+    if not distinct:
+        return 0.0
+    find = places.municipality_candidates if kind == "municipality" else places.region_candidates
+    return sum(1 for v in distinct[:1000] if find(v)) / len(distinct[:1000])
+
+
+def place_column(frame: pd.DataFrame, kind: str) -> str | None:
+    """The column of ``frame`` whose values are most often ``kind`` names (municipality or region), or ``None``
+    when no column reaches :data:`PLACE_COLUMN_SHARE`."""
+    best, best_share = None, PLACE_COLUMN_SHARE
+    for col in frame.columns:
+        if col == getattr(frame, "_geometry_column_name", None):
+            continue
+        share = place_share(frame[col], kind)
+        if share >= best_share and (best is None or share > best_share):
+            best, best_share = str(col), share
+    return best
+
+
+def _warn_unknown_names(
+    chk: TableCheck,
+    raw: pd.Series,
+    mask: pd.Series,
+    candidates: dict[str, tuple[str, ...]],
+    field: str,
+    what: str,
+) -> None:
+    """One warning per distinct unmatched name: ``unknown_name``, or ``ambiguous_name`` listing what it could mean."""
     mask = mask & pd.Series(chk.accepted(), index=raw.index)
     if not mask.any():
         return
     vals = raw[mask]
+    kind = chk.spec.field(field).place
     for name, idx in vals.groupby(vals, sort=True).groups.items():
         rows = [int(i) + 1 for i in idx]
         shown = ", ".join(map(str, rows[:20])) + (" …" if len(rows) > 20 else "")
-        chk.report.add(
-            "unknown_name",
-            chk.input,
-            chk.file,
-            f"{chk.file}: {field} {shorten(name)!r} is not {what} ({len(rows)} rows: {shown}); kept as written.",
-            row=rows[0],
-            field=field,
-            value=str(name),
-            expected=what,
-        )
+        n_rows = f"{len(rows)} row{'s' if len(rows) > 1 else ''}: {shown}"
+        kept = "kept as written" + (", so no region is derived from it" if field == "municipality" else "")
+        meant = candidates.get(name, ())
+        if len(meant) > 1:
+            code, expected = "ambiguous_name", " or ".join(meant)
+            message = (
+                f"{chk.file}: {field} {shorten(name)!r} could be {' or '.join(meant)} ({n_rows}); {kept}. Say which "
+                f"one on the Data page or with --value {chk.input}.{field}={shorten(name, 60)}:NAME"
+            )
+        else:
+            code, expected = "unknown_name", what
+            message = (
+                f"{chk.file}: {field} {shorten(name)!r} is not {what} ({n_rows}); {kept}. Map it onto a known {kind} "
+                f"on the Data page or with --value {chk.input}.{field}={shorten(name, 60)}:NAME"
+            )
+        chk.report.add(code, chk.input, chk.file, message, row=rows[0], field=field, value=str(name), expected=expected)
 
 
 def check_coverage(
@@ -1326,9 +1442,19 @@ def validate_committees(
     ctype = chk.category("type", unknown="reject")
     name = chk.text("name")
     muni_raw = chk.text("municipality")
-    muni = _lookup(muni_raw, places.match_municipality)
+    muni, meant = place_names(muni_raw, "municipality", chk.values.get("municipality"))
     known_munis = set(sections["municipality"])
     muni = muni.where(muni.notna(), muni_raw.astype(object).where(muni_raw.isin(known_munis)))
+    ambiguous = muni_raw.notna() & muni.isna() & muni_raw.map(lambda n: len(meant.get(n, ())) > 1, na_action="ignore")
+    ambiguous = ambiguous.fillna(False).astype(bool)
+    for name in sorted(set(muni_raw[ambiguous & pd.Series(chk.accepted(), index=muni_raw.index)])):
+        chk.reject(
+            (ambiguous & (muni_raw == name)).fillna(False).to_numpy(),
+            "ambiguous_name",
+            "municipality",
+            " or ".join(meant[name]),
+            f"could be {' or '.join(meant[name])}; say which with --value committees.municipality={name}:NAME",
+        )
     chk.reject(
         (muni_raw.notna() & muni.isna()).to_numpy(),
         "unknown_name",
@@ -1467,6 +1593,15 @@ def validate_surveys(
     muni = _lookup(area, places.match_municipality)
     region = _lookup(area, places.match_region)
     kind = pd.Series(np.where(muni.notna(), "municipality", np.where(region.notna(), "region", None)), index=area.index)
+    meant = _lookup(area, lambda a: places.municipality_candidates(a) or places.region_candidates(a))
+    for name in sorted({a for a, m in zip(area, meant, strict=True) if m is not None and len(m) > 1}):
+        chk.reject(
+            (kind.isna() & (area == name)).fillna(False).to_numpy(),
+            "ambiguous_name",
+            "area",
+            " or ".join(meant[area == name].iloc[0]),
+            f"could be {' or '.join(meant[area == name].iloc[0])}; write the municipality or region in full",
+        )
     chk.reject(
         (area.notna() & kind.isna()).to_numpy(),
         "unknown_name",

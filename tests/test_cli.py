@@ -134,11 +134,11 @@ def test_missing_crs_exits_1(capsys, tmp_path, grid, write_boundaries):
 
 
 def test_map_option(capsys, tmp_path, grid, write_boundaries):
-    path = write_boundaries(grid.rename(columns={"section_name": "shapeName"}), tmp_path / "sections.gpkg")
+    path = write_boundaries(grid.rename(columns={"section_name": "EMRI_SEKT"}), tmp_path / "sections.gpkg")
     code, report = run_json(capsys, "--sections", path)
     assert code == 1
     assert [(e["code"], e["row"], e["field"]) for e in report["errors"]] == [("missing_column", None, "section_name")]
-    code, report = run_json(capsys, "--sections", path, "--map", "sections.section_name=shapeName")
+    code, report = run_json(capsys, "--sections", path, "--map", "sections.section_name=EMRI_SEKT")
     assert code == 0
     assert report["errors"] == [] and report["warnings"] == []
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from geo import cache, exports, figures, store, uploads
+from geo import cache, exports, figures, places, store, uploads
 from geo import saved as saved_data
 from geo.i18n import FIELD_VOCABULARY, md_escape
 from geo.schema import COUNT_KEYS, EXTRA_COUNT_KEYS, INPUTS, NUMBER_FORMATS
@@ -75,6 +76,33 @@ def shown_counts(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: At most this many messages of one problem code are written out as text; the table has them all.
+MESSAGES_SHOWN = 10
+
+
+def outcome_text(rep) -> str:
+    """What happened to the records, exactly: every one used, or how many were not."""
+    rejected = sum(c.get("rejected", 0) for c in rep.counts.values())
+    if not rep.counts:
+        return _("No records were loaded.")
+    if rejected == 0:
+        return _("Every record was used.")
+    return _("Records not used (rejected): {n}; the problems below say which and why.", n=_.number(rejected))
+
+
+def show_problem_messages(rep) -> None:
+    """The problems as wrapped text, grouped by what they mean (errors first), so nothing is off-screen."""
+    groups: dict[str, list] = {}
+    for p in sorted(rep.problems, key=lambda p: p.severity != "error"):
+        groups.setdefault(p.code, []).append(p)
+    for code, probs in groups.items():
+        head = f"**{_.severity(probs[0].severity)} · {md_escape(_.problem(code))}** (`{code}`, {_.number(len(probs))})"
+        lines = [f"- {md_escape(p.message)}" for p in probs[:MESSAGES_SHOWN]]
+        if len(probs) > MESSAGES_SHOWN:
+            lines.append(f"- {_('… and {n} more in the table below.', n=_.number(len(probs) - MESSAGES_SHOWN))}")
+        st.markdown(head + "\n\n" + "\n".join(lines))
+
+
 def show_report(rep, heading_level: str = "###") -> None:
     n_err, n_warn = len(rep.errors), len(rep.warnings)
     if n_err:
@@ -84,16 +112,16 @@ def show_report(rep, heading_level: str = "###") -> None:
                 errors=_.number(n_err),
                 warnings=_.number(n_warn),
             )
+            + " "
+            + outcome_text(rep)
         )
     elif n_warn:
-        st.warning(
-            _(
-                "No errors; {warnings} warnings. Rows with warnings may have been left out: see the table.",
-                warnings=_.number(n_warn),
-            )
-        )
+        st.warning(_("No errors. Warnings: {warnings}.", warnings=_.number(n_warn)) + " " + outcome_text(rep))
     else:
         st.success(_("No problems found."))
+    if rep.problems:
+        st.markdown(f"{heading_level} {_('Problems')}")
+        show_problem_messages(rep)
     st.markdown(f"{heading_level} {_('Every record accounted for')}")
     st.caption(_("Loaded = joined to a section + outside every section + rejected (or matched + rejected)."))
     counts = counts_table(rep)
@@ -102,16 +130,7 @@ def show_report(rep, heading_level: str = "###") -> None:
     else:
         st.caption(_("Nothing was loaded."))
     if rep.problems:
-        st.markdown(f"{heading_level} {_('Problems')}")
-        st.dataframe(
-            problems_table(rep),
-            hide_index=True,
-            width="stretch",
-            column_config={
-                _("Explanation"): st.column_config.TextColumn(width="large"),
-                _("Details"): st.column_config.TextColumn(width="large"),
-            },
-        )
+        st.dataframe(problems_table(rep), hide_index=True, width="stretch")
 
 
 # ---------------------------------------------------------------- what is loaded
@@ -168,129 +187,136 @@ if policy is not None:
         )
     )
 
-# ---------------------------------------------------------------- validation report
 
-if policy is None:
-    st.header(_("Validation report"))
-    show_report(report)
+def loaded_data_details() -> None:
+    """The loaded data's validation report, its records outside every section and its export."""
+    # ---------------------------------------------------------------- validation report
 
-# ---------------------------------------------------------------- outside every section
+    if policy is None:
+        st.header(_("Validation report"))
+        show_report(report)
 
-if policy is None:  # public data has no coordinates, so nothing is outside; and nothing is listed
-    st.header(_("Records outside every section"))
+    # ---------------------------------------------------------------- outside every section
+
+    if policy is None:  # public data has no coordinates, so nothing is outside; and nothing is listed
+        st.header(_("Records outside every section"))
+        st.caption(
+            _(
+                "These records have coordinates that fall in no police section. They are kept and counted here, "
+                "but appear in no figure or map."
+            )
+        )
+        out_inc = figures.outside_records(data.incidents)
+        out_con = figures.outside_records(data.concerns)
+        if out_inc.empty and out_con.empty:
+            st.success(_("Every located record lies in a section."))
+        if len(out_inc):
+            st.markdown(f"**{_.input('incidents')}: {_.number(len(out_inc))}**")
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        _("Record"): out_inc["incident_id"].astype(str),
+                        _("Date"): [_.date(d) for d in out_inc["occurred_at"]],
+                        _("Category"): [_.term("incident_category", c) for c in out_inc["category"]],
+                        _("Longitude"): out_inc["lon"],
+                        _("Latitude"): out_inc["lat"],
+                        _("Row"): out_inc["row"],
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+        if len(out_con):
+            st.markdown(f"**{_.input('concerns')}: {_.number(len(out_con))}**")
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        _("Record"): out_con["concern_id"].astype(str),
+                        _("Date"): [_.date(d) for d in out_con["raised_on"]],
+                        _("Category"): [_.term("concern_category", c) for c in out_con["category"]],
+                        _("Longitude"): out_con["lon"],
+                        _("Latitude"): out_con["lat"],
+                        _("Row"): out_con["row"],
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+
+    # ---------------------------------------------------------------- export
+
+    st.header(_("Export"))
     st.caption(
         _(
-            "These records have coordinates that fall in no police section. They are kept and counted here, "
-            "but appear in no figure or map."
+            "The loaded records joined to their sections. CSV files are UTF-8 (with a byte-order mark, so "
+            "spreadsheets show ë, ç, č, ć, đ, š, ž correctly). Officers' contacts and concern descriptions "
+            "are left out unless the data marks them public."
         )
     )
-    out_inc = figures.outside_records(data.incidents)
-    out_con = figures.outside_records(data.concerns)
-    if out_inc.empty and out_con.empty:
-        st.success(_("Every located record lies in a section."))
-    if len(out_inc):
-        st.markdown(f"**{_.input('incidents')}: {_.number(len(out_inc))}**")
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    _("Record"): out_inc["incident_id"].astype(str),
-                    _("Date"): [_.date(d) for d in out_inc["occurred_at"]],
-                    _("Category"): [_.term("incident_category", c) for c in out_inc["category"]],
-                    _("Longitude"): out_inc["lon"],
-                    _("Latitude"): out_inc["lat"],
-                    _("Row"): out_inc["row"],
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-        )
-    if len(out_con):
-        st.markdown(f"**{_.input('concerns')}: {_.number(len(out_con))}**")
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    _("Record"): out_con["concern_id"].astype(str),
-                    _("Date"): [_.date(d) for d in out_con["raised_on"]],
-                    _("Category"): [_.term("concern_category", c) for c in out_con["category"]],
-                    _("Longitude"): out_con["lon"],
-                    _("Latitude"): out_con["lat"],
-                    _("Row"): out_con["row"],
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-        )
-
-# ---------------------------------------------------------------- export
-
-st.header(_("Export"))
-st.caption(
-    _(
-        "The loaded records joined to their sections. CSV files are UTF-8 (with a byte-order mark, so "
-        "spreadsheets show ë, ç, č, ć, đ, š, ž correctly). Officers' contacts and concern descriptions "
-        "are left out unless the data marks them public."
+    prefix = "demo" if data.is_demo else "data"
+    mark = exports.marking_for(policy)
+    cols = st.columns(3)
+    cols[0].download_button(
+        _("Sections (GeoJSON)"),
+        lambda: exports.sections_geojson(data.sections, marking=mark),
+        file_name=exports.marked_name(f"{prefix}-sections.geojson", mark),
+        mime="application/geo+json",
+        on_click="ignore",
+        icon=":material/download:",
     )
-)
-prefix = "demo" if data.is_demo else "data"
-mark = exports.marking_for(policy)
-cols = st.columns(3)
-cols[0].download_button(
-    _("Sections (GeoJSON)"),
-    lambda: exports.sections_geojson(data.sections, marking=mark),
-    file_name=exports.marked_name(f"{prefix}-sections.geojson", mark),
-    mime="application/geo+json",
-    on_click="ignore",
-    icon=":material/download:",
-)
-cols[1].download_button(
-    _("Incidents (CSV)"),
-    (lambda: b"") if policy is not None else (lambda: exports.joined_csv(data.incidents, data.sections, marking=mark)),
-    file_name=exports.marked_name(f"{prefix}-incidents.csv", mark),
-    mime="text/csv",
-    on_click="ignore",
-    icon=":material/download:",
-    disabled=policy is not None,  # single incidents and raw problem values are restricted
-)
-cols[2].download_button(
-    _("Concerns (CSV)"),
-    lambda: exports.joined_csv(data.concerns, data.sections, concerns=True, marking=mark),
-    file_name=exports.marked_name(f"{prefix}-concerns.csv", mark),
-    mime="text/csv",
-    on_click="ignore",
-    icon=":material/download:",
-)
-cols = st.columns(3)
-cols[0].download_button(
-    _("Committees (CSV)"),
-    lambda: exports.csv_bytes(data.committees, marking=mark),
-    file_name=exports.marked_name(f"{prefix}-committees.csv", mark),
-    mime="text/csv",
-    on_click="ignore",
-    icon=":material/download:",
-)
-cols[1].download_button(
-    _("Meetings (CSV)"),
-    lambda: exports.csv_bytes(data.meetings, marking=mark),
-    file_name=exports.marked_name(f"{prefix}-meetings.csv", mark),
-    mime="text/csv",
-    on_click="ignore",
-    icon=":material/download:",
-)
-cols[2].download_button(
-    _("Validation report (CSV)"),
-    (lambda: b"") if policy is not None else (lambda: exports.problems_csv(report, marking=mark)),
-    file_name=exports.marked_name(f"{prefix}-problems.csv", mark),
-    mime="text/csv",
-    on_click="ignore",
-    icon=":material/download:",
-    disabled=policy is not None,  # single incidents and raw problem values are restricted
-)
+    cols[1].download_button(
+        _("Incidents (CSV)"),
+        (lambda: b"")
+        if policy is not None
+        else (lambda: exports.joined_csv(data.incidents, data.sections, marking=mark)),
+        file_name=exports.marked_name(f"{prefix}-incidents.csv", mark),
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+        disabled=policy is not None,  # single incidents and raw problem values are restricted
+    )
+    cols[2].download_button(
+        _("Concerns (CSV)"),
+        lambda: exports.joined_csv(data.concerns, data.sections, concerns=True, marking=mark),
+        file_name=exports.marked_name(f"{prefix}-concerns.csv", mark),
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    cols = st.columns(3)
+    cols[0].download_button(
+        _("Committees (CSV)"),
+        lambda: exports.csv_bytes(data.committees, marking=mark),
+        file_name=exports.marked_name(f"{prefix}-committees.csv", mark),
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    cols[1].download_button(
+        _("Meetings (CSV)"),
+        lambda: exports.csv_bytes(data.meetings, marking=mark),
+        file_name=exports.marked_name(f"{prefix}-meetings.csv", mark),
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    cols[2].download_button(
+        _("Validation report (CSV)"),
+        (lambda: b"") if policy is not None else (lambda: exports.problems_csv(report, marking=mark)),
+        file_name=exports.marked_name(f"{prefix}-problems.csv", mark),
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+        disabled=policy is not None,  # single incidents and raw problem values are restricted
+    )
 
-# ---------------------------------------------------------------- own files
+
+# ---------------------------------------------------------------- own files (first: a check's report is read here)
 
 if policy is not None:
     st.header(_("Use your own files"))
     st.info(_("Uploading is disabled: this deployment is in public-safe mode."))
+    loaded_data_details()
     st.stop()
 
 st.header(_("Use your own files"))
@@ -347,6 +373,53 @@ if st.session_state.get("uploads_swept"):
     )
 
 
+def map_places(name: str, fname: str, column: str, path: Path, mtime: int, options: LoadOptions) -> None:
+    """Select boxes for the place names of a column that match no single municipality (or region)."""
+    kind = INPUTS[name].field(fname).place
+    labels = cache.file_labels(str(path), name, column, mtime)
+    unmatched = uploads.unmatched_places(name, fname, labels)
+    if not unmatched:
+        if labels:
+            st.caption(_("Every value of **{field}** names one known place.", field=_.field(name, fname)))
+        return
+    if kind == "municipality":
+        known = [m.name for m in places.municipalities()]
+        shown = _.municipality
+    else:
+        known = [r.name for r in places.REGIONS]
+        shown = _.region
+    known = sorted(known, key=lambda k: places.normalize(shown(k)))
+    st.markdown(
+        _(
+            "Values of **{field}** that are not a known place, or could be more than one: choose which each means.",
+            field=_.field(name, fname),
+        )
+    )
+    vcols = st.columns(3)
+    for k, (lbl, meant) in enumerate(list(unmatched.items())[:60]):
+        choices = ["", *meant, *(c for c in known if c not in meant)]
+        # keyed by the name itself: a choice never passes to another name when the file changes
+        vkey = f"place_{name}_{fname}_{hashlib.sha1(lbl.encode('utf-8')).hexdigest()[:12]}"
+        if st.session_state.get(vkey) not in choices:
+            st.session_state[vkey] = ""
+        choice = vcols[k % 3].selectbox(
+            lbl,
+            choices,
+            key=vkey,
+            format_func=lambda c: shown(c) if c else _("(not mapped)"),
+            help=_("Could be: {places}", places=", ".join(shown(c) for c in meant)) if meant else None,
+        )
+        if choice:
+            options.values.setdefault(name, {}).setdefault(fname, {})[lbl] = choice
+    if len(unmatched) > 60:
+        st.caption(
+            _(
+                "{n} more values are not shown; map them in the file or on the command line.",
+                n=_.number(len(unmatched) - 60),
+            )
+        )
+
+
 def upload_dir() -> Path:
     """This session's folder for uploads, made on the first upload (not on every visit to this page)."""
     if "upload_dir" not in st.session_state:
@@ -384,7 +457,10 @@ for row in (names[:3], names[3:]):  # two rows of three, so that the order reads
 if stored:
     st.subheader(_("Match your columns to the contract"))
     st.caption(
-        _("Columns found by name are already chosen. Choose the column that holds each field, or leave it empty.")
+        _(
+            "Columns recognised by their name or content are already chosen: check them. Choose the column "
+            "that holds each field, or leave it empty."
+        )
     )
     options = LoadOptions()
     readable = True
@@ -410,7 +486,7 @@ if stored:
                 readable = readable and name != "sections"
                 st.error(_("This file cannot be read: {reason}", reason=why))
                 continue
-            guessed = uploads.guess_columns(name, columns)
+            guessed = cache.file_guess(str(path), name, mtime)
             chosen: dict[str, str] = {}
             fcols = st.columns(3)
             for j, fld in enumerate(INPUTS[name].fields):
@@ -468,6 +544,9 @@ if stored:
                             n=_.number(len(unknown) - 60),
                         )
                     )
+            for fld in INPUTS[name].fields:
+                if fld.place and fld.name in chosen:
+                    map_places(name, fld.name, chosen[fld.name], path, mtime, options)
             if name in ("sections", "incidents", "concerns"):
                 crs = st.text_input(
                     _("Coordinate system, when the file declares none (e.g. EPSG:9141)"), key=f"opt_crs_{name}"
@@ -550,3 +629,5 @@ if stored:
                             "problem": "" if back else own.problem or f"{written} is not the data in use",
                         }
                         st.rerun()
+
+loaded_data_details()
