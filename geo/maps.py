@@ -290,7 +290,6 @@ class _Legend(MacroElement):
             if (!bounds) return;
             var b = L.latLngBounds(bounds), done = false;
             function reserve() {
-                if (map._animatingZoom) { map.once("zoomend", reserve); return; }  // after folium's own fit
                 var size = map.getSize(), box = legend.getContainer().getBoundingClientRect();
                 if (done || !size.x || !size.y || !box.width) return;
                 done = true;
@@ -300,9 +299,8 @@ class _Legend(MacroElement):
                 var pad = right >= bottom ? [w, 10] : [10, h];
                 map.fitBounds(b, {paddingTopLeft: [10, 10], paddingBottomRight: pad, animate: false});
             }
-            // after the frame in which Leaflet starts animating folium's first fit, so as to follow it
-            window.requestAnimationFrame(reserve);
-            map.on("resize", reserve);
+            reserve();
+            map.on("resize", reserve);  // a map laid out later (a hidden frame): once it has a size
         })({{ this._parent.get_name() }}, {{ this.get_name() }}, {{ this.bounds|tojson }});
         {% endmacro %}
         """
@@ -398,9 +396,27 @@ def base_map(
     _Styles().add_to(m)
     if bounds is not None and all(np.isfinite(bounds)):
         minx, miny, maxx, maxy = bounds
-        m.fit_bounds([[miny, minx], [maxy, maxx]])
-        m._cp_bounds = [[float(miny), float(minx)], [float(maxy), float(maxx)]]  # for _Legend
+        m._cp_bounds = [[float(miny), float(minx)], [float(maxy), float(maxx)]]  # also for _Legend
+        _Fit(m._cp_bounds).add_to(m)
     return m
+
+
+class _Fit(MacroElement):
+    """Fit the map to ``bounds`` at once. folium's ``fit_bounds`` animates from its starting zoom, one frame
+    later, and so undoes any fit made before the animation ends (the legend's, :class:`_Legend`)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.fitBounds({{ this.bounds|tojson }}, {animate: false});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: list[list[float]]):
+        super().__init__()
+        self._name = "Fit"
+        self.bounds = bounds
 
 
 class _GeoJson(folium.GeoJson):
@@ -518,11 +534,14 @@ class _Labels(MacroElement):
                 items.forEach(function (it) {
                     var icon = it.marker.getElement();
                     if (!icon || !icon.firstElementChild) return;
-                    var r = icon.firstElementChild.getBoundingClientRect(), show = r.width > 0;
+                    // the box from the map's projection and the text's layout size: right even mid-animation
+                    var el = icon.firstElementChild, p = map.latLngToContainerPoint(it.marker.getLatLng());
+                    var w = el.offsetWidth, h = el.offsetHeight, show = w > 0;
+                    var r = {left: p.x - w / 2, right: p.x + w / 2, top: p.y - h / 2, bottom: p.y + h / 2};
                     if (show && it.box) {
                         var sw = map.latLngToContainerPoint([it.box[0], it.box[1]]);
                         var ne = map.latLngToContainerPoint([it.box[2], it.box[3]]);
-                        show = r.width <= Math.abs(ne.x - sw.x) && r.height <= Math.abs(sw.y - ne.y);
+                        show = w <= Math.abs(ne.x - sw.x) && h <= Math.abs(sw.y - ne.y);
                     }
                     show = show && !kept.some(function (k) {
                         return r.left < k.right + 3 && k.left < r.right + 3

@@ -154,17 +154,20 @@ def protect_page(
     return out, measures
 
 
-st.title(_("Overview"))
-st.markdown(
-    f"**{area_name()}** · "
-    + _(
-        "{period}, compared with {previous}",
-        period=_.period(period.start, period.end),
-        previous=_.period(prev.start, prev.end),
-    )
+presenting = ctx.presentation
+when = _(
+    "{period}, compared with {previous}",
+    period=_.period(period.start, period.end),
+    previous=_.period(prev.start, prev.end),
 )
 as_of = data.data_as_of
-st.caption(_("Data as of {date}", date=_.date(as_of)) if as_of is not None else _("The data has no dated records."))
+as_of_text = _("Data as of {date}", date=_.date(as_of)) if as_of is not None else _("The data has no dated records.")
+if presenting:  # one line: the page, the area and the period; the map right under it
+    st.markdown(f"**{_('Overview')}** · **{area_name()}** · {when}")
+else:
+    st.title(_("Overview"))
+    st.markdown(f"**{area_name()}** · " + when)
+    st.caption(as_of_text)
 
 if data.sections.empty:
     st.warning(_("No police sections are loaded. Load a sections file on the Data page."))
@@ -183,38 +186,51 @@ else:  # the same withheld counts whatever the area chosen
         data, ctx.fingerprint, policy.min_count, flt.incident_categories, period.start, period.end
     ).loc[area_ids.astype(str).tolist()]
 hidden, measures = protect_page(heads, measures)
-st.caption(
-    _(
-        "Changes are coloured only when they are larger than chance would explain (Poisson counts: |z| ≥ 2 "
-        "noteworthy, |z| ≥ 3 strong); smaller ones are grey, however large in per cent."
+
+
+def headline_metric(key: str, compact: bool) -> None:
+    """One headline figure with its change on the previous period; with the comparison lines unless
+    ``compact`` (the presentation layout's column beside the map)."""
+    h = heads[key]
+    _z, flag = h.test("previous")
+    better = key in MORE_IS_BETTER
+    meaningful = flag in ("increase", "strong_increase", "decrease", "strong_decrease")
+    comparable = h.previous_covered and not ({"current", "previous"} & set(hidden[key]))
+    st.metric(
+        _(HEADLINE_LABELS[key]),
+        hidden[key].get("current") or _.number(h.current),
+        delta=signed(h.change) if comparable else None,
+        delta_color=("normal" if better else "inverse") if meaningful else "off",
+        help=_((PUBLIC_HELP if policy else {}).get(key, HEADLINE_HELP[key])),
     )
-)
-# traffic accidents in a row of three under their own heading, the rest in a row of four
-rows = [list(heads)[:3], list(heads)[3:]]
-for i, keys in enumerate(rows):
-    if i == 0:
-        st.markdown(f"**{_('Traffic accidents')}**")
-    for col, key in zip(st.columns(len(keys)), keys, strict=True):
-        h = heads[key]
-        _z, flag = h.test("previous")
-        better = key in MORE_IS_BETTER
-        meaningful = flag in ("increase", "strong_increase", "decrease", "strong_decrease")
-        comparable = h.previous_covered and not ({"current", "previous"} & set(hidden[key]))
-        with col.container(border=True):
-            st.metric(
-                _(HEADLINE_LABELS[key]),
-                hidden[key].get("current") or _.number(h.current),
-                delta=signed(h.change) if comparable else None,
-                delta_color=("normal" if better else "inverse") if meaningful else "off",
-                help=_((PUBLIC_HELP if policy else {}).get(key, HEADLINE_HELP[key])),
-            )
-            st.caption(
-                comparison_line(h, "previous", hidden[key]) + "  \n" + comparison_line(h, "year_earlier", hidden[key])
-            )
+    if not compact:
+        st.caption(
+            comparison_line(h, "previous", hidden[key]) + "  \n" + comparison_line(h, "year_earlier", hidden[key])
+        )
 
-# ---------------------------------------------------------------- the selected section
 
-if flt.section:
+def headline_cards() -> None:
+    """The headline figures: traffic accidents in a row of three under their own heading, the rest in a row
+    of four, each with its comparisons."""
+    st.caption(
+        _(
+            "Changes are coloured only when they are larger than chance would explain (Poisson counts: |z| ≥ 2 "
+            "noteworthy, |z| ≥ 3 strong); smaller ones are grey, however large in per cent."
+        )
+    )
+    rows = [list(heads)[:3], list(heads)[3:]]
+    for i, keys in enumerate(rows):
+        if i == 0:
+            st.markdown(f"**{_('Traffic accidents')}**")
+        for col, key in zip(st.columns(len(keys)), keys, strict=True):
+            with col.container(border=True):
+                headline_metric(key, compact=False)
+
+
+def section_card() -> None:
+    """The selected section's facts."""
+    if not flt.section:
+        return
     sec = data.sections[data.sections["section_id"].astype(str) == flt.section]
     if len(sec):
         rec = sec.iloc[0]
@@ -236,39 +252,64 @@ if flt.section:
             if bool(rec.get("officers_public")) and isinstance(officers, (list, tuple)) and len(officers):
                 st.text(f"{_('Community officers')}: " + "; ".join(map(str, officers)))
 
-# ---------------------------------------------------------------- map
 
-st.subheader(_("Incidents by police section"))
+# ---------------------------------------------------------------- map first, then the figures
+
 if st.session_state.get("measure") not in MEASURE_LABELS:
     st.session_state["measure"] = "rate"
-measure = st.segmented_control(
-    _("Colour the sections by"),
-    list(MEASURE_LABELS),
-    key="measure",
-    format_func=lambda m: _(MEASURE_LABELS[m]),
-)
-measure = measure or "rate"
-common.categories_note(ctx, hidden["traffic_ticket"].get("current") or heads["traffic_ticket"].current)
-if measure in ("change", "change_year"):
-    st.caption(
-        _(
-            "Sections are coloured only where the change is larger than chance would explain (|z| ≥ 2, "
-            "strong at |z| ≥ 3); other changes are grey."
-        )
+
+
+def measure_choice(compact: bool = False) -> str:
+    """What colours the map: buttons, or a select box in the narrow column beside the presented map."""
+    widget = st.selectbox if compact else st.segmented_control
+    choice = widget(
+        _("Colour the sections by"),
+        list(MEASURE_LABELS),
+        key="measure",
+        format_func=lambda m: _(MEASURE_LABELS[m]),
     )
+    return choice or "rate"
+
+
+def map_notes() -> None:
+    """What the map shows: categories, when a change is coloured, what the public version withholds."""
+    common.categories_note(ctx, hidden["traffic_ticket"].get("current") or heads["traffic_ticket"].current)
+    if measure in ("change", "change_year"):
+        st.caption(
+            _(
+                "Sections are coloured only where the change is larger than chance would explain (|z| ≥ 2, "
+                "strong at |z| ≥ 3); other changes are grey."
+            )
+        )
+    if policy is not None:
+        st.caption(
+            _(
+                "Public version: a count below {n} is shown as “fewer than {n}” and is not coloured, nor is a "
+                "rate or change made from it. Where the area's total would give a small count back, another "
+                "count is withheld with it.",
+                n=_.number(policy.min_count),
+            )
+        )
+
+
+if presenting:  # the map large on the left, the measure and the headline figures beside it
+    map_col, side = st.columns([2.2, 1], gap="medium")
+    with side:
+        measure = measure_choice(compact=True)
+        accidents, others = st.columns(2)
+        accidents.caption(_("Traffic accidents"))
+        for key in heads:
+            with accidents if key.startswith("accident_") else others:
+                headline_metric(key, compact=True)
+        st.caption(as_of_text)
+    map_place = map_col.container()
+else:
+    st.subheader(_("Incidents by police section"))
+    measure = measure_choice()
+    map_place = st.container()
 
 geom = cache.geometry(data, ctx.fingerprint).select(flt.region, flt.municipality)
-withheld = None
-if policy is not None:  # small counts: no colour, no figure from which they could be worked out
-    withheld = texts
-    st.caption(
-        _(
-            "Public version: a count below {n} is shown as “fewer than {n}” and is not coloured, nor is a "
-            "rate or change made from it. Where the area's total would give a small count back, another "
-            "count is withheld with it.",
-            n=_.number(policy.min_count),
-        )
-    )
+withheld = texts if policy is not None else None  # small counts: no colour, no figure to work them out from
 title = _(MEASURE_LABELS[measure]) + " · " + _.period(period.start, period.end)
 fmap = maps.choropleth(
     geom,
@@ -282,17 +323,26 @@ fmap = maps.choropleth(
     withheld=withheld,
 )
 
-st_folium(
-    fmap,
-    key="overview_map",
-    height=600,
-    use_container_width=True,
-    returned_objects=["last_active_drawing"],
-    on_change=on_map_click,
-    render=False,  # st_folium renders the map once more itself: one render is enough
+with map_place:
+    st_folium(
+        fmap,
+        key="overview_map",
+        height=540 if presenting else 520,
+        use_container_width=True,
+        returned_objects=["last_active_drawing"],
+        on_change=on_map_click,
+        render=False,  # st_folium renders the map once more itself: one render is enough
+    )
+st.caption(
+    _("Click a section to select it.")
+    if policy is not None  # the public Data page shows no records outside the sections
+    else _("Click a section to select it. Records outside every section are listed on the Data page.")
 )
-st.caption(_("Click a section to select it. Records outside every section are listed on the Data page."))
 common.profile_link(ctx)
+section_card()
+map_notes()
+if not presenting:
+    headline_cards()
 
 with st.container():
     table_titles = {
