@@ -365,21 +365,31 @@ with st.container():
         text = signed(int(v))
         return text if flag == "no_change" else f"{text} · {_.label('change_flag', flag)}"
 
-    shown = pd.DataFrame(
-        {
-            _("Police section"): table["section"],
-            _("Municipality"): table["municipality"],
-            _("Incidents"): [
-                withheld[kind] if withheld and kind else _.number(v)
-                for v, kind in zip(table["count"], table.get("count_withheld", [""] * len(table)), strict=True)
-            ],
-            _("Change vs previous period"): [
-                change_text(v, f) for v, f in zip(table["change"], table["flag"], strict=True)
-            ],
-            _("Change vs a year earlier"): [
-                change_text(v, f) for v, f in zip(table["change_year"], table["flag_year"], strict=True)
-            ],
-            _("Per 1,000 residents"): [_.number(v, decimals=2) if pd.notna(v) else "–" for v in table["rate"]],
-        }
-    )
-    st.dataframe(shown, hide_index=True, width="stretch")
+    columns = {
+        _("Police section"): table["section"],
+        _("Municipality"): table["municipality"],
+        _("Incidents"): [
+            withheld[kind] if withheld and kind else _.number(v)
+            for v, kind in zip(table["count"], table.get("count_withheld", [""] * len(table)), strict=True)
+        ],
+        _("Change vs previous period"): [
+            change_text(v, f) for v, f in zip(table["change"], table["flag"], strict=True)
+        ],
+        _("Change vs a year earlier"): [
+            change_text(v, f) for v, f in zip(table["change_year"], table["flag_year"], strict=True)
+        ],
+        _("Per 1,000 residents"): [_.number(v, decimals=2) if pd.notna(v) else "–" for v in table["rate"]],
+    }
+    # the figure the table is sorted by right after the name, the municipality last: at 1280 px the key
+    # columns are on screen without scrolling sideways
+    key = {
+        "rate": _("Per 1,000 residents"),
+        "count": _("Incidents"),
+        "change": _("Change vs previous period"),
+        "change_year": _("Change vs a year earlier"),
+    }[measure]
+    order = [_("Police section"), key, *(c for c in columns if c not in (_("Police section"), key))]
+    order.remove(_("Municipality"))
+    order.append(_("Municipality"))
+    shown = pd.DataFrame({c: columns[c] for c in order})
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=common.fitted_columns(shown))
