@@ -298,7 +298,7 @@ else:
         register_table,
         hide_index=True,
         width="stretch",
-        column_config=common.fitted_columns(register_table, narrow=(_("Type"),)),
+        column_config=common.fitted_columns(register_table),
     )
     st.caption(
         _(

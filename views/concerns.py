@@ -390,7 +390,5 @@ else:
             mismatch,
             hide_index=True,
             width="stretch",
-            column_config=common.fitted_columns(
-                mismatch, narrow=(_("Concerns"), _("Matching incidents"), _("Expected concerns"))
-            ),
+            column_config=common.fitted_columns(mismatch),
         )
