@@ -60,7 +60,7 @@ PRESENTATION_CSS = """
 html { font-size: 18px; }
 [data-testid="stMainBlockContainer"] { max-width: none; padding: 3.9rem 1.5rem 2rem 1.5rem; }
 [data-testid="stMainBlockContainer"] h1 { font-size: 1.7rem; }
-[data-testid="stMetricValue"] { font-size: 2rem; }
+[data-testid="stMetricValue"] { font-size: 1.8rem; }
 """
 
 #: Session keys of the sidebar's widgets (kept across pages).
