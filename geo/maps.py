@@ -511,8 +511,9 @@ class _Labels(MacroElement):
     and resize: only there are the labels' real widths known (fonts, language)
     and only there does the zoom change. A label whose box would overlap that
     of a label drawn before it (a larger shape's) is hidden, never moved; so is
-    a label wider or taller than its ``box`` at the current zoom. Zooming in
-    brings the hidden labels back as room appears.
+    a label wider or taller than its ``box`` at the current zoom. A label with
+    a short form (``data-short``) tries it before it is hidden. Zooming in
+    brings the hidden and shortened labels back as room appears.
     """
 
     _template = Template(
@@ -531,24 +532,36 @@ class _Labels(MacroElement):
                 var size = map.getSize();
                 if (!size.x || !size.y) return;  // not laid out yet (a hidden frame): decide once it is
                 var kept = [];
+                // the box a label would take (from the map's projection and the text's layout size: right
+                // even mid-animation), or null when it does not fit its shape or overlaps one kept before
+                function room(el, p, box) {
+                    var w = el.offsetWidth, h = el.offsetHeight;
+                    if (!w) return null;
+                    if (box) {
+                        var sw = map.latLngToContainerPoint([box[0], box[1]]);
+                        var ne = map.latLngToContainerPoint([box[2], box[3]]);
+                        if (w > Math.abs(ne.x - sw.x) || h > Math.abs(sw.y - ne.y)) return null;
+                    }
+                    var r = {left: p.x - w / 2, right: p.x + w / 2, top: p.y - h / 2, bottom: p.y + h / 2};
+                    return kept.some(function (k) {
+                        return r.left < k.right + 3 && k.left < r.right + 3
+                            && r.top < k.bottom + 1 && k.top < r.bottom + 1;
+                    }) ? null : r;
+                }
                 items.forEach(function (it) {
                     var icon = it.marker.getElement();
                     if (!icon || !icon.firstElementChild) return;
-                    // the box from the map's projection and the text's layout size: right even mid-animation
                     var el = icon.firstElementChild, p = map.latLngToContainerPoint(it.marker.getLatLng());
-                    var w = el.offsetWidth, h = el.offsetHeight, show = w > 0;
-                    var r = {left: p.x - w / 2, right: p.x + w / 2, top: p.y - h / 2, bottom: p.y + h / 2};
-                    if (show && it.box) {
-                        var sw = map.latLngToContainerPoint([it.box[0], it.box[1]]);
-                        var ne = map.latLngToContainerPoint([it.box[2], it.box[3]]);
-                        show = w <= Math.abs(ne.x - sw.x) && h <= Math.abs(sw.y - ne.y);
+                    if (it.full === undefined) it.full = el.textContent;
+                    // the full name, else its short form (data-short), else nothing
+                    var forms = el.dataset.short ? [it.full, el.dataset.short] : [it.full], r = null;
+                    for (var i = 0; i < forms.length && !r; i++) {
+                        el.textContent = forms[i];  // text, never HTML
+                        r = room(el, p, it.box);
                     }
-                    show = show && !kept.some(function (k) {
-                        return r.left < k.right + 3 && k.left < r.right + 3
-                            && r.top < k.bottom + 1 && k.top < r.bottom + 1;
-                    });
-                    if (show) kept.push(r);
-                    icon.classList.toggle("cp-hidden", !show);
+                    if (r) kept.push(r);
+                    else el.textContent = it.full;
+                    icon.classList.toggle("cp-hidden", !r);
                 });
                 var c = map.getContainer();  // what was decided, and at which zoom (for tests)
                 c.dataset.cpLabels = kept.length + "/" + items.length;
@@ -570,15 +583,28 @@ class _Labels(MacroElement):
         ]
 
 
-def _label(lat: float, lon: float, text: str, css: str) -> tuple[float, float, str]:
-    return (float(lat), float(lon), f'<div class="cp-label {css}">{html_text(text)}</div>')
+def _label(lat: float, lon: float, text: str, css: str, short: str = "") -> tuple[float, float, str]:
+    """A label's HTML (escaped here); ``short``: a shorter form the map shows when the full one has no room."""
+    alt = f' data-short="{html_text(short)}"' if short and short != text else ""
+    return (float(lat), float(lon), f'<div class="cp-label {css}"{alt}>{html_text(text)}</div>')
+
+
+def short_name(name: str) -> str:
+    """A section's name without the numbered prefix many section names carry ("Prishtinë 38 – Rrilin" →
+    "Rrilin"); ``""`` when there is none."""
+    for dash in (" – ", " — ", " - "):
+        head, sep, tail = name.rpartition(dash)
+        if sep and head.strip() and tail.strip():
+            return tail.strip()
+    return ""
 
 
 def shape_labels(
-    frame: gpd.GeoDataFrame, names: list[str], css: str, fit: bool = False
+    frame: gpd.GeoDataFrame, names: list[str], css: str, fit: bool = False, short: bool = False
 ) -> list[tuple[float, float, str, float, list[float] | None]]:
     """Labels for :class:`_Labels`: each shape's name at a point on its surface, ranked by the shape's area
-    (larger first); with ``fit`` a label is shown only when it fits inside its shape's bounding box."""
+    (larger first); with ``fit`` a label is shown only when it fits inside its shape's bounding box; with
+    ``short`` a name's :func:`short_name` is tried before the label is dropped."""
     geoms = np.asarray(frame.geometry.values, dtype=object)
     if not len(geoms):
         return []
@@ -587,7 +613,7 @@ def shape_labels(
     boxes = shapely.bounds(geoms)  # minx, miny, maxx, maxy
     out = []
     for p, name, area, (x0, y0, x1, y1) in zip(pts, names, areas, boxes, strict=True):
-        lat, lon, html_ = _label(p.y, p.x, name, css)
+        lat, lon, html_ = _label(p.y, p.x, name, css, short_name(name) if short else "")
         out.append((lat, lon, html_, float(area), [y0, x0, y1, x1] if fit else None))
     return out
 
@@ -598,7 +624,7 @@ def map_labels(
     """Section names when few sections are shown (each only where it fits), municipality names otherwise."""
     sections = geometry.sections
     if 0 < len(sections) <= MAX_SECTION_LABELS:
-        return shape_labels(sections, [str(n) for n in sections["section_name"]], "cp-section", fit=True)
+        return shape_labels(sections, [str(n) for n in sections["section_name"]], "cp-section", fit=True, short=True)
     munis = geometry.municipalities
     return shape_labels(munis, [muni_name(str(n)) for n in munis["municipality"]], "cp-municipality")
 

@@ -448,3 +448,10 @@ def test_public_withheld_and_no_data_have_different_patterns(data, geometry, mea
     assert "No data / withheld" not in body  # one key per pattern, not one hatch for both
     html = m.get_root().render()
     assert 'id="cp-dots"' in html and 'id="cp-hatch"' in html
+
+
+def test_section_labels_carry_a_short_form_escaped():
+    assert maps.short_name("Prishtinë 38 – Rrilin") == "Rrilin"
+    assert maps.short_name("Ferizaj Jug") == "" and maps.short_name(" – x") == ""
+    _lat, _lon, html_ = maps._label(42.6, 21.1, "Qendra 1 – <b>Evil</b>", "cp-section", "<b>Evil</b>")
+    assert 'data-short="&lt;b&gt;Evil&lt;/b&gt;"' in html_ and "<b>" not in html_
