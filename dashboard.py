@@ -27,7 +27,42 @@ from geo import cache, figures, i18n, maps, offline, places, public, rates, save
 from geo.public import PublicPolicy
 from geo.source import Dataset, DataSource, demo_source
 
-st.set_page_config(page_title="Community policing · Kosovo", layout="wide")  # no icons: they load from Google
+#: Values of an on/off setting that mean "on" (env or secrets).
+ON = ("1", "true", "yes", "on", "po", "da")
+
+
+def presentation_from_config() -> bool:
+    """The presentation layout (projector) as the deployment's default: env ``DASHBOARD_PRESENTATION=1`` or
+    ``[display] presentation = true`` in ``.streamlit/secrets.toml``. The sidebar's toggle changes it per
+    session."""
+    env = os.environ.get("DASHBOARD_PRESENTATION", "").strip().lower()
+    if env:
+        return env in ON
+    try:
+        value = st.secrets.get("display", {}).get("presentation", False)
+    except Exception:  # noqa: BLE001 - no secrets file is the normal case
+        return False
+    return value is True or str(value).strip().lower() in ON
+
+
+st.set_page_config(  # no icons: they load from Google
+    page_title="Community policing · Kosovo",
+    layout="wide",
+    initial_sidebar_state="collapsed" if presentation_from_config() else "auto",
+)
+
+#: Always: a compact header, so that the first screen at 1280×720 shows the page's content, not blank space.
+COMPACT_CSS = """
+[data-testid="stMainBlockContainer"] { padding-top: 2.75rem; padding-bottom: 3rem; }
+[data-testid="stMainBlockContainer"] h1 { font-size: 2rem; padding: 0 0 0.25rem 0; }
+"""
+#: The presentation layout: larger type, the whole width of the screen.
+PRESENTATION_CSS = """
+html { font-size: 18px; }
+[data-testid="stMainBlockContainer"] { max-width: none; padding: 3.9rem 1.5rem 2rem 1.5rem; }
+[data-testid="stMainBlockContainer"] h1 { font-size: 1.7rem; }
+[data-testid="stMetricValue"] { font-size: 1.8rem; }
+"""
 
 #: Session keys of the sidebar's widgets (kept across pages).
 FILTER_KEYS = ("region", "municipality", "section", "search", "categories", "period_start", "period_end")
@@ -56,6 +91,8 @@ class Context:
     notices: list[str] = field(default_factory=list)
     #: sections with fewer residents are marked, not ranked first, in the "highest rate" table
     min_population: int = rates.MIN_POPULATION
+    #: the presentation layout (projector): map first and large, one-line banners, larger type
+    presentation: bool = False
 
     @property
     def public(self) -> bool:
@@ -367,6 +404,36 @@ def sidebar_filters(
 # ---------------------------------------------------------------- the app
 
 
+def presentation_toggle(_: i18n.Translator) -> bool:
+    """The sidebar's switch for the presentation layout; starts as the deployment configures it."""
+    if "presentation" not in st.session_state:
+        st.session_state["presentation"] = presentation_from_config()
+    return st.sidebar.toggle(
+        _("Presentation layout"),
+        key="presentation",
+        help=_("For a projector: the map first and large, headline figures beside it, larger type."),
+    )
+
+
+def banners(_: i18n.Translator, policy: PublicPolicy | None, demo: bool, presentation: bool) -> None:
+    """The marking and, on demo data, the demo notice: one line each, or together in one line when presenting."""
+    demo_title = _("Demo data — synthetic, approximate boundaries")
+    if presentation:  # one line: the marking and what the data is, without the explanations
+        mark = f":blue-badge[**{_('PUBLIC')}**]" if policy is not None else f":red-badge[**{_('RESTRICTED')}**]"
+        st.markdown(mark + (f" :orange-badge[{demo_title}]" if demo else ""))
+        return
+    marking(_, policy)
+    if demo:
+        st.markdown(
+            f":orange-badge[**{demo_title}**] "
+            + (
+                _("Figures and places are invented for trying the dashboard; load your own files on the Data page.")
+                if policy is None
+                else _("Figures and places are invented for trying the dashboard.")  # no uploads in public mode
+            )
+        )
+
+
 def marking(_: i18n.Translator, policy: PublicPolicy | None) -> None:
     """PUBLIC or RESTRICTED at the top of every page (and of its printout)."""
     if policy is not None:
@@ -389,6 +456,8 @@ def main() -> None:
     keep_page_state()
     lang = language()
     _ = i18n.translator(lang)
+    presentation = presentation_toggle(_)
+    st.html(f"<style>{COMPACT_CSS}{PRESENTATION_CSS if presentation else ''}</style>")
     try:
         policy = policy_from_config()
     except ValueError as exc:  # a wrong public-mode setting: show nothing rather than too much
@@ -433,6 +502,7 @@ def main() -> None:
         policy=policy,
         notices=notices,
         min_population=min_population,
+        presentation=presentation,
     )
     st.session_state["ctx"] = ctx
 
@@ -448,18 +518,7 @@ def main() -> None:
         st.Page("views/data.py", title=_("Data"), url_path="data"),
     ]
     nav = st.navigation(pages)
-    marking(_, policy)
-    if data.is_demo:
-        st.info(
-            "**"
-            + _("Demo data — synthetic, approximate boundaries")
-            + "** · "
-            + (
-                _("Figures and places are invented for trying the dashboard; load your own files on the Data page.")
-                if policy is None
-                else _("Figures and places are invented for trying the dashboard.")  # no uploads in public mode
-            )
-        )
+    banners(_, policy, data.is_demo, presentation)
     for note in notices:
         st.warning(note)
     if data.report.errors:

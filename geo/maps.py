@@ -266,7 +266,14 @@ GEOJSON_COL = "_geojson"
 
 
 class _Legend(MacroElement):
-    """A legend as a Leaflet control; ``body`` is HTML the caller has escaped."""
+    """A legend as a Leaflet control; ``body`` is HTML the caller has escaped.
+
+    The legend covers nothing of the data at the starting view: once it is
+    drawn, the map is fitted again to the data's bounds (:func:`base_map`)
+    with the legend's width kept free on the right or its height at the bottom,
+    whichever allows the larger zoom. Zooming in later may bring shapes under
+    it, as under any map control.
+    """
 
     _template = Template(
         """
@@ -276,9 +283,26 @@ class _Legend(MacroElement):
             var div = L.DomUtil.create("div", "cp-legend");
             div.innerHTML = {{ this.body|tojson }};
             L.DomEvent.disableClickPropagation(div);
+            L.DomEvent.disableScrollPropagation(div);
             return div;
         };
         {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        (function (map, legend, bounds) {
+            if (!bounds) return;
+            var b = L.latLngBounds(bounds), done = false;
+            function reserve() {
+                var size = map.getSize(), box = legend.getContainer().getBoundingClientRect();
+                if (done || !size.x || !size.y || !box.width) return;
+                done = true;
+                var w = box.width + 14, h = box.height + 14;
+                var right = map.getBoundsZoom(b, false, L.point(w + 10, 20));
+                var bottom = map.getBoundsZoom(b, false, L.point(20, h + 10));
+                var pad = right >= bottom ? [w, 10] : [10, h];
+                map.fitBounds(b, {paddingTopLeft: [10, 10], paddingBottomRight: pad, animate: false});
+            }
+            reserve();
+            map.on("resize", reserve);  // a map laid out later (a hidden frame): once it has a size
+        })({{ this._parent.get_name() }}, {{ this.get_name() }}, {{ this.bounds|tojson }});
         {% endmacro %}
         """
     )
@@ -287,10 +311,16 @@ class _Legend(MacroElement):
         super().__init__()
         self._name = "Legend"
         self.body = body
+        self.bounds: list[list[float]] | None = None
+
+    def render(self, **kwargs):
+        self.bounds = getattr(self._parent, "_cp_bounds", None)
+        super().render(**kwargs)
 
 
 class _Styles(MacroElement):
-    """CSS for the legend, labels and background, and the SVG hatch pattern for "no data"."""
+    """CSS for the legend, labels and background, the SVG patterns for "no data" (hatched) and "withheld"
+    (dotted), and a metric scale bar (folium's ``control_scale`` shows miles too)."""
 
     _template = Template(
         """
@@ -303,9 +333,14 @@ class _Styles(MacroElement):
         .cp-legend .cp-row { display: flex; align-items: center; gap: 6px; }
         .cp-legend .cp-swatch { width: 18px; height: 12px; border: 1px solid #777; flex: none; }
         .cp-legend .cp-nodata-swatch { background: repeating-linear-gradient(45deg, #e0e0e0 0 3px, #9e9e9e 3px 4px); }
+        .cp-legend .cp-withheld-swatch { background: #f3f3f3 radial-gradient(circle, #6b6b6b 1.2px, transparent 1.6px)
+                                         0 0 / 5px 5px; }
         .cp-legend .cp-line { width: 18px; height: 0; flex: none; border-top-style: solid; border-top-color: #000; }
         .cp-nodata { fill: url(#cp-hatch); }
-        .cp-label { color: #111; font: 11px/1.1 sans-serif; white-space: nowrap; text-align: center;
+        .cp-withheld { fill: url(#cp-dots); }
+        .cp-label-icon { display: flex; justify-content: center; align-items: center; }
+        .cp-label-icon.cp-hidden { visibility: hidden; }
+        .cp-label { color: #111; font: 11px/1.1 sans-serif; white-space: nowrap; text-align: center; width: max-content;
                     text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; pointer-events: none; }
         .cp-label.cp-municipality { font-weight: 600; font-size: 12px; }
         .leaflet-tooltip.foliumtooltip { font: 12px/1.35 sans-serif; }
@@ -318,7 +353,13 @@ class _Styles(MacroElement):
         <svg style="position:absolute;width:0;height:0" aria-hidden="true" focusable="false"><defs>
         <pattern id="cp-hatch" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(45)">
         <rect width="6" height="6" fill="#e0e0e0"></rect><line x1="0" y1="0" x2="0" y2="6" stroke="#9e9e9e"
-        stroke-width="2"></line></pattern></defs></svg>
+        stroke-width="2"></line></pattern>
+        <pattern id="cp-dots" patternUnits="userSpaceOnUse" width="5" height="5">
+        <rect width="5" height="5" fill="#f3f3f3"></rect><circle cx="2.5" cy="2.5" r="1.2" fill="#6b6b6b"></circle>
+        </pattern></defs></svg>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
         {% endmacro %}
         """
     )
@@ -343,7 +384,7 @@ def base_map(
         location=[42.6, 20.9],
         zoom_start=9,
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # the metric one is added by _Styles
         attribution_control=basemap is not None,
         prefer_canvas=False,
         zoom_snap=0.25,
@@ -356,8 +397,27 @@ def base_map(
     _Styles().add_to(m)
     if bounds is not None and all(np.isfinite(bounds)):
         minx, miny, maxx, maxy = bounds
-        m.fit_bounds([[miny, minx], [maxy, maxx]])
+        m._cp_bounds = [[float(miny), float(minx)], [float(maxy), float(maxx)]]  # also for _Legend
+        _Fit(m._cp_bounds).add_to(m)
     return m
+
+
+class _Fit(MacroElement):
+    """Fit the map to ``bounds`` at once. folium's ``fit_bounds`` animates from its starting zoom, one frame
+    later, and so undoes any fit made before the animation ends (the legend's, :class:`_Legend`)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.fitBounds({{ this.bounds|tojson }}, {animate: false});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: list[list[float]]):
+        super().__init__()
+        self._name = "Fit"
+        self.bounds = bounds
 
 
 class _GeoJson(folium.GeoJson):
@@ -410,9 +470,10 @@ def legend_html(
     show_no_data: bool,
     lines: tuple[tuple[str, float, str], ...] = (),
     no_data_text: str = "",
+    show_withheld: bool = False,
 ) -> str:
-    """The legend's HTML: escaped title, one swatch per class, "no data" (or ``no_data_text``) and outline
-    keys."""
+    """The legend's HTML: escaped title, one swatch per class, "no data" (or ``no_data_text``), "count
+    withheld" (``show_withheld``: the public version's uncoloured sections, dotted) and outline keys."""
     parts = [f'<div class="cp-title">{html_text(title)}</div>']
     for color, (lo, hi) in zip(classes.colors, classes.bounds, strict=True):
         text = label(lo) if lo == hi else f"{label(lo)} – {label(hi)}"
@@ -425,33 +486,102 @@ def legend_html(
             '<div class="cp-row"><span class="cp-swatch cp-nodata-swatch"></span>'
             f"<span>{html_text(no_data_text or _('No data'))}</span></div>"
         )
+    if show_withheld:
+        parts.append(_withheld_row(_))
     parts.extend(_legend_line_rows(lines))
     return "".join(parts)
 
 
-class _Labels(MacroElement):
-    """Text labels as Leaflet markers with a ``divIcon`` (never the default image icon).
+def _withheld_row(_: Callable[..., str]) -> str:
+    """The legend row of sections whose count the public version withholds: dotted, unlike "no data"."""
+    return (
+        '<div class="cp-row"><span class="cp-swatch cp-withheld-swatch"></span>'
+        f"<span>{html_text(_('Count withheld (public version)'))}</span></div>"
+    )
 
-    ``labels`` holds ``[lat, lon, html]`` with the text already escaped.
+
+class _Labels(MacroElement):
+    """Text labels as Leaflet markers with a ``divIcon`` (never the default image icon), decluttered.
+
+    ``labels`` holds ``[lat, lon, html, rank, box]`` with the text already
+    escaped; ``rank`` orders the labels (the larger shape's first) and ``box``
+    (``[south, west, north, east]`` of the labelled shape, or ``None``) asks
+    that the label be shown only when it fits inside that box on screen.
+
+    The decluttering runs in the browser, after layout and again on every zoom
+    and resize: only there are the labels' real widths known (fonts, language)
+    and only there does the zoom change. A label whose box would overlap that
+    of a label drawn before it (a larger shape's) is hidden, never moved; so is
+    a label wider or taller than its ``box`` at the current zoom. A label with
+    a short form (``data-short``) tries it before it is hidden. Zooming in
+    brings the hidden and shortened labels back as room appears.
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        {{ this.labels|tojson }}.forEach(function (l) {
-            L.marker([l[0], l[1]], {
-                icon: L.divIcon({html: l[2], className: "cp-label-icon", iconSize: [160, 16], iconAnchor: [80, 8]}),
-                interactive: false, keyboard: false
-            }).addTo({{ this._parent.get_name() }});
-        });
+        (function (map, labels) {
+            var items = labels.map(function (l) {
+                var marker = L.marker([l[0], l[1]], {
+                    icon: L.divIcon({html: l[2], className: "cp-label-icon", iconSize: [160, 16], iconAnchor: [80, 8]}),
+                    interactive: false, keyboard: false
+                }).addTo(map);
+                return {marker: marker, rank: l[3], box: l[4]};
+            });
+            items.sort(function (a, b) { return b.rank - a.rank; });
+            function declutter() {
+                var size = map.getSize();
+                if (!size.x || !size.y) return;  // not laid out yet (a hidden frame): decide once it is
+                var kept = [];
+                // the box a label would take (from the map's projection and the text's layout size: right
+                // even mid-animation), or null when it does not fit its shape or overlaps one kept before
+                function room(el, p, box) {
+                    var w = el.offsetWidth, h = el.offsetHeight;
+                    if (!w) return null;
+                    if (box) {
+                        var sw = map.latLngToContainerPoint([box[0], box[1]]);
+                        var ne = map.latLngToContainerPoint([box[2], box[3]]);
+                        if (w > Math.abs(ne.x - sw.x) || h > Math.abs(sw.y - ne.y)) return null;
+                    }
+                    var r = {left: p.x - w / 2, right: p.x + w / 2, top: p.y - h / 2, bottom: p.y + h / 2};
+                    return kept.some(function (k) {
+                        return r.left < k.right + 3 && k.left < r.right + 3
+                            && r.top < k.bottom + 1 && k.top < r.bottom + 1;
+                    }) ? null : r;
+                }
+                items.forEach(function (it) {
+                    var icon = it.marker.getElement();
+                    if (!icon || !icon.firstElementChild) return;
+                    var el = icon.firstElementChild, p = map.latLngToContainerPoint(it.marker.getLatLng());
+                    if (it.full === undefined) it.full = el.textContent;
+                    // the full name, else its short form (data-short), else nothing
+                    var forms = el.dataset.short ? [it.full, el.dataset.short] : [it.full], r = null;
+                    for (var i = 0; i < forms.length && !r; i++) {
+                        el.textContent = forms[i];  // text, never HTML
+                        r = room(el, p, it.box);
+                    }
+                    if (r) kept.push(r);
+                    else el.textContent = it.full;
+                    icon.classList.toggle("cp-hidden", !r);
+                });
+                var c = map.getContainer();  // what was decided, and at which zoom (for tests)
+                c.dataset.cpLabels = kept.length + "/" + items.length;
+                c.dataset.cpLabelsZoom = String(map.getZoom());
+            }
+            map.whenReady(function () { declutter(); window.requestAnimationFrame(declutter); });
+            map.on("zoomend viewreset resize", declutter);
+        })({{ this._parent.get_name() }}, {{ this.labels|tojson }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, labels: list[tuple[float, float, str]]):
+    def __init__(self, labels: list[tuple]):
         super().__init__()
         self._name = "Labels"
-        self.labels = [[round(lat, 5), round(lon, 5), html_] for lat, lon, html_ in labels]
+        self.labels = [
+            [round(lat, 5), round(lon, 5), html_, float(rank), [round(float(v), 5) for v in box] if box else None]
+            for lat, lon, html_, rank, box in labels
+        ]
 
 
 def section_label_texts(sections: pd.DataFrame, muni_name: Callable[[str], str]) -> list[str]:
@@ -463,8 +593,50 @@ def section_label_texts(sections: pd.DataFrame, muni_name: Callable[[str], str])
     ]
 
 
-def _label(lat: float, lon: float, text: str, css: str) -> tuple[float, float, str]:
-    return (float(lat), float(lon), f'<div class="cp-label {css}">{html_text(text)}</div>')
+def _label(lat: float, lon: float, text: str, css: str, short: str = "") -> tuple[float, float, str]:
+    """A label's HTML (escaped here); ``short``: a shorter form the map shows when the full one has no room."""
+    alt = f' data-short="{html_text(short)}"' if short and short != text else ""
+    return (float(lat), float(lon), f'<div class="cp-label {css}"{alt}>{html_text(text)}</div>')
+
+
+def short_name(name: str) -> str:
+    """A section's name without the numbered prefix many section names carry ("Prishtinë 38 – Rrilin" →
+    "Rrilin"); ``""`` when there is none."""
+    for dash in (" – ", " — ", " - "):
+        head, sep, tail = name.rpartition(dash)
+        if sep and head.strip() and tail.strip():
+            return tail.strip()
+    return ""
+
+
+def shape_labels(
+    frame: gpd.GeoDataFrame, names: list[str], css: str, fit: bool = False, short: bool = False
+) -> list[tuple[float, float, str, float, list[float] | None]]:
+    """Labels for :class:`_Labels`: each shape's name at a point on its surface, ranked by the shape's area
+    (larger first); with ``fit`` a label is shown only when it fits inside its shape's bounding box; with
+    ``short`` a name's :func:`short_name` is tried before the label is dropped."""
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    if not len(geoms):
+        return []
+    pts = shapely.point_on_surface(geoms)
+    areas = shapely.area(geoms)  # square degrees: only the order matters
+    boxes = shapely.bounds(geoms)  # minx, miny, maxx, maxy
+    out = []
+    for p, name, area, (x0, y0, x1, y1) in zip(pts, names, areas, boxes, strict=True):
+        lat, lon, html_ = _label(p.y, p.x, name, css, short_name(name) if short else "")
+        out.append((lat, lon, html_, float(area), [y0, x0, y1, x1] if fit else None))
+    return out
+
+
+def map_labels(
+    geometry: DisplayGeometry, muni_name: Callable[[str], str]
+) -> list[tuple[float, float, str, float, list[float] | None]]:
+    """Section names when few sections are shown (each only where it fits), municipality names otherwise."""
+    sections = geometry.sections
+    if 0 < len(sections) <= MAX_SECTION_LABELS:
+        return shape_labels(sections, section_label_texts(sections, muni_name), "cp-section", fit=True, short=True)
+    munis = geometry.municipalities
+    return shape_labels(munis, [muni_name(str(n)) for n in munis["municipality"]], "cp-municipality")
 
 
 def _section_layer(
@@ -594,23 +766,32 @@ def choropleth(
     pv, pv_fdr, pv_year, pv_year_fdr = col("p"), col("p_fdr"), col("p_year"), col("p_year_fdr")
     fields = {
         "tip": [html_text(n) for n in sections["section_name"].astype(str)],  # the name; "tip" as before
-        "t1": [
-            f"{html_text(muni_name(str(a)))} · {html_text(region_name(str(b)))}"
-            for a, b in zip(sections["municipality"], sections["region"], strict=True)
+        "t1": [  # municipality · region, once where the two have the same name (Prishtinë)
+            html_text(a) if a == b else f"{html_text(a)} · {html_text(b)}"
+            for a, b in (
+                (muni_name(str(x)), region_name(str(y)))
+                for x, y in zip(sections["municipality"], sections["region"], strict=True)
+            )
         ],
         "t2": counts("count"),
         "t3": counts("previous"),
         "t4": [html_text(signed_n(v) + p_text(a, b)) for v, a, b in zip(col("change"), pv, pv_fdr, strict=True)],
     }
-    change_alias = _("Change · p (adjusted across the sections shown)") if is_change else _("Change")
-    aliases = [_("Police section"), _("Area"), _("Incidents"), _("Previous period"), change_alias]
+    p_note = " · " + _("p (adjusted across the sections shown)") if is_change else ""
+    aliases = [
+        _("Police section"),
+        _("Area"),
+        _("Incidents"),
+        _("Previous period"),
+        _("Change vs previous period") + p_note,
+    ]
     if "year_earlier" in m_.columns:
         fields["t5"] = counts("year_earlier")
         fields["t6"] = [
             html_text(signed_n(v) + p_text(a, b))
             for v, a, b in zip(col("change_year"), pv_year, pv_year_fdr, strict=True)
         ]
-        aliases += [_("A year earlier"), change_alias]
+        aliases += [_("A year earlier"), _("Change vs a year earlier") + p_note]
     fields["t7"] = [num(v, 2) for v in col("rate")]
     aliases += [_("Per 1,000 residents")]
     if "rate_smoothed" in m_.columns:
@@ -619,7 +800,13 @@ def choropleth(
     fields["t8"] = [num(v) for v in col("population")]
     aliases += [_("Residents")]
 
-    props = {"section_id": ids, **fields, "c": colors, "nd": nodata}
+    # public version: uncoloured because a count is withheld (dotted), not because there is none (hatched)
+    kinds_of = {"change": ("count", "previous"), "change_year": ("count", "year_earlier")}.get(measure, ("count",))
+    held = [
+        bool(withheld) and nd and any(k in withheld for k in ks)
+        for nd, ks in zip(nodata, zip(*(col(f"{c}_withheld") for c in kinds_of)), strict=True)
+    ]
+    props = {"section_id": ids, **fields, "c": colors, "nd": nodata, "wh": held}
     bounds = tuple(sections.total_bounds) if len(sections) else None
     m = base_map(bounds, assets, basemap)
 
@@ -633,7 +820,7 @@ def choropleth(
             "weight": 3 if chosen else 0.6,
         }
         if p["nd"]:
-            s["className"] = "cp-nodata"
+            s["className"] = "cp-withheld" if p.get("wh") else "cp-nodata"
         return s
 
     _section_layer(
@@ -669,15 +856,7 @@ def choropleth(
         ).add_to(m)
 
     # labels: section names when few sections are shown, municipality names otherwise
-    labels = []
-    if 0 < len(sections) <= MAX_SECTION_LABELS:
-        pts = shapely.point_on_surface(np.asarray(sections.geometry.values, dtype=object))
-        texts = section_label_texts(sections, muni_name)
-        labels = [_label(p.y, p.x, t, "cp-section") for p, t in zip(pts, texts, strict=True)]
-    elif show_munis:
-        pts = shapely.point_on_surface(np.asarray(geometry.municipalities.geometry.values, dtype=object))
-        names = geometry.municipalities["municipality"]
-        labels = [_label(p.y, p.x, muni_name(str(n)), "cp-municipality") for p, n in zip(pts, names, strict=True)]
+    labels = map_labels(geometry, muni_name)
     if labels:
         _Labels(labels).add_to(m)
 
@@ -688,29 +867,32 @@ def choropleth(
 
         entries = [(FLAG_COLOURS[f], flag_name(f)) for f in compare.CHANGES]
         body = category_legend_html(title, entries, ())
-        missing = {f if f == compare.NO_COMPARISON else "no_data" for f, nd in zip(flags, nodata, strict=True) if nd}
+        missing = {
+            f if f == compare.NO_COMPARISON else "no_data"
+            for f, nd, wh in zip(flags, nodata, held, strict=True)
+            if nd and not wh
+        }
         for f in sorted(missing, reverse=True):  # hatched: "no comparison", then "no data"
             text = flag_name(f) if f == compare.NO_COMPARISON else _("No data")
             body += (
                 '<div class="cp-row"><span class="cp-swatch cp-nodata-swatch"></span>'
                 f"<span>{html_text(text)}</span></div>"
             )
-        body += "".join(_legend_line_rows(tuple(outline_keys)))
+        body += (_withheld_row(_) if any(held) else "") + "".join(_legend_line_rows(tuple(outline_keys)))
         note = _(
             "Each section is tested exactly for its two periods; with many sections at once, the false "
             "discovery rate is kept below the stated levels across them (Benjamini–Hochberg)."
         )
         body += f'<div class="cp-note" style="margin-top:4px;font-size:11px;color:#444">{html_text(note)}</div>'
     else:
-        any_withheld = bool(withheld) and any(k in withheld for k in col("count_withheld"))
         body = legend_html(
             title,
             classes,
             fmt,
             _,
-            show_no_data=bool(any(props["nd"])),
+            show_no_data=any(nd and not wh for nd, wh in zip(nodata, held, strict=True)),
             lines=tuple(outline_keys),
-            no_data_text=f"{_('No data')} / {_('withheld')}" if any_withheld else "",
+            show_withheld=any(held),
         )
     _Legend(body).add_to(m)
     return m
@@ -915,16 +1097,7 @@ def _outlines(m: folium.Map, geometry: DisplayGeometry, _: Callable[..., str]) -
 
 
 def _name_labels(m: folium.Map, geometry: DisplayGeometry, muni_name: Callable[[str], str]) -> None:
-    sections = geometry.sections
-    labels = []
-    if 0 < len(sections) <= MAX_SECTION_LABELS:
-        pts = shapely.point_on_surface(np.asarray(sections.geometry.values, dtype=object))
-        texts = section_label_texts(sections, muni_name)
-        labels = [_label(p.y, p.x, t, "cp-section") for p, t in zip(pts, texts, strict=True)]
-    elif len(geometry.municipalities):
-        pts = shapely.point_on_surface(np.asarray(geometry.municipalities.geometry.values, dtype=object))
-        names = geometry.municipalities["municipality"]
-        labels = [_label(p.y, p.x, muni_name(str(n)), "cp-municipality") for p, n in zip(pts, names, strict=True)]
+    labels = map_labels(geometry, muni_name)
     if labels:
         _Labels(labels).add_to(m)
 
@@ -1065,8 +1238,7 @@ def municipality_map(
             smooth_factor=0.5,
         ).add_to(m)
     if len(municipalities):
-        pts = shapely.point_on_surface(np.asarray(municipalities.geometry.values, dtype=object))
-        _Labels([_label(p.y, p.x, muni_name(n), "cp-municipality") for p, n in zip(pts, names, strict=True)]).add_to(m)
+        _Labels(shape_labels(municipalities, [muni_name(n) for n in names], "cp-municipality")).add_to(m)
     if keys:
         legend += category_legend_html("", [], tuple(keys)).replace('<div class="cp-title"></div>', "")
     _Legend(legend).add_to(m)

@@ -108,7 +108,7 @@ def test_text_from_data_is_escaped(geometry, measures):
     assert "<script>" not in evil_tip
     # labels (few sections: section names are drawn) are escaped as well
     assert not children(m, folium.Marker)  # labels are divIcons, never Leaflet's default image marker
-    labels = [html_ for _lat, _lon, html_ in children(m, maps._Labels)[0].labels]
+    labels = [html_ for _lat, _lon, html_, *_rest in children(m, maps._Labels)[0].labels]
     assert any("&lt;script&gt;" in lbl for lbl in labels)
     assert not any(EVIL in lbl for lbl in labels)
     # the legend title too
@@ -137,6 +137,7 @@ def test_feature_count_equals_sections_and_payload_is_small(data, geometry, meas
             "t8",
             "c",
             "nd",
+            "wh",
         }
         assert all(len(str(v)) < 80 for v in f["properties"].values())
         coords = re.findall(r"-?\d+\.\d+", json.dumps(f["geometry"]))
@@ -226,7 +227,7 @@ def test_a_planted_change_is_coloured_and_its_chance_is_in_the_tooltip(geometry,
     assert html_lib.unescape(feats["S3"]["t4"]) == "+38 · p < 0.001 (0.000)"
     assert html_lib.unescape(feats["S2"]["t4"]).startswith("+10 · p = 0.11 (0.4")  # adjusted for 7 sections
     tooltip = next(c for c in sections_layer(m)._children.values() if isinstance(c, folium.GeoJsonTooltip))
-    assert "Change · p (adjusted across the sections shown)" in tooltip.aliases
+    assert "Change vs previous period · p (adjusted across the sections shown)" in tooltip.aliases
 
 
 def test_no_data_is_grey_and_hatched(geometry, measures):
@@ -417,5 +418,62 @@ def test_municipality_map_features_are_keyed_by_name(geometry):
     )
     layer = next(c for c in children(m, folium.GeoJson) if c.layer_name == "municipalities")
     assert {f["id"] for f in layer.data["features"]} == set(munis["municipality"])
-    labels = [text for _lat, _lon, text in children(m, maps._Labels)[0].labels]
+    labels = [text for _lat, _lon, text, *_rest in children(m, maps._Labels)[0].labels]
     assert any("Uroševac" in text for text in labels)  # labels in the chosen language
+
+
+def tooltip_rows(m: folium.Map, section_id: str) -> list[tuple[str, str]]:
+    layer = sections_layer(m)
+    props = next(f["properties"] for f in layer.data["features"] if f["id"] == section_id)
+    tooltip = next(c for c in layer._children.values() if isinstance(c, folium.GeoJsonTooltip))
+    return [(alias, props[k]) for k, alias in zip(tooltip.fields, tooltip.aliases, strict=True)]
+
+
+@pytest.mark.parametrize("lang", i18n.LANGS)
+def test_tooltip_says_which_change_and_names_an_area_once(geometry, measures, lang):
+    m = build(geometry, measures.assign(year_earlier=1, change_year=0, z_year=0.0), lang=lang)
+    _ = i18n.translator(lang)
+    rows = tooltip_rows(m, "S1")  # in Prishtinë, police region Prishtinë
+    labels = [k for k, _v in rows]
+    assert len(labels) == len(set(labels)), labels  # no two rows with the same label ("Change", "Change")
+    assert _("Change vs previous period") in labels and _("Change vs a year earlier") in labels
+    area = dict(rows)[_("Area")]
+    assert area == html_lib.escape(_.municipality("Prishtinë")), area  # not "Prishtinë · Prishtinë"
+    other = dict(tooltip_rows(m, "S6"))[_("Area")]  # Ferizaj in police region Ferizaj: once too
+    assert " · " not in other
+
+
+def test_the_scale_bar_is_metric_only(geometry, measures):
+    html = build(geometry, measures).get_root().render()
+    assert "L.control.scale({imperial: false})" in html
+    assert "imperial: true" not in html and '"imperial"' not in html
+
+
+def test_public_withheld_and_no_data_have_different_patterns(data, geometry, measures):
+    from geo.public import PublicPolicy
+
+    policy = PublicPolicy()
+    _ = i18n.translator("en")
+    public = policy.measures(measures, data.sections)
+    assert public["count_withheld"].astype(bool).any()  # the tiny data has small counts
+    m = maps.choropleth(
+        geometry, public, "count", _, assets=offline.leaflet_assets(), title="n", withheld=policy.texts(_)
+    )
+    layer = sections_layer(m)
+    classes = {f["id"]: layer.style_function(f).get("className", "") for f in layer.data["features"]}
+    held = set(public.index[public["count_withheld"].astype(bool)])
+    assert held and all(classes[sid] == "cp-withheld" for sid in held)
+    nodata = {sid for sid, c in classes.items() if c == "cp-nodata"}
+    assert not nodata & held
+    body = children(m, maps._Legend)[0].body
+    assert "cp-withheld-swatch" in body and "Count withheld (public version)" in body
+    assert "No data / withheld" not in body  # one key per pattern, not one hatch for both
+    html = m.get_root().render()
+    assert 'id="cp-dots"' in html and 'id="cp-hatch"' in html
+
+
+def test_section_labels_carry_a_short_form_escaped():
+    assert maps.short_name("Prishtinë 38 – Rrilin") == "Rrilin"
+    assert maps.short_name("Ferizaj Jug") == "" and maps.short_name(" – x") == ""
+    _lat, _lon, html_ = maps._label(42.6, 21.1, "Qendra 1 – <b>Evil</b>", "cp-section", "<b>Evil</b>")
+    assert 'data-short="&lt;b&gt;Evil&lt;/b&gt;"' in html_ and "<b>" not in html_

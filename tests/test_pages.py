@@ -106,11 +106,11 @@ def test_pages_on_the_demo(lang):
     at = run(None, lang)
     ok(at)
     banner = _("Demo data — synthetic, approximate boundaries")
-    assert any(banner in i.value for i in at.info)
+    assert any(banner in m.value for m in at.markdown)  # one line under the marking, not a box
     assert len(at.metric) == 7
     at.switch_page(DATA_PAGE).run()
     ok(at)
-    assert any(banner in i.value for i in at.info)
+    assert any(banner in m.value for m in at.markdown)
     assert _("Validation report") in [h.value for h in at.header]
 
 

@@ -394,7 +394,7 @@ def test_a_public_demo_does_not_invite_uploads(public, monkeypatch):
     at.session_state["lang"] = "en"
     at.run()
     ok(at)
-    notice = next(i.value for i in at.info if "Demo data" in i.value)
+    notice = next(m.value for m in at.markdown if "Demo data" in m.value)  # one line under the marking
     assert "load your own files" not in notice
 
 

@@ -275,30 +275,30 @@ if query.strip():
 if shown.empty:
     st.info(_("No committee matches these filters."))
 else:
+    register_table = pd.DataFrame(  # who, where, whether it meets first; the details after
+        {
+            _("Committee"): shown["name"].astype(str).to_numpy(),
+            _("Type"): [_(TYPE_ABBR.get(t, t)) for t in shown["type"].astype(str)],
+            _("Status"): [_("Lapsed") if lapsed_ else _("Active and meeting") for lapsed_ in shown["lapsed"]],
+            _("Last meeting"): [_.date(d) if pd.notna(d) else _("never") for d in shown["last_meeting"]],
+            _("Municipality"): [_.municipality(m) for m in shown["municipality"]],
+            _("Last 3 / 6 / 12 months"): [
+                f"{_.number(a)} / {_.number(b)} / {_.number(c)}"
+                for a, b, c in zip(shown["meetings_3m"], shown["meetings_6m"], shown["meetings_12m"], strict=True)
+            ],
+            _("Meetings"): [_.number(v) for v in shown["meetings_total"]],
+            _("Members"): [_.number(v) if pd.notna(v) else "–" for v in shown["members"]],
+            _("Mean attendance"): [_.number(v, decimals=1) if pd.notna(v) else "–" for v in shown["mean_attendance"]],
+            _("Concerns raised"): [_.number(v) for v in shown["concerns_raised"]],
+            _("Sections listed"): [_.number(v) for v in shown["sections"]],
+            _("Set up"): [_.date(d) if pd.notna(d) else "–" for d in shown["established_on"]],
+        }
+    )
     st.dataframe(
-        pd.DataFrame(
-            {
-                _("Committee"): shown["name"].astype(str).to_numpy(),
-                _("Type"): [_(TYPE_ABBR.get(t, t)) for t in shown["type"].astype(str)],
-                _("Municipality"): [_.municipality(m) for m in shown["municipality"]],
-                _("Status"): [_("Lapsed") if lapsed_ else _("Active and meeting") for lapsed_ in shown["lapsed"]],
-                _("Set up"): [_.date(d) if pd.notna(d) else "–" for d in shown["established_on"]],
-                _("Members"): [_.number(v) if pd.notna(v) else "–" for v in shown["members"]],
-                _("Sections listed"): [_.number(v) for v in shown["sections"]],
-                _("Meetings"): [_.number(v) for v in shown["meetings_total"]],
-                _("Last 3 / 6 / 12 months"): [
-                    f"{_.number(a)} / {_.number(b)} / {_.number(c)}"
-                    for a, b, c in zip(shown["meetings_3m"], shown["meetings_6m"], shown["meetings_12m"], strict=True)
-                ],
-                _("Last meeting"): [_.date(d) if pd.notna(d) else _("never") for d in shown["last_meeting"]],
-                _("Mean attendance"): [
-                    _.number(v, decimals=1) if pd.notna(v) else "–" for v in shown["mean_attendance"]
-                ],
-                _("Concerns raised"): [_.number(v) for v in shown["concerns_raised"]],
-            }
-        ),
+        register_table,
         hide_index=True,
         width="stretch",
+        column_config=common.fitted_columns(register_table),
     )
     st.caption(
         _(

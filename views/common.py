@@ -107,6 +107,23 @@ def categories_note(ctx, tickets: int | str | None = None) -> None:
     st.caption(text)
 
 
+def fitted_columns(frame: pd.DataFrame, wide: tuple[str, ...] = (), narrow: tuple[str, ...] = ()) -> dict:
+    """``column_config`` for ``st.dataframe`` that keeps a table's first columns on a 1280 px screen.
+
+    A table's cells do not wrap, so each column is as wide as what it holds (about 7 px a character,
+    its header counted up to 18 characters): ``wide`` ones (explanations) 400 px, ``narrow`` ones as
+    wide as their values only. Put the key columns first: the rest may need a sideways scroll.
+    """
+    config = {}
+    for name in frame.columns:
+        values = frame[name].astype(str)
+        longest = int(values.str.len().max()) if len(values) else 0
+        chars = longest if name in narrow else max(longest, min(len(str(name)), 18))
+        width = 400 if name in wide else min(320, 7 * chars + 26)
+        config[name] = st.column_config.Column(width=width)
+    return config
+
+
 def area_sections(ctx, with_section: bool = False):
     """The sections of the chosen region/municipality (and only the chosen section when ``with_section``)."""
     flt = ctx.filters

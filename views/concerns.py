@@ -364,22 +364,24 @@ else:
         public_drop = (
             [_("Expected concerns"), _("Share of incidents"), _("p across the sections (FDR)")] if policy else []
         )
+        mismatch = pd.DataFrame(  # the section, what diverges and the counts first; the municipality last
+            {
+                _("Police section"): names.reindex(flagged.index)["section_name"].astype(str).to_numpy(),
+                _("Result"): [_.label("agreement", k) for k in flagged["class"]],
+                _("Concerns"): [_.number(v) for v in flagged["concerns"]],
+                _("Matching incidents"): [
+                    incidents_text(s_, v) for s_, v in zip(flagged.index, flagged["incidents"], strict=True)
+                ],
+                _("Expected concerns"): [_.number(v, decimals=1) for v in flagged["expected"]],
+                _("p across the sections (FDR)"): [compare.p_text(v, _) for v in flagged["p_fdr"]],
+                _("Share of concerns"): [_.number(v * 100, decimals=1) + " %" for v in flagged["concern_share"]],
+                _("Share of incidents"): [_.number(v * 100, decimals=1) + " %" for v in flagged["incident_share"]],
+                _("Municipality"): [_.municipality(m) for m in names.reindex(flagged.index)["municipality"]],
+            }
+        ).drop(columns=public_drop)
         st.dataframe(
-            pd.DataFrame(
-                {
-                    _("Police section"): names.reindex(flagged.index)["section_name"].astype(str).to_numpy(),
-                    _("Municipality"): [_.municipality(m) for m in names.reindex(flagged.index)["municipality"]],
-                    _("Result"): [_.label("agreement", k) for k in flagged["class"]],
-                    _("Concerns"): [_.number(v) for v in flagged["concerns"]],
-                    _("Expected concerns"): [_.number(v, decimals=1) for v in flagged["expected"]],
-                    _("Matching incidents"): [
-                        incidents_text(s_, v) for s_, v in zip(flagged.index, flagged["incidents"], strict=True)
-                    ],
-                    _("Share of concerns"): [_.number(v * 100, decimals=1) + " %" for v in flagged["concern_share"]],
-                    _("Share of incidents"): [_.number(v * 100, decimals=1) + " %" for v in flagged["incident_share"]],
-                    _("p across the sections (FDR)"): [compare.p_text(v, _) for v in flagged["p_fdr"]],
-                }
-            ).drop(columns=public_drop),
+            mismatch,
             hide_index=True,
             width="stretch",
+            column_config=common.fitted_columns(mismatch),
         )

@@ -26,18 +26,18 @@ def problems_table(rep) -> pd.DataFrame:
     """The report's problems with translated explanations, one a row."""
     rows = []
     for p in rep.problems:
-        rows.append(
+        rows.append(  # where and what first: at 1280 px the explanation is on screen
             {
                 _("Severity"): _.severity(p.severity),
-                _("Code"): p.code,
                 _("Input"): _.input(p.input),
-                _("File"): p.file,
                 _("Row"): p.row,
                 _("Field"): p.field or "",
+                _("Explanation"): _.problem(p.code),
                 _("Value"): "" if p.value is None else str(p.value),
                 _("Expected"): p.expected or "",
-                _("Explanation"): _.problem(p.code),
                 _("Details"): p.message,
+                _("File"): p.file,
+                _("Code"): p.code,
             }
         )
     frame = pd.DataFrame(rows)
@@ -130,7 +130,20 @@ def show_report(rep, heading_level: str = "###") -> None:
     else:
         st.caption(_("Nothing was loaded."))
     if rep.problems:
-        st.dataframe(problems_table(rep), hide_index=True, width="stretch")
+        st.markdown(f"{heading_level} {_('Problems')}")
+        st.dataframe(
+            problems_table(rep),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                _("Severity"): st.column_config.TextColumn(width="small"),
+                _("Input"): st.column_config.TextColumn(width="small"),
+                _("Row"): st.column_config.TextColumn(width="small"),
+                _("Field"): st.column_config.TextColumn(width="small"),
+                _("Explanation"): st.column_config.TextColumn(width="large"),
+                _("Details"): st.column_config.TextColumn(width="large"),
+            },
+        )
 
 
 # ---------------------------------------------------------------- what is loaded

@@ -33,9 +33,10 @@ def default(key: str, value, options=None) -> None:
         st.session_state[key] = value
 
 
+presenting = ctx.presentation
 st.title(_("Hotspots"))
 st.markdown(f"**{common.area_name(ctx)}** · {_.period(period.start, period.end)}")
-if ctx.policy is None:  # the public version says what it shows below
+if ctx.policy is None and not presenting:  # the public version says what it shows below
     st.caption(
         _(
             "Where incidents concentrate, and whether the concentration is more than chance: a smoothed density "
@@ -62,7 +63,10 @@ if chosen is not None:
 cats = flt.incident_categories
 policy = ctx.policy
 heads = cache.headlines(data, ctx.fingerprint, figures.Filters(region, municipality), period.start, period.end)
-common.categories_note(ctx, heads["traffic_ticket"].current)
+# presenting: the settings and their notes folded away, so that the map is on the first screen
+settings = st.expander(_("Map settings"), expanded=False) if presenting else st.container()
+with settings:
+    common.categories_note(ctx, heads["traffic_ticket"].current)
 
 # ---------------------------------------------------------------- settings
 
@@ -74,47 +78,50 @@ default("hs_cell", 1000)
 default("hs_bw", 1000)
 default("hs_density", True)
 default("hs_gi", True)
-if policy is not None:
-    st.session_state["hs_units"] = "sections"
-    st.session_state["hs_density"] = False
-    st.caption(
-        _(
-            "Public version: hot and cold spots of whole sections only. No density surface and no grid: they "
-            "would show where single incidents happened. Sections with fewer than {n} incidents show no count.",
-            n=_.number(policy.min_count),
-        )
-    )
-c1, c2, c3, c4 = st.columns(4)
-with c1:
-    units = "sections"
-    if policy is None:
-        units = st.radio(_("Units"), list(UNIT_LABELS), key="hs_units", format_func=lambda u: _(UNIT_LABELS[u]))
-    if units == "grid":
-        cell_m = st.number_input(_("Cell size (m)"), min_value=250, max_value=20000, step=250, key="hs_cell")
-with c2:
-    measure = st.radio(_("Value"), list(MEASURE_LABELS), key="hs_measure", format_func=lambda m: _(MEASURE_LABELS[m]))
-with c3:
-    kind = st.radio(_("Neighbours"), list(KIND_LABELS), key="hs_kind", format_func=lambda k: _(KIND_LABELS[k]))
-    band = None
-    if kind == "distance":
-        band = float(
-            st.number_input(
-                _("Distance band between centres (m)"), min_value=250, max_value=50000, step=250, key="hs_band"
+with settings:
+    if policy is not None:
+        st.session_state["hs_units"] = "sections"
+        st.session_state["hs_density"] = False
+        st.caption(
+            _(
+                "Public version: hot and cold spots of whole sections only. No density surface and no grid: they "
+                "would show where single incidents happened. Sections with fewer than {n} incidents show no count.",
+                n=_.number(policy.min_count),
             )
         )
-with c4:
-    bandwidth, show_density = 0, False
-    if policy is None:
-        bandwidth = st.number_input(
-            _("Density bandwidth (m)"),
-            min_value=100,
-            max_value=10000,
-            step=100,
-            key="hs_bw",
-            help=_("The standard deviation of the Gaussian kernel: larger values give a smoother surface."),
+    c1, c2, c3, c4 = st.columns(4)
+    with c1:
+        units = "sections"
+        if policy is None:
+            units = st.radio(_("Units"), list(UNIT_LABELS), key="hs_units", format_func=lambda u: _(UNIT_LABELS[u]))
+        if units == "grid":
+            cell_m = st.number_input(_("Cell size (m)"), min_value=250, max_value=20000, step=250, key="hs_cell")
+    with c2:
+        measure = st.radio(
+            _("Value"), list(MEASURE_LABELS), key="hs_measure", format_func=lambda m: _(MEASURE_LABELS[m])
         )
-        show_density = st.checkbox(_("Density surface"), key="hs_density")
-    show_gi = st.checkbox(_("Gi* hot and cold spots"), key="hs_gi")
+    with c3:
+        kind = st.radio(_("Neighbours"), list(KIND_LABELS), key="hs_kind", format_func=lambda k: _(KIND_LABELS[k]))
+        band = None
+        if kind == "distance":
+            band = float(
+                st.number_input(
+                    _("Distance band between centres (m)"), min_value=250, max_value=50000, step=250, key="hs_band"
+                )
+            )
+    with c4:
+        bandwidth, show_density = 0, False
+        if policy is None:
+            bandwidth = st.number_input(
+                _("Density bandwidth (m)"),
+                min_value=100,
+                max_value=10000,
+                step=100,
+                key="hs_bw",
+                help=_("The standard deviation of the Gaussian kernel: larger values give a smoother surface."),
+            )
+            show_density = st.checkbox(_("Density surface"), key="hs_density")
+        show_gi = st.checkbox(_("Gi* hot and cold spots"), key="hs_gi")
 
 geom = cache.geometry(data, ctx.fingerprint).select(region, municipality)
 n_units = len(geom.sections)

@@ -160,17 +160,20 @@ def protect_page(
     return out, measures
 
 
-st.title(_("Overview"))
-st.markdown(
-    f"**{area_name()}** · "
-    + _(
-        "{period}, compared with {previous}",
-        period=_.period(period.start, period.end),
-        previous=_.period(prev.start, prev.end),
-    )
+presenting = ctx.presentation
+when = _(
+    "{period}, compared with {previous}",
+    period=_.period(period.start, period.end),
+    previous=_.period(prev.start, prev.end),
 )
 as_of = data.data_as_of
-st.caption(_("Data as of {date}", date=_.date(as_of)) if as_of is not None else _("The data has no dated records."))
+as_of_text = _("Data as of {date}", date=_.date(as_of)) if as_of is not None else _("The data has no dated records.")
+if presenting:  # one line: the page, the area and the period; the map right under it
+    st.markdown(f"**{_('Overview')}** · **{area_name()}** · {when}")
+else:
+    st.title(_("Overview"))
+    st.markdown(f"**{area_name()}** · " + when)
+    st.caption(as_of_text)
 
 if data.sections.empty:
     st.warning(_("No police sections are loaded. Load a sections file on the Data page."))
@@ -195,38 +198,51 @@ hidden, measures = protect_page(heads, measures)
 # count withheld here (public version) takes its smoothed rate with it
 measures = measures.assign(rate_smoothed=figures.smoothed_rates(measures, national))
 national = national.assign(rate_smoothed=figures.smoothed_rates(national))
-st.caption(
-    _(
-        "Changes are flagged only when they are larger than chance would explain (an exact test for counts: "
-        "noteworthy at p < 0.0455, strong at p < 0.0027); smaller ones are grey, however large in per cent."
+
+
+def headline_metric(key: str, compact: bool) -> None:
+    """One headline figure with its change on the previous period; with the comparison lines unless
+    ``compact`` (the presentation layout's column beside the map)."""
+    h = heads[key]
+    _p, flag = h.test("previous")
+    better = key in MORE_IS_BETTER
+    meaningful = flag in ("increase", "strong_increase", "decrease", "strong_decrease")
+    comparable = h.previous_covered and not ({"current", "previous"} & set(hidden[key]))
+    st.metric(
+        _(HEADLINE_LABELS[key]),
+        hidden[key].get("current") or _.number(h.current),
+        delta=signed(h.change) if comparable else None,
+        delta_color=("normal" if better else "inverse") if meaningful else "off",
+        help=_((PUBLIC_HELP if policy else {}).get(key, HEADLINE_HELP[key])) + " " + _(TEST_HELP),
     )
-)
-# traffic accidents in a row of three under their own heading, the rest in a row of four
-rows = [list(heads)[:3], list(heads)[3:]]
-for i, keys in enumerate(rows):
-    if i == 0:
-        st.markdown(f"**{_('Traffic accidents')}**")
-    for col, key in zip(st.columns(len(keys)), keys, strict=True):
-        h = heads[key]
-        _p, flag = h.test("previous")
-        better = key in MORE_IS_BETTER
-        meaningful = flag in ("increase", "strong_increase", "decrease", "strong_decrease")
-        comparable = h.previous_covered and not ({"current", "previous"} & set(hidden[key]))
-        with col.container(border=True):
-            st.metric(
-                _(HEADLINE_LABELS[key]),
-                hidden[key].get("current") or _.number(h.current),
-                delta=signed(h.change) if comparable else None,
-                delta_color=("normal" if better else "inverse") if meaningful else "off",
-                help=_((PUBLIC_HELP if policy else {}).get(key, HEADLINE_HELP[key])) + " " + _(TEST_HELP),
-            )
-            st.caption(
-                comparison_line(h, "previous", hidden[key]) + "  \n" + comparison_line(h, "year_earlier", hidden[key])
-            )
+    if not compact:
+        st.caption(
+            comparison_line(h, "previous", hidden[key]) + "  \n" + comparison_line(h, "year_earlier", hidden[key])
+        )
 
-# ---------------------------------------------------------------- the selected section
 
-if flt.section:
+def headline_cards() -> None:
+    """The headline figures: traffic accidents in a row of three under their own heading, the rest in a row
+    of four, each with its comparisons."""
+    st.caption(
+        _(
+            "Changes are flagged only when they are larger than chance would explain (an exact test for counts: "
+            "noteworthy at p < 0.0455, strong at p < 0.0027); smaller ones are grey, however large in per cent."
+        )
+    )
+    rows = [list(heads)[:3], list(heads)[3:]]
+    for i, keys in enumerate(rows):
+        if i == 0:
+            st.markdown(f"**{_('Traffic accidents')}**")
+        for col, key in zip(st.columns(len(keys)), keys, strict=True):
+            with col.container(border=True):
+                headline_metric(key, compact=False)
+
+
+def section_card() -> None:
+    """The selected section's facts."""
+    if not flt.section:
+        return
     sec = data.sections[data.sections["section_id"].astype(str) == flt.section]
     if len(sec):
         rec = sec.iloc[0]
@@ -248,67 +264,97 @@ if flt.section:
             if bool(rec.get("officers_public")) and isinstance(officers, (list, tuple)) and len(officers):
                 st.text(f"{_('Community officers')}: " + "; ".join(map(str, officers)))
 
-# ---------------------------------------------------------------- map
 
-st.subheader(_("Incidents by police section"))
+# ---------------------------------------------------------------- map first, then the figures
+
 if st.session_state.get("measure") not in MEASURE_LABELS:
     st.session_state["measure"] = "rate"
-measure = st.segmented_control(
-    _("Colour the sections by"),
-    list(MEASURE_LABELS),
-    key="measure",
-    format_func=lambda m: _(MEASURE_LABELS[m]),
-)
-measure = measure or "rate"
-if "map_smoothed" not in st.session_state:
-    st.session_state["map_smoothed"] = True
-if "map_stretch" not in st.session_state:
-    st.session_state["map_stretch"] = False
-smoothed, stretch = False, False
-t1, t2 = st.columns(2)
-if measure == "rate":
-    smoothed = t1.toggle(
-        _("Smoothed rates"),
-        key="map_smoothed",
-        help=_(
-            "Empirical-Bayes smoothing: each section's rate is pulled towards the rate of all of Kosovo, the "
-            "more the fewer its residents, so that a few incidents in a small section do not make it look "
-            "like the worst. The raw rate is shown beside it."
-        ),
+
+
+def measure_choice(compact: bool = False) -> str:
+    """What colours the map: buttons, or a select box in the narrow column beside the presented map."""
+    widget = st.selectbox if compact else st.segmented_control
+    choice = widget(
+        _("Colour the sections by"),
+        list(MEASURE_LABELS),
+        key="measure",
+        format_func=lambda m: _(MEASURE_LABELS[m]),
     )
-if measure in ("rate", "count") and (flt.region or flt.municipality):
-    stretch = t2.toggle(
-        _("Stretch the colours to this area"),
-        key="map_stretch",
-        help=_(
-            "Off: the colour classes are those of all of Kosovo for this period, so a colour means the same "
-            "in every area. On: classes from this area's sections only, to tell them apart."
-        ),
-    )
-coloured_by = "rate_smoothed" if smoothed else measure
-common.categories_note(ctx, hidden["traffic_ticket"].get("current") or heads["traffic_ticket"].current)
-if measure in ("change", "change_year"):
-    st.caption(
-        _(
-            "Sections are coloured only where the change is larger than chance would explain, with the false "
-            "discovery rate across the sections compared kept below 4.55 % (strong: 0.27 %; Benjamini–Hochberg): "
-            "the chosen area's sections, or all of Kosovo's in the public version. Other changes are grey; "
-            "sections with nothing in either period have no comparison."
+    return choice or "rate"
+
+
+def map_options() -> tuple[bool, bool]:
+    """Smoothed rates (rate map) and national or stretched colour classes (rate and count maps)."""
+    st.session_state.setdefault("map_smoothed", True)
+    st.session_state.setdefault("map_stretch", False)
+    smoothed, stretch = False, False
+    t1, t2 = st.columns(2)
+    if measure == "rate":
+        smoothed = t1.toggle(
+            _("Smoothed rates"),
+            key="map_smoothed",
+            help=_(
+                "Empirical-Bayes smoothing: each section's rate is pulled towards the rate of all of Kosovo, the "
+                "more the fewer its residents, so that a few incidents in a small section do not make it look "
+                "like the worst. The raw rate is shown beside it."
+            ),
         )
-    )
+    if measure in ("rate", "count") and (flt.region or flt.municipality):
+        stretch = t2.toggle(
+            _("Stretch the colours to this area"),
+            key="map_stretch",
+            help=_(
+                "Off: the colour classes are those of all of Kosovo for this period, so a colour means the same "
+                "in every area. On: classes from this area's sections only, to tell them apart."
+            ),
+        )
+    return smoothed, stretch
+
+
+def map_notes() -> None:
+    """What the map shows: categories, when a change is coloured, what the public version withholds."""
+    common.categories_note(ctx, hidden["traffic_ticket"].get("current") or heads["traffic_ticket"].current)
+    if measure in ("change", "change_year"):
+        st.caption(
+            _(
+                "Sections are coloured only where the change is larger than chance would explain, with the false "
+                "discovery rate across the sections compared kept below 4.55 % (strong: 0.27 %; "
+                "Benjamini–Hochberg): the chosen area's sections, or all of Kosovo's in the public version. Other "
+                "changes are grey; sections with nothing in either period have no comparison."
+            )
+        )
+    if policy is not None:
+        st.caption(
+            _(
+                "Public version: a count below {n} is shown as “fewer than {n}” and is not coloured, nor is a "
+                "rate or change made from it. Where the area's total would give a small count back, another "
+                "count is withheld with it.",
+                n=_.number(policy.min_count),
+            )
+        )
+
+
+if presenting:  # the map large on the left, the measure and the headline figures beside it
+    map_col, side = st.columns([2.2, 1], gap="medium")
+    with side:
+        measure = measure_choice(compact=True)
+        smoothed, stretch = map_options()
+        accidents, others = st.columns(2)
+        accidents.caption(_("Traffic accidents"))
+        for key in heads:
+            with accidents if key.startswith("accident_") else others:
+                headline_metric(key, compact=True)
+        st.caption(as_of_text)
+    map_place = map_col.container()
+else:
+    st.subheader(_("Incidents by police section"))
+    measure = measure_choice()
+    smoothed, stretch = map_options()
+    map_place = st.container()
+coloured_by = "rate_smoothed" if smoothed else measure
 
 geom = cache.geometry(data, ctx.fingerprint).select(flt.region, flt.municipality)
-withheld = None
-if policy is not None:  # small counts: no colour, no figure from which they could be worked out
-    withheld = texts
-    st.caption(
-        _(
-            "Public version: a count below {n} is shown as “fewer than {n}” and is not coloured, nor is a "
-            "rate or change made from it. Where the area's total would give a small count back, another "
-            "count is withheld with it.",
-            n=_.number(policy.min_count),
-        )
-    )
+withheld = texts if policy is not None else None  # small counts: no colour, no figure to work them out from
 title = (_("Incidents per 1,000 residents, smoothed") if smoothed else _(MEASURE_LABELS[measure])) + " · "
 title += _.period(period.start, period.end)
 classes = None
@@ -327,17 +373,26 @@ fmap = maps.choropleth(
     classes=classes,
 )
 
-st_folium(
-    fmap,
-    key="overview_map",
-    height=600,
-    use_container_width=True,
-    returned_objects=["last_active_drawing"],
-    on_change=on_map_click,
-    render=False,  # st_folium renders the map once more itself: one render is enough
+with map_place:
+    st_folium(
+        fmap,
+        key="overview_map",
+        height=540 if presenting else 520,
+        use_container_width=True,
+        returned_objects=["last_active_drawing"],
+        on_change=on_map_click,
+        render=False,  # st_folium renders the map once more itself: one render is enough
+    )
+st.caption(
+    _("Click a section to select it.")
+    if policy is not None  # the public Data page shows no records outside the sections
+    else _("Click a section to select it. Records outside every section are listed on the Data page.")
 )
-st.caption(_("Click a section to select it. Records outside every section are listed on the Data page."))
 common.profile_link(ctx)
+section_card()
+map_notes()
+if not presenting:
+    headline_cards()
 
 with st.container():
     table_titles = {
@@ -374,34 +429,48 @@ with st.container():
         text = signed(int(v))
         return text if flag in ("no_change", None) else f"{text} · {_.label('change_flag', flag)}"
 
-    shown = pd.DataFrame(
-        {
-            _("Police section"): table["section"],
-            _("Municipality"): table["municipality"],
-            _("Incidents"): [
-                withheld[kind] if withheld and kind else _.number(v)
-                for v, kind in zip(table["count"], table.get("count_withheld", [""] * len(table)), strict=True)
-            ],
-            _("Change vs previous period"): [
-                change_text(v, f) for v, f in zip(table["change"], table["flag"], strict=True)
-            ],
-            _("Change vs a year earlier"): [
-                change_text(v, f) for v, f in zip(table["change_year"], table["flag_year"], strict=True)
-            ],
-            _("Per 1,000 residents"): [_.number(v, decimals=2) if pd.notna(v) else "–" for v in table["rate"]],
-        }
-    )
+    columns = {
+        _("Police section"): table["section"],
+        _("Municipality"): table["municipality"],
+        _("Incidents"): [
+            withheld[kind] if withheld and kind else _.number(v)
+            for v, kind in zip(table["count"], table.get("count_withheld", [""] * len(table)), strict=True)
+        ],
+        _("Change vs previous period"): [
+            change_text(v, f) for v, f in zip(table["change"], table["flag"], strict=True)
+        ],
+        _("Change vs a year earlier"): [
+            change_text(v, f) for v, f in zip(table["change_year"], table["flag_year"], strict=True)
+        ],
+        _("Per 1,000 residents"): [_.number(v, decimals=2) if pd.notna(v) else "–" for v in table["rate"]],
+    }
+    # the figure the table is sorted by right after the name, the municipality last: at 1280 px the key
+    # columns are on screen without scrolling sideways
+    key = {
+        "rate": _("Per 1,000 residents"),
+        "count": _("Incidents"),
+        "change": _("Change vs previous period"),
+        "change_year": _("Change vs a year earlier"),
+    }[measure]
     if measure == "rate":
-        if smoothed:
-            shown.insert(
-                shown.columns.get_loc(_("Per 1,000 residents")),
-                _("Per 1,000 residents, smoothed"),
-                [_.number(v, decimals=2) if pd.notna(v) else "–" for v in table["rate_smoothed"]],
-            )
+        if smoothed:  # the smoothed rate ranks; the raw one beside it
+            columns[_("Per 1,000 residents, smoothed")] = [
+                _.number(v, decimals=2) if pd.notna(v) else "–" for v in table["rate_smoothed"]
+            ]
+            key = _("Per 1,000 residents, smoothed")
         small_text = _("fewer than {n} residents: not ranked", n=_.number(ctx.min_population))
-        shown[_("Residents")] = [_.number(v) if pd.notna(v) else "–" for v in table["population"]]
-        shown[_("Note")] = [small_text if s else "" for s in table["small_population"]]
-    st.dataframe(shown, hide_index=True, width="stretch")
+        columns[_("Residents")] = [_.number(v) if pd.notna(v) else "–" for v in table["population"]]
+        columns[_("Note")] = [small_text if s else "" for s in table["small_population"]]
+    first = [
+        _("Police section"),
+        key,
+        *([_("Per 1,000 residents")] if key != _("Per 1,000 residents") and measure == "rate" else []),
+    ]
+    order = [*first, *(c for c in columns if c not in first)]
+    order.remove(_("Municipality"))
+    order.append(_("Municipality"))
+    shown = pd.DataFrame({c: columns[c] for c in order})
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=common.fitted_columns(shown))
     if measure == "rate":
         st.caption(
             _(

@@ -31,11 +31,17 @@ st.caption(
         "categories). A survey shows opinion, not cause: read the two side by side, not one as the reason "
         "for the other."
     )
+    if ctx.policy is None
+    else _(  # the public version shows no incident figures here (see below): promise none
+        "Survey results on public trust in the police and satisfaction with its work, by area and survey "
+        "period. A survey shows opinion, not cause."
+    )
 )
 if data.surveys.empty:
     st.info(_("No survey results are loaded. Add a surveys file on the Data page."))
     st.stop()
-common.categories_note(ctx)
+if ctx.policy is None:  # the categories only matter for the incident rates
+    common.categories_note(ctx)
 
 sections = common.area_sections(ctx)
 munis = set(sections["municipality"].dropna())
@@ -108,4 +114,6 @@ st.caption(
         "below {days} days. With few respondents a change of a few points can be chance.",
         days=surveys.MIN_DAYS,
     )
+    if ctx.policy is None
+    else _("With few respondents a change of a few points can be chance.")
 )
