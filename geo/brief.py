@@ -37,7 +37,7 @@ class Brief:
     title: str
     area_line: str
     period_line: str
-    marking: str
+    marking: str  # the code, PUBLIC or RESTRICTED (as in file names)
     public: bool
     notices: list[str]
     headlines: list[tuple[str, str, str, str]]  # label, current, vs previous, vs a year earlier
@@ -48,6 +48,8 @@ class Brief:
     footer: str
     map_png: bytes = b""
     headings: dict[str, str] = field(default_factory=dict)
+    #: the marking as printed, in the brief's language (and in English)
+    marking_text: str = ""
 
 
 def _fmt_count(_, value: float, suppressed: bool, policy: PublicPolicy | None) -> str:
@@ -200,7 +202,7 @@ def brief_content(
             hot_rows.append(
                 (
                     str(names.get(sid, sid)),
-                    _(hotspots.LABEL_TEXT[row["label"]]),
+                    _.label("hotspot", row["label"]),
                     _withheld_text(_, kinds[sid], policy) if kinds.get(sid) else _.number(counts.get(sid, 0)),
                 )
             )
@@ -250,7 +252,7 @@ def brief_content(
             last = st.loc[cid, "last_meeting"] if cid in st.index else pd.NaT
             committee_rows.append(
                 (
-                    f"{c['type']} · {c['name']}",
+                    _committee_name(_, c["type"], c["name"]),
                     _.number(n_m),
                     _.number(att) if pd.notna(att) else "–",
                     _.date(last) or "–",
@@ -295,10 +297,11 @@ def brief_content(
             )
         )
     as_of = data.data_as_of
+    mark = MARK_PUBLIC if policy is not None else MARK_RESTRICTED
     footer = _(
         "{marking} · Data as of {date} · Source: {source} · Changes are flagged only when statistically meaningful "
         "(Poisson z ≥ 2).",
-        marking=MARK_PUBLIC if policy is not None else MARK_RESTRICTED,
+        marking=_.marking(mark),
         date=_.date(as_of) if as_of is not None else "–",
         source=_("Kosovo Police (demo)") if data.is_demo else (data.label or _("loaded files")),
     )
@@ -341,7 +344,8 @@ def brief_content(
         title=title,
         area_line=area_line,
         period_line=period_line,
-        marking=MARK_PUBLIC if policy is not None else MARK_RESTRICTED,
+        marking=mark,
+        marking_text=_.marking(mark),
         public=policy is not None,
         notices=notices,
         headlines=rows,
@@ -354,6 +358,14 @@ def brief_content(
     )
     brief.map_png = static_map(data, chosen, counts.where(kinds == ""), hot_ids)
     return brief
+
+
+def _committee_name(_, kind: object, name: object) -> str:
+    """``KLSP · Fellabanë`` style: the type's abbreviation in the brief's language before the name, unless the
+    name already starts with it (``KKSB Prishtinë``) or with the English code."""
+    abbr, text = _.committee_abbr(kind), str(name)
+    first = text.split(" ", 1)[0].upper()
+    return text if first in (abbr.upper(), str(kind).upper()) else f"{abbr} · {text}"
 
 
 def _crime_codes(policy: PublicPolicy | None) -> tuple[str, ...]:
@@ -430,7 +442,7 @@ def to_pdf(brief: Brief) -> bytes:
     # marking
     pdf.set_font("DejaVu", "B", 10)
     pdf.set_text_color(*red)
-    pdf.cell(width, 5, brief.marking, align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(width, 5, brief.marking_text or brief.marking, align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
     pdf.set_font("DejaVu", "B", 15)
     pdf.multi_cell(width, 7, brief.title, new_x="LMARGIN", new_y="NEXT")
@@ -598,7 +610,7 @@ figure {{ float: left; width: 80mm; margin: 0 6mm 4mm 0; }} figure img {{ width:
 figcaption {{ font-size: 8pt; color: #444; }}
 footer {{ clear: both; margin-top: 10px; font-size: 8pt; color: #555; }}
 </style></head><body>
-<div class="marking">{e(brief.marking)}</div>
+<div class="marking">{e(brief.marking_text or brief.marking)}</div>
 <h1>{e(brief.title)}</h1><p>{e(brief.area_line)}<br>{e(brief.period_line)}</p>{notices}
 {img}<h2>{e(h["figures"])}</h2>
 {table([h["figure"], h["now"], h["previous"], h["year"]], brief.headlines, "")}<p class="empty">{e(h["flags"])}</p>

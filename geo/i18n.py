@@ -112,6 +112,12 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark fo
     return message
 
 
+#: Committee types by their abbreviation in each language (KLSP/KKSB/EVSP, LOJB/OSBZ/ATJB), as pages show them.
+COMMITTEE_ABBR = {"LCPS": N_("LCPS"), "MCPS": N_("MCPS"), "ACPS": N_("ACPS")}
+#: The two markings of every output (the codes in file names and data; printed translated).
+MARKINGS = {"PUBLIC": N_("PUBLIC"), "RESTRICTED": N_("RESTRICTED")}
+
+
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 
@@ -210,6 +216,19 @@ class Translator:
 
     def severity(self, severity: str) -> str:
         return self.pgettext("severity", severity)
+
+    def committee_abbr(self, code: object) -> str:
+        """A committee type's abbreviation in this language: ``KLSP`` (sq) or ``LOJB`` (sr) for ``LCPS``."""
+        text = COMMITTEE_ABBR.get(str(code))
+        return self(text) if text else str(code)
+
+    def marking(self, code: str) -> str:
+        """An output's marking as printed: ``I KUFIZUAR · RESTRICTED`` (both, so that a reader of either
+        language and anyone filing it see it), ``RESTRICTED`` in English."""
+        if code not in MARKINGS:
+            raise ValueError(f"unknown marking {code!r}; markings are {', '.join(MARKINGS)}")
+        own = self(MARKINGS[code])
+        return code if own == code else f"{own} · {code}"
 
     # -- places
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import cache, concerns, coverage, figures, maps
+from geo import cache, concerns, coverage, figures, i18n, maps
 from geo.i18n import N_, md_escape
 from views import common
 
@@ -26,7 +26,7 @@ MEASURE_LABELS = {
     "acps": N_("Number of ACPS"),
 }
 #: Committee types by their abbreviation in each language (KLSP/KKSB/EVSP, LOJB/OSBZ/ATJB).
-TYPE_ABBR = {"LCPS": N_("LCPS"), "MCPS": N_("MCPS"), "ACPS": N_("ACPS")}
+TYPE_ABBR = i18n.COMMITTEE_ABBR
 STATUS_LABELS = {"all": N_("All"), "active": N_("Active and meeting"), "lapsed": N_("Lapsed")}
 
 
