@@ -20,6 +20,7 @@ from functools import lru_cache
 
 import pandas as pd
 import pytest
+from dashboard_fixtures import TinySource
 from google.protobuf.message import Message
 from streamlit.testing.v1 import AppTest
 from test_pages import APP, needs_demo
@@ -145,6 +146,7 @@ def _pages(at: AppTest, lang: str) -> dict[str, list[str]]:
     for page in PAGES:
         at.switch_page(page).run()
         assert not at.exception, (page, [e.message for e in at.exception])
+        assert all(m.proto.select_all == 0 for m in at.multiselect), page  # no English "Select all"
         english = english_in(rendered_texts(at), lang)
         if english:
             found[page] = english
@@ -178,3 +180,16 @@ def test_a_word_of_the_language_that_looks_english_is_not_reported():
     # "Data" is the English of one message and the Albanian of another ("Date" → "Data")
     assert i18n.translator("sq")("Date") == "Data"
     assert english_in(["Data"], "sq") == []
+
+
+def test_multiselects_offer_no_english_select_all():
+    # Streamlit's "Select all" entry cannot be translated; the dashboard's multiselects leave it out (an empty
+    # choice already means every category or type)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["source"] = TinySource()
+    at.session_state["lang"] = "sq"
+    at.run()
+    at.switch_page("views/committees.py").run()
+    assert not at.exception
+    assert len(at.multiselect) == 2  # incident categories (sidebar), committee types
+    assert all(m.proto.select_all == 0 for m in at.multiselect)

@@ -258,6 +258,7 @@ types = r1.multiselect(
     key="cm_types",
     format_func=lambda t: _.term("committee_type", t),
     placeholder=_("All types"),
+    select_all=False,  # Streamlit's own "Select all" is English only (an empty choice means all)
 )
 status = r2.segmented_control(
     _("Status"), list(STATUS_LABELS), key="cm_status", format_func=lambda s: _(STATUS_LABELS[s])
