@@ -572,6 +572,8 @@ MARGIN = 12
 SCALES = (1.5, 1.4, 1.3, 1.22, 1.15, 1.08, 1.0, 0.93, 0.86, 0.8, 0.74)
 #: Widths of the map (mm) tried once the type size is chosen; the figures table keeps the rest of the row.
 MAP_WIDTHS = (84, 90, 96, 102, 108)
+#: The map is never narrower (mm); the figures table's headers then get smaller type instead.
+MAP_MIN_WIDTH = 78
 FOOTER_HEIGHT = 12
 
 
@@ -625,7 +627,7 @@ def _layout(pdf, brief: Brief, s: float, map_w: float) -> float:
     # the figures table keeps room for its longest header word (headers wrap, never cut)
     figure_header = [h["figure"], h["now"], h["previous"], h["year"]]
     figure_widths = [0.43, 0.17, 0.2, 0.2]
-    map_w = min(map_w, width - 4 - _table_min_width(pdf, figure_header, figure_widths, s))
+    map_w = max(min(map_w, width - 4 - _table_min_width(pdf, figure_header, figure_widths, s)), MAP_MIN_WIDTH)
     if brief.map is not None:
         map_bottom = _map(pdf, brief.map, MARGIN, top, map_w, s)
     right = MARGIN + map_w + 4
@@ -794,8 +796,15 @@ def _table(pdf, header, rows, widths, total_w, s: float = 1.0, x=None, size=TABL
     x = pdf.l_margin if x is None else x
     ws = [total_w * f for f in widths]
     pad = CELL_PAD
-    pdf.set_font("DejaVu", "B", (size - 1) * s)
-    head_lh = 3.0 * s
+    head_size = (size - 1) * s
+    pdf.set_font("DejaVu", "B", head_size)
+    # headers are never cut: smaller type until every header word fits its column
+    while head_size > 4.5 and any(
+        pdf.get_string_width(word) > w - 2 * pad for text, w in zip(header, ws) for word in str(text).split()
+    ):
+        head_size -= 0.25
+        pdf.set_font("DejaVu", "B", head_size)
+    head_lh = 3.0 * s * head_size / ((size - 1) * s)
     heads = [_lines(pdf, text, w - 2 * pad, 4) for text, w in zip(header, ws)]
     head_h = max(len(lines) for lines in heads) * head_lh + 1.2
     top = pdf.get_y()
