@@ -396,6 +396,7 @@ def sidebar_filters(
         key="categories",
         format_func=lambda c: _.term("incident_category", c),
         placeholder=_("All except traffic tickets"),
+        select_all=False,  # Streamlit's own "Select all" is English only (an empty choice means all)
     )
     filters = figures.Filters(region, municipality, section, tuple(cats))
     return filters, period

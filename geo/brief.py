@@ -37,7 +37,7 @@ class Brief:
     title: str
     area_line: str
     period_line: str
-    marking: str
+    marking: str  # the code, PUBLIC or RESTRICTED (as in file names)
     public: bool
     notices: list[str]
     headlines: list[tuple[str, str, str, str]]  # label, current, vs previous, vs a year earlier
@@ -48,6 +48,10 @@ class Brief:
     footer: str
     map_png: bytes = b""
     headings: dict[str, str] = field(default_factory=dict)
+    #: the marking as printed, in the brief's language (and in English)
+    marking_text: str = ""
+    #: the map with its labels and colour scale (``map_png`` is its picture)
+    map: BriefMap | None = None
 
 
 def _fmt_count(_, value: float, suppressed: bool, policy: PublicPolicy | None) -> str:
@@ -205,7 +209,7 @@ def brief_content(
             hot_rows.append(
                 (
                     str(names.get(sid, sid)),
-                    _(hotspots.LABEL_TEXT[row["label"]]),
+                    _.label("hotspot", row["label"]),
                     _withheld_text(_, kinds[sid], policy) if kinds.get(sid) else _.number(counts.get(sid, 0)),
                 )
             )
@@ -255,7 +259,7 @@ def brief_content(
             last = st.loc[cid, "last_meeting"] if cid in st.index else pd.NaT
             committee_rows.append(
                 (
-                    f"{c['type']} · {c['name']}",
+                    _committee_name(_, c["type"], c["name"]),
                     _.number(n_m),
                     _.number(att) if pd.notna(att) else "–",
                     _.date(last) or "–",
@@ -300,10 +304,11 @@ def brief_content(
             )
         )
     as_of = data.data_as_of
+    mark = MARK_PUBLIC if policy is not None else MARK_RESTRICTED
     footer = _(
         "{marking} · Data as of {date} · Source: {source} · Changes are flagged only when larger than chance "
         "would explain (exact test for counts, p < 0.0455).",
-        marking=MARK_PUBLIC if policy is not None else MARK_RESTRICTED,
+        marking=_.marking(mark),
         date=_.date(as_of) if as_of is not None else "–",
         source=_("Kosovo Police (demo)") if data.is_demo else (data.label or _("loaded files")),
     )
@@ -348,7 +353,8 @@ def brief_content(
         title=title,
         area_line=area_line,
         period_line=period_line,
-        marking=MARK_PUBLIC if policy is not None else MARK_RESTRICTED,
+        marking=mark,
+        marking_text=_.marking(mark),
         public=policy is not None,
         notices=notices,
         headlines=rows,
@@ -359,8 +365,17 @@ def brief_content(
         footer=footer,
         headings=headings,
     )
-    brief.map_png = static_map(data, chosen, counts.where(kinds == ""), hot_ids)
+    brief.map = static_map(data, chosen, counts.where(kinds == ""), hot_ids, _, section=str(section or ""))
+    brief.map_png = brief.map.png
     return brief
+
+
+def _committee_name(_, kind: object, name: object) -> str:
+    """``KLSP · Fellabanë`` style: the type's abbreviation in the brief's language before the name, unless the
+    name already starts with it (``KKSB Prishtinë``) or with the English code."""
+    abbr, text = _.committee_abbr(kind), str(name)
+    first = text.split(" ", 1)[0].upper()
+    return text if first in (abbr.upper(), str(kind).upper()) else f"{abbr} · {text}"
 
 
 def _crime_codes(policy: PublicPolicy | None) -> tuple[str, ...]:
@@ -371,45 +386,171 @@ def _crime_codes(policy: PublicPolicy | None) -> tuple[str, ...]:
     return tuple(c for c in CRIME_CATEGORIES if c not in policy.sensitive)
 
 
-def static_map(data: Dataset, chosen, counts: pd.Series, hot_ids: set[str]) -> bytes:
-    """A PNG of the area's sections coloured by count (NaN: withheld, hatched), neighbours in grey."""
+#: Colours of the brief's map: the YlGnBu scale of the counts, the hot-spot outline, neighbours and withheld.
+MAP_CMAP = "YlGnBu"
+HOT_OUTLINE = "#b2182b"
+
+
+@dataclass
+class BriefMap:
+    """The brief's map: the sections as a picture, and what is written on it and under it as text.
+
+    The picture fills its axes exactly (no margins), so a label's position is a fraction of the picture's
+    width (from the left) and height (from the top). Place names, the colour scale and its title are text in
+    the PDF and the HTML, not pixels: they print sharply and are searchable.
+    """
+
+    png: bytes
+    aspect: float  # height / width
+    #: ``(x, y, text, kind)``: kind ``section`` (the area's sections) or ``municipality`` (around it), in
+    #: the order they are placed when labels would overlap (earlier ones win)
+    labels: list[tuple[float, float, str, str]]
+    vmin: float = 0.0
+    vmax: float = 0.0
+    colours: list[str] = field(default_factory=list)  # the colour scale, low to high ([]: one value only)
+    ticks: list[tuple[float, str]] = field(default_factory=list)  # (fraction of the scale, the count as text)
+    scale_title: str = ""
+    keys: list[tuple[str, str]] = field(default_factory=list)  # ("outline" | "withheld", text)
+
+
+def short_section_name(name: str) -> str:
+    """A section's label on a small map: the place after the last " – " (``Prishtinë 01 – Qendra`` → ``Qendra``)."""
+    head, sep, tail = str(name).rpartition(" – ")
+    return tail.strip() if sep and tail.strip() else str(name)
+
+
+def static_map(
+    data: Dataset,
+    chosen,
+    counts: pd.Series,
+    hot_ids: set[str],
+    _: i18n.Translator | None = None,
+    section: str = "",
+) -> BriefMap:
+    """The area's sections coloured by count (NaN: withheld, hatched), neighbours in grey, with the labels.
+
+    ``counts``: crimes per section id; ``section``: the brief's section (its label first and in full).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import colormaps, colors
 
     from geo.schema import METRIC_CRS
 
+    _ = _ or i18n.translator("en")
     area = chosen.to_crs(METRIC_CRS)
     xmin, ymin, xmax, ymax = area.total_bounds
     pad = max(xmax - xmin, ymax - ymin) * 0.08 + 200
-    around = data.sections.to_crs(METRIC_CRS).cx[xmin - pad : xmax + pad, ymin - pad : ymax + pad]
+    xmin, ymin, xmax, ymax = xmin - pad, ymin - pad, xmax + pad, ymax + pad
+    # between 3:4 and 5:4 (height : width), widened or heightened around the area's centre
+    w, h = xmax - xmin, ymax - ymin
+    if h / w > 1.25:
+        xmin, xmax = (xmin + xmax) / 2 - h / 2.5, (xmin + xmax) / 2 + h / 2.5
+    elif h / w < 0.75:
+        ymin, ymax = (ymin + ymax) / 2 - w * 0.375, (ymin + ymax) / 2 + w * 0.375
+    w, h = xmax - xmin, ymax - ymin
+    every = data.sections.to_crs(METRIC_CRS)
+    around = every.cx[xmin:xmax, ymin:ymax]
     shown = counts.reindex(area["section_id"].astype(str))
-    fig, ax = plt.subplots(figsize=(4.2, 3.6), dpi=150)
-    around.plot(ax=ax, color="#eeeeee", edgecolor="#bbbbbb", linewidth=0.4)
     area = area.assign(value=shown.to_numpy())
-    varied = shown.dropna().nunique() > 1
-    area.plot(
-        ax=ax,
-        column="value",
-        cmap="YlGnBu",
-        edgecolor="#555555",
-        linewidth=0.5,
-        legend=bool(varied),
-        legend_kwds={"shrink": 0.7} if varied else None,
-        missing_kwds={"color": "white", "hatch": "///", "edgecolor": "#999999"},
-    )
+    fig = plt.figure(figsize=(5.0, 5.0 * h / w), dpi=200)
+    ax = fig.add_axes((0, 0, 1, 1))
+    around.plot(ax=ax, color="#eeeeee", edgecolor="#bbbbbb", linewidth=0.4)
+    values = shown.dropna()
+    vmin, vmax = (float(values.min()), float(values.max())) if len(values) else (0.0, 0.0)
+    varied = vmax > vmin
+    cmap = colormaps[MAP_CMAP]
+    norm = colors.Normalize(vmin, vmax if varied else vmin + 1)
+    known = area[area["value"].notna()]
+    if len(known):
+        known.plot(ax=ax, color=[cmap(norm(v)) for v in known["value"]], edgecolor="#555555", linewidth=0.5)
+    missing = area[area["value"].isna()]
+    if len(missing):
+        missing.plot(ax=ax, color="white", hatch="///", edgecolor="#999999", linewidth=0.5)
     hot = area[area["section_id"].astype(str).isin(hot_ids)]
     if len(hot):
-        hot.boundary.plot(ax=ax, color="#b2182b", linewidth=1.6)
-    ax.set_xlim(xmin - pad, xmax + pad)
-    ax.set_ylim(ymin - pad, ymax + pad)
+        hot.boundary.plot(ax=ax, color=HOT_OUTLINE, linewidth=1.6)
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
     ax.set_axis_off()
-    fig.tight_layout(pad=0.2)
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     plt.close(fig)
-    return buf.getvalue()
+
+    def at(geom) -> tuple[float, float]:
+        p = geom.representative_point()
+        return (p.x - xmin) / w, (ymax - p.y) / h
+
+    from shapely.geometry import box
+
+    view = box(xmin, ymin, xmax, ymax)
+    labels: list[tuple[float, float, str, str]] = []
+    area = area.assign(_size=area.geometry.area).sort_values("_size", ascending=False, kind="stable")
+    if section:
+        area = pd.concat(
+            [area[area["section_id"].astype(str) == section], area[area["section_id"].astype(str) != section]]
+        )
+    for _i, row in area.iterrows():
+        name = str(row["section_name"])
+        labels.append(
+            (*at(row.geometry), name if str(row["section_id"]) == section else short_section_name(name), "section")
+        )
+    if section:  # the neighbouring sections of the same municipality, by their place
+        muni = str(chosen["municipality"].iloc[0])
+        near = around[
+            (around["municipality"] == muni) & ~around["section_id"].astype(str).isin(area["section_id"].astype(str))
+        ]
+        for _i, row in near.iterrows():
+            part = row.geometry.intersection(view)
+            if not part.is_empty and part.area > 0.03 * w * h:
+                labels.append((*at(part), short_section_name(str(row["section_name"])), "neighbour"))
+    own = set(area["municipality"].astype(str))
+    others = around[~around["municipality"].astype(str).isin(own)]
+    if len(others):
+        for name, part in others.dissolve(by="municipality").geometry.items():
+            part = part.intersection(view)
+            if not part.is_empty and part.area > 0.04 * w * h:
+                labels.append((*at(part), _.municipality(name), "municipality"))
+    keys = []
+    if len(hot):
+        keys.append(("outline", _("Hot spot (Gi*), outlined")))
+    if len(missing):
+        keys.append(("withheld", _("withheld")))
+    return BriefMap(
+        png=buf.getvalue(),
+        aspect=h / w,
+        labels=labels,
+        vmin=vmin,
+        vmax=vmax,
+        colours=[colors.to_hex(cmap(x)) for x in np.linspace(0, 1, 9)] if varied else [],
+        ticks=[((v - vmin) / (vmax - vmin), _.number(v)) for v in sorted({vmin, round((vmin + vmax) / 2), vmax})]
+        if varied
+        else [],
+        scale_title=_("Crimes per section in the period (number)"),
+        keys=keys,
+    )
+
+
+def place_labels(
+    labels, width: float, height: float, text_width, text_height: float
+) -> list[tuple[float, float, str, str]]:
+    """The labels that fit without overlapping (earlier ones first), as ``(x, y, text, kind)`` in the units
+    of ``width`` and ``height`` (the label's centre); ``text_width(text, kind)`` measures a text."""
+    placed: list[tuple[float, float, float, float]] = []
+    out = []
+    for fx, fy, text, kind in labels:
+        tw = text_width(text, kind) + 1.0
+        x, y = fx * width, fy * height
+        box_ = (x - tw / 2, y - text_height / 2, x + tw / 2, y + text_height / 2)
+        if box_[0] < 0 or box_[2] > width or box_[1] < 0 or box_[3] > height:
+            continue
+        if any(not (box_[2] <= b[0] or b[2] <= box_[0] or box_[3] <= b[1] or b[3] <= box_[1]) for b in placed):
+            continue
+        placed.append(box_)
+        out.append((x, y, text, kind))
+    return out
 
 
 # ---------------------------------------------------------------- layout
@@ -422,139 +563,294 @@ def _font_path(bold: bool = False) -> Path:
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name
 
 
-def to_pdf(brief: Brief) -> bytes:
-    """The brief as a one-page A4 PDF."""
+def _new_pdf():
     from fpdf import FPDF
 
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_auto_page_break(False)
-    pdf.set_margins(12, 10, 12)
+    pdf.set_margins(MARGIN, 10, MARGIN)
     pdf.add_font("DejaVu", "", str(_font_path()))
     pdf.add_font("DejaVu", "B", str(_font_path(bold=True)))
-    pdf.add_page()
-    width = pdf.w - 24
-    red = (178, 24, 43) if not brief.public else (33, 102, 172)
-    # marking
-    pdf.set_font("DejaVu", "B", 10)
-    pdf.set_text_color(*red)
-    pdf.cell(width, 5, brief.marking, align="R", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_text_color(0, 0, 0)
-    pdf.set_font("DejaVu", "B", 15)
-    pdf.multi_cell(width, 7, brief.title, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("DejaVu", "", 9)
-    pdf.multi_cell(width, 4.5, brief.area_line, new_x="LMARGIN", new_y="NEXT")
-    pdf.multi_cell(width, 4.5, brief.period_line, new_x="LMARGIN", new_y="NEXT")
-    for notice in brief.notices:
-        pdf.set_fill_color(235, 242, 250)
-        pdf.set_font("DejaVu", "", 8)
-        pdf.multi_cell(width, 4, notice, fill=True, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(1.5)
-    h = brief.headings
-    # map (left) and figures (right)
-    top = pdf.get_y()
-    map_w = 78
-    if brief.map_png:
-        pdf.image(io.BytesIO(brief.map_png), x=12, y=top, w=map_w)
-        pdf.set_xy(12, top + map_w * 3.6 / 4.2 + 0.5)
-        pdf.set_font("DejaVu", "", 7)
-        pdf.multi_cell(map_w, 3.2, h["map"])
-    map_bottom = pdf.get_y()
-    pdf.set_xy(12 + map_w + 4, top)
-    table_w = width - map_w - 4
-    _section_title(pdf, h["figures"], table_w)
-    _table(
-        pdf,
-        [h["figure"], h["now"], h["previous"], h["year"]],
-        brief.headlines,
-        [0.43, 0.17, 0.2, 0.2],
-        table_w,
-        x=12 + map_w + 4,
-    )
-    pdf.set_x(12 + map_w + 4)
-    pdf.set_font("DejaVu", "", 6.5)
-    pdf.multi_cell(table_w, 3, h["flags"])
-    pdf.set_y(max(pdf.get_y(), map_bottom) + 2)
-    _block(
-        pdf,
-        h["hotspots"],
-        [h["section"], h["label"], h["count"]],
-        brief.hotspots,
-        [0.5, 0.3, 0.2],
-        width,
-        h["no_hotspots"],
-    )
-    _block(
-        pdf,
-        h["concerns"],
-        [h["category"], h["raised"], h["open"], h["action"]],
-        brief.concerns,
-        [0.24, 0.1, 0.12, 0.54],
-        width,
-        h["no_concerns"],
-    )
-    _block(
-        pdf,
-        h["committees"],
-        [h["committee"], h["meetings"], h["attendance"], h["last"]],
-        brief.committees[:8],
-        [0.52, 0.14, 0.16, 0.18],
-        width,
-        h["no_committees"],
-    )
-    _block(
-        pdf,
-        h["trust"],
-        [h["area"], h["period"], h["trust_pct"], h["satisfaction_pct"]],
-        brief.trust,
-        [0.4, 0.2, 0.2, 0.2],
-        width,
-        h["no_trust"],
-    )
-    pdf.set_y(pdf.h - 14)
-    pdf.set_font("DejaVu", "", 7)
-    pdf.set_text_color(90, 90, 90)
-    pdf.multi_cell(width, 3.2, brief.footer)
+    return pdf
+
+
+MARGIN = 12
+#: Sizes tried, largest first: the first with which everything fits on the page is used.
+SCALES = (1.5, 1.4, 1.3, 1.22, 1.15, 1.08, 1.0, 0.93, 0.86, 0.8, 0.74)
+#: Widths of the map (mm) tried once the type size is chosen; the figures table keeps the rest of the row.
+MAP_WIDTHS = (84, 90, 96, 102, 108)
+#: The map is never narrower (mm); the figures table's headers then get smaller type instead.
+MAP_MIN_WIDTH = 78
+FOOTER_HEIGHT = 12
+
+
+def to_pdf(brief: Brief) -> bytes:
+    """The brief as a one-page A4 PDF, its type and map as large as the page allows.
+
+    The layout is tried on a scratch document: the largest type size with which everything fits above the
+    footer, then the widest map (up to :data:`MAP_WIDTHS`' largest) that still fits with it.
+    """
+    scratch = _new_pdf()
+    limit = scratch.h - FOOTER_HEIGHT - 2
+
+    def fits(scale: float, map_w: float) -> bool:
+        return _layout(scratch, brief, scale, map_w) <= limit
+
+    scale = next((s for s in SCALES if fits(s, 78 * s)), SCALES[-1])
+    map_w = 78 * scale
+    for wider in MAP_WIDTHS:
+        if wider > map_w and fits(scale, wider):
+            map_w = wider
+    pdf = _new_pdf()
+    _layout(pdf, brief, scale, map_w)
+    _footer(pdf, brief)
     return bytes(pdf.output())
 
 
-def _section_title(pdf, text: str, w: float) -> None:
+def _layout(pdf, brief: Brief, s: float, map_w: float) -> float:
+    """Lay the brief out on a new page at type size ``s`` (1: 9 pt text) with a map ``map_w`` mm wide;
+    returns where the content ends (mm from the top)."""
+    pdf.add_page()
+    width = pdf.w - 2 * MARGIN
+    red = (178, 24, 43) if not brief.public else (33, 102, 172)
     pdf.set_font("DejaVu", "B", 10)
+    pdf.set_text_color(*red)
+    pdf.cell(width, 5, brief.marking_text or brief.marking, align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_font("DejaVu", "B", 15 * min(s, 1.15))
+    pdf.multi_cell(width, 7 * min(s, 1.15), brief.title, new_x="LMARGIN", new_y="NEXT", align="L")
+    pdf.set_font("DejaVu", "", 9 * s)
+    pdf.multi_cell(width, 4.5 * s, brief.area_line, new_x="LMARGIN", new_y="NEXT", align="L")
+    pdf.multi_cell(width, 4.5 * s, brief.period_line, new_x="LMARGIN", new_y="NEXT", align="L")
+    for notice in brief.notices:
+        pdf.set_fill_color(235, 242, 250)
+        pdf.set_font("DejaVu", "", 8 * s)
+        pdf.multi_cell(width, 4 * s, notice, fill=True, new_x="LMARGIN", new_y="NEXT", align="L")
+    pdf.ln(1.5 * s)
+    h = brief.headings
+    # map (left) and figures (right)
+    top = pdf.get_y()
+    map_bottom = top
+    # the figures table keeps room for its longest header word (headers wrap, never cut)
+    figure_header = [h["figure"], h["now"], h["previous"], h["year"]]
+    figure_widths = [0.43, 0.17, 0.2, 0.2]
+    map_w = max(min(map_w, width - 4 - _table_min_width(pdf, figure_header, figure_widths, s)), MAP_MIN_WIDTH)
+    if brief.map is not None:
+        map_bottom = _map(pdf, brief.map, MARGIN, top, map_w, s)
+    right = MARGIN + map_w + 4
+    table_w = width - map_w - 4
+    pdf.set_xy(right, top)
+    _section_title(pdf, h["figures"], table_w, s)
+    _table(
+        pdf,
+        figure_header,
+        brief.headlines,
+        figure_widths,
+        table_w,
+        s,
+        x=right,
+    )
+    pdf.set_x(right)
+    pdf.set_font("DejaVu", "", 6.5 * s)
+    pdf.multi_cell(table_w, 3 * s, h["flags"], align="L")
+    pdf.set_y(max(pdf.get_y(), map_bottom) + 2 * s)
+    blocks = (
+        (h["hotspots"], [h["section"], h["label"], h["count"]], brief.hotspots, [0.5, 0.3, 0.2], h["no_hotspots"]),
+        (
+            h["concerns"],
+            [h["category"], h["raised"], h["open"], h["action"]],
+            brief.concerns,
+            [0.26, 0.12, 0.12, 0.5],
+            h["no_concerns"],
+        ),
+        (
+            h["committees"],
+            [h["committee"], h["meetings"], h["attendance"], h["last"]],
+            brief.committees[:8],
+            [0.52, 0.14, 0.16, 0.18],
+            h["no_committees"],
+        ),
+        (
+            h["trust"],
+            [h["area"], h["period"], h["trust_pct"], h["satisfaction_pct"]],
+            brief.trust,
+            [0.4, 0.2, 0.2, 0.2],
+            h["no_trust"],
+        ),
+    )
+    for title, header, rows, widths, empty in blocks:
+        _block(pdf, title, header, rows, widths, width, empty, s)
+    return pdf.get_y()
+
+
+def _footer(pdf, brief: Brief) -> None:
+    pdf.set_xy(MARGIN, pdf.h - FOOTER_HEIGHT)
+    pdf.set_font("DejaVu", "", 7)
+    pdf.set_text_color(90, 90, 90)
+    pdf.multi_cell(pdf.w - 2 * MARGIN, 3.2, brief.footer, align="L")
+    pdf.set_text_color(0, 0, 0)
+
+
+def _hex(colour: str) -> tuple[int, int, int]:
+    colour = colour.lstrip("#")
+    return int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16)
+
+
+def _map(pdf, bmap: BriefMap, x: float, y: float, w: float, s: float) -> float:
+    """The map at ``(x, y)``, ``w`` mm wide, with its place names, colour scale and keys; returns its bottom."""
+    h = w * bmap.aspect
+    pdf.image(io.BytesIO(bmap.png), x=x, y=y, w=w, h=h)
+    pdf.set_draw_color(200, 200, 200)
+    pdf.rect(x, y, w, h)
+    sizes = {"section": 5.6 * s, "neighbour": 5.0 * s, "municipality": 6.0 * s}
+    fonts = {"section": "B", "neighbour": "", "municipality": ""}
+
+    def measure(text: str, kind: str) -> float:
+        pdf.set_font("DejaVu", fonts[kind], sizes[kind])
+        return pdf.get_string_width(text)
+
+    line = 2.6 * s
+    for lx, ly, text, kind in place_labels(bmap.labels, w, h, measure, line):
+        pdf.set_font("DejaVu", fonts[kind], sizes[kind])
+        tw = pdf.get_string_width(text)
+        with pdf.local_context(fill_opacity=0.65):
+            pdf.set_fill_color(255, 255, 255)
+            pdf.rect(x + lx - tw / 2 - 0.4, y + ly - line / 2, tw + 0.8, line, style="F")
+        pdf.set_text_color(*((20, 20, 20) if kind == "section" else (110, 110, 110)))
+        pdf.set_xy(x + lx - tw / 2 - 0.4, y + ly - line / 2)
+        pdf.cell(tw + 0.8, line, text, align="C")
+    pdf.set_text_color(0, 0, 0)
+    cy = y + h + 1.2 * s
+    if bmap.colours:  # the colour scale: its title, the colours, the lowest, middle and highest count
+        pdf.set_font("DejaVu", "", 6.5 * s)
+        pdf.set_xy(x, cy)
+        pdf.multi_cell(w, 3 * s, bmap.scale_title, new_x="LMARGIN", new_y="NEXT", align="L")
+        cy = pdf.get_y() + 0.4
+        bar_w = w * 0.8
+        step = bar_w / len(bmap.colours)
+        for i, colour in enumerate(bmap.colours):
+            pdf.set_fill_color(*_hex(colour))
+            pdf.rect(x + i * step, cy, step + 0.05, 2.6 * s, style="F")
+        pdf.set_font("DejaVu", "", 6 * s)
+        for frac, text in bmap.ticks:
+            tw = pdf.get_string_width(text)
+            pdf.set_xy(min(max(x + frac * bar_w - tw / 2, x), x + bar_w - tw), cy + 2.7 * s)
+            pdf.cell(tw, 2.8 * s, text)
+        cy += 2.7 * s + 3.2 * s
+    if bmap.keys:
+        kx = x
+        pdf.set_font("DejaVu", "", 6.5 * s)
+        for kind, text in bmap.keys:
+            if kind == "outline":
+                pdf.set_draw_color(*_hex(HOT_OUTLINE))
+                pdf.set_line_width(0.6)
+                pdf.rect(kx, cy + 0.4, 4, 2.4 * s)
+            else:
+                pdf.set_draw_color(150, 150, 150)
+                pdf.set_line_width(0.2)
+                pdf.rect(kx, cy + 0.4, 4, 2.4 * s)
+                for k in range(3):
+                    pdf.line(kx + k * 1.4, cy + 0.4 + 2.4 * s, kx + k * 1.4 + 1.2, cy + 0.4)
+            pdf.set_line_width(0.2)
+            pdf.set_xy(kx + 5, cy)
+            pdf.cell(pdf.get_string_width(text) + 1, 3.2 * s, text)
+            kx += 5 + pdf.get_string_width(text) + 4
+        cy += 3.6 * s
+        pdf.set_draw_color(0, 0, 0)
+    return cy
+
+
+def _section_title(pdf, text: str, w: float, s: float = 1.0) -> None:
+    pdf.set_font("DejaVu", "B", 10 * s)
     x = pdf.get_x()
-    pdf.multi_cell(w, 5, text, new_x="LEFT", new_y="NEXT")
+    pdf.multi_cell(w, 5 * s, text, new_x="LEFT", new_y="NEXT", align="L")
     pdf.set_x(x)
 
 
-def _table(pdf, header, rows, widths, total_w, x=None, size=7.5) -> None:
+def _lines(pdf, text: str, w: float, max_lines: int) -> list[str]:
+    """``text`` broken into lines of at most ``w`` mm in the current font, at most ``max_lines`` of them (the last
+    one shortened with an ellipsis if the text is longer)."""
+    words, lines, current = str(text).split(), [], ""
+    for word in words:
+        candidate = f"{current} {word}".strip()
+        if pdf.get_string_width(candidate) <= w or not current:
+            current = candidate
+        else:
+            lines.append(current)
+            current = word
+    lines.append(current)
+    lines = [_fit(pdf, line, w + 1) for line in lines]
+    if len(lines) > max_lines:
+        lines = lines[: max_lines - 1] + [_fit(pdf, " ".join(lines[max_lines - 1 :]) + " …", w + 1)]
+    return lines
+
+
+TABLE_SIZE = 7.5  # pt, at type size 1
+CELL_PAD = 0.8  # mm
+
+
+def _table_min_width(pdf, header, widths, s: float) -> float:
+    """The narrowest table (mm) in which every word of every header fits its column."""
+    pdf.set_font("DejaVu", "B", (TABLE_SIZE - 1) * s)
+    return max(
+        (max(pdf.get_string_width(word) for word in text.split()) + 2 * CELL_PAD + 0.6) / share
+        for text, share in zip(header, widths)
+    )
+
+
+def _table(pdf, header, rows, widths, total_w, s: float = 1.0, x=None, size=TABLE_SIZE) -> None:
+    """A table whose headers wrap (never cut) and whose cells wrap to two lines."""
     x = pdf.l_margin if x is None else x
     ws = [total_w * f for f in widths]
-    pdf.set_x(x)
-    pdf.set_font("DejaVu", "B", size - 1)
+    pad = CELL_PAD
+    head_size = (size - 1) * s
+    pdf.set_font("DejaVu", "B", head_size)
+    # headers are never cut: smaller type until every header word fits its column
+    while head_size > 4.5 and any(
+        pdf.get_string_width(word) > w - 2 * pad for text, w in zip(header, ws) for word in str(text).split()
+    ):
+        head_size -= 0.25
+        pdf.set_font("DejaVu", "B", head_size)
+    head_lh = 3.0 * s * head_size / ((size - 1) * s)
+    heads = [_lines(pdf, text, w - 2 * pad, 4) for text, w in zip(header, ws)]
+    head_h = max(len(lines) for lines in heads) * head_lh + 1.2
+    top = pdf.get_y()
     pdf.set_fill_color(230, 230, 230)
-    for text, w in zip(header, ws):
-        pdf.cell(w, 4.6, _fit(pdf, text, w), border=0, fill=True)
-    pdf.ln(4.6)
-    pdf.set_font("DejaVu", "", size)
+    pdf.rect(x, top, total_w, head_h, style="F")
+    cx = x
+    for lines, w in zip(heads, ws):
+        for i, line in enumerate(lines):
+            pdf.set_xy(cx + pad, top + 0.6 + i * head_lh)
+            pdf.cell(w - 2 * pad, head_lh, line)
+        cx += w
+    y = top + head_h
+    pdf.set_font("DejaVu", "", size * s)
+    lh = 3.4 * s
+    pdf.set_draw_color(190, 190, 190)
     for row in rows:
-        pdf.set_x(x)
-        if not any("\n" in str(text) for text in row):
-            for text, w in zip(row, ws):
-                pdf.cell(w, 4.2, _fit(pdf, str(text), w), border="B")
-            pdf.ln(4.2)
-            continue
-        # a second line (a comparison's p-value) in a smaller, grey type under the first
-        top = pdf.get_y()
-        for text, w in zip(row, ws):
-            first, _nl, second = str(text).partition("\n")
-            left = pdf.get_x()
-            pdf.cell(w, 4.0, _fit(pdf, first, w))
-            pdf.set_xy(left, top + 3.6)
-            pdf.set_font("DejaVu", "", size - 1.5)
-            pdf.set_text_color(90, 90, 90)
-            pdf.cell(w, 3.2, _fit(pdf, second, w), border="B")
-            pdf.set_text_color(0, 0, 0)
-            pdf.set_font("DejaVu", "", size)
-            pdf.set_xy(left + w, top)
-        pdf.set_xy(x, top + 6.8)
+        # a cell's second line (a comparison's p-value) in a smaller, grey type under its first ones
+        firsts, seconds = zip(*(str(text).partition("\n")[::2] for text in row), strict=True)
+        cells = [_lines(pdf, first, w - 2 * pad, 2) for first, w in zip(firsts, ws)]
+        n_first = max(len(lines) for lines in cells)
+        small_lh = 0.85 * lh
+        row_h = n_first * lh + (small_lh if any(seconds) else 0) + 1.0
+        cx = x
+        for lines, second, w in zip(cells, seconds, ws):
+            for i, line in enumerate(lines):
+                pdf.set_xy(cx + pad, y + 0.5 + i * lh)
+                pdf.cell(w - 2 * pad, lh, line)
+            if second:
+                pdf.set_font("DejaVu", "", size * s - 1.5)
+                pdf.set_text_color(90, 90, 90)
+                pdf.set_xy(cx + pad, y + 0.5 + n_first * lh)
+                pdf.cell(w - 2 * pad, small_lh, _fit(pdf, second, w - 2 * pad + 1))
+                pdf.set_text_color(0, 0, 0)
+                pdf.set_font("DejaVu", "", size * s)
+            cx += w
+        y += row_h
+        pdf.line(x, y, x + total_w, y)
+    pdf.set_draw_color(0, 0, 0)
+    pdf.set_xy(x, y)
 
 
 def _fit(pdf, text: str, w: float) -> str:
@@ -563,17 +859,50 @@ def _fit(pdf, text: str, w: float) -> str:
         return text
     while text and pdf.get_string_width(text + "…") > w - 1:
         text = text[:-1]
-    return text + "…"
+    return text.rstrip() + "…"
 
 
-def _block(pdf, title, header, rows, widths, w, empty_text) -> None:
-    _section_title(pdf, title, w)
+def _block(pdf, title, header, rows, widths, w, empty_text, s: float = 1.0) -> None:
+    _section_title(pdf, title, w, s)
     if rows:
-        _table(pdf, header, rows, widths, w)
+        _table(pdf, header, rows, widths, w, s)
     else:
-        pdf.set_font("DejaVu", "", 8)
-        pdf.cell(w, 4.5, empty_text, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(1.5)
+        pdf.set_font("DejaVu", "", 8 * s)
+        pdf.cell(w, 4.5 * s, empty_text, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(1.5 * s)
+
+
+def _html_map(bmap: BriefMap, caption: str) -> str:
+    """The map as a figure: the picture, its place names over it (placed as in an 80 mm wide PDF map), the
+    colour scale and keys under it."""
+    e = html_text
+    pdf = _new_pdf()
+    sizes = {"section": 5.6, "neighbour": 5.0, "municipality": 6.0}
+    width = 80.0
+
+    def measure(text: str, kind: str) -> float:
+        pdf.set_font("DejaVu", "B" if kind == "section" else "", sizes[kind])
+        return pdf.get_string_width(text)
+
+    height = width * bmap.aspect
+    spans = "".join(
+        f"<span class='{kind}' style='left:{x / width:.2%};top:{y / height:.2%}'>{e(text)}</span>"
+        for x, y, text, kind in place_labels(bmap.labels, width, height, measure, 2.6)
+    )
+    scale = ""
+    if bmap.colours:
+        ticks = "".join(f"<span style='left:{frac:.0%}'>{e(text)}</span>" for frac, text in bmap.ticks)
+        scale = (
+            f"<div class='scale'><div>{e(bmap.scale_title)}</div>"
+            f"<div class='bar' style='background:linear-gradient(to right,{','.join(bmap.colours)})'></div>"
+            f"<div class='ticks'>{ticks}</div></div>"
+        )
+    keys = "".join(f"<span class='key {kind}'></span>{e(text)} " for kind, text in bmap.keys)
+    picture = base64.b64encode(bmap.png).decode()
+    return (
+        f"<figure><div class='map'><img alt='{e(caption)}' src='data:image/png;base64,{picture}'>{spans}</div>"
+        f"{scale}<div class='keys'>{keys}</div><figcaption>{e(caption)}</figcaption></figure>"
+    )
 
 
 def to_html(brief: Brief) -> str:
@@ -590,12 +919,7 @@ def to_html(brief: Brief) -> str:
         )
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
-    img = ""
-    if brief.map_png:
-        img = (
-            f"<figure><img alt='{e(h['map'])}' src='data:image/png;base64,"
-            f"{base64.b64encode(brief.map_png).decode()}'><figcaption>{e(h['map'])}</figcaption></figure>"
-        )
+    img = _html_map(brief.map, h["map"]) if brief.map is not None else ""
     notices = "".join(f"<p class='notice'>{e(n)}</p>" for n in brief.notices)
     parts = [
         (h["hotspots"], [h["section"], h["label"], h["count"]], brief.hotspots, h["no_hotspots"]),
@@ -621,9 +945,18 @@ table {{ border-collapse: collapse; width: 100%; font-size: 9pt; }}
 th {{ background: #e6e6e6; text-align: left; }} td, th {{ padding: 2px 4px; border-bottom: 1px solid #ccc; }}
 figure {{ float: left; width: 80mm; margin: 0 6mm 4mm 0; }} figure img {{ width: 100%; }}
 figcaption {{ font-size: 8pt; color: #444; }}
+.map {{ position: relative; }} .map span {{ position: absolute; transform: translate(-50%, -50%); white-space: nowrap;
+  font-size: 5.6pt; background: rgba(255,255,255,.65); padding: 0 1px; }}
+.map .section {{ font-weight: bold; }} .map .municipality, .map .neighbour {{ color: #6e6e6e; font-size: 6pt; }}
+.scale {{ font-size: 7pt; margin-top: 3px; }} .scale .bar {{ height: 8px; width: 80%; }}
+.scale .ticks {{ position: relative; width: 80%; height: 10px; }}
+.scale .ticks span {{ position: absolute; transform: translateX(-50%); }}
+.key {{ display: inline-block; width: 12px; height: 8px; border: 2px solid #b2182b; vertical-align: middle; }}
+.key.withheld {{ border: 1px solid #999;
+  background: repeating-linear-gradient(45deg, #fff 0 2px, #999 2px 3px); }}
 footer {{ clear: both; margin-top: 10px; font-size: 8pt; color: #555; }}
 </style></head><body>
-<div class="marking">{e(brief.marking)}</div>
+<div class="marking">{e(brief.marking_text or brief.marking)}</div>
 <h1>{e(brief.title)}</h1><p>{e(brief.area_line)}<br>{e(brief.period_line)}</p>{notices}
 {img}<h2>{e(h["figures"])}</h2>
 {table([h["figure"], h["now"], h["previous"], h["year"]], brief.headlines, "")}<p class="empty">{e(h["flags"])}</p>

@@ -353,7 +353,7 @@ def overview_map_html(
         measures = every.loc[sections["section_id"].astype(str).tolist()]
         withheld = policy.texts(_)
     mark = marking_for(policy)
-    title = f"{mark} · " + _(MAP_MEASURES[measure]) + " · " + _.period(period.start, period.end)
+    title = f"{_.marking(mark)} · " + _(MAP_MEASURES[measure]) + " · " + _.period(period.start, period.end)
     if data.is_demo:  # every output of the demo says so, as the brief does
         title += " · " + _(DEMO_NOTE)
     geometry = maps.display_geometry(data.sections).select(region, municipality)

@@ -102,7 +102,7 @@ def label_vocabularies() -> dict[str, dict[str, str]]:
     }
 
 
-#: Files scanned for ``_("...")`` and ``N_("...")`` calls.
+#: Files scanned for translating calls (see :func:`extract_messages`).
 SOURCE_GLOBS = ("dashboard.py", "views/*.py", "geo/*.py")
 APP_DIR = LOCALES_DIR.parent.parent
 
@@ -110,6 +110,12 @@ APP_DIR = LOCALES_DIR.parent.parent
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark for translation"
     """Mark a text for extraction without translating it now (translate it later with ``_(text)``)."""
     return message
+
+
+#: Committee types by their abbreviation in each language (KLSP/KKSB/EVSP, LOJB/OSBZ/ATJB), as pages show them.
+COMMITTEE_ABBR = {"LCPS": N_("LCPS"), "MCPS": N_("MCPS"), "ACPS": N_("ACPS")}
+#: The two markings of every output (the codes in file names and data; printed translated).
+MARKINGS = {"PUBLIC": N_("PUBLIC"), "RESTRICTED": N_("RESTRICTED")}
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
@@ -210,6 +216,19 @@ class Translator:
 
     def severity(self, severity: str) -> str:
         return self.pgettext("severity", severity)
+
+    def committee_abbr(self, code: object) -> str:
+        """A committee type's abbreviation in this language: ``KLSP`` (sq) or ``LOJB`` (sr) for ``LCPS``."""
+        text = COMMITTEE_ABBR.get(str(code))
+        return self(text) if text else str(code)
+
+    def marking(self, code: str) -> str:
+        """An output's marking as printed: ``I KUFIZUAR · RESTRICTED`` (both, so that a reader of either
+        language and anyone filing it see it), ``RESTRICTED`` in English."""
+        if code not in MARKINGS:
+            raise ValueError(f"unknown marking {code!r}; markings are {', '.join(MARKINGS)}")
+        own = self(MARKINGS[code])
+        return code if own == code else f"{own} · {code}"
 
     # -- places
 
@@ -322,21 +341,52 @@ def _source_files(root: Path = APP_DIR) -> list[Path]:
     return files
 
 
-def extract_calls(path: Path) -> list[tuple[str, int]]:
-    """``(message, line)`` of every ``_("literal")`` and ``N_("literal")`` call in a Python file."""
+#: Names a translating call goes by: ``_("…")``, ``N_("…")``, and the same as an attribute (``ctx._("…")``).
+GETTEXT_NAMES = ("_", "N_")
+#: Context-carrying calls: ``pgettext("context", "…")``, also as ``_.pgettext(…)``.
+PGETTEXT_NAMES = ("pgettext",)
+
+
+def _call_name(func: ast.expr) -> str | None:
+    """The called name of ``f(…)`` or ``anything.f(…)``."""
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return None
+
+
+def _literal(node: ast.expr | None) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def extract_messages(path: Path) -> list[tuple[str | None, str, int]]:
+    """``(context, message, line)`` of every translating call with literal texts in a Python file.
+
+    Sees ``_("…")``, ``N_("…")``, ``ctx._("…")`` (any ``something._(…)`` or ``something.N_(…)``) and
+    ``pgettext("context", "…")`` in both spellings. A call whose text is not a literal cannot be extracted;
+    its texts must be marked where they are written (``N_``).
+    """
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    found = []
+    found: list[tuple[str | None, str, int]] = []
     for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id in ("_", "N_")
-            and node.args
-            and isinstance(node.args[0], ast.Constant)
-            and isinstance(node.args[0].value, str)
-        ):
-            found.append((node.args[0].value, node.lineno))
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        name = _call_name(node.func)
+        if name in GETTEXT_NAMES:
+            text = _literal(node.args[0])
+            if text is not None:
+                found.append((None, text, node.lineno))
+        elif name in PGETTEXT_NAMES and len(node.args) >= 2:
+            context, text = _literal(node.args[0]), _literal(node.args[1])
+            if context is not None and text is not None:
+                found.append((context, text, node.lineno))
     return found
+
+
+def extract_calls(path: Path) -> list[tuple[str, int]]:
+    """``(message, line)`` of every context-free translating call (see :func:`extract_messages`)."""
+    return [(text, line) for context, text, line in extract_messages(path) if context is None]
 
 
 def dynamic_messages() -> list[tuple[str, str, str]]:
@@ -371,8 +421,8 @@ def build_template(root: Path = APP_DIR) -> Catalog:
     cat = Catalog(project="community-policing-dashboard", domain=DOMAIN, charset="utf-8", fuzzy=False)
     for path in _source_files(root):
         rel = path.relative_to(root).as_posix()
-        for message, line in extract_calls(path):
-            cat.add(message, locations=[(rel, line)])
+        for context, message, line in extract_messages(path):
+            cat.add(message, context=context, locations=[(rel, line)])
     for ctx, mid, english in dynamic_messages():
         cat.add(mid, context=ctx, auto_comments=[f"English: {english}"], locations=[("geo/schema.py", 0)])
     return cat

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import cache, concerns, coverage, figures, maps
+from geo import cache, concerns, coverage, figures, i18n, maps
 from geo.i18n import N_, md_escape
 from views import common
 
@@ -26,7 +26,7 @@ MEASURE_LABELS = {
     "acps": N_("Number of ACPS"),
 }
 #: Committee types by their abbreviation in each language (KLSP/KKSB/EVSP, LOJB/OSBZ/ATJB).
-TYPE_ABBR = {"LCPS": N_("LCPS"), "MCPS": N_("MCPS"), "ACPS": N_("ACPS")}
+TYPE_ABBR = i18n.COMMITTEE_ABBR
 STATUS_LABELS = {"all": N_("All"), "active": N_("Active and meeting"), "lapsed": N_("Lapsed")}
 
 
@@ -258,6 +258,7 @@ types = r1.multiselect(
     key="cm_types",
     format_func=lambda t: _.term("committee_type", t),
     placeholder=_("All types"),
+    select_all=False,  # Streamlit's own "Select all" is English only (an empty choice means all)
 )
 status = r2.segmented_control(
     _("Status"), list(STATUS_LABELS), key="cm_status", format_func=lambda s: _(STATUS_LABELS[s])
