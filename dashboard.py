@@ -54,7 +54,8 @@ st.set_page_config(  # no icons: they load from Google
 #: Always: a compact header, so that the first screen at 1280×720 shows the page's content, not blank space.
 COMPACT_CSS = """
 [data-testid="stMainBlockContainer"] { padding-top: 2.75rem; padding-bottom: 3rem; }
-[data-testid="stMainBlockContainer"] h1 { font-size: 2rem; padding: 0 0 0.25rem 0; }
+[data-testid="stMainBlockContainer"] h1 { font-size: 1.75rem; padding: 0 0 0.25rem 0; }
+[data-testid="stMainBlockContainer"] h3 { font-size: 1.25rem; padding: 0.25rem 0; }
 """
 #: The presentation layout: larger type, the whole width of the screen.
 PRESENTATION_CSS = """
@@ -423,9 +424,9 @@ def banners(_: i18n.Translator, policy: PublicPolicy | None, demo: bool, present
         mark = f":blue-badge[**{_('PUBLIC')}**]" if policy is not None else f":red-badge[**{_('RESTRICTED')}**]"
         st.markdown(mark + (f" :orange-badge[{demo_title}]" if demo else ""))
         return
-    marking(_, policy)
+    lines = [marking(_, policy)]
     if demo:
-        st.markdown(
+        lines.append(
             f":orange-badge[**{demo_title}**] "
             + (
                 _("Figures and places are invented for trying the dashboard; load your own files on the Data page.")
@@ -433,24 +434,20 @@ def banners(_: i18n.Translator, policy: PublicPolicy | None, demo: bool, present
                 else _("Figures and places are invented for trying the dashboard.")  # no uploads in public mode
             )
         )
+    st.markdown("  \n".join(lines))  # one paragraph: a line each, no gap between them
 
 
-def marking(_: i18n.Translator, policy: PublicPolicy | None) -> None:
-    """PUBLIC or RESTRICTED at the top of every page (and of its printout)."""
+def marking(_: i18n.Translator, policy: PublicPolicy | None) -> str:
+    """PUBLIC or RESTRICTED at the top of every page (and of its printout), as a Markdown line."""
     if policy is not None:
-        st.markdown(
-            f":blue-badge[**{_('PUBLIC')}**] "
-            + _(
-                "Public-safe view: sections only, no exact locations, counts below {n} withheld, "
-                "sensitive categories left out.",
-                n=_.number(policy.min_count),
-            )
+        return f":blue-badge[**{_('PUBLIC')}**] " + _(
+            "Public-safe view: sections only, no exact locations, counts below {n} withheld, "
+            "sensitive categories left out.",
+            n=_.number(policy.min_count),
         )
-    else:
-        st.markdown(
-            f":red-badge[**{_('RESTRICTED')}**] "
-            + _("For police use: exact locations and small counts are shown. Not for public display.")
-        )
+    return f":red-badge[**{_('RESTRICTED')}**] " + _(
+        "For police use: exact locations and small counts are shown. Not for public display."
+    )
 
 
 def main() -> None:

@@ -314,7 +314,7 @@ if cells is not None and result is not None and show_gi:
         for cid, r in result.loc[sig].iterrows()
     ]
 
-col_map, col_check = st.columns([2, 1])
+col_map, col_check = st.columns([1.6, 1])  # the check's table fits its column at 1280 px
 with col_map:
     fmap = maps.section_fill_map(
         geom,
@@ -363,7 +363,16 @@ with col_check:
                 _("Permutations"): hotspots.label_counts(result["label_sim"]).to_numpy(),
             }
         )
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                _("Result"): st.column_config.TextColumn(width=140),
+                _("Normal"): st.column_config.NumberColumn(width=70),
+                _("Permutations"): st.column_config.NumberColumn(width=90),
+            },
+        )
         hot = result["label"].isin([hotspots.HOT_99, hotspots.HOT_95, hotspots.HOT_90])
         both = hot & result["label_sim"].isin([hotspots.HOT_99, hotspots.HOT_95, hotspots.HOT_90])
         n = len(result)

@@ -172,8 +172,7 @@ if presenting:  # one line: the page, the area and the period; the map right und
     st.markdown(f"**{_('Overview')}** · **{area_name()}** · {when}")
 else:
     st.title(_("Overview"))
-    st.markdown(f"**{area_name()}** · " + when)
-    st.caption(as_of_text)
+    st.markdown(f"**{area_name()}** · {when} · :gray[{as_of_text}]")
 
 if data.sections.empty:
     st.warning(_("No police sections are loaded. Load a sections file on the Data page."))
