@@ -348,24 +348,35 @@ def overview_map_html(
     withheld = None
     if policy is None:
         measures = figures.section_measures(sections, data.cube, period, cats)
+        national = figures.section_measures(data.sections, data.cube, period, cats)
     else:  # withheld as on every public output: protected for all sections at once, then the area taken
-        every = policy.measures(figures.section_measures(data.sections, data.cube, period, cats), data.sections)
-        measures = every.loc[sections["section_id"].astype(str).tolist()]
+        national = policy.measures(figures.section_measures(data.sections, data.cube, period, cats), data.sections)
+        measures = national.loc[sections["section_id"].astype(str).tolist()]
         withheld = policy.texts(_)
+    # as the Overview shows it by default: the rate smoothed with all of Kosovo's prior, and the colour
+    # classes of all of Kosovo for the period, so a colour means the same in every area's map
+    coloured = measure
+    if measure == "rate":
+        measures = measures.assign(rate_smoothed=figures.smoothed_rates(measures, national))
+        national = national.assign(rate_smoothed=figures.smoothed_rates(national))
+        coloured = "rate_smoothed"
+    classes = maps.sequential_classes(national[coloured]) if measure in ("rate", "count") else None
     mark = marking_for(policy)
-    title = f"{_.marking(mark)} · " + _(MAP_MEASURES[measure]) + " · " + _.period(period.start, period.end)
+    what = _("Incidents per 1,000 residents, smoothed") if coloured == "rate_smoothed" else _(MAP_MEASURES[measure])
+    title = f"{_.marking(mark)} · {what} · " + _.period(period.start, period.end)
     if data.is_demo:  # every output of the demo says so, as the brief does
         title += " · " + _(DEMO_NOTE)
     geometry = maps.display_geometry(data.sections).select(region, municipality)
     fmap = maps.choropleth(
         geometry,
         measures,
-        measure,
+        coloured,
         _,
         assets=offline.INLINE_ASSETS,
         title=title,
         selected=selected,
         withheld=withheld,
+        classes=classes,
     )
     page = offline.standalone_html(fmap.get_root().render())
     head = f"<title>{html_text(title)}</title>"

@@ -210,7 +210,7 @@ def test_map_is_one_offline_file_for_the_sidebar_area_and_marked(demo):
     assert "L.map(" in page or "L.Map" in page
     # marked in the browser tab and in the legend, in the chosen language
     assert re.search(
-        r"<title>OGRANIČENO · RESTRICTED · Incidenti na 1\.000 stanovnika · oktobar 2026 · "
+        r"<title>OGRANIČENO · RESTRICTED · Incidenti na 1\.000 stanovnika, izglađeno · oktobar 2026 · "
         r"sintetički demo podaci, ne podaci policije</title>",  # the demo's every output says it is synthetic
         page,
     )

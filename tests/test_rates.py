@@ -201,3 +201,26 @@ def test_the_rate_map_colours_by_the_smoothed_rate_and_shows_both(demo):
     assert fills != dict(zip(m.index, maps.sequential_classes(m["rate"]).color(m["rate"]), strict=True))
     page = fmap.get_root().render()
     assert "Per 1,000 residents, smoothed" in page and "Per 1,000 residents" in page
+
+
+def test_the_map_file_of_a_municipality_uses_the_smoothed_rate_and_the_national_classes(demo):
+    """The offline map file (brief page, ``python -m geo map``) colours as the Overview does by default."""
+    from geo import exports
+
+    period = figures.Period(pd.Timestamp("2026-10-01").date(), pd.Timestamp("2026-10-31").date())
+    page = exports.overview_map_html(demo, period, "en", municipality="Prishtinë")
+    national = figures.section_measures(demo.sections, demo.cube, period, figures.DEFAULT_CATEGORIES)
+    national = national.assign(rate_smoothed=figures.smoothed_rates(national))
+    breaks = maps.sequential_classes(national["rate_smoothed"])
+    ids = demo.sections.loc[demo.sections["municipality"] == "Prishtinë", "section_id"].astype(str)
+    expected = dict(zip(ids, breaks.color(national.loc[ids, "rate_smoothed"]), strict=True))
+    import json
+    import re
+
+    fills = {}
+    for m in re.finditer(r'"properties": (\{[^{}]*\})', page):
+        props = json.loads(m.group(1))
+        if "section_id" in props:
+            fills[props["section_id"]] = props["c"]
+    assert fills and {k: fills[k] for k in expected if k in fills} == {k: v for k, v in expected.items() if k in fills}
+    assert "Incidents per 1,000 residents, smoothed" in page
