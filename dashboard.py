@@ -55,6 +55,7 @@ st.set_page_config(  # no icons: they load from Google
 COMPACT_CSS = """
 [data-testid="stMainBlockContainer"] { padding-top: 2.75rem; padding-bottom: 3rem; }
 [data-testid="stMainBlockContainer"] h1 { font-size: 1.75rem; padding: 0 0 0.25rem 0; }
+[data-testid="stMainBlockContainer"] h2 { font-size: 1.45rem; padding: 0.5rem 0 0.25rem 0; }
 [data-testid="stMainBlockContainer"] h3 { font-size: 1.25rem; padding: 0.25rem 0; }
 """
 #: The presentation layout: larger type, the whole width of the screen.
