@@ -22,6 +22,7 @@ import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlparse
 
 import geopandas as gpd
 import pandas as pd
@@ -208,3 +209,49 @@ def demo():
     from geo.source import demo_source
 
     return demo_source().load()
+
+
+# ---------------------------------------------------------------- browser tests (headless Chromium)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium (browser test modules skip, saying why, where it is missing)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )  # fmt: skip
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A page at 1280×900 that reaches only this machine: other requests are blocked and recorded
+    (``page.blocked``), as are dialogs (``page.dialogs``) and failed responses (``page.failed``)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    blocked: list[str] = []
+    dialogs: list[str] = []
+
+    def route(r):
+        url = r.request.url
+        host = urlparse(url).hostname or ""
+        if host in ("127.0.0.1", "localhost", "::1") or url.startswith(("data:", "blob:", "about:")):
+            return r.continue_()
+        blocked.append(url)
+        return r.abort()
+
+    context.route("**/*", route)
+    pg = context.new_page()
+    failed: list[str] = []
+    pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    pg.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
+    pg.blocked = blocked
+    pg.dialogs = dialogs
+    pg.failed = failed
+    yield pg
+    context.close()

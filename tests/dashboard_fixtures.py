@@ -22,6 +22,17 @@ from geo.report import Report
 from geo.source import Dataset
 
 EVIL = "<script>alert(1)</script>"
+#: Every page of the dashboard, as dashboard.py lists them (the AppTest paths).
+PAGES = (
+    "views/overview.py",
+    "views/hotspots.py",
+    "views/concerns.py",
+    "views/committees.py",
+    "views/section.py",
+    "views/trust.py",
+    "views/print.py",
+    "views/data.py",
+)
 
 
 def tiny_sections(evil_name: bool = False) -> gpd.GeoDataFrame:

@@ -16,7 +16,6 @@ import subprocess
 import sys
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
@@ -126,44 +125,6 @@ def server(tmp_path_factory):
     )
     with streamlit_app(data) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )  # fmt: skip
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    blocked: list[str] = []
-    dialogs: list[str] = []
-
-    def route(r):
-        url = r.request.url
-        host = urlparse(url).hostname or ""
-        if host in ("127.0.0.1", "localhost", "::1") or url.startswith(("data:", "blob:", "about:")):
-            return r.continue_()
-        blocked.append(url)
-        return r.abort()
-
-    context.route("**/*", route)
-    pg = context.new_page()
-    failed: list[str] = []
-    pg.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    pg.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
-    pg.blocked = blocked
-    pg.dialogs = dialogs
-    pg.failed = failed
-    yield pg
-    context.close()
 
 
 def map_frame(page):

@@ -67,18 +67,6 @@ def demo():
         pytest.skip(f"the demo dataset is not loadable: {exc}")
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )  # fmt: skip
-        yield b
-        b.close()
-
-
 def drawn(browser, tmp_path: Path, html: str, size: tuple[int, int]) -> dict:
     path = tmp_path / "map.html"
     path.write_text(html, encoding="utf-8")

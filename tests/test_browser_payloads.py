@@ -13,8 +13,8 @@ import os
 import pytest
 from payloads import EVAL, MARKER_ENV, NAMES, SECTIONS, UNCLOSED, inert_findings, write_payload_inputs
 
-# the browser fixtures (browser, page) and helpers of the other browser tests
-from test_browser import COUNT_JS, browser, map_frame, on_screen, page, streamlit_app, tooltip_of  # noqa: F401
+# helpers of the other browser tests (the browser and page fixtures are in conftest.py)
+from test_browser import COUNT_JS, map_frame, on_screen, streamlit_app, tooltip_of
 
 pytestmark = pytest.mark.browser
 
@@ -47,7 +47,7 @@ def settled(pg) -> None:
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_each_page_shows_payloads_literally_and_runs_nothing(payload_server, page, path):  # noqa: F811
+def test_each_page_shows_payloads_literally_and_runs_nothing(payload_server, page, path):
     url, marker = payload_server
     page.goto(f"{url}/{path}?lang=sq", wait_until="domcontentloaded")
     settled(page)
@@ -63,7 +63,7 @@ def test_each_page_shows_payloads_literally_and_runs_nothing(payload_server, pag
     assert page.dialogs == [] and page.blocked == []
 
 
-def test_the_map_labels_and_tooltips_show_every_name_as_written(payload_server, page):  # noqa: F811
+def test_the_map_labels_and_tooltips_show_every_name_as_written(payload_server, page):
     url, marker = payload_server
     page.goto(f"{url}/?lang=en", wait_until="domcontentloaded")
     frame = map_frame(page)

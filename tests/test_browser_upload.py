@@ -7,7 +7,7 @@ import json
 
 import pytest
 from realworld import municipal_boundaries
-from test_browser import ARTIFACTS, browser, page, squares, streamlit_app  # noqa: F401 - fixtures
+from test_browser import ARTIFACTS, squares, streamlit_app
 
 pytestmark = pytest.mark.browser
 

@@ -20,7 +20,7 @@ from functools import lru_cache
 
 import pandas as pd
 import pytest
-from dashboard_fixtures import TinySource
+from dashboard_fixtures import PAGES, TinySource
 from google.protobuf.message import Message
 from streamlit.testing.v1 import AppTest
 from test_pages import APP, needs_demo
@@ -28,16 +28,6 @@ from test_pages import APP, needs_demo
 from geo import i18n
 from geo.source import demo_source
 
-PAGES = (
-    "views/overview.py",
-    "views/hotspots.py",
-    "views/concerns.py",
-    "views/committees.py",
-    "views/section.py",
-    "views/trust.py",
-    "views/print.py",
-    "views/data.py",
-)
 _FIELD = re.compile(r"\\\{[a-z_][a-z0-9_]*(?:[:!][^}]*)?\\\}")
 
 

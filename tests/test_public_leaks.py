@@ -44,6 +44,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from dashboard_fixtures import PAGES
 from leakcheck import (
     MIN_DISTANCE_M,
     PERIOD,
@@ -73,16 +74,6 @@ from geo.source import FileSource
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard.py")
-PAGES = (
-    "views/overview.py",
-    "views/hotspots.py",
-    "views/concerns.py",
-    "views/committees.py",
-    "views/section.py",
-    "views/trust.py",
-    "views/print.py",
-    "views/data.py",
-)
 #: Crimes per section in the public version (thefts and burglaries; no sensitive category); S22 withheld.
 PUBLIC_COUNTS = {"S11": 11, "S12": 7, "S13": 8, "S21": 9, "S23": 11, "S31": 12, "S32": 13, "S33": 14}
 #: Sensitive incidents in the shown sections (S22's are withheld with its small count).

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import shapely
-from dashboard_fixtures import TinySource, ok, texts
+from dashboard_fixtures import PAGES, TinySource, ok, texts
 from realworld import municipal_boundaries
 from streamlit.testing.v1 import AppTest
 
@@ -275,18 +275,6 @@ def test_an_ambiguous_name_gets_a_select_box_on_the_data_page(ambiguous):
     assert cand.options.values["sections"]["municipality"] == {"Municipality of Mitrovica": "Mitrovicë"}
     assert "ambiguous_name" not in texts(at)
     assert "Every record was used." in " ".join(w.value for w in at.warning)
-
-
-PAGES = (
-    "views/overview.py",
-    "views/hotspots.py",
-    "views/concerns.py",
-    "views/committees.py",
-    "views/section.py",
-    "views/trust.py",
-    "views/print.py",
-    "views/data.py",
-)
 
 
 def test_every_page_runs_on_the_municipal_boundaries_alone(boundaries):

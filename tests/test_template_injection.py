@@ -21,7 +21,7 @@ from pathlib import Path
 
 import jinja2
 import pytest
-from dashboard_fixtures import ok
+from dashboard_fixtures import PAGES, ok
 from payloads import (
     BLOCK,
     EVAL,
@@ -181,18 +181,6 @@ def test_cli_validate_reports_the_payload_values_as_text(inputs, marker, capsys)
 
 
 # ---------------------------------------------------------------- every page in AppTest
-
-
-PAGES = (
-    "views/overview.py",
-    "views/hotspots.py",
-    "views/concerns.py",
-    "views/committees.py",
-    "views/section.py",
-    "views/trust.py",
-    "views/print.py",
-    "views/data.py",
-)
 
 
 @pytest.fixture(scope="module")
