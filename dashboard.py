@@ -70,7 +70,7 @@ html { font-size: 18px; }
 FILTER_KEYS = ("region", "municipality", "section", "search", "categories", "period_start", "period_end")
 #: Page-level choices kept when the user switches pages (the measure; column and label mappings).
 PAGE_KEYS = ("measure",)
-PAGE_KEY_PREFIXES = ("map_", "val_", "opt_", "hs_", "cn_", "cm_", "tr_", "pr_")
+PAGE_KEY_PREFIXES = ("map_", "val_", "place_", "opt_", "hs_", "cn_", "cm_", "tr_", "pr_")
 
 
 @dataclass

@@ -116,9 +116,9 @@ def file_columns(path: str, input: str, mtime_ns: int, layer: str = "") -> tuple
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def file_guess(path: str, input: str, mtime_ns: int) -> dict[str, str]:
-    """The column mapping guessed for an uploaded file (:func:`geo.uploads.guess_mapping`)."""
-    return uploads.guess_mapping(Path(path), input)
+def file_guess(path: str, input: str, mtime_ns: int, layer: str = "") -> dict[str, str]:
+    """The column mapping guessed for an uploaded file's layer (:func:`geo.uploads.guess_mapping`)."""
+    return uploads.guess_mapping(Path(path), input, layer=layer or None)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

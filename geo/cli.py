@@ -165,8 +165,13 @@ def source_from_args(args: argparse.Namespace) -> FileSource:
     if args.demo and paths:
         raise UsageError("--demo cannot be combined with input files")
     if getattr(args, "own", False):
-        if paths or args.demo or args.map or args.value or args.crs or args.encoding:
-            raise UsageError("--own cannot be combined with --demo, input files or their options")
+        given = [args.map, args.value, args.crs, args.encoding, args.layer, args.number_format]
+        limits = [args.max_count, args.earliest, args.latest]
+        if paths or args.demo or any(given) or any(v is not None for v in limits):
+            raise UsageError(
+                "--own cannot be combined with --demo, input files or their options (--map, --value, --crs, "
+                "--encoding, --layer, --number-format, --max-count, --earliest, --latest): it reads the saved ones"
+            )
         return own_source()
     options = LoadOptions()
     for text in args.map:
@@ -257,6 +262,25 @@ def own_source() -> FileSource:
 PUBLIC_WITHHELD_COUNTS = ("incidents", "concerns")
 
 
+def without_values(report):
+    """``report`` with every problem's value withheld, for public-safe mode: where and what each problem is,
+    never the offending value (it may be an incident's coordinates, a sensitive category's label or a private
+    text)."""
+    from dataclasses import replace
+
+    def where(p) -> str:
+        parts = (p.file, f"row {p.row}" if p.row is not None else "", f"field {p.field}" if p.field else "")
+        return ", ".join(x for x in parts if x)
+
+    return replace(
+        report,
+        problems=[
+            replace(p, value=None, message=where(p) + ": the value is withheld in public-safe mode (DASHBOARD_PUBLIC)")
+            for p in report.problems
+        ],
+    )
+
+
 def _print_report(report, out, withheld: tuple[str, ...] = ()) -> None:
     for p in report.problems:
         print(p, file=out)
@@ -276,8 +300,6 @@ def _print_report(report, out, withheld: tuple[str, ...] = ()) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
     from geo.public import PublicPolicy
 
     source = source_from_args(args)
@@ -285,28 +307,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     report = data.report
     public = PublicPolicy.from_env() is not None
     if public:
-        # A public deployment: where and what each problem is, never the offending value (it may be an
-        # incident's coordinates, a sensitive category's label or a private text).
-        report = replace(
-            report,
-            problems=[
-                replace(
-                    p,
-                    value=None,
-                    message=", ".join(
-                        x
-                        for x in (
-                            p.file,
-                            f"row {p.row}" if p.row is not None else "",
-                            f"field {p.field}" if p.field else "",
-                        )
-                        if x
-                    )
-                    + ": the value is withheld in public-safe mode (DASHBOARD_PUBLIC)",
-                )
-                for p in report.problems
-            ],
-        )
+        report = without_values(report)
     withheld = PUBLIC_WITHHELD_COUNTS if public else ()
     if args.json:
         doc = report.to_dict()
@@ -407,9 +408,12 @@ def policy_from_args(args: argparse.Namespace):
 
 
 def _load_or_fail(args: argparse.Namespace):
+    from geo.public import PublicPolicy
+
     data = source_from_args(args).load()
     if not data.report.ok:
-        for p in data.report.errors:
+        public = getattr(args, "public", False) or PublicPolicy.from_env() is not None
+        for p in (without_values(data.report) if public else data.report).errors:
             print(p, file=sys.stderr)
         print("the data has errors; see python -m geo validate", file=sys.stderr)
         return None

@@ -872,7 +872,7 @@ def choropleth(
             for f, nd, wh in zip(flags, nodata, held, strict=True)
             if nd and not wh
         }
-        for f in sorted(missing, reverse=True):  # hatched: "no comparison", then "no data"
+        for f in sorted(missing):  # hatched: "no comparison", then "no data"
             text = flag_name(f) if f == compare.NO_COMPARISON else _("No data")
             body += (
                 '<div class="cp-row"><span class="cp-swatch cp-nodata-swatch"></span>'

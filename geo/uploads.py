@@ -367,7 +367,7 @@ def _fits(kind: str, s: pd.Series) -> bool:
     return True
 
 
-def guess_mapping(path: Path, input: str) -> dict[str, str]:
+def guess_mapping(path: Path, input: str, layer: str | None = None) -> dict[str, str]:
     """Contract field → file column, guessed from the columns' names and what they hold.
 
     Names first (the contract's names and aliases, as the loader reads them: ``shapeID``, ``shapeName``,
@@ -379,7 +379,7 @@ def guess_mapping(path: Path, input: str) -> dict[str, str]:
     """
     from geo.validation import place_column
 
-    raw, _why = _raw(Path(path), input)
+    raw, _why = _raw(Path(path), input, layer)
     if raw is None:
         return {}
     frame = raw.frame

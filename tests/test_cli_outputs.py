@@ -6,6 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
 import shapely
 
 from geo import exports
@@ -57,3 +58,34 @@ def test_the_static_folder_is_in_the_repository():
     """Streamlit looks for ./static when it starts, before the app copies Leaflet into it."""
     tracked = subprocess.run(["git", "ls-files", "static"], cwd=ROOT, capture_output=True, text=True).stdout
     assert (ROOT / "static").is_dir() and tracked.strip()
+
+
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_public_outputs_that_refuse_broken_data_do_not_print_its_values(tmp_path, capsys, monkeypatch, how):
+    """A brief, map or hot-spot output refused for errors says where they are, not what the file holds."""
+    secret = "Sektori-i-fshehte-42"
+    ring = [[21.1, 42.6], [21.2, 42.6], [21.2, 42.7], [21.1, 42.6]]
+    doc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"section_id": secret, "section_name": "A", "municipality": "Prishtinë"},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        ]
+        * 2,  # the same id twice: an error whose value is the id
+    }
+    path = tmp_path / "s.geojson"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    args = ["map", "--sections", str(path), "--out", str(tmp_path / "m.html")]
+    if how == "env":
+        monkeypatch.setenv("DASHBOARD_PUBLIC", "1")
+    else:
+        args.append("--public")
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "the value is withheld in public-safe mode" in err and secret not in err
+    monkeypatch.delenv("DASHBOARD_PUBLIC", raising=False)
+    assert main(args[:-1] if how == "flag" else args) == 1  # the control: restricted, the value is shown
+    assert secret in capsys.readouterr().err

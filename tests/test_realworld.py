@@ -300,3 +300,13 @@ def test_every_page_runs_on_the_municipal_boundaries_alone(boundaries):
     for page in PAGES:
         at.switch_page(page).run()
         ok(at)
+
+
+def test_a_place_name_choice_is_kept_when_the_user_visits_another_page(ambiguous):
+    """Like the column and label choices, a place-name choice survives a look at the Overview."""
+    at = data_page(ambiguous)
+    (box,) = [s for s in at.selectbox if (s.key or "").startswith("place_sections_municipality")]
+    at.selectbox(key=box.key).select("Mitrovicë").run()
+    at.switch_page("views/overview.py").run()
+    at.switch_page("views/data.py").run()
+    assert at.selectbox(key=box.key).value == "Mitrovicë"

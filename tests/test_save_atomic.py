@@ -480,6 +480,7 @@ def test_the_command_line_reads_the_saved_data_and_says_when_it_cannot(tmp_path,
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert f"the deployment's data in {data_dir} cannot be loaded: dashboard-data/current names 'nonsense'" in err
-    with pytest.raises(SystemExit):
-        main(["validate", "--own", "--demo"])
-    assert "--own cannot be combined" in capsys.readouterr().err
+    for other in (["--demo"], ["--max-count", "10"], ["--latest", "2024-12-31"], ["--layer", "sections=a"]):
+        with pytest.raises(SystemExit):
+            main(["validate", "--own", *other])
+        assert "--own cannot be combined" in capsys.readouterr().err, other  # it reads the saved options

@@ -386,10 +386,12 @@ if st.session_state.get("uploads_swept"):
     )
 
 
-def map_places(name: str, fname: str, column: str, path: Path, mtime: int, options: LoadOptions) -> None:
+def map_places(
+    name: str, fname: str, column: str, path: Path, mtime: int, options: LoadOptions, layer: str = ""
+) -> None:
     """Select boxes for the place names of a column that match no single municipality (or region)."""
     kind = INPUTS[name].field(fname).place
-    labels = cache.file_labels(str(path), name, column, mtime)
+    labels = cache.file_labels(str(path), name, column, mtime, layer)
     unmatched = uploads.unmatched_places(name, fname, labels)
     if not unmatched:
         if labels:
@@ -499,7 +501,7 @@ if stored:
                 readable = readable and name != "sections"
                 st.error(_("This file cannot be read: {reason}", reason=why))
                 continue
-            guessed = cache.file_guess(str(path), name, mtime)
+            guessed = cache.file_guess(str(path), name, mtime, layer)
             chosen: dict[str, str] = {}
             fcols = st.columns(3)
             for j, fld in enumerate(INPUTS[name].fields):
@@ -559,7 +561,7 @@ if stored:
                     )
             for fld in INPUTS[name].fields:
                 if fld.place and fld.name in chosen:
-                    map_places(name, fld.name, chosen[fld.name], path, mtime, options)
+                    map_places(name, fld.name, chosen[fld.name], path, mtime, options, layer)
             if name in ("sections", "incidents", "concerns"):
                 crs = st.text_input(
                     _("Coordinate system, when the file declares none (e.g. EPSG:9141)"), key=f"opt_crs_{name}"
