@@ -272,6 +272,25 @@ class Translator:
         text = text.replace(",", "\x00").replace(".", point).replace("\x00", group)
         return text.replace("-", "−")
 
+    def numbers(self, values, decimals: int = 0, missing: str = "–") -> list[str]:
+        """:meth:`number` of every value at once (a map's column of thousands of values): the same text, with
+        ``missing`` for a missing or unreadable value."""
+        group, point = self._number_symbols()
+        d = max(decimals, 0)
+        out = []
+        for v in values:
+            try:
+                x = float(v)
+            except (TypeError, ValueError):
+                out.append(missing)
+                continue
+            if x != x:  # NaN
+                out.append(missing)
+                continue
+            text = f"{round(x, d) if d else round(x):,.{d}f}"
+            out.append(text.replace(",", "\x00").replace(".", point).replace("\x00", group).replace("-", "−"))
+        return out
+
     def _number_symbols(self) -> tuple[str, str]:
         if not hasattr(self, "_symbols"):
             group = GROUP_SYMBOLS.get(self.lang) or get_group_symbol(self.locale)

@@ -756,12 +756,16 @@ def choropleth(
     def col(name: str) -> list:
         return m_[name].tolist() if name in m_.columns else [None] * len(m_)
 
+    def nums(name: str, d: int = 0) -> list[str]:
+        return _.numbers(col(name), decimals=d) if hasattr(_, "numbers") else [num(v, d) for v in col(name)]
+
     def counts(name: str) -> list[str]:
         """A count per section; the ``withheld`` text where the public version withholds it."""
-        kinds = col(f"{name}_withheld") if withheld else [None] * len(m_)
-        return [
-            html_text(withheld[k]) if k in (withheld or {}) else num(v) for v, k in zip(col(name), kinds, strict=True)
-        ]
+        shown = nums(name)
+        if not withheld:
+            return shown
+        kinds = col(f"{name}_withheld")
+        return [html_text(withheld[k]) if k in withheld else t for t, k in zip(shown, kinds, strict=True)]
 
     pv, pv_fdr, pv_year, pv_year_fdr = col("p"), col("p_fdr"), col("p_year"), col("p_year_fdr")
     fields = {
@@ -792,12 +796,12 @@ def choropleth(
             for v, a, b in zip(col("change_year"), pv_year, pv_year_fdr, strict=True)
         ]
         aliases += [_("A year earlier"), _("Change vs a year earlier") + p_note]
-    fields["t7"] = [num(v, 2) for v in col("rate")]
+    fields["t7"] = nums("rate", 2)
     aliases += [_("Per 1,000 residents")]
     if "rate_smoothed" in m_.columns:
-        fields["t9"] = [num(v, 2) for v in col("rate_smoothed")]
+        fields["t9"] = nums("rate_smoothed", 2)
         aliases += [_("Per 1,000 residents, smoothed")]
-    fields["t8"] = [num(v) for v in col("population")]
+    fields["t8"] = nums("population")
     aliases += [_("Residents")]
 
     # public version: uncoloured because a count is withheld (dotted), not because there is none (hatched)

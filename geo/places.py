@@ -9,6 +9,7 @@ against it.
 from __future__ import annotations
 
 import csv
+import functools
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -102,6 +103,7 @@ def to_latin(text: str) -> str:
     return str(text).translate(_CYRILLIC)
 
 
+@functools.lru_cache(maxsize=65_536)
 def normalize(name: str) -> str:
     """Fold a place name for matching: script, case, diacritics, punctuation and spacing.
 

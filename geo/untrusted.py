@@ -67,7 +67,7 @@ def json_text(text: str) -> str:
     The structure (objects' braces) is untouched; a text with no ``{{``, ``{%`` or ``{#`` anywhere is returned
     as it is (it cannot open Jinja syntax), so the common case costs one scan.
     """
-    if JINJA_START.search(text) is None:
+    if "{" not in text or JINJA_START.search(text) is None:  # most texts are short values with no brace at all
         return text
     return _STRING.sub(_inert_string, text)
 
