@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from dashboard_fixtures import ok, small_dataset, texts, tiny_dataset
+from dashboard_fixtures import PAGES, ok, small_dataset, texts, tiny_dataset
 from leakcheck import possible_values
 from streamlit.testing.v1 import AppTest
 
@@ -20,16 +20,6 @@ from geo.public import PublicPolicy
 from geo.source import Dataset
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
-PAGES = [
-    "views/overview.py",
-    "views/hotspots.py",
-    "views/concerns.py",
-    "views/committees.py",
-    "views/section.py",
-    "views/trust.py",
-    "views/print.py",
-    "views/data.py",
-]
 SENSITIVE_NAMES = ("Domestic violence", "Sexual offence", "domestic_violence", "sexual_offence")
 
 
