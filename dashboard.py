@@ -522,7 +522,7 @@ def main() -> None:
         st.warning(note)
     if data.report.errors:
         st.warning(_("The data has {n} errors: see the Data page.", n=_.number(len(data.report.errors))))
-    span = figures.empty_period(data.incidents, period)
+    span = figures.empty_period(data.cube, period)
     if span is not None:
         st.info(
             _(

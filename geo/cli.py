@@ -385,7 +385,7 @@ def period_from_args(args: argparse.Namespace, data):
         raise UsageError(f"--to {args.date_to} is before --from {args.date_from}")
     else:
         period = figures.Period(args.date_from, args.date_to)
-    span = figures.empty_period(data.incidents, period)
+    span = figures.empty_period(data.cube, period)
     if span is not None:
         print(
             f"note: no incidents between {period.start} and {period.end}; the data covers {span[0]} to {span[1]}.",

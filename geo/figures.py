@@ -774,12 +774,24 @@ def outside_records(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.loc[keep.to_numpy(dtype=bool)].copy()
 
 
-def empty_period(incidents: pd.DataFrame, period: Period) -> tuple[dt.date, dt.date] | None:
+def empty_period(incidents, period: Period) -> tuple[dt.date, dt.date] | None:
     """``(first, last)`` dates of the incidents when ``period`` holds none of them but the data has some.
+
+    ``incidents`` is the table or, cheaper, its cube (``Dataset.cube``: then only records in a section count,
+    as on every map and figure).
 
     ``None`` when the period has incidents or there are none at all: then zeros are the truth, and
     otherwise they would be shown for a period the data does not reach.
     """
+    cube = _cube(incidents)
+    if cube is not None:  # from the per-day index: no scan of the records on every rerun
+        lo, hi = cube._days(period)
+        if cube.n_days == 0 or cube.offsets[hi] > cube.offsets[lo]:
+            return None
+        first, last = cube.span()
+        if first is None or last is None:
+            return None
+        return pd.Timestamp(first).date(), pd.Timestamp(last).date()
     if not len(incidents):
         return None
     when = incidents["occurred_at"]

@@ -389,3 +389,27 @@ def test_the_pages_say_when_the_period_has_no_incidents():
         at.switch_page(page).run()
         ok(at)
         assert expected in [i.value for i in at.info]
+
+
+def test_empty_period_answers_the_same_from_the_cube():
+    """The pages ask the cube (no scan of the records on every rerun); it gives the table's answer."""
+    from geo.cube import IncidentCube
+
+    inc = pd.DataFrame(
+        {
+            "occurred_at": pd.to_datetime(["2024-01-05 10:00", "2024-02-20 23:30"]),
+            "category": ["theft", "theft"],
+            "count": [1, 1],
+            "section_id": pd.array(["S1", "S1"], dtype="string"),
+            "lon": [21.1, 21.1],
+            "lat": [42.6, 42.6],
+        }
+    )
+    cube = IncidentCube.build(inc)
+    for start, end in (("2024-03-01", "2024-03-31"), ("2024-02-01", "2024-02-29"), ("2023-12-01", "2023-12-31")):
+        period = figures.Period(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
+        assert figures.empty_period(cube, period) == figures.empty_period(inc, period)
+    assert figures.empty_period(cube, figures.Period(dt.date(2024, 3, 1), dt.date(2024, 3, 31))) == (
+        dt.date(2024, 1, 5),
+        dt.date(2024, 2, 20),
+    )
