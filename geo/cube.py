@@ -68,6 +68,8 @@ class IncidentCube:
     record_category: np.ndarray  # int16, -1: missing
     record_hour: np.ndarray  # int8: hour of the day
     record_aggregated: np.ndarray  # bool: figures.is_aggregated (no real time of day)
+    record_row: np.ndarray  # int64: the record's position in the incident table it was built from
+    cell_start: np.ndarray  # int64: cell i holds records cell_start[i]:cell_start[i + 1] (the last to the end)
     first: pd.Timestamp | None  # earliest and latest ``occurred_at`` of all records (any section)
     last: pd.Timestamp | None
 
@@ -137,6 +139,8 @@ class IncidentCube:
             record_category=cat_codes[p].astype(np.int16),
             record_hour=hour,
             record_aggregated=(counts[p] > 1) | (midnight & ticket),  # as figures.is_aggregated
+            record_row=p.astype(np.int64),
+            cell_start=np.asarray(starts, dtype=np.int64),
             first=first,
             last=last,
         )

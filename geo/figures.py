@@ -67,7 +67,15 @@ class Period:
         return (self.end - self.start).days + 1
 
     def previous(self) -> Period:
-        """The period of the same length that ends the day before this one starts."""
+        """The period just before this one: the same number of calendar months before a period of whole
+        months (February before March, the previous quarter before a quarter), otherwise the period of the
+        same length that ends the day before this one starts. (Counts are compared per day covered, so
+        months of unequal length compare fairly.)"""
+        start, end = pd.Timestamp(self.start), pd.Timestamp(self.end)
+        if start.day == 1 and end == end + pd.offsets.MonthEnd(0):
+            months = (end.year - start.year) * 12 + end.month - start.month + 1
+            first = start - pd.offsets.MonthBegin(months)
+            return Period(first.date(), (start - pd.Timedelta(days=1)).date())
         end = self.start - dt.timedelta(days=1)
         return Period(end - dt.timedelta(days=self.days - 1), end)
 
@@ -705,7 +713,9 @@ def headlines(
     inc_span = cube.span() if (cube := _cube(incidents)) is not None else span(incidents, "occurred_at")
     con_span = span(concerns, "raised_on")
 
-    def total(p: Period, cats: tuple[str, ...]) -> int:
+    def total(p: Period, cats: tuple[str, ...]) -> int:  # the cube's own total (a public one is one cell)
+        if cube is not None:
+            return cube.total(p, cats, ids)
         return int(incident_counts(incidents, p, cats, ids).sum())
 
     def covered(p: Period, extent: tuple[object, object]) -> bool:

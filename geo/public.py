@@ -15,9 +15,22 @@ drawn, so no page, export or command can reach what it removed:
   numbers of incidents and concerns go, concerns are numbered 1 … n again in
   an order made of public fields only (date, category, section, …), and a
   meeting's ``concerns_raised`` counts only its public concerns;
-- counts below ``min_count`` are shown as "fewer than N" and left out of
-  colours and of every total (:func:`suppress`), so they cannot be recovered
-  by subtraction;
+- every incident count is published with **cell-key perturbation** (the
+  method of the ONS's and the ABS's table builders): each record has a fixed
+  key from an HMAC of the deployment's secret and the record's identity; a
+  count's cell key is the sum of its records' keys modulo 256, and a public
+  perturbation table (:func:`default_table`, at most ±2, zero stays zero, a
+  positive count stays positive) gives its adjustment. The same records give
+  the same value on every page, output and day, so two views that differ by a
+  few records differ by those records plus noise. Totals are cells of their
+  own (:class:`PublishedCube`);
+- a published value of 1 … ``min_count`` − 1 shows as "fewer than N"; a true
+  zero shows as 0. Nothing else is withheld, so no pattern of withheld counts
+  depends on the hidden values;
+- the public view offers only calendar months, quarters and years and fixed
+  category groups (:meth:`PublicPolicy.category_groups`): with free filters,
+  many pairs of views would isolate the same records, each with fresh noise,
+  and their average would give the count back;
 - only section aggregates are drawn: no density surface and no grid of
   cells, whatever their size. A density surface peaks on an isolated
   incident whatever the bandwidth, and a grid's cells, unlike sections, are
@@ -26,16 +39,21 @@ drawn, so no page, export or command can reach what it removed:
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import hashlib
+import hmac
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from geo.cube import IncidentCube
 from geo.schema import CONCERN_CATEGORIES, INCIDENT_CATEGORIES
 from geo.source import Dataset
 
@@ -45,13 +63,49 @@ SENSITIVE_DEFAULT = ("domestic_violence", "sexual_offence")
 SENSITIVE_CONCERNS_DEFAULT = ("domestic_violence",)
 
 
+class MissingSecret(ValueError):
+    """Public mode without the deployment's perturbation secret: nothing public can be published."""
+
+
+#: How a deployment sets the perturbation secret (named in every message about a missing one).
+SECRET_SETTING = "DASHBOARD_PUBLIC_SECRET"
+#: The shortest secret accepted (characters): a short one could be guessed, and with it every key.
+SECRET_MIN_LENGTH = 16
+#: Where a deployment's own perturbation table is named (a CSV in the ONS format: ``pcv, ckey, pvalue``).
+PTABLE_SETTING = "DASHBOARD_PUBLIC_PTABLE"
+
+
+def missing_secret_text(_) -> str:
+    """How to set the secret, translated (the public view and every public output say this)."""
+    return _(
+        "Public figures need the deployment's perturbation secret. Set {setting} in the environment, or "
+        "secret under [public] in .streamlit/secrets.toml, to a random text of at least {n} characters "
+        "(for example the output of: python -c \"import secrets; print(secrets.token_hex(32))\").",
+        setting=SECRET_SETTING,
+        n=SECRET_MIN_LENGTH,
+    )
+
+
+def secret_id(secret: str) -> str:
+    """A short fingerprint of the secret: it names the secret in cache keys without giving it away."""
+    return hmac.new(secret.encode("utf-8"), b"geo.public secret id", "sha256").hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class PublicPolicy:
-    """The public-safe rules (defaults as documented in README)."""
+    """The public-safe rules (defaults as documented in README).
+
+    ``secret`` (the deployment's, never in the repository) draws every record's perturbation key;
+    ``secret_id`` is its fingerprint (in ``repr`` and equality, so caches keep deployments apart).
+    ``ptable``: a perturbation table file in the ONS format, or ``""`` for :func:`default_table`.
+    """
 
     min_count: int = 5
     sensitive: tuple[str, ...] = SENSITIVE_DEFAULT
     sensitive_concerns: tuple[str, ...] = SENSITIVE_CONCERNS_DEFAULT
+    secret: str = field(default="", repr=False, compare=False)
+    secret_id: str = ""
+    ptable: str = ""
 
     def __post_init__(self) -> None:
         if self.min_count < 1:
@@ -68,24 +122,39 @@ class PublicPolicy:
         also = tuple(c for c in self.sensitive if c in concern_codes and c not in self.sensitive_concerns)
         if also:
             object.__setattr__(self, "sensitive_concerns", (*self.sensitive_concerns, *also))
+        if self.secret:
+            if len(self.secret) < SECRET_MIN_LENGTH:
+                raise ValueError(
+                    f"the perturbation secret ({SECRET_SETTING}) must be at least {SECRET_MIN_LENGTH} characters "
+                    f"long, not {len(self.secret)}"
+                )
+            object.__setattr__(self, "secret_id", secret_id(self.secret))
+        if self.ptable:
+            read_table(self.ptable)  # a wrong table is refused when the policy is made, naming the file and row
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, str]) -> PublicPolicy | None:
         """The policy from ``DASHBOARD_PUBLIC*`` settings; ``None`` when public mode is off.
 
         ``DASHBOARD_PUBLIC`` (1/true/yes turns it on), ``DASHBOARD_PUBLIC_MIN_COUNT``,
-        ``DASHBOARD_PUBLIC_SENSITIVE`` (comma-separated codes).
+        ``DASHBOARD_PUBLIC_SENSITIVE`` (comma-separated codes), ``DASHBOARD_PUBLIC_SECRET``,
+        ``DASHBOARD_PUBLIC_PTABLE`` (a file). Without a secret the policy is made (the view can say what
+        is missing) but publishes nothing: :meth:`apply` raises :class:`MissingSecret`.
         """
         on = str(settings.get("DASHBOARD_PUBLIC", "")).strip().lower() in ("1", "true", "yes", "on", "po", "da")
         if not on:
             return None
-        kwargs = {}
-        if settings.get("DASHBOARD_PUBLIC_MIN_COUNT"):
+        kwargs: dict = {}
+        if str(settings.get("DASHBOARD_PUBLIC_MIN_COUNT", "")).strip():
             kwargs["min_count"] = int(settings["DASHBOARD_PUBLIC_MIN_COUNT"])
-        if settings.get("DASHBOARD_PUBLIC_SENSITIVE"):
+        if str(settings.get("DASHBOARD_PUBLIC_SENSITIVE", "")).strip():
             kwargs["sensitive"] = tuple(
                 c.strip() for c in settings["DASHBOARD_PUBLIC_SENSITIVE"].split(",") if c.strip()
             )
+        if str(settings.get(SECRET_SETTING, "")).strip():
+            kwargs["secret"] = str(settings[SECRET_SETTING]).strip()
+        if str(settings.get(PTABLE_SETTING, "")).strip():
+            kwargs["ptable"] = str(settings[PTABLE_SETTING]).strip()
         return cls(**kwargs)
 
     @classmethod
@@ -96,28 +165,53 @@ class PublicPolicy:
 
     @classmethod
     def for_public_version(cls, settings: Mapping[str, str] | None = None) -> PublicPolicy:
-        """The rules for a public version made on a restricted deployment: the deployment's thresholds and
-        sensitive categories where it sets them, the defaults otherwise."""
+        """The rules for a public version made on a restricted deployment: the deployment's thresholds,
+        sensitive categories and secret where it sets them, the defaults otherwise."""
         settings = deployment_settings() if settings is None else settings
         policy = cls.from_settings({**settings, "DASHBOARD_PUBLIC": "1"})
         assert policy is not None
         return policy
 
+    @property
+    def has_secret(self) -> bool:
+        return bool(self.secret)
+
+    def require_secret(self) -> None:
+        """Raise :class:`MissingSecret` (with how to set it) when the deployment has set none."""
+        if not self.secret:
+            raise MissingSecret(
+                f"public figures need the deployment's perturbation secret: set {SECRET_SETTING} (or secret "
+                f"under [public] in .streamlit/secrets.toml) to a random text of at least {SECRET_MIN_LENGTH} "
+                "characters"
+            )
+
+    @property
+    def table(self) -> PerturbationTable:
+        """The perturbation table: the deployment's file, or :func:`default_table`."""
+        return read_table(self.ptable) if self.ptable else default_table()
+
     # -- data
 
     def apply(self, data: Dataset) -> Dataset:
-        """A public copy of ``data``: nothing restricted is left in it."""
+        """A public copy of ``data``: nothing restricted is left in it, and its cube publishes perturbed
+        counts (:class:`PublishedCube`). Raises :class:`MissingSecret` without a secret."""
+        self.require_secret()
         inc = data.incidents
+        keys = record_keys(inc, self.secret)  # from the records' identities, before the ids go
+        sensitive = inc["category"].astype(str).isin(self.sensitive).to_numpy(dtype=bool)
         keep = [c for c in inc.columns if c not in LOADER_COLUMNS]  # row numbers would show the gaps
-        inc = inc.loc[~inc["category"].astype(str).isin(self.sensitive).to_numpy(dtype=bool), keep].copy()
+        inc = inc.loc[~sensitive, keep].copy()
         inc["lon"] = np.nan
         inc["lat"] = np.nan
         for col in ("incident_id", "category_raw"):
             if col in inc:
                 inc[col] = pd.NA
         con = data.concerns
+        con_keys = concern_keys(con, self.secret)
         keep = [c for c in con.columns if c not in LOADER_COLUMNS]
-        con = con.loc[~con["category"].astype(str).isin(self.sensitive_concerns).to_numpy(dtype=bool), keep].copy()
+        hidden = con["category"].astype(str).isin(self.sensitive_concerns).to_numpy(dtype=bool)
+        con = con.loc[~hidden, keep].copy()
+        con[KEY_COLUMN] = con_keys[~hidden]
         con["lon"] = np.nan
         con["lat"] = np.nan
         if "description" in con:
@@ -131,70 +225,110 @@ class PublicPolicy:
             sec["officers"] = [
                 o if p else [strip_contacts(x) for x in (o or [])] for o, p in zip(sec["officers"], public)
             ]
-        return replace(data, incidents=inc, concerns=con, sections=sec, meetings=meetings, label=data.label)
+        out = replace(data, incidents=inc, concerns=con, sections=sec, meetings=meetings, label=data.label)
+        out.__dict__["cube"] = PublishedCube.publish(IncidentCube.build(inc), keys[~sensitive], self)
+        return out
 
     def categories(self, codes) -> tuple[str, ...]:
         """``codes`` without the sensitive categories."""
         return tuple(c for c in codes if c not in self.sensitive)
 
-    def texts(self, _) -> dict[str, str]:
-        """What is shown instead of a withheld count, by kind (:data:`SMALL`, :data:`SECONDARY`), translated."""
-        return {SMALL: _("fewer than {n}", n=_.number(self.min_count)), SECONDARY: _("withheld")}
+    # -- what the public view may ask for
 
-    def protect(self, values, groups: Sequence[pd.Series] = ()) -> tuple[pd.Series, bool]:
-        """:func:`protect` with this policy's threshold."""
-        return protect(values, self.min_count, groups)
+    def category_groups(self) -> dict[str, tuple[str, ...]]:
+        """The category choices of the public view, by key: ``""`` (all but traffic tickets, the default),
+        ``"all"`` (every category), each headline group, and each single category, sensitive ones left out
+        of all (a group left empty is not offered). Free combinations are not offered: with them, two
+        choices that differ by one category would isolate it again and again, with fresh noise each time."""
+        from geo import figures
+
+        groups: dict[str, tuple[str, ...]] = {
+            "": self.categories(figures.DEFAULT_CATEGORIES),
+            "all": self.categories(figures.CATEGORY_CODES),
+        }
+        for key, codes in figures.HEADLINE_CATEGORIES.items():
+            groups.setdefault(key, self.categories(codes))
+        for code in self.categories(figures.CATEGORY_CODES):
+            groups.setdefault(code, (code,))
+        return {k: v for k, v in groups.items() if v}
+
+    def allows_categories(self, codes: Iterable[str]) -> bool:
+        """Whether a public figure may be made of these categories (empty: all of the cube's)."""
+        wanted = frozenset(self.categories(codes))
+        if not wanted and not tuple(codes):
+            return True
+        return wanted in {frozenset(v) for v in self.category_groups().values()}
+
+    def periods(self, first: object, last: object) -> list[PublicPeriod]:
+        """The periods the public view offers, newest first: the calendar months, quarters and years that
+        the data from ``first`` to ``last`` covers completely (:func:`public_periods`)."""
+        return public_periods(first, last)
+
+    # -- published values
 
     def is_small(self, n: float) -> bool:
-        """Whether a single count is withheld (``0 < n < min_count``)."""
+        """Whether a published count shows as "fewer than N" (``0 < n < min_count``)."""
         return bool(pd.notna(n) and 0 < n < self.min_count)
 
-    def measures(self, measures: pd.DataFrame, sections: pd.DataFrame | None = None) -> pd.DataFrame:
-        """Per-section measures (:func:`geo.figures.section_measures`) fit for public view.
+    def small_text(self, _) -> str:
+        """What a published count below the threshold shows, translated."""
+        return _("fewer than {n}", n=_.number(self.min_count))
 
-        The sections' counts in each period are protected with :func:`protect` (the area's total may be on
-        the same page). A withheld count takes every figure made from it: in the period, the rate and both
-        changes; the previous period's (or a year earlier's) count, that change. ``count_withheld``,
-        ``previous_withheld`` and ``year_earlier_withheld`` hold :data:`SMALL`, :data:`SECONDARY` or ``""``;
-        ``_raw_count`` etc. keep the true counts for :meth:`exposed` checks (never to be shown).
-        ``sections`` (with ``section_id``, ``municipality``, ``region``): protect each municipality's and
-        region's sections as well, since their totals are shown elsewhere (headlines, briefs).
+    def texts(self, _) -> dict[str, str]:
+        """What is shown instead of a count, by kind (:data:`SMALL`), translated."""
+        return {SMALL: self.small_text(_)}
+
+    def show(self, n: float | None, _) -> str:
+        """A published count as text: the number, "fewer than N" for 1 … N − 1, "–" when missing."""
+        if n is None or pd.isna(n):
+            return "–"
+        return self.small_text(_) if self.is_small(n) else _.number(int(n))
+
+    def note(self, _) -> str:
+        """The one line every public page and output shows under its figures."""
+        return _(
+            "Public figures are adjusted slightly so that no individual can be identified; totals may not add up."
+        )
+
+    def publish(self, counts, keys) -> np.ndarray:
+        """Published values of cells with these true counts and cell keys (:meth:`PerturbationTable.perturb`)."""
+        return self.table.perturb(counts, keys)
+
+    def count_records(self, records: pd.DataFrame) -> int:
+        """The published number of these public records (rows of a public table, which carry their key in
+        :data:`KEY_COLUMN`): a cell of its own, so the same records give the same value everywhere."""
+        if KEY_COLUMN not in records:
+            raise ValueError(f"records without {KEY_COLUMN!r}: count only rows of a public dataset")
+        n = len(records)
+        key = int(pd.to_numeric(records[KEY_COLUMN]).sum()) % N_KEYS if n else 0
+        return int(self.publish(np.array([n]), np.array([key]))[0])
+
+    def measures(self, measures: pd.DataFrame, sections: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Per-section measures made from published counts (:func:`geo.figures.section_measures` on a
+        public dataset's cube) fit for public view.
+
+        A count that shows as "fewer than N" takes every figure made from it: in the period, the rate and
+        both changes; the previous period's (or a year earlier's) count, that change. ``count_withheld``,
+        ``previous_withheld`` and ``year_earlier_withheld`` hold :data:`SMALL` or ``""``. ``sections`` is
+        accepted for callers of the earlier rule and not used: no count depends on another's value.
         """
         out = measures.copy()
-        groups = []
-        if sections is not None:
-            keyed = sections.set_index(sections["section_id"].astype(str))
-            groups = [keyed[c].astype(str) for c in ("municipality", "region") if c in keyed]
         for col, cols in MEASURES_FROM.items():
             if col not in out:
                 continue
-            kinds, _total_ok = self.protect(out[col], groups)
-            hide = (kinds != "").to_numpy(dtype=bool)
+            values = pd.to_numeric(out[col], errors="coerce")
+            hide = ((values > 0) & (values < self.min_count)).fillna(False).to_numpy(dtype=bool)
             for c in cols:
                 if c in out:
                     numeric = pd.api.types.is_numeric_dtype(out[c])
                     out[c] = out[c].astype("float64" if numeric else object)
                     out[c] = out[c].where(~hide, np.nan if numeric else None)
-            out[f"{col}_withheld"] = kinds.to_numpy()
-            out[f"_raw_{col}"] = measures[col].to_numpy()  # for checks only: never shown
+            out[f"{col}_withheld"] = np.where(hide, SMALL, "").astype(object)
         return _refdr(out)
 
-    def withhold_all(self, measures: pd.DataFrame, col: str) -> pd.DataFrame:
-        """``measures`` (from :meth:`measures`) with every count of ``col`` withheld: for when their total is
-        shown and cannot be protected otherwise."""
-        out = measures.copy()
-        hide = (out[f"{col}_withheld"] == "").to_numpy(dtype=bool) & (out[f"_raw_{col}"] > 0).to_numpy(dtype=bool)
-        out.loc[hide, f"{col}_withheld"] = SECONDARY
-        for c in MEASURES_FROM[col]:
-            if c in out:
-                numeric = pd.api.types.is_numeric_dtype(out[c])
-                out[c] = out[c].where(~hide, np.nan if numeric else None)
-        return _refdr(out)
 
-    def exposed(self, values, kinds) -> bool:
-        """Whether showing the total of ``values`` (with ``kinds`` withheld) would give a withheld one back."""
-        v = pd.to_numeric(pd.Series(values), errors="coerce").astype("float64")
-        return pinned(v, pd.Series(kinds, index=v.index), self.min_count) and not self.is_small(v.sum())
+#: Why a count is not shown as a number: its published value is below the threshold.
+SMALL = "small"
 
 
 #: Columns of the loader's bookkeeping that public data does not carry: the record's row in its file (with
@@ -261,27 +395,28 @@ def public_meetings(meetings: pd.DataFrame, public_concerns: pd.DataFrame) -> pd
 
 
 def deployment_settings(secrets: Path | None = None) -> dict[str, str]:
-    """The ``DASHBOARD_PUBLIC*`` settings: the environment's, else ``[public]`` of ``secrets`` (default: the
-    project's ``.streamlit/secrets.toml``; keys ``enabled``, ``min_count``, ``sensitive``)."""
-    env = {k: v for k, v in os.environ.items() if k.startswith("DASHBOARD_PUBLIC")}
-    if env.get("DASHBOARD_PUBLIC", "").strip():
-        return env
+    """The ``DASHBOARD_PUBLIC*`` settings: ``[public]`` of ``secrets`` (default: the project's
+    ``.streamlit/secrets.toml``; keys ``enabled``, ``min_count``, ``sensitive``, ``secret``, ``ptable``),
+    each overridden by its environment variable where that is set."""
+    env = {k: v for k, v in os.environ.items() if k.startswith("DASHBOARD_PUBLIC") and v.strip()}
     path = secrets if secrets is not None else Path(__file__).resolve().parent.parent / ".streamlit" / "secrets.toml"
     try:
         conf = tomllib.loads(path.read_text(encoding="utf-8")).get("public", {})
     except (OSError, tomllib.TOMLDecodeError):
-        return env
-    return settings_from_table(conf) | {k: v for k, v in env.items() if v.strip()}
+        conf = {}
+    return {k: v for k, v in settings_from_table(conf).items() if v} | env
 
 
 def settings_from_table(conf: Mapping) -> dict[str, str]:
-    """``[public]`` of a secrets file (``enabled``, ``min_count``, ``sensitive`` as a list or a string) as
-    ``DASHBOARD_PUBLIC*`` settings."""
+    """``[public]`` of a secrets file (``enabled``, ``min_count``, ``sensitive`` as a list or a string,
+    ``secret``, ``ptable``) as ``DASHBOARD_PUBLIC*`` settings."""
     sensitive = conf.get("sensitive", "")
     return {
         "DASHBOARD_PUBLIC": str(conf.get("enabled", "")),
         "DASHBOARD_PUBLIC_MIN_COUNT": str(conf.get("min_count", "")),
         "DASHBOARD_PUBLIC_SENSITIVE": ",".join(sensitive) if isinstance(sensitive, (list, tuple)) else str(sensitive),
+        SECRET_SETTING: str(conf.get("secret", "")),
+        PTABLE_SETTING: str(conf.get("ptable", "")),
     }
 
 
@@ -313,118 +448,6 @@ def _refdr(measures: pd.DataFrame) -> pd.DataFrame:
     return measures
 
 
-#: Why a count is withheld: below the threshold, or withheld with it so the small one cannot be worked out.
-SMALL, SECONDARY = "small", "secondary"
-
-
-def protect(values, min_count: int, groups: Sequence[pd.Series] = (), seed: Iterable = ()) -> tuple[pd.Series, bool]:
-    """Which counts of a set to withhold when the set's total is (or may be) shown: ``(kinds, total_ok)``.
-
-    ``kinds`` is :data:`SMALL` for ``0 < value < min_count``, :data:`SECONDARY` for a count withheld with
-    them, ``""`` for a count shown (zeros are shown: a zero reveals nobody). Someone who knows the total,
-    the shown counts and this rule knows what the withheld counts add up to, that a small one lies in
-    1 … ``min_count`` − 1 and a secondary one is at least ``min_count``. Secondary counts, smallest first,
-    are added until that leaves every withheld count more than one possible value.
-
-    ``seed``: labels withheld from the start, whatever their value.
-
-    ``groups``: labels (same index as ``values``) of the parts whose totals may be shown elsewhere, e.g.
-    the sections' municipality and region: each part is protected the same way, so a municipality's total
-    in a brief cannot give back a count withheld on a national map.
-
-    ``total_ok`` is false when no such set exists for the whole set or one of its parts (two counts of 4
-    and nothing else, say): the total shown with these counts must then be withheld too.
-    """
-    v = pd.to_numeric(pd.Series(values), errors="coerce").astype("float64")
-    x = v.fillna(0).to_numpy()
-    code = np.where((x > 0) & (x < min_count), 1, 0).astype(np.int8)  # 0 shown, 1 small, 2 secondary
-    seeded = v.index.isin(list(seed)) & (code == 0) & (x > 0)  # withheld from the start (totals elsewhere)
-    code[seeded] = 2
-    parts = [np.arange(len(x))]
-    for labels in groups:
-        lab = pd.Series(labels).reindex(v.index).to_numpy(dtype=object)
-        parts += [np.flatnonzero(lab == g) for g in pd.unique(lab[pd.notna(lab)])]
-    changed = True
-    while changed:
-        changed = False
-        for part in parts:
-            while _pinned(x[part], code[part], min_count):
-                free = part[(code[part] == 0) & (x[part] > 0)]
-                if not len(free):
-                    break
-                code[free[np.argmin(x[free])]] = 2
-                changed = True
-    exposed = [part for part in parts if _pinned(x[part], code[part], min_count) and not 0 < x[part].sum() < min_count]
-    kinds = pd.Series(np.array(["", SMALL, SECONDARY], dtype=object)[code], index=v.index, dtype=object)
-    return kinds, not exposed
-
-
-def protect_areas(section_counts: pd.Series, sections: pd.DataFrame, min_count: int) -> dict[tuple[str, str], str]:
-    """Which area totals to withhold, so that one area's total minus others' gives no small one back.
-
-    ``section_counts`` by ``section_id``; ``sections`` with ``section_id``, ``municipality``, ``region``.
-    An area whose sections (as every public map withholds them) would give a count back from its total
-    starts withheld; municipality totals are then protected within their region and Kosovo, region totals
-    within Kosovo (:func:`protect`), and a region whose municipalities cannot be protected has its own total
-    withheld. Returns ``{("municipality" | "region", name): kind}`` for the withheld ones only, and
-    ``{("all", ""): kind}`` when Kosovo's total must go too.
-    """
-    keyed = sections.set_index(sections["section_id"].astype(str))
-    counts = pd.to_numeric(section_counts, errors="coerce").reindex(keyed.index).fillna(0)
-    muni_of, region_of_section = keyed["municipality"].astype(str), keyed["region"].astype(str)
-    section_kinds, _ok = protect(counts, min_count, [muni_of, region_of_section])
-
-    x = counts.to_numpy()
-    code = np.where(section_kinds == SMALL, 1, np.where(section_kinds == SECONDARY, 2, 0)).astype(np.int8)
-
-    def exposed(mask: np.ndarray) -> bool:
-        return _pinned(x[mask], code[mask], min_count) and not 0 < x[mask].sum() < min_count
-
-    munis = counts.groupby(muni_of).sum()
-    region_of = keyed.groupby(muni_of)["region"].first().astype(str)
-    regions = counts.groupby(region_of_section).sum()
-    m_seed = {m for m in munis.index if exposed((muni_of == m).to_numpy())}
-    r_seed = {r for r in regions.index if exposed((region_of_section == r).to_numpy())}
-    m_kinds, _ok = protect(munis, min_count, [region_of], seed=m_seed)
-    r_kinds, r_ok = protect(regions, min_count, seed=r_seed)
-    out: dict[tuple[str, str], str] = {("municipality", m): k for m, k in m_kinds.items() if k}
-    out |= {("region", r): k for r, k in r_kinds.items() if k}
-    for region in regions.index:  # a region's total would give back one of its municipalities'
-        inside = (region_of == region).to_numpy(dtype=bool)
-        if pinned(munis[inside], m_kinds[inside], min_count) and not 0 < regions[region] < min_count:
-            out.setdefault(("region", region), SECONDARY)
-    if not r_ok or pinned(munis, m_kinds, min_count) or exposed(np.ones(len(counts), dtype=bool)):
-        out[("all", "")] = SECONDARY
-    return out
-
-
-def pinned(values: pd.Series, kinds: pd.Series, min_count: int) -> bool:
-    """Whether some withheld count has only one value consistent with the others' sum and the bounds.
-
-    The bounds are what the rule itself tells: a small count is 1 … ``min_count`` − 1; a secondary one is
-    at least ``min_count`` and, being chosen smallest first, at most the smallest count still shown.
-    """
-    k = pd.Series(kinds).to_numpy(dtype=object)
-    code = np.where(k == SMALL, 1, np.where(k == SECONDARY, 2, 0)).astype(np.int8)
-    return _pinned(pd.to_numeric(pd.Series(values), errors="coerce").fillna(0).to_numpy(), code, min_count)
-
-
-def _pinned(x: np.ndarray, code: np.ndarray, min_count: int) -> bool:
-    """:func:`pinned` on arrays: counts ``x``, ``code`` 0 shown, 1 small, 2 secondary."""
-    w = code > 0
-    if not w.any():
-        return False
-    small = code[w] == 1
-    total = float(x[w].sum())
-    shown = x[~w & (x > 0)]
-    cap = min(total, float(shown.min())) if len(shown) else total
-    lo = np.where(small, 1.0, float(min_count))
-    hi = np.where(small, float(min_count - 1), cap)
-    low = np.maximum(lo, total - (hi.sum() - hi))  # the least each can be, the others as large as they may
-    high = np.minimum(hi, total - (lo.sum() - lo))
-    return bool((high <= low).any())
-
-
 def strip_contacts(officer: str) -> str:
     """An officer's name without phone numbers or e-mail addresses (also written with [at], dots or brackets)."""
     text = str(officer)
@@ -435,13 +458,405 @@ def strip_contacts(officer: str) -> str:
     return " ".join(text.split()).strip(" ,;:")
 
 
-def suppress(values: pd.Series, min_count: int) -> tuple[pd.Series, pd.Series]:
-    """Counts with the small ones withheld: ``(shown, suppressed)``.
+# ---------------------------------------------------------------- record keys
 
-    ``shown`` has NaN where ``0 < value < min_count`` (zeros are shown: a zero
-    reveals nobody). Sum ``shown`` (NaN-skipping) for any total: suppressed
-    counts are then in no total and cannot be recovered by subtraction.
+#: Cell keys run 0 … N_KEYS − 1; a cell's key is the sum of its records' keys modulo N_KEYS.
+N_KEYS = 256
+#: The column of a public table (concerns) that holds each record's key.
+KEY_COLUMN = "_key"
+
+
+def incident_identities(incidents: pd.DataFrame) -> list[bytes]:
+    """Each incident record's identity, stable when the same data is loaded or imported again.
+
+    The file's own ``incident_id`` where it gives one; otherwise the record's content: date and time,
+    category, where it is (longitude and latitude to a millionth of a degree, or the section of a record
+    located only by section) and ``count``. Exact duplicates are told apart by their occurrence number
+    (first, second, … of the same identity), never by the row they are on.
     """
-    v = pd.to_numeric(values, errors="coerce").astype("float64")
-    small = ((v > 0) & (v < min_count)).fillna(False).astype(bool)
-    return v.where(~small), small
+    n = len(incidents)
+    if not n:
+        return []
+    ids = (
+        incidents["incident_id"].astype("string").str.strip().fillna("")
+        if "incident_id" in incidents
+        else pd.Series("", index=incidents.index, dtype="string")
+    )
+    when = pd.to_datetime(incidents["occurred_at"], errors="coerce")
+    if getattr(when.dt, "tz", None) is not None:
+        when = when.dt.tz_localize(None)
+    when_text = np.datetime_as_string(when.to_numpy(dtype="datetime64[s]"), unit="s")
+    lon = pd.to_numeric(incidents["lon"], errors="coerce").to_numpy(dtype=float) if "lon" in incidents else None
+    lat = pd.to_numeric(incidents["lat"], errors="coerce").to_numpy(dtype=float) if "lat" in incidents else None
+    if lon is None or lat is None:
+        lon = lat = np.full(n, np.nan)
+    located = np.isfinite(lon) & np.isfinite(lat)
+    lon_e6 = np.where(located, np.rint(np.where(located, lon, 0) * 1e6), 0).astype(np.int64).astype(str)
+    lat_e6 = np.where(located, np.rint(np.where(located, lat, 0) * 1e6), 0).astype(np.int64).astype(str)
+    section = incidents["section_id"].astype("string").fillna("") if "section_id" in incidents else ""
+    where = np.where(located, pd.Series(lon_e6) + "," + pd.Series(lat_e6), ("section " + pd.Series(section)).to_numpy())
+    count = pd.to_numeric(incidents["count"], errors="coerce").fillna(1).round().astype("int64").astype(str)
+    content = (
+        "record\x1f"
+        + pd.Series(when_text)
+        + "\x1f"
+        + pd.Series(incidents["category"].astype(str).to_numpy())
+        + "\x1f"
+        + pd.Series(where)
+        + "\x1f"
+        + pd.Series(count.to_numpy())
+    )
+    has_id = (ids != "").to_numpy(dtype=bool)
+    identity = pd.Series(np.where(has_id, ("id\x1f" + ids).to_numpy(dtype=object), content.to_numpy(dtype=object)))
+    occurrence = identity.groupby(identity, sort=False).cumcount().astype(str)
+    return [s.encode("utf-8") for s in (identity + "\x1f" + occurrence)]
+
+
+def concern_identities(concerns: pd.DataFrame) -> list[bytes]:
+    """Each concern's identity: the file's ``concern_id`` where given, else its date, category, section
+    and description, with an occurrence number for exact duplicates."""
+    n = len(concerns)
+    if not n:
+        return []
+    col = lambda c: concerns[c].astype("string").fillna("") if c in concerns else pd.Series("", index=concerns.index)  # noqa: E731
+    ids = col("concern_id").str.strip()
+    content = "concern\x1f" + col("raised_on") + "\x1f" + col("category") + "\x1f" + col("section_id") + "\x1f" + col(
+        "description"
+    )
+    identity = pd.Series(
+        np.where((ids != "").to_numpy(dtype=bool), ("id\x1f" + ids).to_numpy(dtype=object), content.to_numpy(dtype=object))
+    )
+    occurrence = identity.groupby(identity, sort=False).cumcount().astype(str)
+    return [s.encode("utf-8") for s in (identity + "\x1f" + occurrence)]
+
+
+def _keys(identities: list[bytes], secret: str, domain: bytes) -> np.ndarray:
+    """The first byte of HMAC-SHA256(secret, domain + identity) of each identity: keys 0 … 255."""
+    base = hmac.new(secret.encode("utf-8"), domain, hashlib.sha256)
+
+    def key(identity: bytes) -> int:
+        h = base.copy()
+        h.update(identity)
+        return h.digest()[0]
+
+    return np.fromiter((key(i) for i in identities), dtype=np.int64, count=len(identities))
+
+
+def record_keys(incidents: pd.DataFrame, secret: str) -> np.ndarray:
+    """Every incident record's perturbation key (0 … 255, in the table's row order), drawn from an HMAC of
+    the deployment's secret and the record's identity (:func:`incident_identities`). About a second per
+    million records: a public dataset computes them once, when it is made (:meth:`PublicPolicy.apply`)."""
+    if not secret:
+        raise MissingSecret(f"record keys need the deployment's perturbation secret ({SECRET_SETTING})")
+    return _keys(incident_identities(incidents), secret, b"incident\x1e")
+
+
+def concern_keys(concerns: pd.DataFrame, secret: str) -> np.ndarray:
+    """Every concern's perturbation key (:func:`concern_identities`)."""
+    if not secret:
+        raise MissingSecret(f"record keys need the deployment's perturbation secret ({SECRET_SETTING})")
+    return _keys(concern_identities(concerns), secret, b"concern\x1e")
+
+
+# ---------------------------------------------------------------- the perturbation table
+
+#: Rows of a table: true counts 1 … MAX_ROW; larger counts reuse rows 501 … 750 (the ONS's rule).
+MAX_ROW = 750
+
+
+@dataclass(frozen=True, eq=False)
+class PerturbationTable:
+    """Noise by (true count, cell key): ``noise[c, k]`` is added to a cell of ``c`` records whose key is
+    ``k``. Row 0 is all zeros (a true zero is published as 0). Counts above :data:`MAX_ROW` use row
+    ``(c − 1) mod 250 + 501``, as the ONS's tables do, so the noise of large counts does not depend on
+    their size.
+    """
+
+    noise: np.ndarray  # int64, shape (MAX_ROW + 1, N_KEYS)
+    name: str = "default"
+
+    @property
+    def bound(self) -> int:
+        """The largest adjustment the table makes, either way."""
+        return int(np.abs(self.noise).max())
+
+    @staticmethod
+    def rows(counts: np.ndarray) -> np.ndarray:
+        c = np.asarray(counts, dtype=np.int64)
+        return np.where(c <= MAX_ROW, np.maximum(c, 0), (c - 1) % 250 + 501)
+
+    def perturb(self, counts, keys) -> np.ndarray:
+        """Published values (int64) of cells with true ``counts`` and cell ``keys`` (any shape, same shape)."""
+        c = np.asarray(counts, dtype=np.int64)
+        k = np.asarray(keys, dtype=np.int64) % N_KEYS
+        return np.where(c > 0, c + self.noise[self.rows(c), k], 0).astype(np.int64)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The table in the ONS's format: one row per (``pcv`` 1 … 750, ``ckey`` 0 … 255), ``pvalue``."""
+        pcv, ckey = np.meshgrid(np.arange(1, MAX_ROW + 1), np.arange(N_KEYS), indexing="ij")
+        return pd.DataFrame(
+            {"pcv": pcv.ravel(), "ckey": ckey.ravel(), "pvalue": self.noise[1:].ravel().astype(np.int64)}
+        )
+
+    def probabilities(self, count: int) -> dict[int, float]:
+        """The share of keys that give each adjustment to a cell of ``count`` records."""
+        row = self.noise[int(self.rows(np.array([count]))[0])] if count > 0 else np.zeros(N_KEYS, np.int64)
+        values, n = np.unique(row, return_counts=True)
+        return {int(v): float(c) / N_KEYS for v, c in zip(values, n)}
+
+
+#: The default table's adjustments and, for each, how many of the 256 keys give it: by true count.
+DEFAULT_SHARES: dict[str, dict[int, int]] = {
+    "1": {0: 128, 1: 80, 2: 48},
+    "2": {-1: 64, 0: 96, 1: 64, 2: 32},
+    "3+": {-2: 32, -1: 48, 0: 96, 1: 48, 2: 32},
+}
+
+
+@functools.lru_cache(maxsize=1)
+def default_table() -> PerturbationTable:
+    """The default table: adjustments of at most ±2; zero stays zero; a positive count is never published
+    as zero or less.
+
+    From 3 on, a cell is published exactly with 37.5 % of keys, one more or less with 18.75 % each and
+    two more or less with 12.5 % each (mean 0, variance 1.375). A count of 1 or 2 cannot go down by 2
+    without reaching zero, so those rows lean upwards (:data:`DEFAULT_SHARES`); both show as "fewer than
+    5" whatever their adjustment. Within a row the keys are assigned to adjustments in an order drawn
+    once per row from a fixed seed, so cells of neighbouring counts with the same key are not adjusted
+    alike. The table is public: knowing it does not give the keys, which come from the secret.
+    """
+    noise = np.zeros((MAX_ROW + 1, N_KEYS), dtype=np.int64)
+    for c in range(1, MAX_ROW + 1):
+        shares = DEFAULT_SHARES[str(c)] if c < 3 else DEFAULT_SHARES["3+"]
+        row = np.concatenate([np.full(n, d, dtype=np.int64) for d, n in shares.items()])
+        noise[c] = row[np.random.default_rng(20_261_201 + c).permutation(N_KEYS)]
+    return PerturbationTable(noise, "default")
+
+
+@functools.lru_cache(maxsize=8)
+def read_table(path: str) -> PerturbationTable:
+    """A deployment's perturbation table from a CSV in the ONS's format (``pcv, ckey, pvalue``: true count
+    1 … 750, cell key 0 … 255, the adjustment; pairs not listed are not adjusted).
+
+    Refused with a ``ValueError`` naming the file, row and field when a value is not a whole number or
+    out of range, a pair is listed twice, or an adjustment would publish a positive count as zero or less.
+    """
+    name = Path(path).name
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{name}: the perturbation table cannot be read ({exc})") from exc
+    missing = [c for c in ("pcv", "ckey", "pvalue") if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{name}: the perturbation table has no column {', '.join(missing)} (it needs pcv, ckey, pvalue)")
+    noise = np.zeros((MAX_ROW + 1, N_KEYS), dtype=np.int64)
+    seen = np.zeros((MAX_ROW + 1, N_KEYS), dtype=bool)
+    for i, (pcv, ckey, pvalue) in enumerate(zip(frame["pcv"], frame["ckey"], frame["pvalue"]), start=2):
+        values = {}
+        for field_name, text, lo, hi in (("pcv", pcv, 1, MAX_ROW), ("ckey", ckey, 0, N_KEYS - 1), ("pvalue", pvalue, None, None)):
+            try:
+                v = int(str(text).strip())
+            except ValueError:
+                raise ValueError(f"{name}, row {i}, {field_name}: {text!r} is not a whole number") from None
+            if lo is not None and not lo <= v <= hi:
+                raise ValueError(f"{name}, row {i}, {field_name}: {v} is outside {lo} … {hi}")
+            values[field_name] = v
+        c, k, d = values["pcv"], values["ckey"], values["pvalue"]
+        if seen[c, k]:
+            raise ValueError(f"{name}, row {i}: pcv {c} with ckey {k} is listed twice")
+        if c + d < 1:
+            raise ValueError(
+                f"{name}, row {i}, pvalue: {d} would publish a count of {c} as {c + d}; a positive count must "
+                "stay positive"
+            )
+        seen[c, k] = True
+        noise[c, k] = d
+    return PerturbationTable(noise, name)
+
+
+# ---------------------------------------------------------------- public periods
+
+
+def period_kind(period) -> str:
+    """``"month"``, ``"quarter"`` or ``"year"`` for a calendar month, quarter or year; ``""`` otherwise."""
+    start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
+    if start.day != 1 or end != end + pd.offsets.MonthEnd(0):
+        return ""
+    months = (end.year - start.year) * 12 + end.month - start.month + 1
+    if months == 1:
+        return "month"
+    if months == 3 and start.month in (1, 4, 7, 10):
+        return "quarter"
+    if months == 12 and start.month == 1:
+        return "year"
+    return ""
+
+
+def whole_months(period) -> bool:
+    """Whether the period starts on a month's first day and ends on a month's last."""
+    start, end = pd.Timestamp(period.start), pd.Timestamp(period.end)
+    return start.day == 1 and end == end + pd.offsets.MonthEnd(0)
+
+
+def public_periods(first: object, last: object) -> list:
+    """The calendar months, quarters and years that data from ``first`` to ``last`` covers completely,
+    newest first, each kind together (months, then quarters, then years)."""
+    from geo import figures
+
+    months = figures.full_months(first, last)
+    out: list = []
+    for m in reversed(months):
+        out.append(figures.months_period(m, 1))
+    have = set(months)
+    for m in reversed(months):
+        if m.month in (1, 4, 7, 10) and all(dt.date(m.year, m.month + i, 1) in have for i in range(3)):
+            out.append(figures.months_period(m, 3))
+    for m in reversed(months):
+        if m.month == 1 and all(dt.date(m.year, 1 + i, 1) in have for i in range(12)):
+            out.append(figures.months_period(m, 12))
+    return out
+
+
+# ---------------------------------------------------------------- the published cube
+
+
+class PublicQueryError(ValueError):
+    """A public figure asked for a period or categories the public view does not offer."""
+
+
+@dataclass(frozen=True, eq=False)
+class PublishedCube(IncidentCube):
+    """A public dataset's cube: every count it answers is a published value.
+
+    Each answer (a section's count, a total, a category, a month, an hour) is one cell: the true sum of
+    its records' ``count`` and its cell key (the sum of its records' keys modulo 256), turned into a
+    published value by the policy's table. The same records therefore give the same value in any page,
+    output or filter path. Totals are cells of their own (:meth:`total`), not sums of shown figures.
+
+    Only what the public view offers may be asked (calendar months, quarters and years; the policy's
+    category groups, :meth:`PublicPolicy.category_groups`): anything else raises
+    :class:`PublicQueryError`, so a page cannot offer free filters by mistake.
+    """
+
+    cell_key: np.ndarray = None  # int64: the sum of the cell's record keys (modulo 256)
+    record_key: np.ndarray = None  # int64: each record's key, in the cube's record order
+    policy: PublicPolicy = None
+
+    @classmethod
+    def publish(cls, cube: IncidentCube, keys: np.ndarray, policy: PublicPolicy) -> PublishedCube:
+        """``cube`` (of the public incidents) with ``keys`` (one per row of the table it was built from)."""
+        record_key = np.asarray(keys, dtype=np.int64)[cube.record_row] if len(cube.record_row) else np.zeros(0, np.int64)
+        cell_key = (
+            np.add.reduceat(record_key, cube.cell_start) % N_KEYS if len(cube.cell_start) else np.zeros(0, np.int64)
+        )
+        fields = {f: getattr(cube, f) for f in cube.__dataclass_fields__}
+        return cls(**fields, cell_key=cell_key, record_key=record_key, policy=policy)
+
+    # -- checks
+
+    def _check(self, period, categories, whole: bool = False) -> None:
+        if whole:
+            if not whole_months(period):
+                raise PublicQueryError(f"public monthly figures are for whole months, not {period.start} to {period.end}")
+        elif not period_kind(period):
+            raise PublicQueryError(
+                f"a public figure is for a calendar month, quarter or year, not {period.start} to {period.end}"
+            )
+        if not self.policy.allows_categories(tuple(categories or ())):
+            raise PublicQueryError(f"the public view offers no figure for the categories {sorted(categories)}")
+
+    def _published(self, counts: np.ndarray, keys: np.ndarray) -> np.ndarray:
+        return self.policy.publish(np.rint(counts).astype(np.int64), np.rint(keys).astype(np.int64) % N_KEYS)
+
+    # -- the questions, published
+
+    def incident_counts(self, period, categories=(), section_ids=None) -> pd.Series:
+        self._check(period, categories)
+        rows = self._cells(period, categories, section_ids)
+        n = len(self.section_ids)
+        sums = np.bincount(self.cell_section[rows], weights=self.cell_count[rows].astype(float), minlength=n)
+        keys = np.bincount(self.cell_section[rows], weights=self.cell_key[rows].astype(float), minlength=n)
+        present = np.bincount(self.cell_section[rows], minlength=n) > 0
+        ids = self.section_ids[present].astype(str)
+        out = pd.Series(
+            self._published(sums[present], keys[present]),
+            index=pd.Index(ids, dtype="str", name="section_id"),
+            name="count",
+        )
+        return out.sort_index()
+
+    def total(self, period, categories=(), section_ids=None) -> int:
+        self._check(period, categories)
+        rows = self._cells(period, categories, section_ids)
+        count, key = int(self.cell_count[rows].sum()), int(self.cell_key[rows].sum())
+        return int(self._published(np.array([count]), np.array([key]))[0])
+
+    def counts_by_category(self, period, section_ids=None) -> pd.DataFrame:
+        self._check(period, ())
+        rows = self._cells(period, (), section_ids)
+        rows = rows[self.cell_category[rows] >= 0]
+        if not len(rows):
+            return pd.DataFrame(index=pd.Index([], name="section_id", dtype="object"))
+        frame = pd.DataFrame(
+            {
+                "section_id": self.section_ids[self.cell_section[rows]].astype(str),
+                "category": self.categories[self.cell_category[rows]].astype(str),
+                "n": self.cell_count[rows],
+                "k": self.cell_key[rows],
+            }
+        )
+        sums = frame.groupby(["section_id", "category"])[["n", "k"]].sum()
+        sums["v"] = self._published(sums["n"].to_numpy(), sums["k"].to_numpy())
+        out = sums["v"].unstack(fill_value=0).astype("int64")
+        out.index.name = "section_id"
+        out.columns.name = None
+        return out
+
+    def monthly_counts(self, period, categories=(), section_ids=None, order=()) -> pd.DataFrame:
+        self._check(period, (), whole=True)
+        if categories and not all(self.policy.allows_categories((c,)) for c in categories):
+            raise PublicQueryError(f"the public view offers no figure for the categories {sorted(categories)}")
+        first = pd.Timestamp(period.start).to_period("M")
+        last = pd.Timestamp(period.end).to_period("M")
+        months = pd.DatetimeIndex([p.to_timestamp() for p in pd.period_range(first, last, freq="M")], name="month")
+        rows = self._cells(period, categories, section_ids)
+        rows = rows[self.cell_category[rows] >= 0]
+        if not len(rows):
+            return pd.DataFrame(index=months)
+        day = np.searchsorted(self.offsets, rows, side="right") - 1
+        when = self.day0 + day.astype("timedelta64[D]")
+        frame = pd.DataFrame(
+            {
+                "month": pd.DatetimeIndex(when).to_period("M").to_timestamp(),
+                "category": self.categories[self.cell_category[rows]].astype(str),
+                "n": self.cell_count[rows],
+                "k": self.cell_key[rows],
+            }
+        )
+        sums = frame.groupby(["month", "category"])[["n", "k"]].sum()
+        sums["v"] = self._published(sums["n"].to_numpy(), sums["k"].to_numpy())
+        table = sums["v"].unstack(fill_value=0).reindex(months, fill_value=0)
+        table.index.name = "month"
+        table.columns.name = None
+        order = list(order)
+        cols = [c for c in order if c in table.columns] + [c for c in table.columns if c not in order]
+        return table[cols].astype("int64")
+
+    def located_incidents(self, period, categories=(), section_ids=None) -> tuple[pd.DataFrame, int]:
+        """No located records in public (the public incidents have no coordinates); the published number
+        of the records, all located only by section."""
+        self._check(period, categories)
+        rows = self._records(period, categories, section_ids)
+        count, key = int(self.record_count[rows].sum()), int(self.record_key[rows].sum())
+        points = pd.DataFrame({"lon": np.zeros(0), "lat": np.zeros(0), "count": np.zeros(0)})
+        return points, int(self._published(np.array([count]), np.array([key]))[0])
+
+    def hour_of_day(self, period, categories=(), section_ids=None) -> pd.Series:
+        self._check(period, categories)
+        rows = self._records(period, categories, section_ids)
+        rows = rows[~self.record_aggregated[rows]]
+        counts = np.bincount(self.record_hour[rows], minlength=24)[:24]
+        keys = np.bincount(self.record_hour[rows], weights=self.record_key[rows].astype(float), minlength=24)[:24]
+        out = pd.Series(self._published(counts, keys).astype("int64"), index=range(24), name="count")
+        out.index.name = "hour"
+        return out

@@ -18,6 +18,7 @@ modules never import this file.
 
 from __future__ import annotations
 
+import os
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -33,6 +34,11 @@ from geo.loader import load_files
 from geo.report import Report
 from geo.schema import COUNT_KEYS, WGS84
 from geo.source import Dataset, LoadOptions
+
+#: The public perturbation secret of every test (a deployment sets its own; public mode refuses to start
+#: without one). Set for the whole session so that AppTest runs and command-line subprocesses find it.
+TEST_SECRET = "test-secret-for-the-suite-only-0123456789"
+os.environ.setdefault("DASHBOARD_PUBLIC_SECRET", TEST_SECRET)
 
 #: Interior points, one per grid section.
 INSIDE = {"S1": (21.15, 42.65), "S2": (21.25, 42.65), "S3": (21.15, 42.75), "S4": (21.25, 42.75)}

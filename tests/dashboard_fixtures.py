@@ -18,8 +18,17 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import box
 
+from geo.public import PublicPolicy
 from geo.report import Report
 from geo.source import Dataset
+
+#: The suite's perturbation secret (the same as conftest's, which puts it in the environment).
+TEST_SECRET = "test-secret-for-the-suite-only-0123456789"
+
+
+def public_policy(**kwargs) -> PublicPolicy:
+    """A public policy with the suite's secret (and any other setting given)."""
+    return PublicPolicy(**{"secret": TEST_SECRET, **kwargs})
 
 EVIL = "<script>alert(1)</script>"
 #: Every page of the dashboard, as dashboard.py lists them (the AppTest paths).
