@@ -45,10 +45,21 @@ def test_default_period_without_data_uses_today():
     assert (p.start, p.end) == (dt.date(2024, 4, 1), dt.date(2024, 4, 30))
 
 
-def test_previous_period_has_the_same_length():
-    prev = MARCH.previous()
-    assert prev.days == MARCH.days == 31
-    assert prev.end == dt.date(2024, 2, 29) and prev.start == dt.date(2024, 1, 30)
+def test_previous_of_whole_months_is_the_calendar_months_before():
+    assert MARCH.previous() == Period(dt.date(2024, 2, 1), dt.date(2024, 2, 29))  # February, not 30 Jan – 29 Feb
+    q2 = Period(dt.date(2024, 4, 1), dt.date(2024, 6, 30))
+    assert q2.previous() == Period(dt.date(2024, 1, 1), dt.date(2024, 3, 31))
+    year = Period(dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    assert year.previous() == Period(dt.date(2023, 1, 1), dt.date(2023, 12, 31))
+    january = Period(dt.date(2025, 1, 1), dt.date(2025, 1, 31))
+    assert january.previous() == Period(dt.date(2024, 12, 1), dt.date(2024, 12, 31))
+
+
+def test_previous_period_of_other_days_has_the_same_length():
+    days = Period(dt.date(2024, 3, 2), dt.date(2024, 3, 31))
+    prev = days.previous()
+    assert prev.days == days.days == 30
+    assert prev.end == dt.date(2024, 3, 1) and prev.start == dt.date(2024, 1, 31)
     one = Period(dt.date(2024, 3, 18), dt.date(2024, 3, 18)).previous()
     assert one.start == one.end == dt.date(2024, 3, 17)
     with pytest.raises(ValueError, match="ends on or after its start"):
