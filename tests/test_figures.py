@@ -59,7 +59,7 @@ def test_previous_period_of_other_days_has_the_same_length():
     days = Period(dt.date(2024, 3, 2), dt.date(2024, 3, 31))
     prev = days.previous()
     assert prev.days == days.days == 30
-    assert prev.end == dt.date(2024, 3, 1) and prev.start == dt.date(2024, 1, 31)
+    assert prev.end == dt.date(2024, 3, 1) and prev.start == dt.date(2024, 2, 1)
     one = Period(dt.date(2024, 3, 18), dt.date(2024, 3, 18)).previous()
     assert one.start == one.end == dt.date(2024, 3, 17)
     with pytest.raises(ValueError, match="ends on or after its start"):
