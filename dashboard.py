@@ -67,9 +67,12 @@ html { font-size: 18px; }
 [data-testid="stMetricValue"] { font-size: 1.8rem; }
 """
 
-#: Session keys of the sidebar's widgets (kept across pages); the public view's period and category group.
-FILTER_KEYS = ("region", "municipality", "section", "search", "categories", "period_start", "period_end")
-PUBLIC_FILTER_KEYS = ("public_period", "public_categories")
+#: Session keys of the sidebar's widgets (kept across pages): in public, ``public_period`` and
+#: ``public_categories`` (a period code and a category group) stand for the dates and the categories.
+FILTER_KEYS = (
+    *("region", "municipality", "section", "search", "categories", "period_start", "period_end"),
+    *("public_period", "public_categories"),
+)
 #: Page-level choices kept when the user switches pages (the measure; column and label mappings).
 PAGE_KEYS = ("measure",)
 PAGE_KEY_PREFIXES = ("map_", "val_", "place_", "opt_", "hs_", "cn_", "cm_", "tr_", "pr_")
