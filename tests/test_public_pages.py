@@ -286,15 +286,12 @@ def test_whole_month_periods_on_the_tiny_dataset(public):
     assert at.sidebar.selectbox(key="public_period").options == ["March 2024"]
     assert "Compared with the previous month: February 2024" in [c.value for c in at.sidebar.caption]
     data = published(public, tiny_dataset())
-    heads = figures.headlines(
-        data.cube,
-        data.concerns,
-        data.committees,
-        data.sections,
-        figures.Filters(),
-        figures.default_period(data.data_as_of),
-    )
-    assert metrics(at)["Traffic tickets"] == public.show(heads["traffic_ticket"].current, EN)
+    heads = public_rules.headlines(public, data, figures.Filters(), figures.default_period(data.data_as_of))
+    shown = metrics(at)
+    assert shown["Traffic tickets"] == public.show(heads["traffic_ticket"].current, EN)
+    # open concerns are published (2 open: shown as "fewer than 5"); committees are a public register, as they are
+    assert shown["Open concerns"] == public.show(heads["open_concerns"].current, EN) == "fewer than 5"
+    assert shown["Active committees"] == "3"
 
 
 # ---------------------------------------------------------------- no secret, wrong settings

@@ -50,6 +50,8 @@ HEADLINE_HELP = {
 }
 #: In the public version the sensitive categories are in no figure, so the help must not name them.
 PUBLIC_HELP = {"crimes": N_("Crimes in the period, without the categories withheld from the public version.")}
+#: The headlines that are published counts in the public version (incidents, open concerns).
+PUBLISHED_HEADLINES = (*figures.HEADLINE_CATEGORIES, "open_concerns")
 #: Added to every headline's help: each figure is its own test.
 TEST_HELP = N_(
     "Each figure is compared with the previous period and a year earlier by its own exact test for counts "
@@ -95,8 +97,9 @@ def comparison_line(h: figures.Headline, against: str, hidden: dict[str, str]) -
 
 def small_figures(h: figures.Headline) -> dict[str, str]:
     """Public version: the figures of headline ``h`` (``current``, ``previous``, ``year_earlier``) whose
-    published value shows as "fewer than N", as that text; no change or test is shown next to them."""
-    if policy is None:
+    published value shows as "fewer than N", as that text; no change or test is shown next to them. (Active
+    committees come from the public register as they are: none is small.)"""
+    if policy is None or h.key not in PUBLISHED_HEADLINES:
         return {}
     return {
         which: policy.small_text(_)
