@@ -24,6 +24,7 @@ from pathlib import Path
 import streamlit as st
 
 from geo import cache, figures, i18n, maps, offline, places, public, rates, saved, uploads
+from geo.i18n import N_
 from geo.public import PublicPolicy
 from geo.source import Dataset, DataSource, demo_source
 
@@ -66,8 +67,12 @@ html { font-size: 18px; }
 [data-testid="stMetricValue"] { font-size: 1.8rem; }
 """
 
-#: Session keys of the sidebar's widgets (kept across pages).
-FILTER_KEYS = ("region", "municipality", "section", "search", "categories", "period_start", "period_end")
+#: Session keys of the sidebar's widgets (kept across pages): in public, ``public_period`` and
+#: ``public_categories`` (a period code and a category group) stand for the dates and the categories.
+FILTER_KEYS = (
+    *("region", "municipality", "section", "search", "categories", "period_start", "period_end"),
+    *("public_period", "public_categories"),
+)
 #: Page-level choices kept when the user switches pages (the measure; column and label mappings).
 PAGE_KEYS = ("measure",)
 PAGE_KEY_PREFIXES = ("map_", "val_", "place_", "opt_", "hs_", "cn_", "cm_", "tr_", "pr_")
@@ -134,15 +139,15 @@ def min_population_from_config() -> int:
 
 def policy_from_config() -> PublicPolicy | None:
     """Public-safe mode, set by the deployment: env ``DASHBOARD_PUBLIC=1`` or ``[public] enabled = true``
-    in ``.streamlit/secrets.toml`` (with ``min_count`` and ``sensitive`` there too). Never a widget."""
-    policy = PublicPolicy.from_env()
-    if policy is not None:
-        return policy
+    in Streamlit's secrets (with ``min_count``, ``sensitive``, ``secret`` and ``ptable`` there too), each
+    environment variable winning over its setting there. Never a widget. Raises ``ValueError`` for a wrong
+    setting (a secret too short, a perturbation table that cannot be read)."""
     try:
         conf = dict(st.secrets.get("public", {}))
     except Exception:  # noqa: BLE001 - no secrets file is the normal case
-        return None
-    return PublicPolicy.from_settings(public.settings_from_table(conf))
+        conf = {}
+    from_secrets = {k: v for k, v in public.settings_from_table(conf).items() if v.strip()}
+    return PublicPolicy.from_settings(from_secrets | public.deployment_settings())
 
 
 def default_source(own: saved.OwnData) -> DataSource:
@@ -274,14 +279,68 @@ def load(_: i18n.Translator, policy: PublicPolicy | None) -> tuple[DataSource, D
         raise AssertionError("st.stop() ends the run") from exc
 
 
-def reset_filters(data: Dataset) -> None:
-    """New data: the last full month, every area and category."""
+def reset_filters(data: Dataset, policy: PublicPolicy | None) -> None:
+    """New data: the last full month (in public, the newest month offered), every area and category."""
     period = figures.default_period(data.data_as_of)
     st.session_state["period_start"] = period.start
     st.session_state["period_end"] = period.end
     for key in ("region", "municipality", "section", "search"):
         st.session_state[key] = ""
     st.session_state["categories"] = []
+    if policy is not None:
+        st.session_state["public_period"] = period_code(public_periods(data, policy)[0])
+        st.session_state["public_categories"] = ""
+
+
+# ---------------------------------------------------------------- the public view's fixed choices
+
+
+def period_code(period: figures.Period) -> str:
+    """A calendar month, quarter or year as a short code: ``2024-03``, ``2024-Q1``, ``2024``."""
+    kind = public.period_kind(period)
+    if kind == "quarter":
+        return f"{period.start.year}-Q{(period.start.month - 1) // 3 + 1}"
+    if kind == "year":
+        return str(period.start.year)
+    return period.start.strftime("%Y-%m")
+
+
+def public_periods(data: Dataset, policy: PublicPolicy) -> list[figures.Period]:
+    """The periods the public sidebar offers, newest month first: the calendar months, quarters and years
+    the incidents cover completely; with none, the last full month before the data's end (or today)."""
+    first, last = data.cube.span()
+    return policy.periods(first, last) or [figures.default_period(data.data_as_of)]
+
+
+def category_group_name(_: i18n.Translator, key: str) -> str:
+    """What the public sidebar calls a category group (:meth:`PublicPolicy.category_groups`)."""
+    if key == "":
+        return _("All except traffic tickets")
+    if key == "all":
+        return _("All categories")
+    if key in figures.CATEGORY_CODES:
+        return _.term("incident_category", key)
+    return _(GROUP_NAMES[key])
+
+
+#: The names of the headline groups that are not single categories (as the Overview calls them).
+GROUP_NAMES = {"crimes": N_("Crimes")}
+
+
+def comparison_caption(_: i18n.Translator, period: figures.Period) -> str:
+    """The sidebar's line on what the period is compared with (:meth:`geo.figures.Period.previous`)."""
+    prev = period.previous()
+    kind = public.period_kind(period)
+    name = _.calendar_period(prev.start, prev.end)
+    if kind == "month":
+        return _("Compared with the previous month: {period}", period=name)
+    if kind == "quarter":
+        return _("Compared with the previous quarter: {period}", period=name)
+    if kind == "year":
+        return _("Compared with the previous year: {period}", period=name)
+    if public.whole_months(period):
+        return _("Compared with the previous {n} months: {period}", n=_.number(len(period.months())), period=name)
+    return _("Compared with the previous {days} days: {period}", days=_.number(period.days), period=name)
 
 
 # ---------------------------------------------------------------- sidebar
@@ -315,22 +374,27 @@ def sidebar_filters(
     sb = st.sidebar
     sections = data.sections
 
-    # period
+    # period: free dates; in public, a calendar month, quarter or year (the public cube answers no other)
     sb.subheader(_("Period"))
-    start = sb.date_input(_("From"), key="period_start", format="DD.MM.YYYY")
-    end = sb.date_input(_("To"), key="period_end", format="DD.MM.YYYY")
-    if start > end:
-        sb.warning(_("The period ends before it starts; the dates were swapped."))
-        start, end = end, start
-    period = figures.Period(start, end)
-    prev = period.previous()
-    sb.caption(
-        _(
-            "Compared with the previous {days} days: {period}",
-            days=_.number(period.days),
-            period=_.period(prev.start, prev.end),
+    if policy is None:
+        start = sb.date_input(_("From"), key="period_start", format="DD.MM.YYYY")
+        end = sb.date_input(_("To"), key="period_end", format="DD.MM.YYYY")
+        if start > end:
+            sb.warning(_("The period ends before it starts; the dates were swapped."))
+            start, end = end, start
+        period = figures.Period(start, end)
+    else:
+        offered = {period_code(p): p for p in public_periods(data, policy)}
+        if st.session_state.get("public_period") not in offered:
+            st.session_state["public_period"] = next(iter(offered))
+        code = sb.selectbox(
+            _("Month, quarter or year"),
+            list(offered),
+            key="public_period",
+            format_func=lambda c: _.calendar_period(offered[c].start, offered[c].end),
         )
-    )
+        period = offered[code]
+    sb.caption(comparison_caption(_, period))
 
     # area
     sb.subheader(_("Area"))
@@ -387,20 +451,33 @@ def sidebar_filters(
                 width="stretch",
             )
 
-    # categories
+    # categories: free choice; in public, one of the fixed groups (free combinations would isolate records)
     sb.subheader(_("Incidents"))
-    codes = list(figures.CATEGORY_CODES if policy is None else policy.categories(figures.CATEGORY_CODES))
-    if "categories" not in st.session_state or not set(st.session_state["categories"]) <= set(codes):
-        st.session_state["categories"] = []  # none chosen: all categories
-    cats = sb.multiselect(
-        _("Incident categories"),
-        codes,
-        key="categories",
-        format_func=lambda c: _.term("incident_category", c),
-        placeholder=_("All except traffic tickets"),
-        select_all=False,  # Streamlit's own "Select all" is English only (an empty choice means all)
-    )
-    filters = figures.Filters(region, municipality, section, tuple(cats))
+    if policy is None:
+        codes = list(figures.CATEGORY_CODES)
+        if "categories" not in st.session_state or not set(st.session_state["categories"]) <= set(codes):
+            st.session_state["categories"] = []  # none chosen: all categories
+        cats = tuple(
+            sb.multiselect(
+                _("Incident categories"),
+                codes,
+                key="categories",
+                format_func=lambda c: _.term("incident_category", c),
+                placeholder=_("All except traffic tickets"),
+                select_all=False,  # Streamlit's own "Select all" is English only (an empty choice means all)
+            )
+        )
+    else:
+        groups = policy.category_groups()
+        _valid("public_categories", list(groups))
+        group = sb.selectbox(
+            _("Incident categories"),
+            list(groups),
+            key="public_categories",
+            format_func=lambda k: category_group_name(_, k),
+        )
+        cats = groups[group] if group else ()  # the default: Filters.incident_categories gives it
+    filters = figures.Filters(region, municipality, section, cats)
     return filters, period
 
 
@@ -442,8 +519,8 @@ def marking(_: i18n.Translator, policy: PublicPolicy | None) -> str:
     """PUBLIC or RESTRICTED at the top of every page (and of its printout), as a Markdown line."""
     if policy is not None:
         return f":blue-badge[**{_('PUBLIC')}**] " + _(
-            "Public-safe view: sections only, no exact locations, counts below {n} withheld, "
-            "sensitive categories left out.",
+            "Public-safe view: sections only, no exact locations, figures adjusted slightly, counts below {n} "
+            "shown as “fewer than {n}”, sensitive categories left out.",
             n=_.number(policy.min_count),
         )
     return f":red-badge[**{_('RESTRICTED')}**] " + _(
@@ -463,6 +540,10 @@ def main() -> None:
         st.error(_("The public-safe settings are wrong ({error}). Nothing is shown.", error=str(exc)))
         st.stop()
         raise AssertionError("st.stop() ends the run") from exc
+    if policy is not None and not policy.has_secret:  # nothing can be published: say how to set the secret
+        st.error(public.missing_secret_text(_))
+        st.stop()
+        raise AssertionError("st.stop() ends the run")
     try:
         cache.leaflet_ready()
         assets_error = ""
@@ -474,7 +555,7 @@ def main() -> None:
     notices[:0] = upkeep
     fingerprint = cache.fingerprint(source, policy)
     if st.session_state.get("_data_key") != fingerprint:
-        reset_filters(data)
+        reset_filters(data, policy)
         st.session_state["_data_key"] = fingerprint
     filters, period = sidebar_filters(_, data, policy)
     if assets_error:

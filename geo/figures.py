@@ -632,19 +632,26 @@ class Headline:
 
 
 def open_concerns(concerns: pd.DataFrame, on: dt.date, section_ids: pd.Index | None = None) -> int:
-    """Concerns open at the end of day ``on``: raised by then and not resolved by then.
+    """Concerns open at the end of day ``on``: raised by then and not resolved by then (the true number:
+    a public view publishes it with :func:`geo.public.open_concerns`).
 
     A concern marked resolved without a ``resolved_on`` date counts as resolved.
     """
+    return int(open_mask(concerns, on, section_ids).sum())
+
+
+def open_mask(concerns: pd.DataFrame, on: dt.date, section_ids: pd.Index | None = None) -> np.ndarray:
+    """Which concerns (rows of ``concerns``, in order) are open at the end of day ``on`` in these sections
+    (all sections when ``None``): see :func:`open_concerns`."""
     if concerns.empty:
-        return 0
+        return np.zeros(len(concerns), dtype=bool)
     end = pd.Timestamp(on) + pd.Timedelta(days=1)
     raised = pd.to_datetime(concerns["raised_on"]) < end
     status = concerns["status"].astype("string").fillna("open") if "status" in concerns else "open"
     resolved_on = pd.to_datetime(concerns["resolved_on"]) if "resolved_on" in concerns else pd.NaT
     resolved = (status == "resolved") & (pd.isna(resolved_on) | (resolved_on < end))
     keep = raised & ~resolved.fillna(False) & _in_sections(concerns, section_ids)
-    return int(keep.fillna(False).sum())
+    return keep.fillna(False).to_numpy(dtype=bool)
 
 
 def active_committees(committees: pd.DataFrame, on: dt.date, sections: pd.DataFrame, filters: Filters) -> int:

@@ -116,6 +116,8 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark fo
 COMMITTEE_ABBR = {"LCPS": N_("LCPS"), "MCPS": N_("MCPS"), "ACPS": N_("ACPS")}
 #: The two markings of every output (the codes in file names and data; printed translated).
 MARKINGS = {"PUBLIC": N_("PUBLIC"), "RESTRICTED": N_("RESTRICTED")}
+#: A calendar quarter's name (:meth:`Translator.calendar_period`).
+QUARTER = N_("Q{quarter} {year}")
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
@@ -342,6 +344,20 @@ class Translator:
         if start.day == 1 and end == (pd.Timestamp(start) + pd.offsets.MonthEnd(0)).date():
             return self.month(start)
         return f"{self.date(start)} – {self.date(end)}"
+
+    def calendar_period(self, start: dt.date, end: dt.date) -> str:
+        """A calendar month, quarter or year by its name (``March 2024``, ``Q1 2024``, ``2024``); any other
+        period as :meth:`period` writes it."""
+        import pandas as pd
+
+        s, e = pd.Timestamp(start), pd.Timestamp(end)
+        if s.day == 1 and e == e + pd.offsets.MonthEnd(0):
+            months = (e.year - s.year) * 12 + e.month - s.month + 1
+            if months == 3 and s.month in (1, 4, 7, 10):
+                return self(QUARTER, quarter=(s.month - 1) // 3 + 1, year=str(s.year))
+            if months == 12 and s.month == 1:
+                return str(s.year)
+        return self.period(start, end)
 
 
 @lru_cache(maxsize=len(LANGS))

@@ -860,3 +860,35 @@ class PublishedCube(IncidentCube):
         out = pd.Series(self._published(counts, keys).astype("int64"), index=range(24), name="count")
         out.index.name = "hour"
         return out
+
+
+# ---------------------------------------------------------------- published figures that are not incident counts
+
+
+def open_concerns(policy: PublicPolicy, concerns: pd.DataFrame, on: object, section_ids=None) -> int:
+    """The published number of public concerns open at the end of day ``on`` in these sections (all when
+    ``None``): the rows :func:`geo.figures.open_mask` picks, counted as one cell
+    (:meth:`PublicPolicy.count_records`). ``concerns`` are a public dataset's (they carry :data:`KEY_COLUMN`)."""
+    from geo import figures
+
+    return policy.count_records(concerns.loc[figures.open_mask(concerns, on, section_ids)])
+
+
+def headlines(policy: PublicPolicy, data: Dataset, filters, period) -> dict:
+    """:func:`geo.figures.headlines` of a public dataset (``policy.apply``'s): the incident figures are
+    cells of its published cube, open concerns published with :func:`open_concerns`; active committees
+    come from the public register as they are. Raises ``ValueError`` for a dataset that is not public."""
+    from geo import figures
+
+    if not isinstance(data.cube, PublishedCube):
+        raise ValueError("public headline figures are made from a public dataset (PublicPolicy.apply)")
+    out = figures.headlines(data.cube, data.concerns, data.committees, data.sections, filters, period)
+    ids = pd.Index(figures.select_sections(data.sections, filters)["section_id"].astype(str))
+    h = out["open_concerns"]
+    ends = {"current": period.end, "previous": period.previous().end, "year_earlier": period.year_earlier().end}
+    values = {
+        which: None if getattr(h, which) is None else open_concerns(policy, data.concerns, on, ids)
+        for which, on in ends.items()
+    }
+    out["open_concerns"] = replace(h, **values)
+    return out

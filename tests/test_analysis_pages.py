@@ -386,12 +386,13 @@ def test_new_pages_on_the_demo(lang):
 
 @pytest.mark.skipif(not demo_ready(), reason="the demo dataset (data/demo) is not there or not loadable")
 def test_the_demo_no_longer_flags_chance():
-    # Overview, all of Kosovo, October 2026: 9 fatal accidents against 4 (the old test: z = 2.0, "Increase")
+    # Overview, all of Kosovo, October 2026: 9 fatal accidents in 31 days against 4 in September's 30 (the old
+    # test: z = 2.0, "Increase")
     at = run(None, "en", "hotspots")
     at.switch_page("views/overview.py").run()
     ok(at)
     shown = texts(at)
-    assert "Previous period: 4 · No meaningful change · p = 0.27" in shown
+    assert "Previous period: 4 · No meaningful change · p = 0.29" in shown
     assert "|z|" not in shown and "z =" not in shown
     # section profile of FE-08: accidents with damage only 3 against 0 (the old test: z = 3.5, "Strong increase")
     at = choose_section(run(None, "en", "section"), "FE-08", "Ferizaj", "Ferizaj")
@@ -399,7 +400,7 @@ def test_the_demo_no_longer_flags_chance():
     table = frame_with(at, "Previous period · change")
     row = table[table["Category"].str.contains("damage")]
     assert row["Previous period"].tolist() == ["0"] and row["In the period"].tolist() == ["3"]
-    assert row["Previous period · change"].iloc[0].startswith("No meaningful change · p = 0.25")
+    assert row["Previous period · change"].iloc[0].startswith("No meaningful change · p = 0.26")  # 31 days against 30
 
 
 @pytest.mark.skipif(not demo_ready(), reason="the demo dataset (data/demo) is not there or not loadable")

@@ -9,6 +9,7 @@ under ``tests/artifacts/``. Skipped, saying why, without Chromium or Playwright.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import socket
@@ -276,25 +277,36 @@ def test_a_million_incidents_still_draw_the_map(tmp_path, page):
 
 @pytest.fixture(scope="module")
 def public_server(tmp_path_factory):
-    """The seven squares in February 2024, served in public-safe mode: 19 thefts in S1, 8 in S5, 3 in S2
-    (a small count) and 6 cases of domestic violence in S3 (a sensitive category)."""
+    """The seven squares in February 2024, served in public-safe mode: 19 thefts in S1, 8 in S5, 2 in S2
+    (a small count: published as 1 … 4) and 6 cases of domestic violence in S3 (a sensitive category).
+
+    ``url``, and ``published``: the public copy of the same files with the suite's secret (the figures the
+    server must show)."""
+    from types import SimpleNamespace
+
+    from dashboard_fixtures import public_policy
+
+    from geo.source import FileSource
+
     data = tmp_path_factory.mktemp("public")
     (data / "sections.geojson").write_text(json.dumps(squares(), ensure_ascii=False), encoding="utf-8")
     rows = ["occurred_at,category,lat,lon"]
     rows += [f"2024-02-{d:02d} 10:00,theft,42.63,21.11" for d in range(1, 20)]
     rows += [f"2024-02-{d:02d} 11:00,theft,42.63,21.15" for d in range(1, 9)]
-    rows += [f"2024-02-{d:02d} 12:00,theft,42.63,21.13" for d in range(1, 4)]
+    rows += [f"2024-02-{d:02d} 12:00,theft,42.63,21.13" for d in range(1, 3)]
     rows += [f"2024-02-{d:02d} 22:00,domestic_violence,42.65,21.11" for d in range(1, 7)]
     rows += ["2024-03-01 10:00,theft,42.63,21.11"]  # so that February is the last full month
     (data / "incidents.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     (data / "options.json").write_text(
         json.dumps({"files": {"sections": "sections.geojson", "incidents": "incidents.csv"}, "options": {}})
     )
+    files = {"sections": data / "sections.geojson", "incidents": data / "incidents.csv"}
+    published = public_policy().apply(FileSource(files).load())
     old = os.environ.get("DASHBOARD_PUBLIC")
-    os.environ["DASHBOARD_PUBLIC"] = "1"
+    os.environ["DASHBOARD_PUBLIC"] = "1"  # the suite's secret is in the environment (conftest)
     try:
         with streamlit_app(data) as url:
-            yield url
+            yield SimpleNamespace(url=url, published=published)
     finally:
         if old is None:
             os.environ.pop("DASHBOARD_PUBLIC", None)
@@ -318,26 +330,35 @@ def tooltip_of(page, frame, section_id: str, name: str) -> str:
     )
 
 
-def test_public_deployment_shows_no_small_count_and_no_sensitive_category(public_server, page):
+def test_public_deployment_shows_published_counts_and_no_sensitive_category(public_server, page):
+    from geo import figures, i18n
+
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.goto(f"{public_server}/?lang=en", wait_until="domcontentloaded")
+    data = public_server.published
+    policy, _ = data.cube.policy, i18n.translator("en")
+    february = figures.Period(dt.date(2024, 2, 1), dt.date(2024, 2, 29))
+    counts = figures.incident_counts(data.cube, february, figures.DEFAULT_CATEGORIES)
+    page.goto(f"{public_server.url}/?lang=en", wait_until="domcontentloaded")
     frame = map_frame(page)
     frame.wait_for_function(f"() => ({COUNT_JS})() === 7", timeout=30_000)
     page.get_by_text("PUBLIC", exact=True).first.wait_for(timeout=10_000)
     assert page.get_by_text("RESTRICTED", exact=True).count() == 0
-    assert "fewer than 5" in tooltip_of(page, frame, "S2", "Ulpiana")  # 3 thefts
-    assert "19" in tooltip_of(page, frame, "S1", "Qendra")
-    # S5's 8 are withheld too: the area's total (30 crimes, on the same page) minus S1's 19 would give S2's 3
-    assert "withheld" in tooltip_of(page, frame, "S5", "Dardania")
+    assert policy.is_small(counts["S2"]) and "fewer than 5" in tooltip_of(page, frame, "S2", "Ulpiana")  # 2 thefts
+    assert policy.show(counts["S1"], _) in tooltip_of(page, frame, "S1", "Qendra")  # 19, adjusted
+    dardania = tooltip_of(page, frame, "S5", "Dardania")  # 8, adjusted: nothing is withheld with the small one
+    assert policy.show(counts["S5"], _) in dardania and "withheld" not in dardania
     crimes = page.locator("[data-testid='stMetric']").filter(has_text="Crimes").first
-    assert crimes.locator("[data-testid='stMetricValue']").inner_text() == "30"  # no domestic violence in it
+    total = data.cube.total(february, figures.HEADLINE_CATEGORIES["crimes"])  # its own cell, no domestic violence
+    assert crimes.locator("[data-testid='stMetricValue']").inner_text() == policy.show(total, _)
+    assert abs(total - 29) <= policy.table.bound
+    page.get_by_text(policy.note(_)).first.wait_for(timeout=10_000)
     page.screenshot(path=str(ARTIFACTS / "public-overview.png"), full_page=True)
     assert "Domestic violence" not in page.content()
     assert page.blocked == [] and page.failed == [] and page.dialogs == []
 
 
 def test_public_deployment_offers_no_density_and_no_upload(public_server, page):
-    page.goto(f"{public_server}/?lang=en", wait_until="domcontentloaded")
+    page.goto(f"{public_server.url}/?lang=en", wait_until="domcontentloaded")
     map_frame(page)  # the first run has finished: navigate within the app
     page.locator("[data-testid='stSidebarNav']").get_by_text("Hotspots").click()
     page.get_by_text("Public version: hot and cold spots of whole sections only").wait_for(timeout=30_000)

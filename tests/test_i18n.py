@@ -245,3 +245,18 @@ def test_short_months_for_chart_axes():
     assert i18n.translator("en").month_short(dt.date(2026, 10, 1)) == "Oct 2026"
     assert i18n.translator("sr").month_short(dt.date(2026, 10, 1)) == "okt 2026"
     assert i18n.translator("sq").month_short(dt.date(2026, 10, 1)) == "tet 2026"
+
+
+def test_calendar_periods_by_name():
+    d = dt.date
+    en, sq, sr = (i18n.translator(x) for x in ("en", "sq", "sr"))
+    assert en.calendar_period(d(2024, 3, 1), d(2024, 3, 31)) == "March 2024"
+    assert en.calendar_period(d(2026, 4, 1), d(2026, 6, 30)) == "Q2 2026"
+    assert sq.calendar_period(d(2026, 4, 1), d(2026, 6, 30)) == "TM2 2026"
+    assert sr.calendar_period(d(2026, 10, 1), d(2026, 12, 31)) == "4. kvartal 2026"
+    assert en.calendar_period(d(2025, 1, 1), d(2025, 12, 31)) == sq.calendar_period(d(2025, 1, 1), d(2025, 12, 31))
+    assert en.calendar_period(d(2025, 1, 1), d(2025, 12, 31)) == "2025"
+    # not a calendar quarter or year: as any other period
+    assert en.calendar_period(d(2024, 2, 1), d(2024, 4, 30)) == "1 Feb 2024 – 30 Apr 2024"
+    assert en.calendar_period(d(2024, 7, 1), d(2025, 6, 30)) == "1 Jul 2024 – 30 Jun 2025"
+    assert en.calendar_period(d(2024, 3, 5), d(2024, 3, 14)) == "5 Mar 2024 – 14 Mar 2024"

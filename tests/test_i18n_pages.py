@@ -14,6 +14,7 @@ other language too.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from functools import lru_cache
@@ -183,3 +184,25 @@ def test_multiselects_offer_no_english_select_all():
     assert not at.exception
     assert len(at.multiselect) == 2  # incident categories (sidebar), committee types
     assert all(m.proto.select_all == 0 for m in at.multiselect)
+
+
+@pytest.mark.parametrize("lang", ["sq", "sr"])
+def test_the_public_sidebar_is_translated(monkeypatch, lang):
+    # the public sidebar's own choices: calendar periods by name, the category groups, the comparison line
+    monkeypatch.setenv("DASHBOARD_PUBLIC", "1")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["source"] = TinySource()
+    at.session_state["lang"] = lang
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.sidebar.multiselect and not at.sidebar.date_input
+    _ = i18n.translator(lang)
+    groups = at.sidebar.selectbox(key="public_categories").options
+    assert groups[:2] == [_("All except traffic tickets"), _("All categories")] and _("Crimes") in groups
+    assert at.sidebar.selectbox(key="public_period").options == [_.month(dt.date(2024, 3, 1))]
+    sidebar = [str(s) for s in (*groups, *(c.value for c in at.sidebar.caption))]
+    sidebar += [w.label for w in at.sidebar.selectbox]
+    assert english_in(sidebar, lang) == []
+    assert _("Compared with the previous month: {period}", period=_.month(dt.date(2024, 2, 1))) in [
+        c.value for c in at.sidebar.caption
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -266,7 +267,18 @@ def test_default_period_and_its_comparison():
     at = run(TinySource(), "en")
     assert str(at.session_state["period_start"]) == "2024-03-01"
     assert str(at.session_state["period_end"]) == "2024-03-31"
-    assert "Compared with the previous 31 days: 30 Jan 2024 – 29 Feb 2024" in [c.value for c in at.sidebar.caption]
+    assert "Compared with the previous month: February 2024" in [c.value for c in at.sidebar.caption]
+    # free dates (restricted): a quarter, whole months, any days; each compared with the period just before it
+    for start, end, caption in (
+        ("2024-01-01", "2024-03-31", "Compared with the previous quarter: Q4 2023"),
+        ("2024-02-01", "2024-03-31", "Compared with the previous 2 months: 1 Dec 2023 – 31 Jan 2024"),
+        ("2024-03-05", "2024-03-14", "Compared with the previous 10 days: 24 Feb 2024 – 4 Mar 2024"),
+        ("2023-01-01", "2023-12-31", "Compared with the previous year: 2022"),
+    ):
+        at.sidebar.date_input(key="period_start").set_value(dt.date.fromisoformat(start))
+        at.sidebar.date_input(key="period_end").set_value(dt.date.fromisoformat(end)).run()
+        ok(at)
+        assert caption in [c.value for c in at.sidebar.caption], (start, end)
 
 
 # ---------------------------------------------------------------- own files on the Data page

@@ -9,8 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dashboard_fixtures import TinySource, ok, texts
+from dashboard_fixtures import TinySource, ok, public_policy, texts
+from leakcheck import sensitive_hits
 from streamlit.testing.v1 import AppTest
+
+from geo import i18n
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 TRUST = "views/trust.py"
@@ -92,10 +95,27 @@ def test_public_overview_does_not_send_the_audience_to_a_hidden_data_page_sectio
     assert "Records outside every section are listed on the Data page." in texts(at)
     monkeypatch.setenv("DASHBOARD_PUBLIC", "1")
     at = run()
-    ok(at)
+    public_ok(at)
     shown = texts(at)
     assert "Click a section to select it." in shown
     assert "Records outside every section" not in shown
+
+
+def public_ok(at: AppTest) -> None:
+    """A public run: no exception, marked PUBLIC, the note on adjusted figures once, no sensitive category."""
+    ok(at)
+    shown = texts(at)
+    assert ":blue-badge[**PUBLIC**]" in shown and ":red-badge[" not in shown
+    assert not sensitive_hits(shown + "".join(df.value.to_csv() for df in at.dataframe))
+
+
+def test_the_public_presentation_layout_keeps_the_marking_and_the_note(monkeypatch):
+    monkeypatch.setenv("DASHBOARD_PUBLIC", "1")
+    at = run(secrets={"display": {"presentation": True}})
+    public_ok(at)
+    assert at.markdown[0].value.startswith(":blue-badge[**PUBLIC**]")  # one line: the marking alone
+    assert texts(at).count(public_policy().note(i18n.translator("en"))) == 1
+    assert len(at.metric) == 7 and "withheld" not in [m.value for m in at.metric]
 
 
 def test_public_trust_page_promises_no_incident_rates(monkeypatch):
@@ -103,7 +123,7 @@ def test_public_trust_page_promises_no_incident_rates(monkeypatch):
     assert "next to the incident rate" in texts(at)
     monkeypatch.setenv("DASHBOARD_PUBLIC", "1")
     at = run(TRUST)
-    ok(at)
+    public_ok(at)
     shown = texts(at)
     assert "Survey results on public trust" in shown
     assert "incident rate" not in shown and "Rates are annualised" not in shown

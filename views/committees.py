@@ -200,7 +200,7 @@ with f2:
         found = coverage.uncovered_hot_sections(values_, sections, data.committees, top_share=0.1)
         if ctx.policy is not None and what == _("Incidents"):  # public: no count another page withholds
             withheld = cache.public_measures(
-                data, ctx.fingerprint, ctx.policy.min_count, flt.incident_categories, period.start, period.end
+                data, ctx.fingerprint, ctx.policy, flt.incident_categories, period.start, period.end
             )["count_withheld"]
             found = found[~found["section_id"].astype(str).map(withheld).fillna("").astype(bool).to_numpy()]
         if found.empty:

@@ -83,7 +83,8 @@ def categories_note(ctx, tickets: int | str | None = None) -> None:
     _ = ctx._
     flt = ctx.filters
     if flt.categories:
-        if len(flt.categories) < len(figures.CATEGORY_CODES):
+        every = figures.CATEGORY_CODES if ctx.policy is None else ctx.policy.categories(figures.CATEGORY_CODES)
+        if set(flt.categories) != set(every):
             st.caption(
                 _(
                     "Incident categories: {names}",

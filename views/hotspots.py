@@ -154,7 +154,7 @@ def analyse(permutations: int):
             kind,
             band,
             permutations,
-            policy.min_count if policy is not None else None,
+            policy,
         )
     return cache.grid_hotspots(
         data,
@@ -231,7 +231,7 @@ def number(v, decimals: int = 0) -> str:
 
 # public version: the sections' counts withheld as on every other page (geo.cache.public_measures)
 kinds = (
-    cache.public_measures(data, ctx.fingerprint, policy.min_count, cats, period.start, period.end)["count_withheld"]
+    cache.public_measures(data, ctx.fingerprint, policy, cats, period.start, period.end)["count_withheld"]
     if policy is not None
     else pd.Series(dtype=object)
 )

@@ -7,14 +7,14 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import cache, compare, figures, maps, public
+from geo import cache, compare, figures, maps
 from geo.i18n import N_, md_escape
 from views import common
 
 ctx = st.session_state["ctx"]
 _ = ctx._
 policy = ctx.policy
-#: what the public version shows instead of a withheld count, by kind
+#: what the public version shows instead of a small count, by kind
 texts = policy.texts(_) if policy is not None else {}
 data = ctx.data
 flt = ctx.filters
@@ -50,8 +50,8 @@ HEADLINE_HELP = {
 }
 #: In the public version the sensitive categories are in no figure, so the help must not name them.
 PUBLIC_HELP = {"crimes": N_("Crimes in the period, without the categories withheld from the public version.")}
-#: The headlines that count incidents (the public version withholds small ones).
-INCIDENT_HEADLINES = ("accident_fatal", "accident_injury", "accident_damage", "traffic_ticket", "crimes")
+#: The headlines that are published counts in the public version (incidents, open concerns).
+PUBLISHED_HEADLINES = (*figures.HEADLINE_CATEGORIES, "open_concerns")
 #: Added to every headline's help: each figure is its own test.
 TEST_HELP = N_(
     "Each figure is compared with the previous period and a year earlier by its own exact test for counts "
@@ -79,8 +79,8 @@ def on_map_click() -> None:
 def comparison_line(h: figures.Headline, against: str, hidden: dict[str, str]) -> str:
     """One line under a headline: the other period's figure and whether the change is meaningful.
 
-    ``hidden``: the public version's withheld figures of this headline by period (``current``, ``previous``,
-    ``year_earlier``), as the text to show instead; no change is shown next to a withheld figure.
+    ``hidden``: the public version's figures of this headline that show as "fewer than N", by period
+    (``current``, ``previous``, ``year_earlier``), as that text; no change is shown next to one.
     """
     name = _("Previous period") if against == "previous" else _("A year earlier")
     other = h.other(against)
@@ -95,76 +95,24 @@ def comparison_line(h: figures.Headline, against: str, hidden: dict[str, str]) -
     return text
 
 
-def area_key() -> tuple[str, str]:
-    """The chosen area as :func:`geo.public.protect_areas` names it."""
-    if flt.municipality:
-        return ("municipality", flt.municipality)
-    return ("region", flt.region) if flt.region else ("all", "")
-
-
-def area_withheld(key: str, which: str) -> dict[tuple[str, str], str]:
-    """The withheld area totals of headline ``key`` in the period ``which`` (current, previous, a year earlier)."""
-    p = {"current": period, "previous": period.previous(), "year_earlier": period.year_earlier()}[which]
-    codes = tuple(sorted(policy.categories(figures.HEADLINE_CATEGORIES[key])))
-    return cache.public_area_withheld(data, ctx.fingerprint, policy.min_count, codes, p.start, p.end)
-
-
-def protect_page(
-    heads: dict[str, figures.Headline], measures: pd.DataFrame
-) -> tuple[dict[str, dict[str, str]], pd.DataFrame]:
-    """Public version: which headline figures to withhold (``{key: {period: text}}``), and the map's measures.
-
-    The map's sections come protected for all of Kosovo at once (:func:`geo.cache.public_measures`). On
-    this page their total is also the sum of the headline figures whose categories the map shows, so those
-    figures are protected as one set (the others as another), and whichever side cannot be protected
-    withholds the other's total: the headlines when the area's sections would give a count back, the
-    map's figures when the headlines would.
-    """
-    out: dict[str, dict[str, str]] = {k: {} for k in heads}
-    if policy is None:
-        return out, measures
-    keys = [k for k in heads if k in figures.HEADLINE_CATEGORIES]
-    codes = {k: set(policy.categories(figures.HEADLINE_CATEGORIES[k])) for k in keys}  # what the data can hold
-    chosen = set(policy.categories(flt.incident_categories))
-    on_map = [k for k in keys if codes[k] and codes[k] <= chosen]
-    if set().union(*(codes[k] for k in on_map)) != chosen:
-        on_map = []  # the map's categories are not whole headline figures: no sum of them equals the map's
-    sets = [on_map, [k for k in keys if k not in on_map]] if on_map else [keys]
-    for which, col in (("current", "count"), ("previous", "previous"), ("year_earlier", "year_earlier")):
-        if flt.section:  # the headlines add up to the chosen section's figure on the map
-            row = measures.loc[[flt.section]] if flt.section in measures.index else measures.iloc[0:0]
-            map_exposed = bool(len(row)) and bool(row[f"{col}_withheld"].iloc[0])
-        else:  # to the area's sections' figures
-            map_exposed = policy.exposed(measures[f"_raw_{col}"], measures[f"{col}_withheld"])
-        for ks in sets:
-            values = pd.Series({k: getattr(heads[k], which) for k in ks}, dtype="float64").dropna()
-            kinds, total_ok = policy.protect(values)
-            for k, kind in kinds.items():
-                if kind:
-                    out[k][which] = texts[kind]
-            if not flt.section:  # one area's total minus others' (another filter) must give nothing back
-                for k in ks:
-                    key = area_key()
-                    kind = area_withheld(k, which).get(key, "")
-                    if kind and getattr(heads[k], which):
-                        out[k].setdefault(
-                            which,
-                            texts[public.SMALL if policy.is_small(getattr(heads[k], which)) else public.SECONDARY],
-                        )
-            if ks is on_map and map_exposed:  # the sections would give a count back from these totals
-                for k in ks:
-                    if getattr(heads[k], which):  # a zero gives nothing back
-                        out[k].setdefault(which, texts[public.SECONDARY])
-            elif ks is on_map and not total_ok:  # these figures would give one back from the map's total
-                measures = policy.withhold_all(measures, col)
-    return out, measures
+def small_figures(h: figures.Headline) -> dict[str, str]:
+    """Public version: the figures of headline ``h`` (``current``, ``previous``, ``year_earlier``) whose
+    published value shows as "fewer than N", as that text; no change or test is shown next to them. (Active
+    committees come from the public register as they are: none is small.)"""
+    if policy is None or h.key not in PUBLISHED_HEADLINES:
+        return {}
+    return {
+        which: policy.small_text(_)
+        for which in ("current", "previous", "year_earlier")
+        if policy.is_small(getattr(h, which))
+    }
 
 
 presenting = ctx.presentation
 when = _(
     "{period}, compared with {previous}",
-    period=_.period(period.start, period.end),
-    previous=_.period(prev.start, prev.end),
+    period=_.calendar_period(period.start, period.end),
+    previous=_.calendar_period(prev.start, prev.end),
 )
 as_of = data.data_as_of
 as_of_text = _("Data as of {date}", date=_.date(as_of)) if as_of is not None else _("The data has no dated records.")
@@ -173,6 +121,8 @@ if presenting:  # one line: the page, the area and the period; the map right und
 else:
     st.title(_("Overview"))
     st.markdown(f"**{area_name()}** · {when} · :gray[{as_of_text}]")
+if policy is not None:  # once on the page: every figure on it is published
+    st.caption(policy.note(_))
 
 if data.sections.empty:
     st.warning(_("No police sections are loaded. Load a sections file on the Data page."))
@@ -180,21 +130,20 @@ if data.sections.empty:
 
 # ---------------------------------------------------------------- headline figures
 
+# public version: the published figures (a total is a cell of its own, never a sum of shown figures)
 heads = cache.headlines(data, ctx.fingerprint, flt, period.start, period.end)
+hidden = {key: small_figures(h) for key, h in heads.items()}
 area_ids = figures.select_sections(data.sections, figures.Filters(flt.region, flt.municipality))["section_id"]
 if policy is None:
     measures = cache.section_measures(
         data, ctx.fingerprint, flt.region, flt.municipality, flt.incident_categories, period.start, period.end
     )
     national = cache.section_measures(data, ctx.fingerprint, "", "", flt.incident_categories, period.start, period.end)
-else:  # the same withheld counts whatever the area chosen
-    national = cache.public_measures(
-        data, ctx.fingerprint, policy.min_count, flt.incident_categories, period.start, period.end
-    )
+else:  # published counts of all sections, the same whatever the area chosen
+    national = cache.public_measures(data, ctx.fingerprint, policy, flt.incident_categories, period.start, period.end)
     measures = national.loc[area_ids.astype(str).tolist()]
-hidden, measures = protect_page(heads, measures)
 # smoothed rates with the prior of all of Kosovo (a section's figure does not depend on the area shown); a
-# count withheld here (public version) takes its smoothed rate with it
+# count shown as "fewer than N" (public version) takes its smoothed rate with it
 measures = measures.assign(rate_smoothed=figures.smoothed_rates(measures, national))
 national = national.assign(rate_smoothed=figures.smoothed_rates(national))
 
@@ -311,7 +260,7 @@ def map_options() -> tuple[bool, bool]:
 
 
 def map_notes() -> None:
-    """What the map shows: categories, when a change is coloured, what the public version withholds."""
+    """What the map shows: categories, when a change is coloured, what the public version shows of small counts."""
     common.categories_note(ctx, hidden["traffic_ticket"].get("current") or heads["traffic_ticket"].current)
     if measure in ("change", "change_year"):
         st.caption(
@@ -326,8 +275,7 @@ def map_notes() -> None:
         st.caption(
             _(
                 "Public version: a count below {n} is shown as “fewer than {n}” and is not coloured, nor is a "
-                "rate or change made from it. Where the area's total would give a small count back, another "
-                "count is withheld with it.",
+                "rate or change made from it.",
                 n=_.number(policy.min_count),
             )
         )
@@ -355,7 +303,7 @@ coloured_by = "rate_smoothed" if smoothed else measure
 geom = cache.geometry(data, ctx.fingerprint).select(flt.region, flt.municipality)
 withheld = texts if policy is not None else None  # small counts: no colour, no figure to work them out from
 title = (_("Incidents per 1,000 residents, smoothed") if smoothed else _(MEASURE_LABELS[measure])) + " · "
-title += _.period(period.start, period.end)
+title += _.calendar_period(period.start, period.end)
 classes = None
 if measure in ("rate", "count") and not stretch:  # the national classes of this period
     classes = maps.sequential_classes(national[coloured_by])

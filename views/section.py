@@ -181,9 +181,7 @@ heads = {
 # public version: each period's categories are protected together (the section's total is shown above)
 # public version: the section's counts as every page withholds them (geo.cache.public_measures)
 canon = (
-    cache.public_measures(data, ctx.fingerprint, policy.min_count, cats, period.start, period.end)
-    if policy is not None
-    else None
+    cache.public_measures(data, ctx.fingerprint, policy, cats, period.start, period.end) if policy is not None else None
 )
 hidden: dict[tuple[str, str], str] = {}
 if policy is not None:
