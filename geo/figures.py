@@ -631,20 +631,25 @@ class Headline:
         return compare.compare_one(self.current, other, self.days, days)
 
 
-def open_concerns(concerns: pd.DataFrame, on: dt.date, section_ids: pd.Index | None = None) -> int:
-    """Concerns open at the end of day ``on``: raised by then and not resolved by then.
-
-    A concern marked resolved without a ``resolved_on`` date counts as resolved.
+def open_concern_rows(concerns: pd.DataFrame, on: dt.date, section_ids: pd.Index | None = None) -> pd.DataFrame:
+    """The concerns open at the end of day ``on`` (rows of ``concerns``): raised by then and not resolved by
+    then. A concern marked resolved without a ``resolved_on`` date counts as resolved. (The rows, so that a
+    public page can publish their number as one cell: :meth:`geo.public.PublicPolicy.count_records`.)
     """
     if concerns.empty:
-        return 0
+        return concerns
     end = pd.Timestamp(on) + pd.Timedelta(days=1)
     raised = pd.to_datetime(concerns["raised_on"]) < end
     status = concerns["status"].astype("string").fillna("open") if "status" in concerns else "open"
     resolved_on = pd.to_datetime(concerns["resolved_on"]) if "resolved_on" in concerns else pd.NaT
     resolved = (status == "resolved") & (pd.isna(resolved_on) | (resolved_on < end))
     keep = raised & ~resolved.fillna(False) & _in_sections(concerns, section_ids)
-    return int(keep.fillna(False).sum())
+    return concerns.loc[keep.fillna(False).to_numpy(dtype=bool)]
+
+
+def open_concerns(concerns: pd.DataFrame, on: dt.date, section_ids: pd.Index | None = None) -> int:
+    """How many concerns are open at the end of day ``on`` (:func:`open_concern_rows`)."""
+    return len(open_concern_rows(concerns, on, section_ids))
 
 
 def active_committees(committees: pd.DataFrame, on: dt.date, sections: pd.DataFrame, filters: Filters) -> int:
