@@ -649,6 +649,13 @@ def cmd_map(args: argparse.Namespace) -> int:
     return 0
 
 
+#: ``--public``: what it makes and what it needs.
+PUBLIC_HELP = (
+    "the public-safe version: published figures, for a calendar month, quarter or year (needs the deployment's "
+    "perturbation secret, DASHBOARD_PUBLIC_SECRET)"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m geo", description="Community-policing data: validate, demo, contract.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -668,7 +675,7 @@ def build_parser() -> argparse.ArgumentParser:
     area.add_argument("--section", metavar="ID", help="a section id")
     add_period_options(b)
     b.add_argument("--lang", choices=("sq", "sr", "en"), default="sq", help="language (default sq)")
-    b.add_argument("--public", action="store_true", help="the public-safe version")
+    b.add_argument("--public", action="store_true", help=PUBLIC_HELP)
     b.add_argument("--out", type=Path, required=True, metavar="FILE.pdf|FILE.html")
     b.set_defaults(func=cmd_brief)
     h = sub.add_parser("hotspots", help="Getis-Ord Gi* hot and cold spots per section or grid cell")
@@ -695,7 +702,7 @@ def build_parser() -> argparse.ArgumentParser:
         "FDR: 27,999 for 273 units); default none",
     )
     h.add_argument("--seed", type=int, default=0)
-    h.add_argument("--public", action="store_true", help="the public-safe version")
+    h.add_argument("--public", action="store_true", help=PUBLIC_HELP)
     h.add_argument("--out", type=Path, metavar="FILE.csv|FILE.geojson")
     h.add_argument("--json", action="store_true", help="print one JSON object")
     h.set_defaults(func=cmd_hotspots)
@@ -704,7 +711,7 @@ def build_parser() -> argparse.ArgumentParser:
     mp.add_argument("--municipality", metavar="NAME", help="only this municipality's sections")
     add_period_options(mp)
     mp.add_argument("--lang", choices=("sq", "sr", "en"), default="sq", help="language (default sq)")
-    mp.add_argument("--public", action="store_true", help="the public-safe version")
+    mp.add_argument("--public", action="store_true", help=PUBLIC_HELP)
     mp.add_argument("--out", type=Path, required=True, metavar="FILE.html")
     mp.set_defaults(func=cmd_map)
     c = sub.add_parser("contract", help="print the data contract as Markdown tables")
