@@ -6,15 +6,18 @@ matplotlib (no internet, no tiles); the PDF embeds DejaVu Sans (shipped with
 matplotlib) so ë, ç, č, ć, đ, š and ž print correctly.
 
 In public mode the data first goes through :class:`geo.public.PublicPolicy`
-(no coordinates, no sensitive categories, no private texts) and every count
-below the policy's minimum is printed as "fewer than N" and left out of totals.
+(no coordinates, no sensitive categories, no private texts) and every figure
+is a published value of the public dataset (true count plus a small, fixed
+adjustment, the same in every output); a published value below the policy's
+minimum is printed as "fewer than N", and no change, test or hot spot is made
+from it. The public brief is for a calendar month, quarter or year.
 """
 
 from __future__ import annotations
 
 import base64
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +25,7 @@ import pandas as pd
 
 from geo import compare, coverage, figures, hotspots, i18n, public
 from geo.exports import MARK_PUBLIC, MARK_RESTRICTED
-from geo.public import PublicPolicy, protect_areas, suppress
+from geo.public import PublicPolicy
 from geo.source import Dataset
 from geo.untrusted import html_text
 
@@ -54,12 +57,6 @@ class Brief:
     map: BriefMap | None = None
 
 
-def _fmt_count(_, value: float, suppressed: bool, policy: PublicPolicy | None) -> str:
-    if suppressed and policy is not None:
-        return policy.texts(_)[public.SMALL]
-    return _.number(value)
-
-
 #: Symbols of the comparison flags (explained under the figures).
 FLAG_SYMBOLS = {
     "strong_increase": "▲▲",
@@ -71,20 +68,31 @@ FLAG_SYMBOLS = {
 }
 
 
-def _withheld_text(_, kind: str, policy: PublicPolicy) -> str:
-    return policy.texts(_)[kind]
-
-
-def _change_text(_, h: figures.Headline, against: str, hidden: bool) -> str:
-    """The earlier figure, a symbol for its change and, on a second line, the test's p-value
-    (:meth:`figures.Headline.test`, one test per figure); ``–`` when either count is withheld, ``– ·`` when
-    the data does not cover that period."""
-    if hidden:
-        return "–"
+def _change_text(_, h: figures.Headline, against: str, show, small) -> str:
+    """The earlier figure (``show``: a count as printed), a symbol for its change and, on a second line, the
+    test's p-value (:meth:`figures.Headline.test`, one test per figure); ``–`` when the data does not cover
+    that period. No symbol and no p-value where either count shows as "fewer than N" (``small``)."""
     other = h.other(against)
+    if other is None:
+        return f"–  {FLAG_SYMBOLS[compare.NO_COMPARISON]}"
+    if small(h.current) or small(other):
+        return show(other)
     p, flag = h.test(against)
-    text = f"{'–' if other is None else _.number(other)}  {FLAG_SYMBOLS[flag]}"
+    text = f"{show(other)}  {FLAG_SYMBOLS[flag]}"
     return f"{text}\n{compare.p_text(p, _)}" if np.isfinite(p) else text
+
+
+def _published_open_concerns(
+    h: figures.Headline, concerns: pd.DataFrame, period: figures.Period, ids: pd.Index, policy: PublicPolicy
+) -> figures.Headline:
+    """The open-concerns headline with each figure the published number of the open concerns' records."""
+    ends = {"current": period.end, "previous": period.previous().end, "year_earlier": period.year_earlier().end}
+    values = {
+        which: policy.count_records(figures.open_concern_rows(concerns, on, ids))
+        for which, on in ends.items()
+        if which != "year_earlier" or h.year_earlier is not None
+    }
+    return replace(h, **values)
 
 
 def _area(data: Dataset, municipality: str | None, section: str | None) -> tuple[figures.Filters, pd.DataFrame]:
@@ -116,22 +124,38 @@ def brief_content(
 ) -> Brief:
     """Everything a brief shows, for ``municipality`` or ``section`` in ``period`` (both days included).
 
-    ``policy``: the public-safe rules, or ``None`` for the restricted version.
+    ``policy``: the public-safe rules, or ``None`` for the restricted version. The public version's figures
+    are the public dataset's published values, each asked as a cell of its own (an area's total is not a
+    sum of its sections'); its period must be a calendar month, quarter or year
+    (:func:`geo.public.period_kind`, else :class:`geo.public.PublicQueryError`). Without the deployment's
+    secret it raises :class:`geo.public.MissingSecret`.
     """
     _ = i18n.translator(lang)
     if policy is not None:
+        if not public.period_kind(period):
+            raise public.PublicQueryError(
+                f"a public brief is for a calendar month, quarter or year, not {period.start} to {period.end}"
+            )
         data = policy.apply(data)
     flt, chosen = _area(data, municipality, section)
     ids = pd.Index(chosen["section_id"].astype(str))
     muni = str(chosen["municipality"].iloc[0])
     region = str(chosen["region"].iloc[0])
 
-    # headline figures: current, previous period, a year earlier
-    now = figures.headlines(data.incidents, data.concerns, data.committees, data.sections, flt, period)
-    y0, y1 = compare.year_earlier(pd.Timestamp(period.start), pd.Timestamp(period.end))
-    year = figures.headlines(
-        data.incidents, data.concerns, data.committees, data.sections, flt, figures.Period(y0.date(), y1.date())
-    )
+    def exact(n: float | None) -> str:
+        return "–" if n is None or pd.isna(n) else _.number(n)
+
+    def show(n: float | None) -> str:
+        """A count as the brief prints it: exact, or (public) its published value or "fewer than N"."""
+        if policy is not None:
+            return policy.show(n, _)
+        return exact(n)
+
+    # headline figures against the previous period and a year earlier: in the public version each is a
+    # published cell (the cube's own total), and open concerns are the published number of their records
+    now = figures.headlines(data.cube, data.concerns, data.committees, data.sections, flt, period)
+    if policy is not None:
+        now["open_concerns"] = _published_open_concerns(now["open_concerns"], data.concerns, period, ids, policy)
     labels = {
         "accident_fatal": _("Accidents with fatalities"),
         "accident_injury": _("Accidents with injuries"),
@@ -141,101 +165,57 @@ def brief_content(
         "open_concerns": _("Open concerns"),
         "active_committees": _("Active committees"),
     }
-    # crimes per section, for the hot spots and the map; in the public version their withheld counts, for
-    # all sections at once (with municipality and region parts, as on every public output)
-    counts = figures.incident_counts(data.incidents, period, _crime_codes(policy)).reindex(
-        data.sections["section_id"].astype(str), fill_value=0
-    )
-    kinds = pd.Series("", index=counts.index, dtype=object)
-    hidden: dict[tuple[str, str], str] = {}
-    if policy is not None:
-        keyed = data.sections.set_index(data.sections["section_id"].astype(str))
-        kinds, _ok = policy.protect(counts, [keyed[c].astype(str) for c in ("municipality", "region")])
-        if policy.exposed(counts.loc[ids], kinds.loc[ids]) and now["crimes"].current:
-            hidden[("crimes", "now")] = _("withheld")  # the area's crimes would give a section's back
-        if not flt.section:  # a municipality's total against its region's and the others' (any output)
-            area_key = ("municipality", muni)
-            for key, cats in figures.HEADLINE_CATEGORIES.items():
-                for which, p_, value in (
-                    ("now", period, now[key].current),
-                    ("previous", period.previous(), now[key].previous),
-                    ("year", figures.Period(y0.date(), y1.date()), year[key].current),
-                ):
-                    sec_counts = figures.incident_counts(data.incidents, p_, policy.categories(cats))
-                    kind = protect_areas(sec_counts, data.sections, policy.min_count).get(area_key, "")
-                    if kind and value:
-                        hidden.setdefault((key, which), _withheld_text(_, kind, policy))
-    # public version: each period's incident figures are protected in the sets the Overview uses (those that
-    # add up to its default map, all but tickets; and tickets), so the two never withhold differently
-    if policy is not None:
-        sets = (("accident_fatal", "accident_injury", "accident_damage", "crimes"), ("traffic_ticket",))
-        for which, get in (
-            ("now", lambda k: now[k].current),
-            ("previous", lambda k: now[k].previous),
-            ("year", lambda k: year[k].current),
-        ):
-            for keys in sets:
-                head_kinds, _ok = policy.protect(pd.Series({k: get(k) for k in keys}, dtype="float64"))
-                for k, kind in head_kinds.items():
-                    if kind:
-                        hidden.setdefault((k, which), _withheld_text(_, kind, policy))
+    small = policy.is_small if policy is not None else (lambda n: False)
     rows = []
     for key, label in labels.items():
         h = now[key]
-        hide_now, hide_prev, hide_year = ((key, w) in hidden for w in ("now", "previous", "year"))
+        # the committee register is public and counts no individual: its figures are exact in both versions
+        fmt, hide = (exact, lambda n: False) if key == "active_committees" else (show, small)
         rows.append(
             (
                 label,
-                hidden.get((key, "now")) or _.number(h.current),
-                _change_text(_, h, "previous", hide_now or hide_prev),
-                _change_text(_, h, "year_earlier", hide_now or hide_year),
+                fmt(h.current),
+                _change_text(_, h, "previous", fmt, hide),
+                _change_text(_, h, "year_earlier", fmt, hide),
             )
         )
+
+    # crimes per section, for the hot spots and the map (published counts in the public version)
+    counts = figures.incident_counts(data.cube, period, _crime_codes(policy)).reindex(
+        data.sections["section_id"].astype(str), fill_value=0
+    )
+    hidden = counts.map(small).to_numpy(dtype=bool)  # shown as "fewer than N": no figure is made from them
 
     # hotspots: Gi* over all sections (so the area's sections have their neighbours), listed for the area
     hot_rows: list[tuple[str, str, str]] = []
     hot_ids: set[str] = set()
     if counts.sum() > 0 and len(data.sections) >= 3:
         graph = hotspots.neighbours(data.sections, "queen")
-        # withheld counts enter as 0 and are never listed (the neighbours' z would give them back)
-        gi = hotspots.getis_ord(counts.where(kinds == "", 0).to_numpy(dtype=float), graph)
+        # a count shown as "fewer than N" enters as 0 and is never listed (its neighbours' z would give it back)
+        gi = hotspots.getis_ord(counts.where(~hidden, 0).to_numpy(dtype=float), graph)
         gi.index = counts.index
-        gi.loc[(kinds != "").to_numpy(dtype=bool), "label"] = hotspots.NOT_SIGNIFICANT
+        gi.loc[hidden, "label"] = hotspots.NOT_SIGNIFICANT
         in_area = gi.loc[gi.index.isin(ids)]
         hot = in_area[in_area["label"].str.startswith("hot")].sort_values("z", ascending=False).head(5)
         names = data.sections.set_index(data.sections["section_id"].astype(str))["section_name"]
         for sid, row in hot.iterrows():
             hot_ids.add(str(sid))
-            hot_rows.append(
-                (
-                    str(names.get(sid, sid)),
-                    _.label("hotspot", row["label"]),
-                    _withheld_text(_, kinds[sid], policy) if kinds.get(sid) else _.number(counts.get(sid, 0)),
-                )
-            )
+            hot_rows.append((str(names.get(sid, sid)), _.label("hotspot", row["label"]), show(counts.get(sid, 0))))
 
-    # concerns raised in the period in the area, by category
+    # concerns raised in the period in the area, by category (the public version: published numbers)
     con = data.concerns
     con = con[con["section_id"].astype("string").isin(ids).fillna(False) & period.mask(con["raised_on"]).to_numpy()]
     concern_rows: list[tuple[str, str, str, str]] = []
     if len(con):
+        count = (lambda rows: policy.count_records(rows)) if policy is not None else len
         groups = {str(cat): grp for cat, grp in con.groupby(con["category"].astype(str))}
-        n = pd.Series({cat: len(grp) for cat, grp in groups.items()}).sort_values(ascending=False, kind="stable")
-        n = n.head(5)
-        shown, small = suppress(n, policy.min_count if policy else 1)
-        for cat, count in n.items():
+        n = pd.Series({cat: count(grp) for cat, grp in groups.items()}).sort_values(ascending=False, kind="stable")
+        for cat, raised in n.head(5).items():
             grp = groups[cat].sort_values("raised_on")
-            still_open = int((grp["status"].astype("string").fillna("open") != "resolved").sum())
+            still_open = grp[grp["status"].astype("string").fillna("open") != "resolved"]
             actions = grp["action_taken"].dropna()
             action = str(actions.iloc[-1]) if len(actions) else "–"
-            concern_rows.append(
-                (
-                    _.term("concern_category", cat),
-                    _fmt_count(_, count, bool(small[cat]), policy),
-                    _fmt_count(_, still_open, bool(policy and 0 < still_open < policy.min_count), policy),
-                    action,
-                )
-            )
+            concern_rows.append((_.term("concern_category", cat), show(raised), show(count(still_open)), action))
 
     # committees serving the area and their meetings
     status = coverage.last_meetings(data.committees, data.meetings, pd.Timestamp(period.end))
@@ -284,25 +264,18 @@ def brief_content(
     else:
         title = _("Safety brief: municipality of {name}", name=_.municipality(muni))
     area_line = _("{municipality} · police region {region}", municipality=_.municipality(muni), region=_.region(region))
-    prev = period.previous()
+    prev, year = period.previous(), period.year_earlier()
     period_line = _(
         "{period}, compared with {previous} and with {year_earlier}",
         period=_.period(period.start, period.end),
         previous=_.period(prev.start, prev.end),
-        year_earlier=_.period(y0.date(), y1.date()),
+        year_earlier=_.period(year.start, year.end),
     )
     notices = []
     if data.is_demo:
         notices.append(_("Demo data: synthetic figures on approximate boundaries, not police data."))
     if policy is not None:
-        notices.append(
-            _(
-                "Public version: counts below {n} are shown as “fewer than {n}”, with another count withheld "
-                "where a total would give them back; sensitive categories are left out of every figure; no exact "
-                "locations.",
-                n=policy.min_count,
-            )
-        )
+        notices.append(policy.note(_))
     as_of = data.data_as_of
     mark = MARK_PUBLIC if policy is not None else MARK_RESTRICTED
     footer = _(
@@ -365,7 +338,15 @@ def brief_content(
         footer=footer,
         headings=headings,
     )
-    brief.map = static_map(data, chosen, counts.where(kinds == ""), hot_ids, _, section=str(section or ""))
+    brief.map = static_map(
+        data,
+        chosen,
+        counts.where(~hidden),
+        hot_ids,
+        _,
+        section=str(section or ""),
+        missing_text=policy.small_text(_) if policy is not None else "",
+    )
     brief.map_png = brief.map.png
     return brief
 
@@ -426,10 +407,13 @@ def static_map(
     hot_ids: set[str],
     _: i18n.Translator | None = None,
     section: str = "",
+    missing_text: str = "",
 ) -> BriefMap:
-    """The area's sections coloured by count (NaN: withheld, hatched), neighbours in grey, with the labels.
+    """The area's sections coloured by count (NaN: not shown as a number, hatched), neighbours in grey, with
+    the labels.
 
-    ``counts``: crimes per section id; ``section``: the brief's section (its label first and in full).
+    ``counts``: crimes per section id; ``section``: the brief's section (its label first and in full);
+    ``missing_text``: what the hatching means (the public version's "fewer than N").
     """
     import matplotlib
 
@@ -517,7 +501,7 @@ def static_map(
     if len(hot):
         keys.append(("outline", _("Hot spot (Gi*), outlined")))
     if len(missing):
-        keys.append(("withheld", _("withheld")))
+        keys.append(("withheld", missing_text or "–"))
     return BriefMap(
         png=buf.getvalue(),
         aspect=h / w,

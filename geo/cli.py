@@ -1,6 +1,7 @@
 """Command line: ``python -m geo validate|demo ...``.
 
-Exit codes: 0 no errors, 1 errors in the data, 2 bad usage.
+Exit codes: 0 no errors, 1 errors in the data, 2 bad usage or settings (a public output without the
+deployment's perturbation secret among them).
 """
 
 from __future__ import annotations
@@ -374,8 +375,10 @@ def add_period_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--to", dest="date_to", type=_date, metavar="DATE", help="last day, included")
 
 
-def period_from_args(args: argparse.Namespace, data):
-    from geo import figures
+def period_from_args(args: argparse.Namespace, data, policy=None):
+    """The period ``--from``/``--to`` give (default: the last full month in the data); with a public
+    ``policy``, only a calendar month, quarter or year (:func:`geo.public.period_kind`)."""
+    from geo import figures, public
 
     if (args.date_from is None) != (args.date_to is None):
         raise UsageError("give both --from and --to, or neither (the last full month in the data)")
@@ -385,6 +388,12 @@ def period_from_args(args: argparse.Namespace, data):
         raise UsageError(f"--to {args.date_to} is before --from {args.date_from}")
     else:
         period = figures.Period(args.date_from, args.date_to)
+    if policy is not None and not public.period_kind(period):
+        raise UsageError(
+            f"--from {period.start} --to {period.end}: a public output is for a calendar month (--from 2026-10-01 "
+            "--to 2026-10-31), a quarter (--from 2026-07-01 --to 2026-09-30) or a year (--from 2026-01-01 --to "
+            "2026-12-31); other periods are not published"
+        )
     span = figures.empty_period(data.cube, period)
     if span is not None:
         print(
@@ -395,16 +404,40 @@ def period_from_args(args: argparse.Namespace, data):
 
 
 def policy_from_args(args: argparse.Namespace):
-    """Public mode when the deployment sets it (it cannot be turned off here) or ``--public`` asks for it."""
+    """Public mode when the deployment sets it (it cannot be turned off here) or ``--public`` asks for it.
+
+    Raises :class:`geo.public.MissingSecret` when public figures are asked for and the deployment has set
+    no perturbation secret (:func:`main` says how to set it)."""
     from geo.public import PublicPolicy
 
     try:
         policy = PublicPolicy.from_env()
         if policy is None and getattr(args, "public", False):
-            policy = PublicPolicy.for_public_version()  # the deployment's thresholds where it sets them
+            policy = PublicPolicy.for_public_version()  # the deployment's thresholds and secret where it sets them
     except ValueError as exc:
         raise UsageError(f"public-safe settings: {exc}") from exc
+    if policy is not None:
+        policy.require_secret()
     return policy
+
+
+def public_categories(policy, asked: tuple[str, ...], option: str = "--category") -> tuple[str, ...]:
+    """``asked`` without the sensitive categories, when the public version offers that choice (one
+    category, or a group of :meth:`geo.public.PublicPolicy.category_groups`); :class:`UsageError` otherwise."""
+    categories = policy.categories(asked)
+    if not categories:  # an empty selection would mean every category
+        raise UsageError(f"{option} {', '.join(asked)}: withheld from public versions (DASHBOARD_PUBLIC_SENSITIVE)")
+    if not policy.allows_categories(categories):
+        groups = [
+            f"{key or 'none given'} ({', '.join(codes)})"
+            for key, codes in policy.category_groups().items()
+            if len(codes) > 1
+        ]
+        raise UsageError(
+            f"{option} {', '.join(categories)}: the public version offers figures for one category at a time or "
+            f"for a whole group, each {option} of the group given: {'; '.join(groups)}"
+        )
+    return categories
 
 
 def _load_or_fail(args: argparse.Namespace):
@@ -426,10 +459,11 @@ def cmd_brief(args: argparse.Namespace) -> int:
     suffix = Path(args.out).suffix.lower()
     if suffix not in (".pdf", ".html", ".htm"):
         raise UsageError(f"--out {args.out}: a brief is written as .pdf or .html")
+    policy = policy_from_args(args)
     data = _load_or_fail(args)
     if data is None:
         return 1
-    period = period_from_args(args, data)
+    period = period_from_args(args, data, policy)
     try:
         content = brief.brief_content(
             data,
@@ -437,7 +471,7 @@ def cmd_brief(args: argparse.Namespace) -> int:
             lang=args.lang,
             municipality=args.municipality,
             section=args.section,
-            policy=policy_from_args(args),
+            policy=policy,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
@@ -473,36 +507,32 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
     for c in args.category:
         if c not in codes:
             raise UsageError(f"--category {c!r}: not a category; categories are {', '.join(codes)}")
+    policy = policy_from_args(args)
+    categories = tuple(args.category) or tuple(c for c in codes if c != "traffic_ticket")
+    if policy is not None:
+        if args.unit != "sections":
+            raise UsageError("--unit grid: public versions show sections only (a grid of cells is restricted)")
+        categories = public_categories(policy, categories)
     data = _load_or_fail(args)
     if data is None:
         return 1
-    period = period_from_args(args, data)
-    policy = policy_from_args(args)
-    categories = tuple(args.category) or tuple(c for c in codes if c != "traffic_ticket")
-    withheld = pd.Series(dtype=object)
+    period = period_from_args(args, data, policy)
+    small = pd.Series(dtype=bool)
     if policy is not None:
-        data = policy.apply(data)  # no coordinates, no sensitive categories: nothing below can reach them
-        categories = tuple(c for c in categories if c not in policy.sensitive)
-        if not categories:  # an empty selection would mean every category
-            raise UsageError(
-                f"--category {', '.join(args.category)}: withheld from public versions (DASHBOARD_PUBLIC_SENSITIVE)"
-            )
+        data = policy.apply(data)  # no coordinates, no sensitive categories, published counts only
 
     def permutations(n_units: int) -> int:
         return hotspots.permutations_for(n_units) if args.permutations == "auto" else args.permutations
 
     try:
         if args.unit == "sections":
-            counts = figures.incident_counts(data.incidents, period, categories)
+            counts = figures.incident_counts(data.cube, period, categories)  # public: published counts
             if policy is not None:
-                # Withheld counts (small ones and those withheld with them, for all sections at once with
-                # municipality and region parts, as on every public output) are left out of the statistic as
-                # out of every total: the neighbours' Gi* would otherwise give them back. The analysis treats
-                # them as 0; their own figures are withheld below.
-                keyed = data.sections.set_index(data.sections["section_id"].astype(str))
-                counts = counts.reindex(keyed.index, fill_value=0)
-                withheld, _ok = policy.protect(counts, [keyed[c].astype(str) for c in ("municipality", "region")])
-                counts = counts.where((withheld == "").to_numpy(dtype=bool), 0)
+                # a count shown as "fewer than N" enters the statistic as 0 (its neighbours' Gi* would
+                # otherwise give it back); its own figures are left out below
+                counts = counts.reindex(data.sections["section_id"].astype(str), fill_value=0)
+                small = counts.map(policy.is_small).astype(bool)
+                counts = counts.where(~small.to_numpy(dtype=bool), 0)
             res = hotspots.section_hotspots(
                 data.sections,
                 counts,
@@ -514,8 +544,6 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
             )
             units = data.sections.set_index(data.sections["section_id"].astype(str))
         else:
-            if policy is not None:
-                raise UsageError("--unit grid: public versions show sections only (a grid of cells is restricted)")
             cells = hotspots.grid_cells(data.sections, args.cell_m)
             inc = data.incidents
             keep = period.mask(inc["occurred_at"]).to_numpy() & inc["category"].astype(str).isin(categories).to_numpy()
@@ -547,13 +575,13 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
         }
     )
     if policy is not None:
-        kinds = table[key].astype(str).map(withheld).fillna("")
-        hide = (kinds != "").to_numpy(dtype=bool)
+        from geo.public import SMALL
+
+        hide = table[key].astype(str).map(small).fillna(False).to_numpy(dtype=bool)
         table["count"] = table["count"].where(~hide)
         table.loc[hide, [c for c in ("rate", "z", "p", "p_fdr", "p_sim") if c in table]] = np.nan
-        table.loc[hide, [c for c in ("label", "label_sim") if c in table]] = "not_significant"  # z undefined
-        table["withheld"] = kinds.to_numpy()  # "small" (fewer than the minimum) or "secondary"
-        table["suppressed"] = hide
+        table.loc[hide, [c for c in ("label", "label_sim") if c in table]] = hotspots.NOT_SIGNIFICANT  # no z
+        table["withheld"] = np.where(hide, SMALL, "")  # "small": the published count is below the minimum
     summary = hotspots.label_counts(table["label"])
     mark = exports.marking_for(policy)
     if out is not None:
@@ -607,11 +635,11 @@ def cmd_map(args: argparse.Namespace) -> int:
 
     if Path(args.out).suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"--out {args.out}: the map is written as one .html file")
+    policy = policy_from_args(args)
     data = _load_or_fail(args)
     if data is None:
         return 1
-    period = period_from_args(args, data)
-    policy = policy_from_args(args)
+    period = period_from_args(args, data, policy)
     try:
         page = exports.overview_map_html(data, period, args.lang, municipality=args.municipality or "", policy=policy)
     except ValueError as exc:
@@ -619,6 +647,13 @@ def cmd_map(args: argparse.Namespace) -> int:
     Path(args.out).write_text(page, encoding="utf-8")
     print(f"{exports.marking_for(policy)} map written to {args.out}")
     return 0
+
+
+#: ``--public``: what it makes and what it needs.
+PUBLIC_HELP = (
+    "the public-safe version: published figures, for a calendar month, quarter or year (needs the deployment's "
+    "perturbation secret, DASHBOARD_PUBLIC_SECRET)"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -640,7 +675,7 @@ def build_parser() -> argparse.ArgumentParser:
     area.add_argument("--section", metavar="ID", help="a section id")
     add_period_options(b)
     b.add_argument("--lang", choices=("sq", "sr", "en"), default="sq", help="language (default sq)")
-    b.add_argument("--public", action="store_true", help="the public-safe version")
+    b.add_argument("--public", action="store_true", help=PUBLIC_HELP)
     b.add_argument("--out", type=Path, required=True, metavar="FILE.pdf|FILE.html")
     b.set_defaults(func=cmd_brief)
     h = sub.add_parser("hotspots", help="Getis-Ord Gi* hot and cold spots per section or grid cell")
@@ -667,7 +702,7 @@ def build_parser() -> argparse.ArgumentParser:
         "FDR: 27,999 for 273 units); default none",
     )
     h.add_argument("--seed", type=int, default=0)
-    h.add_argument("--public", action="store_true", help="the public-safe version")
+    h.add_argument("--public", action="store_true", help=PUBLIC_HELP)
     h.add_argument("--out", type=Path, metavar="FILE.csv|FILE.geojson")
     h.add_argument("--json", action="store_true", help="print one JSON object")
     h.set_defaults(func=cmd_hotspots)
@@ -676,7 +711,7 @@ def build_parser() -> argparse.ArgumentParser:
     mp.add_argument("--municipality", metavar="NAME", help="only this municipality's sections")
     add_period_options(mp)
     mp.add_argument("--lang", choices=("sq", "sr", "en"), default="sq", help="language (default sq)")
-    mp.add_argument("--public", action="store_true", help="the public-safe version")
+    mp.add_argument("--public", action="store_true", help=PUBLIC_HELP)
     mp.add_argument("--out", type=Path, required=True, metavar="FILE.html")
     mp.set_defaults(func=cmd_map)
     c = sub.add_parser("contract", help="print the data contract as Markdown tables")
@@ -685,10 +720,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from geo import i18n, public
+
     parser = build_parser()
     args = parser.parse_args(argv)  # argparse exits with 2 on its own usage errors
     try:
         return args.func(args)
     except UsageError as exc:
         parser.error(str(exc))  # exits 2
+    except public.MissingSecret:  # a setting of the deployment, not of this command: how to set it
+        print(f"{parser.prog}: error: {public.missing_secret_text(i18n.translator('en'))}", file=sys.stderr)
     return 2

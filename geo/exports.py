@@ -41,7 +41,7 @@ import pandas as pd
 from geo import figures
 from geo.figures import joined_records
 from geo.i18n import N_
-from geo.public import LOADER_COLUMNS
+from geo.public import KEY_COLUMN, LOADER_COLUMNS
 from geo.schema import LIST_SEPARATOR
 from geo.untrusted import html_text
 
@@ -207,12 +207,14 @@ def csv_bytes(frame: pd.DataFrame, marking: str = MARK_RESTRICTED) -> bytes:
     """CSV in UTF-8 with a byte-order mark (so spreadsheet programs read ë, č, š right); lists joined with ``|``.
 
     The first column, ``classification``, holds ``marking`` (PUBLIC or RESTRICTED) on every row; a PUBLIC
-    file has no loader row numbers (:data:`geo.public.LOADER_COLUMNS`). Cells are
+    file has no loader row numbers (:data:`geo.public.LOADER_COLUMNS`), and no file has the public records'
+    perturbation keys (:data:`geo.public.KEY_COLUMN`: with them and the public table, anyone could take
+    the adjustment off every published count). Cells are
     made safe to open in a spreadsheet (:func:`spreadsheet_safe`); text fields are quoted, numbers are not.
     Every CSV the project writes is made here.
     """
     out = _flat(frame)
-    out = out.drop(columns=[CLASSIFICATION], errors="ignore")
+    out = out.drop(columns=[CLASSIFICATION, KEY_COLUMN], errors="ignore")
     if _check_marking(marking) == MARK_PUBLIC:  # the file's row numbers: gaps where records were withheld
         out = out.drop(columns=[c for c in LOADER_COLUMNS if c in out.columns])
     out.insert(0, CLASSIFICATION, marking)
@@ -227,7 +229,8 @@ def sections_geojson(sections: gpd.GeoDataFrame, marking: str = MARK_RESTRICTED)
     ``classification`` property on every feature.
     """
     _check_marking(marking)
-    frame = public_sections(sections).drop(columns=[c for c in (*_DROP, *LOADER_COLUMNS) if c in sections.columns])
+    drop = [c for c in (*_DROP, *LOADER_COLUMNS, KEY_COLUMN) if c in sections.columns]
+    frame = public_sections(sections).drop(columns=drop)
     frame = frame.to_crs("EPSG:4326") if frame.crs is not None else frame
     feats = []
     geoms = frame.geometry.to_json()
@@ -315,19 +318,31 @@ def overview_map_html(
     selected
         A section to outline.
     policy
-        The public-safe rules, or ``None`` for the restricted version. Small counts are then neither
-        coloured nor recoverable from rates or changes (:meth:`PublicPolicy.measures`).
+        The public-safe rules, or ``None`` for the restricted version. Every figure is then made from the
+        public dataset's published counts (:meth:`PublicPolicy.measures` of the measures of its cube): a
+        count shown as "fewer than N" is not coloured, and no rate or change is made from it.
 
     Raises
     ------
     ValueError
         An unknown measure or area, or categories that are all withheld in public.
+    geo.public.PublicQueryError
+        In public: a period other than a calendar month, quarter or year, or categories the public
+        view does not offer (:meth:`PublicPolicy.category_groups`).
+    geo.public.MissingSecret
+        In public, without the deployment's perturbation secret.
     """
     from geo import i18n, maps, offline, places
 
     if measure not in MAP_MEASURES:
         raise ValueError(f"measure must be one of {', '.join(MAP_MEASURES)}; got {measure!r}")
     if policy is not None:
+        from geo.public import PublicQueryError, period_kind
+
+        if not period_kind(period):
+            raise PublicQueryError(
+                f"a public map is for a calendar month, quarter or year, not {period.start} to {period.end}"
+            )
         data = policy.apply(data)
     if municipality:
         name = places.match_municipality(municipality) or municipality
@@ -343,14 +358,19 @@ def overview_map_html(
         cats = policy.categories(cats)
         if not cats:
             raise ValueError("every chosen category is withheld in the public version")
+        if not policy.allows_categories(cats):
+            raise PublicQueryError(
+                f"the public map offers no figure for the categories {', '.join(cats)}: choose one category, "
+                "or a group (all, crimes, every one but traffic tickets)"
+            )
     sections = figures.select_sections(data.sections, figures.Filters(region=region, municipality=municipality))
     _ = i18n.translator(lang)
     withheld = None
+    national = figures.section_measures(data.sections, data.cube, period, cats)  # public: published counts
     if policy is None:
         measures = figures.section_measures(sections, data.cube, period, cats)
-        national = figures.section_measures(data.sections, data.cube, period, cats)
-    else:  # withheld as on every public output: protected for all sections at once, then the area taken
-        national = policy.measures(figures.section_measures(data.sections, data.cube, period, cats), data.sections)
+    else:  # as on the Overview: Kosovo's measures, a count shown as "fewer than N" taking those made from it
+        national = policy.measures(national)
         measures = national.loc[sections["section_id"].astype(str).tolist()]
         withheld = policy.texts(_)
     # as the Overview shows it by default: the rate smoothed with all of Kosovo's prior, and the colour

@@ -640,6 +640,12 @@ def open_concerns(concerns: pd.DataFrame, on: dt.date, section_ids: pd.Index | N
     return int(open_mask(concerns, on, section_ids).sum())
 
 
+def open_concern_rows(concerns: pd.DataFrame, on: dt.date, section_ids: pd.Index | None = None) -> pd.DataFrame:
+    """The concerns open at the end of day ``on`` (rows of ``concerns``, :func:`open_concerns`), so that a
+    public page can publish their number as one cell (:meth:`geo.public.PublicPolicy.count_records`)."""
+    return concerns.loc[open_mask(concerns, on, section_ids)]
+
+
 def open_mask(concerns: pd.DataFrame, on: dt.date, section_ids: pd.Index | None = None) -> np.ndarray:
     """Which concerns (rows of ``concerns``, in order) are open at the end of day ``on`` in these sections
     (all sections when ``None``): see :func:`open_concerns`."""

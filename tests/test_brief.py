@@ -1,13 +1,22 @@
 """One-page briefs: open the produced PDF and check its text, language and page count."""
 
+import datetime as dt
+import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
+import pandas as pd
 import pypdf
 import pytest
+from dashboard_fixtures import TEST_SECRET, public_policy
 
-from geo import brief, figures
+from geo import brief, exports, figures, public
 from geo.cli import main
-from geo.public import PublicPolicy
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -46,19 +55,164 @@ def test_headline_figures_match_the_data(demo, period):
     assert row[next(k for k in row if "Crimes" in k)] == f"{h['crimes'].current:,}"
 
 
-def test_public_brief_withholds_small_counts_and_sensitive_categories(demo, period, tmp_path):
-    policy = PublicPolicy()
+def number(cell: str) -> int | None:
+    """A brief's cell as a whole number (English thousands separators), ``None`` when it is not one."""
+    head = cell.split("\n")[0].split("  ")[0].replace(",", "")
+    return int(head) if head.isdigit() else None
+
+
+def test_public_brief_shows_published_values_and_no_sensitive_category(demo, period, tmp_path):
+    policy = public_policy()
     b = brief.brief_content(demo, period, lang="en", municipality="Junik", policy=policy)
     assert b.marking == "PUBLIC"
-    cells = [row[1] for row in b.headlines[:5]]  # the incident figures (concerns and committees are not withheld)
-    assert any(c in ("fewer than 5", "withheld") for c in cells)  # Junik in a month: some are small
+    cells = [row[1] for row in b.headlines[:6]]  # the incident figures and open concerns
+    assert "fewer than 5" in cells  # Junik in a month: some are small
     for c in cells:
-        if c.replace(",", "").isdigit():
-            assert int(c.replace(",", "")) == 0 or int(c.replace(",", "")) >= policy.min_count
+        assert c == "fewer than 5" or (number(c) is not None and (number(c) == 0 or number(c) >= policy.min_count))
+    assert policy.note(brief.i18n.translator("en")) in b.notices  # the one line on the adjustment
     html = brief.to_html(b)
     assert "PUBLIC" in html and "Domestic violence" not in html
     # no coordinates of any kind leave in the public page
     assert not re.search(r"\b4[12]\.\d{4,}", html) and not re.search(r"\b2[01]\.\d{4,}", html)
+
+
+def true_public_counts(demo, period, municipality: str) -> dict[str, int]:
+    """The exact counts the public brief's incident figures and open concerns stand for (no sensitive one)."""
+    policy = public_policy()
+    ids = demo.sections.loc[demo.sections["municipality"] == municipality, "section_id"].astype(str)
+    keep = ~demo.incidents["category"].astype(str).isin(policy.sensitive)
+    inc = demo.incidents[keep]
+    out = {
+        key: int(figures.incident_counts(inc, period, policy.categories(cats), pd.Index(ids)).sum())
+        for key, cats in figures.HEADLINE_CATEGORIES.items()
+    }
+    con = demo.concerns[~demo.concerns["category"].astype(str).isin(policy.sensitive_concerns)]
+    out["open_concerns"] = figures.open_concerns(con, period.end, pd.Index(ids))
+    return out
+
+
+@pytest.mark.parametrize("municipality", ["Prishtinë", "Junik", "Mamushë"])
+def test_public_brief_figures_are_within_the_tables_bound_of_the_truth_and_zero_stays_zero(demo, period, municipality):
+    policy = public_policy()
+    bound = policy.table.bound
+    assert bound == 2
+    b = brief.brief_content(demo, period, lang="en", municipality=municipality, policy=policy)
+    truth = true_public_counts(demo, period, municipality)
+    keys = [*figures.HEADLINE_CATEGORIES, "open_concerns"]
+    shown = {key: row[1] for key, row in zip(figures.HEADLINES, b.headlines, strict=True) if key in keys}
+    assert any(truth[k] == 0 for k in keys) and any(truth[k] > 10 for k in keys), truth  # both kinds are tried
+    for key in keys:
+        true, cell = truth[key], shown[key]
+        if true == 0:
+            assert cell == "0", (key, cell)
+        elif cell == "fewer than 5":
+            assert 1 <= true <= policy.min_count - 1 + bound, (key, true)
+        else:
+            assert abs(number(cell) - true) <= bound, (key, cell, true)
+
+
+def test_public_brief_and_map_file_give_the_same_published_value(demo, period):
+    """The same section, period and categories give the same figure in a brief and in the map file."""
+    policy = public_policy()
+    crimes = figures.HEADLINE_CATEGORIES["crimes"]
+    page = exports.overview_map_html(
+        demo, period, "en", municipality="Prizren", categories=crimes, measure="count", policy=policy
+    )
+    feats = {}
+    for m in re.finditer(r'"properties":\s*\{', page):
+        try:
+            props, _end = json.JSONDecoder().raw_decode(page, m.end() - 1)
+        except ValueError:
+            continue
+        if isinstance(props, dict) and "section_id" in props:
+            feats[str(props["section_id"])] = props
+    ids = demo.sections.loc[demo.sections["municipality"] == "Prizren", "section_id"].astype(str).tolist()
+    assert set(ids) <= set(feats)
+    compared = 0
+    for sid in ids[:6]:
+        b = brief.brief_content(demo, period, lang="en", section=sid, policy=policy)
+        row = dict((r[0], r[1]) for r in b.headlines)
+        assert row["Crimes"] == feats[sid]["t2"], (sid, row["Crimes"], feats[sid]["t2"])
+        compared += row["Crimes"] != "0"
+    assert compared  # not only zeros compared
+
+
+def test_public_brief_refuses_a_period_that_is_not_a_calendar_month_quarter_or_year(demo):
+    free = figures.Period(dt.date(2026, 9, 1), dt.date(2026, 9, 15))
+    with pytest.raises(public.PublicQueryError, match="calendar month, quarter or year"):
+        brief.brief_content(demo, free, lang="en", municipality="Prizren", policy=public_policy())
+    quarter = figures.Period(dt.date(2026, 7, 1), dt.date(2026, 9, 30))
+    b = brief.brief_content(demo, quarter, lang="en", municipality="Prizren", policy=public_policy())
+    assert b.marking == "PUBLIC" and "compared with 1 Apr 2026 – 30 Jun 2026" in b.period_line  # the quarter before
+    # the restricted brief takes any period
+    assert brief.brief_content(demo, free, lang="en", municipality="Prizren").marking == "RESTRICTED"
+
+
+def test_cli_public_brief_with_a_free_period_says_what_is_allowed(tmp_path, capsys):
+    out = tmp_path / "b.html"
+    args = ["brief", "--municipality", "Gjilan", "--public", "--from", "2026-09-01", "--to", "2026-09-15"]
+    with pytest.raises(SystemExit) as exc:
+        main([*args, "--out", str(out)])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and not out.exists()
+    assert "--from 2026-09-01 --to 2026-09-15" in err and "calendar month" in err and "quarter" in err
+    assert "Traceback" not in err
+
+
+def test_public_brief_needs_the_secret(demo, period, tmp_path, capsys, monkeypatch):
+    with pytest.raises(public.MissingSecret):
+        brief.brief_content(demo, period, lang="en", municipality="Gjilan", policy=public.PublicPolicy())
+    monkeypatch.delenv("DASHBOARD_PUBLIC_SECRET")
+    monkeypatch.setattr(public, "deployment_settings", lambda secrets=None: {})  # no secrets.toml either
+    out = tmp_path / "b.html"
+    assert main(["brief", "--municipality", "Gjilan", "--public", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert public.SECRET_SETTING in err and "secrets.toml" in err and "token_hex" in err
+    assert not out.exists()
+    assert main(["brief", "--municipality", "Gjilan", "--out", str(out)]) == 0  # the restricted one needs none
+
+
+def run_geo(args: list[str], secret: str | None = TEST_SECRET) -> subprocess.CompletedProcess:
+    """``python -m geo ARGS`` in a process of its own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DASHBOARD_PUBLIC")}
+    if secret is not None:
+        env["DASHBOARD_PUBLIC_SECRET"] = secret
+    return subprocess.run(
+        [sys.executable, "-m", "geo", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def figure_cells(page: str) -> list[str]:
+    return re.findall(r"<td>([^<]*(?:<br>[^<]*)?)</td>", page)
+
+
+def test_public_brief_is_the_same_in_separate_processes_and_changes_with_the_secret(tmp_path):
+    args = ["brief", "--municipality", "Prishtinë", "--public", "--lang", "en"]
+    pages = []
+    for i in range(2):
+        out = tmp_path / f"b{i}.html"
+        done = run_geo([*args, "--out", str(out)])
+        assert done.returncode == 0, done.stderr
+        pages.append(figure_cells(out.read_text(encoding="utf-8")))
+    assert pages[0] == pages[1] and len(pages[0]) > 20
+    out = tmp_path / "other.html"
+    done = run_geo([*args, "--out", str(out)], secret="another-secret-of-another-deployment")
+    assert done.returncode == 0, done.stderr
+    other = figure_cells(out.read_text(encoding="utf-8"))
+    assert len(other) == len(pages[0]) and other != pages[0]
+
+
+def test_public_output_without_a_secret_in_its_own_process_gives_the_how_to_and_no_traceback(tmp_path):
+    for args in (
+        ["brief", "--municipality", "Gjilan", "--public", "--out", str(tmp_path / "b.pdf")],
+        ["map", "--public", "--out", str(tmp_path / "m.html")],
+        ["hotspots", "--public", "--json"],
+    ):
+        done = run_geo(args, secret=None)
+        assert done.returncode == 2, (args, done.stderr)
+        assert "Traceback" not in done.stderr and public.SECRET_SETTING in done.stderr, done.stderr
+        assert done.stdout == ""
+    assert not list(tmp_path.iterdir())
 
 
 def test_brief_text_from_data_is_escaped_in_html(demo, period):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pypdf
 import pytest
+from dashboard_fixtures import public_policy
 from test_i18n_pages import english_in
 
 from geo import brief, figures, i18n
-from geo.public import PublicPolicy
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def brief_texts(b: brief.Brief) -> list[str]:
 @pytest.mark.parametrize("public", [False, True], ids=["restricted", "public"])
 @pytest.mark.parametrize("lang", ["sq", "sr"])
 def test_no_english_in_the_brief(demo, period, lang, public):
-    policy = PublicPolicy() if public else None
+    policy = public_policy() if public else None
     b = brief.brief_content(demo, period, lang=lang, municipality="Prishtinë", policy=policy)
     assert b.hotspots and b.committees  # the parts that used to be English are there
     assert english_in(brief_texts(b), lang) == []
@@ -33,6 +33,10 @@ def test_no_english_in_the_brief(demo, period, lang, public):
     assert b.hotspots[0][1].startswith(_.label("hotspot", "hot_99").split(" – ")[0])  # "Pikë e nxehtë", "Žarište"
     mark = "PUBLIC" if public else "RESTRICTED"
     assert b.marking == mark and b.marking_text == f"{_(mark)} · {mark}"  # both languages: "I KUFIZUAR · RESTRICTED"
+    if public:  # one line, in the brief's language, says the figures are adjusted
+        note = policy.note(_)
+        assert note in b.notices and note != policy.note(i18n.translator("en"))
+        assert f"{_(mark)} · {mark}" in b.footer or _.marking(mark) in b.footer
 
 
 def test_hot_spots_marking_and_committees_as_the_dashboard_shows_them(demo, period, tmp_path):

@@ -9,9 +9,9 @@ import io
 
 import pypdf
 import pytest
+from dashboard_fixtures import public_policy
 
 from geo import brief, figures, i18n
-from geo.public import PublicPolicy
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +75,7 @@ def test_the_page_is_filled(municipality_brief):
 def test_public_and_section_briefs_stay_on_one_page(demo, period, lang):
     sid = str(demo.sections.loc[demo.sections["municipality"] == "Prizren", "section_id"].iloc[3])
     for b in (
-        brief.brief_content(demo, period, lang=lang, municipality="Gjakovë", policy=PublicPolicy()),
+        brief.brief_content(demo, period, lang=lang, municipality="Gjakovë", policy=public_policy()),
         brief.brief_content(demo, period, lang=lang, section=sid),
     ):
         pages, text, _runs = read(brief.to_pdf(b))

@@ -48,14 +48,48 @@ def test_grid_is_refused_in_public_mode(tmp_path, monkeypatch, capsys):
 
 def test_public_sections_hide_small_counts(tmp_path, capsys):
     out = tmp_path / "h.geojson"
-    assert main(["hotspots", "--public", "--category", "drugs", "--category", "theft", "--out", str(out)]) == 0
+    assert main(["hotspots", "--public", "--category", "drugs", "--out", str(out)]) == 0
     units = gpd.read_file(out)
     small = units["count"].notna() & (units["count"] > 0) & (units["count"] < 5)
-    assert not small.any() and units["suppressed"].any()
-    assert units.loc[units["suppressed"], "rate"].isna().all()
-    assert set(units["withheld"]) <= {"", "small", "secondary"} and (units["withheld"] == "small").any()
+    hidden = units["withheld"] == "small"
+    assert not small.any() and hidden.any()
+    assert set(units["withheld"].fillna("")) <= {"", "small"}
+    assert units.loc[hidden, ["count", "rate", "z", "p", "p_fdr"]].isna().all().all()
+    assert set(units.loc[hidden, "label"]) == {hotspots.NOT_SIGNIFICANT}
     assert json.loads(out.read_text(encoding="utf-8"))["classification"] == "PUBLIC"
     assert set(units["classification"]) == {"PUBLIC"}
+
+
+def test_public_gi_star_is_computed_on_the_published_counts(demo, capsys):
+    """Gi* in public: the published counts, those shown as "fewer than N" entering as 0 (and listed without z)."""
+    from dashboard_fixtures import public_policy
+
+    from geo import figures
+
+    assert main(["hotspots", "--public", "--category", "theft", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    period = figures.Period(*(pd.Timestamp(d).date() for d in doc["period"]))
+    policy = public_policy()
+    published = figures.incident_counts(policy.apply(demo).cube, period, ("theft",))
+    published = published.reindex(demo.sections["section_id"].astype(str), fill_value=0)
+    small = published.map(policy.is_small)
+    assert small.any() and (published > 0).any()
+    expected = hotspots.section_hotspots(demo.sections, published.where(~small, 0).astype(float))
+    units = pd.DataFrame(doc["units"]).set_index("section_id")
+    shown = ~small.reindex(units.index).to_numpy(dtype=bool)
+    assert (units.loc[shown, "count"] == published[units.index[shown]]).all()
+    assert units.loc[shown, "z"].to_numpy() == pytest.approx(expected["z"].reindex(units.index[shown]).to_numpy())
+    assert units.loc[~shown, "z"].isna().all() and units.loc[~shown, "count"].isna().all()
+
+
+def test_public_hotspots_refuse_a_free_set_of_categories(tmp_path, capsys):
+    out = tmp_path / "h.csv"
+    with pytest.raises(SystemExit) as exc:
+        main(["hotspots", "--public", "--category", "drugs", "--category", "theft", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and not out.exists()
+    assert "--category drugs, theft" in err and "one category at a time" in err and "crimes (theft" in err
+    assert main(["hotspots", "--category", "drugs", "--category", "theft", "--out", str(out)]) == 0  # restricted
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ import json
 import re
 
 import pytest
+from dashboard_fixtures import public_policy
 
 from geo import figures
 from geo.cli import main
@@ -34,13 +35,15 @@ def test_public_map_leaves_small_counts_uncoloured(tmp_path, capsys, demo):
     page = out.read_text(encoding="utf-8")
     assert "PUBLIC" in page
     period = figures.default_period(demo.data_as_of)
-    cats = tuple(c for c in figures.DEFAULT_CATEGORIES if c not in ("domestic_violence", "sexual_offence"))
-    m = figures.section_measures(demo.sections, demo.incidents, period, cats)
-    small = set(m.index[(m["count"] > 0) & (m["count"] < 5)])  # a small previous count leaves this one shown
+    policy = public_policy()
+    cats = policy.categories(figures.DEFAULT_CATEGORIES)
+    m = figures.section_measures(demo.sections, policy.apply(demo).cube, period, cats)  # the published counts
+    small = set(m.index[m["count"].map(policy.is_small)])
     assert small, "the demo should have some sections with small counts"
     by_id = {f["section_id"]: f for f in features(page)}
     for sid in small:
         assert by_id[sid]["nd"] is True  # drawn as "no data", not coloured
+    assert not any(by_id[sid]["nd"] for sid in m.index[m["count"] >= policy.min_count])  # the others are
 
 
 @pytest.mark.parametrize("args", [["--out", "m.pdf"], ["--municipality", "Atlantis", "--out", "m.html"]])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -33,7 +34,8 @@ def test_public_hotspots_json_withholds_counts_as_null_not_floats(capsys):
     assert main(["hotspots", "--public", "--json"]) == 0
     units = json.loads(capsys.readouterr().out)["units"]
     assert {type(u["count"]) for u in units} <= {int, type(None)}
-    assert any(u["count"] is None for u in units) and all(u["count"] is None for u in units if u["withheld"])
+    assert {u["withheld"] for u in units} == {"", "small"}
+    assert all((u["count"] is None) == (u["withheld"] == "small") for u in units)  # nothing else is withheld
 
 
 def test_every_output_of_the_demo_says_it_is_synthetic(tmp_path, capsys):
@@ -89,3 +91,41 @@ def test_public_outputs_that_refuse_broken_data_do_not_print_its_values(tmp_path
     monkeypatch.delenv("DASHBOARD_PUBLIC", raising=False)
     assert main(args[:-1] if how == "flag" else args) == 1  # the control: restricted, the value is shown
     assert secret in capsys.readouterr().err
+
+
+def map_counts(page: str) -> dict[str, str]:
+    """The count text (``t2``) of every section of a map file."""
+    dec, out = json.JSONDecoder(), {}
+    for m in re.finditer(r'"properties":\s*\{', page):
+        try:
+            props, _end = dec.raw_decode(page, m.end() - 1)
+        except ValueError:
+            continue
+        if isinstance(props, dict) and "section_id" in props:
+            out[str(props["section_id"])] = props["t2"]
+    return out
+
+
+def test_public_map_file_and_hotspots_give_the_same_published_counts(tmp_path, capsys):
+    page = tmp_path / "m.html"
+    assert main(["map", "--public", "--lang", "en", "--out", str(page)]) == 0
+    assert main(["hotspots", "--public", "--json"]) == 0  # the same categories: all but traffic tickets
+    units = json.loads(capsys.readouterr().out.splitlines()[-1])["units"]
+    shown = map_counts(page.read_text(encoding="utf-8"))
+    assert len(shown) == len(units)
+    for u in units:
+        want = "fewer than 5" if u["withheld"] == "small" else f"{u['count']:,}"
+        assert shown[u["section_id"]] == want, (u, shown[u["section_id"]])
+
+
+@pytest.mark.parametrize("command", [["map"], ["hotspots"], ["brief", "--municipality", "Gjilan"]])
+def test_public_output_of_a_free_period_names_the_options_and_what_is_allowed(command, tmp_path, capsys):
+    out = tmp_path / ("h.csv" if command[0] == "hotspots" else "o.html")
+    with pytest.raises(SystemExit) as exc:
+        main([*command, "--public", "--from", "2026-09-05", "--to", "2026-10-04", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and not out.exists()
+    assert "--from 2026-09-05 --to 2026-10-04" in err
+    assert all(word in err for word in ("calendar month", "quarter", "year")) and "Traceback" not in err
+    # a quarter is a public period
+    assert main([*command, "--public", "--from", "2026-07-01", "--to", "2026-09-30", "--out", str(out)]) == 0

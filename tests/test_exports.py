@@ -11,9 +11,9 @@ import re
 import geopandas as gpd
 import pandas as pd
 import pytest
-from dashboard_fixtures import EVIL, tiny_dataset
+from dashboard_fixtures import EVIL, public_policy, tiny_dataset
 
-from geo import exports, figures
+from geo import exports, figures, i18n, public
 from geo.cli import main
 from geo.public import PublicPolicy
 
@@ -300,8 +300,65 @@ def test_map_html_is_marked_and_offline(data):
     assert "<title>RESTRICTED · Number of incidents · March 2024</title>" in page
     assert not re.search(r"<script[^>]+src=", page) and not re.search(r"<link[^>]+href=", page)
     assert set(re.findall(r'"section_id": "([^"]+)"', page)) == {"S1", "S2", "S3", "S4"}
-    public = exports.overview_map_html(data, march, "en", policy=PublicPolicy())
+    public = exports.overview_map_html(data, march, "en", policy=public_policy())
     assert "<title>PUBLIC · " in public and "RESTRICTED" not in public
+
+
+def test_public_exports_never_carry_the_records_perturbation_keys(data):
+    """With the keys and the public table, anyone could take the adjustment off every published count."""
+    pub = public_policy().apply(data)
+    assert public.KEY_COLUMN in pub.concerns  # the public concerns carry them, to be counted as cells
+    for marking in exports.MARKINGS:
+        for raw in (
+            exports.joined_csv(pub.concerns, pub.sections, concerns=True, marking=marking),
+            exports.csv_bytes(pub.concerns, marking),
+        ):
+            header = raw.decode("utf-8-sig").splitlines()[0]
+            assert public.KEY_COLUMN not in header.split(","), header
+            assert '"_key"' not in header
+    assert public.KEY_COLUMN.encode() not in exports.sections_geojson(pub.sections.assign(_key=1), "PUBLIC")
+
+
+def map_counts(page: str) -> dict[str, str]:
+    """The count text (``t2``) of every section of a map page."""
+    dec, out = json.JSONDecoder(), {}
+    for m in re.finditer(r'"properties":\s*\{', page):
+        try:
+            props, _end = dec.raw_decode(page, m.end() - 1)
+        except ValueError:
+            continue
+        if isinstance(props, dict) and "section_id" in props:
+            out[str(props["section_id"])] = props
+    return out
+
+
+def test_public_map_html_shows_the_published_counts_of_the_public_cube(data):
+    march = figures.Period(dt.date(2024, 3, 1), dt.date(2024, 3, 31))
+    policy = public_policy()
+    page = exports.overview_map_html(data, march, "en", measure="count", policy=policy)
+    published = figures.section_measures(data.sections, policy.apply(data).cube, march, figures.DEFAULT_CATEGORIES)
+    measures = policy.measures(published)
+    assert not [c for c in measures.columns if c.startswith("_raw")]  # nothing but the published figures
+    assert measures["count"].isna().tolist() == published["count"].map(policy.is_small).tolist()
+    props = map_counts(page)
+    assert set(props) == set(measures.index)
+    _ = i18n.translator("en")
+    for sid, n in published["count"].items():
+        assert props[sid]["t2"] == policy.show(n, _), (sid, props[sid], n)
+    assert not any(k.startswith("_raw") for p in props.values() for k in p)
+
+
+def test_public_map_html_refuses_periods_and_categories_the_public_view_does_not_offer(data):
+    half = figures.Period(dt.date(2024, 3, 1), dt.date(2024, 3, 15))
+    with pytest.raises(public.PublicQueryError, match="calendar month, quarter or year"):
+        exports.overview_map_html(data, half, policy=public_policy())
+    march = figures.Period(dt.date(2024, 3, 1), dt.date(2024, 3, 31))
+    with pytest.raises(public.PublicQueryError, match="theft, drugs"):
+        exports.overview_map_html(data, march, categories=["theft", "drugs"], policy=public_policy())
+    assert "PUBLIC" in exports.overview_map_html(data, march, "en", categories=["theft"], policy=public_policy())
+    assert "RESTRICTED" in exports.overview_map_html(data, half, categories=["theft", "drugs"])  # restricted: any
+    with pytest.raises(public.MissingSecret):
+        exports.overview_map_html(data, march, policy=PublicPolicy())
 
 
 def test_map_html_refuses_bad_arguments(data):
@@ -311,4 +368,4 @@ def test_map_html_refuses_bad_arguments(data):
     with pytest.raises(ValueError, match="measure"):
         exports.overview_map_html(data, march, measure="density")
     with pytest.raises(ValueError, match="withheld"):
-        exports.overview_map_html(data, march, categories=["domestic_violence"], policy=PublicPolicy())
+        exports.overview_map_html(data, march, categories=["domestic_violence"], policy=public_policy())

@@ -180,5 +180,5 @@ def test_public_mode_hides_the_check_of_withheld_sections(monkeypatch, capsys):
     monkeypatch.setenv("DASHBOARD_PUBLIC", "1")
     assert main(["hotspots", "--permutations", "999", "--json"]) == 0
     units = json.loads(capsys.readouterr().out)["units"]
-    withheld = [u for u in units if u["suppressed"]]
+    withheld = [u for u in units if u["withheld"] == "small"]
     assert withheld and all(u["p_sim"] is None and u["label_sim"] == h.NOT_SIGNIFICANT for u in withheld)

@@ -6,6 +6,7 @@ page's session state.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from pathlib import Path
@@ -16,7 +17,7 @@ from dashboard_fixtures import EVIL, TinySource, ok, texts
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from geo import i18n
+from geo import i18n, public
 from geo.source import FileSource, demo_source
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -240,6 +241,65 @@ def test_public_map_refuses_categories_that_are_all_withheld():
     ok(at)
     assert _("Every incident category chosen in the sidebar is withheld in the public version.") in texts(at)
     assert at.button(key="print_map_button").disabled
+
+
+def test_public_version_needs_the_deployments_secret(monkeypatch):
+    """Without the secret the page says how to set it instead of offering a public version that is not safe."""
+    monkeypatch.delenv("DASHBOARD_PUBLIC_SECRET", raising=False)
+    monkeypatch.setattr(public, "deployment_settings", lambda secrets=None: {})  # no secrets.toml either
+    _ = i18n.translator("en")
+    at = run("en")
+    assert widget(at, "radio", "pr_version") is None
+    assert public.missing_secret_text(_) in [i.value for i in at.info]
+    assert not any(_("Public") in r.options for r in at.radio)
+    widget(at, "selectbox", "pr_municipality").set_value("Gjakovë").run()
+    name, _mime, _payload = make(at, "brief")  # the restricted version is still made
+    assert name.endswith("-RESTRICTED.pdf")
+
+
+def set_period(at, start: dt.date, end: dt.date) -> None:
+    at.sidebar.date_input(key="period_start").set_value(start).run()
+    at.sidebar.date_input(key="period_end").set_value(end).run()
+
+
+def test_public_version_is_offered_for_calendar_months_quarters_and_years_only():
+    _ = i18n.translator("en")
+    notice = _(
+        "The public version is for calendar months, quarters and years: choose one as the period in the sidebar."
+    )
+    at = run("en", region="Prishtinë", municipality="Prishtinë")
+    set_period(at, dt.date(2026, 9, 5), dt.date(2026, 10, 4))
+    widget(at, "radio", "pr_version").set_value("public").run()
+    ok(at)
+    assert notice in [w.value for w in at.warning]
+    assert at.button(key="print_brief_button").disabled and at.button(key="print_map_button").disabled
+    widget(at, "radio", "pr_version").set_value("restricted").run()  # the restricted version takes any period
+    assert notice not in [w.value for w in at.warning]
+    assert not at.button(key="print_brief_button").disabled
+    widget(at, "radio", "pr_version").set_value("public").run()
+    set_period(at, dt.date(2026, 7, 1), dt.date(2026, 9, 30))  # a quarter
+    assert notice not in [w.value for w in at.warning]
+    name, _mime, page = make(at, "map")
+    assert name == "map-prishtine-2026-07-01_2026-09-30-en-PUBLIC.html" and b"<title>PUBLIC" in page
+
+
+def test_public_map_is_for_the_category_groups_the_public_view_offers():
+    _ = i18n.translator("en")
+    notice = _(
+        "The public map is for one incident category or a fixed group (the crimes, all categories, all but "
+        "traffic tickets), not for the categories chosen in the sidebar."
+    )
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["source"] = demo_source()
+    at.session_state["lang"] = "en"
+    at.run()
+    at.sidebar.multiselect(key="categories").set_value(["theft", "drugs"]).run()
+    at.switch_page(PAGE).run()
+    widget(at, "radio", "pr_version").set_value("public").run()
+    ok(at)
+    assert notice in [w.value for w in at.warning] and at.button(key="print_map_button").disabled
+    at.sidebar.multiselect(key="categories").set_value(["theft"]).run()  # one category is offered
+    assert notice not in [w.value for w in at.warning] and not at.button(key="print_map_button").disabled
 
 
 # ---------------------------------------------------------------- untrusted and broken data

@@ -5,13 +5,16 @@ session, keyed by every choice that shapes them, so the download button offers
 exactly what the choices on screen describe. The public version is built from
 the public copy of the data (:func:`geo.cache.dataset` with a policy), never
 from the restricted one; on a public deployment there is no other version.
+A restricted deployment offers the public version only when it has set the
+perturbation secret (else the page says how), and only for a calendar month,
+quarter or year and for the category choices the public view offers.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from geo import brief, cache, exports, figures, i18n, places
+from geo import brief, cache, exports, figures, i18n, places, public
 from geo.i18n import N_, md_escape
 from geo.public import PublicPolicy
 from views import common
@@ -75,20 +78,32 @@ if ctx.public:
     fingerprint = ctx.fingerprint
     st.info(_("This dashboard is public: every file made here is the public version, marked PUBLIC."))
 else:
-    default("pr_version", "restricted", list(VERSION_LABELS))
-    version = st.radio(
-        _("Version"),
-        list(VERSION_LABELS),
-        key="pr_version",
-        format_func=lambda v: _(VERSION_LABELS[v]),
-        horizontal=True,
-        help=_(
-            "The public version is made from the public copy of the data: sections only, no exact locations, "
-            "small counts withheld, sensitive categories left out."
-        ),
-    )
+    try:
+        public_policy: PublicPolicy | None = PublicPolicy.for_public_version()
+        public_policy.require_secret()
+    except public.MissingSecret:  # a public version without the secret would publish nothing safe
+        public_policy = None
+        st.info(public.missing_secret_text(_))
+    except ValueError as exc:  # a secret too short, a perturbation table that cannot be read
+        public_policy = None
+        st.warning(_("The public version cannot be made: {error}", error=str(exc)))
+    versions = list(VERSION_LABELS) if public_policy is not None else ["restricted"]
+    default("pr_version", "restricted", versions)
+    version = "restricted"
+    if public_policy is not None:
+        version = st.radio(
+            _("Version"),
+            versions,
+            key="pr_version",
+            format_func=lambda v: _(VERSION_LABELS[v]),
+            horizontal=True,
+            help=_(
+                "The public version is made from the public copy of the data: sections only, no exact "
+                "locations, figures adjusted slightly, sensitive categories left out."
+            ),
+        )
     if version == "public":
-        policy = PublicPolicy.for_public_version()
+        policy = public_policy
         data = cache.dataset(ctx.source, policy)
         fingerprint = cache.fingerprint(ctx.source, policy)
     else:
@@ -99,13 +114,21 @@ mark = exports.marking_for(policy)
 if policy is not None:
     st.caption(
         _(
-            "Public version: counts below {n} are withheld, sensitive categories are left out, no exact "
-            "locations. Files are marked PUBLIC.",
+            "Public version: sensitive categories are left out, no exact locations, a count below {n} is shown "
+            "as “fewer than {n}”. Files are marked PUBLIC.",
             n=_.number(policy.min_count),
         )
+        + " "
+        + policy.note(_)
     )
 else:
     st.caption(_("Restricted version: exact figures, for police use only. Files are marked RESTRICTED."))
+# the public version is published for calendar months, quarters and years only (public.period_kind)
+public_period = policy is None or bool(public.period_kind(period))
+if not public_period:
+    st.warning(
+        _("The public version is for calendar months, quarters and years: choose one as the period in the sidebar.")
+    )
 
 default("pr_lang", ctx.lang, list(i18n.LANGS))
 lang = st.radio(
@@ -167,7 +190,12 @@ fmt = st.radio(
 )
 area = section or municipality
 brief_choices = ("brief", fingerprint, section, municipality, period.start, period.end, lang, fmt)
-if st.button(_("Prepare the brief"), key="print_brief_button", disabled=not area, icon=":material/description:"):
+if st.button(
+    _("Prepare the brief"),
+    key="print_brief_button",
+    disabled=not area or not public_period,
+    icon=":material/description:",
+):
     try:
         with st.spinner(_("Preparing the brief…")):
             content = brief.brief_content(
@@ -195,8 +223,16 @@ st.caption(
 )
 categories = flt.incident_categories
 withheld = policy is not None and not policy.categories(categories)
+not_offered = policy is not None and not withheld and not policy.allows_categories(categories)
 if withheld:
     st.warning(_("Every incident category chosen in the sidebar is withheld in the public version."))
+elif not_offered:  # free combinations would isolate a category again and again, with fresh noise each time
+    st.warning(
+        _(
+            "The public map is for one incident category or a fixed group (the crimes, all categories, all but "
+            "traffic tickets), not for the categories chosen in the sidebar."
+        )
+    )
 map_choices = (
     "map",
     fingerprint,
@@ -209,7 +245,12 @@ map_choices = (
     period.end,
     lang,
 )
-if st.button(_("Prepare the map"), key="print_map_button", disabled=withheld, icon=":material/map:"):
+if st.button(
+    _("Prepare the map"),
+    key="print_map_button",
+    disabled=withheld or not_offered or not public_period,
+    icon=":material/map:",
+):
     try:
         with st.spinner(_("Preparing the map…")):
             page = exports.overview_map_html(
