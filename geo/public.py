@@ -80,7 +80,7 @@ def missing_secret_text(_) -> str:
     return _(
         "Public figures need the deployment's perturbation secret. Set {setting} in the environment, or "
         "secret under [public] in .streamlit/secrets.toml, to a random text of at least {n} characters "
-        "(for example the output of: python -c \"import secrets; print(secrets.token_hex(32))\").",
+        '(for example the output of: python -c "import secrets; print(secrets.token_hex(32))").',
         setting=SECRET_SETTING,
         n=SECRET_MIN_LENGTH,
     )
@@ -197,7 +197,9 @@ class PublicPolicy:
         counts (:class:`PublishedCube`). Raises :class:`MissingSecret` without a secret."""
         self.require_secret()
         inc = data.incidents
-        keys = record_keys(inc, self.secret)  # from the records' identities, before the ids go
+        keys = self._known_keys(data)
+        if keys is None:
+            keys = record_keys(inc, self.secret)  # from the records' identities, before the ids go
         sensitive = inc["category"].astype(str).isin(self.sensitive).to_numpy(dtype=bool)
         keep = [c for c in inc.columns if c not in LOADER_COLUMNS]  # row numbers would show the gaps
         inc = inc.loc[~sensitive, keep].copy()
@@ -207,7 +209,10 @@ class PublicPolicy:
             if col in inc:
                 inc[col] = pd.NA
         con = data.concerns
-        con_keys = concern_keys(con, self.secret)
+        if KEY_COLUMN in con and isinstance(data.__dict__.get("cube"), PublishedCube):
+            con_keys = pd.to_numeric(con[KEY_COLUMN]).to_numpy(dtype=np.int64)  # a public copy: keep its keys
+        else:
+            con_keys = concern_keys(con, self.secret)
         keep = [c for c in con.columns if c not in LOADER_COLUMNS]
         hidden = con["category"].astype(str).isin(self.sensitive_concerns).to_numpy(dtype=bool)
         con = con.loc[~hidden, keep].copy()
@@ -228,6 +233,18 @@ class PublicPolicy:
         out = replace(data, incidents=inc, concerns=con, sections=sec, meetings=meetings, label=data.label)
         out.__dict__["cube"] = PublishedCube.publish(IncidentCube.build(inc), keys[~sensitive], self)
         return out
+
+    def _known_keys(self, data: Dataset) -> np.ndarray | None:
+        """The incident keys of ``data`` when it is already a public copy made with this secret, by row.
+
+        Its records have lost the ids and coordinates their keys were drawn from, so drawing them again
+        would publish the same records with other values; a public copy given again keeps its own."""
+        cube = data.__dict__.get("cube")
+        if not isinstance(cube, PublishedCube) or cube.policy is None or cube.policy.secret_id != self.secret_id:
+            return None
+        keys = np.zeros(len(data.incidents), dtype=np.int64)  # records in no section are in no answer
+        keys[cube.record_row] = cube.record_key
+        return keys
 
     def categories(self, codes) -> tuple[str, ...]:
         """``codes`` without the sensitive categories."""
@@ -259,7 +276,7 @@ class PublicPolicy:
             return True
         return wanted in {frozenset(v) for v in self.category_groups().values()}
 
-    def periods(self, first: object, last: object) -> list[PublicPeriod]:
+    def periods(self, first: object, last: object) -> list:
         """The periods the public view offers, newest first: the calendar months, quarters and years that
         the data from ``first`` to ``last`` covers completely (:func:`public_periods`)."""
         return public_periods(first, last)
@@ -286,9 +303,7 @@ class PublicPolicy:
 
     def note(self, _) -> str:
         """The one line every public page and output shows under its figures."""
-        return _(
-            "Public figures are adjusted slightly so that no individual can be identified; totals may not add up."
-        )
+        return _("Public figures are adjusted slightly so that no individual can be identified; totals may not add up.")
 
     def publish(self, counts, keys) -> np.ndarray:
         """Published values of cells with these true counts and cell keys (:meth:`PerturbationTable.perturb`)."""
@@ -520,11 +535,20 @@ def concern_identities(concerns: pd.DataFrame) -> list[bytes]:
         return []
     col = lambda c: concerns[c].astype("string").fillna("") if c in concerns else pd.Series("", index=concerns.index)  # noqa: E731
     ids = col("concern_id").str.strip()
-    content = "concern\x1f" + col("raised_on") + "\x1f" + col("category") + "\x1f" + col("section_id") + "\x1f" + col(
-        "description"
+    content = (
+        "concern\x1f"
+        + col("raised_on")
+        + "\x1f"
+        + col("category")
+        + "\x1f"
+        + col("section_id")
+        + "\x1f"
+        + col("description")
     )
     identity = pd.Series(
-        np.where((ids != "").to_numpy(dtype=bool), ("id\x1f" + ids).to_numpy(dtype=object), content.to_numpy(dtype=object))
+        np.where(
+            (ids != "").to_numpy(dtype=bool), ("id\x1f" + ids).to_numpy(dtype=object), content.to_numpy(dtype=object)
+        )
     )
     occurrence = identity.groupby(identity, sort=False).cumcount().astype(str)
     return [s.encode("utf-8") for s in (identity + "\x1f" + occurrence)]
@@ -648,12 +672,18 @@ def read_table(path: str) -> PerturbationTable:
         raise ValueError(f"{name}: the perturbation table cannot be read ({exc})") from exc
     missing = [c for c in ("pcv", "ckey", "pvalue") if c not in frame.columns]
     if missing:
-        raise ValueError(f"{name}: the perturbation table has no column {', '.join(missing)} (it needs pcv, ckey, pvalue)")
+        raise ValueError(
+            f"{name}: the perturbation table has no column {', '.join(missing)} (it needs pcv, ckey, pvalue)"
+        )
     noise = np.zeros((MAX_ROW + 1, N_KEYS), dtype=np.int64)
     seen = np.zeros((MAX_ROW + 1, N_KEYS), dtype=bool)
     for i, (pcv, ckey, pvalue) in enumerate(zip(frame["pcv"], frame["ckey"], frame["pvalue"]), start=2):
         values = {}
-        for field_name, text, lo, hi in (("pcv", pcv, 1, MAX_ROW), ("ckey", ckey, 0, N_KEYS - 1), ("pvalue", pvalue, None, None)):
+        for field_name, text, lo, hi in (
+            ("pcv", pcv, 1, MAX_ROW),
+            ("ckey", ckey, 0, N_KEYS - 1),
+            ("pvalue", pvalue, None, None),
+        ):
             try:
                 v = int(str(text).strip())
             except ValueError:
@@ -745,7 +775,9 @@ class PublishedCube(IncidentCube):
     @classmethod
     def publish(cls, cube: IncidentCube, keys: np.ndarray, policy: PublicPolicy) -> PublishedCube:
         """``cube`` (of the public incidents) with ``keys`` (one per row of the table it was built from)."""
-        record_key = np.asarray(keys, dtype=np.int64)[cube.record_row] if len(cube.record_row) else np.zeros(0, np.int64)
+        record_key = (
+            np.asarray(keys, dtype=np.int64)[cube.record_row] if len(cube.record_row) else np.zeros(0, np.int64)
+        )
         cell_key = (
             np.add.reduceat(record_key, cube.cell_start) % N_KEYS if len(cube.cell_start) else np.zeros(0, np.int64)
         )
@@ -757,7 +789,9 @@ class PublishedCube(IncidentCube):
     def _check(self, period, categories, whole: bool = False) -> None:
         if whole:
             if not whole_months(period):
-                raise PublicQueryError(f"public monthly figures are for whole months, not {period.start} to {period.end}")
+                raise PublicQueryError(
+                    f"public monthly figures are for whole months, not {period.start} to {period.end}"
+                )
         elif not period_kind(period):
             raise PublicQueryError(
                 f"a public figure is for a calendar month, quarter or year, not {period.start} to {period.end}"
