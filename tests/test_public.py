@@ -202,6 +202,44 @@ def test_identity_is_the_file_id_where_given_otherwise_the_content():
     assert incident_identities(records().iloc[0:0]) == []
 
 
+def test_the_identity_texts_are_fixed():
+    """The exact bytes: a change here changes every deployment's published values (the keys come from them)."""
+    ids = incident_identities(records())
+    assert ids == [
+        b"id\x1fA-1\x1f0",
+        b"id\x1fA-2\x1f0",
+        b"record\x1f2024-03-05T11:30:00\x1fburglary\x1f21125000,42635000\x1f1\x1f0",
+        b"record\x1f2024-03-05T11:30:00\x1fburglary\x1f21125000,42635000\x1f1\x1f1",
+        b"record\x1f2024-03-07T00:00:00\x1ftraffic_ticket\x1fsection S2\x1f12\x1f0",
+    ]
+    # the same with the columns as plain Python objects, and with a time zone (the local clock is used)
+    plain = records().astype({"incident_id": object, "category": object, "section_id": object})
+    assert incident_identities(plain) == ids
+    local = records()
+    local["occurred_at"] = local["occurred_at"].dt.tz_localize("Europe/Belgrade")
+    assert incident_identities(local) == ids
+    # missing values are empty texts, not an error; an id of spaces is no id
+    gaps = records().astype({"category": "category"})
+    gaps.loc[2, ["category", "occurred_at"]] = [np.nan, pd.NaT]
+    gaps.loc[4, ["section_id", "count"]] = [pd.NA, np.nan]
+    gaps.loc[0, "incident_id"] = "   "
+    got = incident_identities(gaps)
+    assert got[2] == b"record\x1fNaT\x1f\x1f21125000,42635000\x1f1\x1f0"
+    assert got[4] == b"record\x1f2024-03-07T00:00:00\x1ftraffic_ticket\x1fsection \x1f1\x1f0"
+    assert got[0] == b"record\x1f2024-03-02T10:00:00\x1ftheft\x1f21105000,42625000\x1f1\x1f0"
+
+
+def test_keys_are_the_first_byte_of_hmac_sha256():
+    import hashlib
+    import hmac
+
+    ids = incident_identities(small_dataset().incidents)
+    for secret in (TEST_SECRET, "s" * 16, "x" * 64, "y" * 65, "ç" * 40, "z" * 300):
+        expected = [hmac.new(secret.encode(), b"incident\x1e" + i, hashlib.sha256).digest()[0] for i in ids]
+        assert public._keys(ids, secret, b"incident\x1e").tolist() == expected, len(secret)
+        assert record_keys(small_dataset().incidents, secret).tolist() == expected
+
+
 def test_exact_duplicates_are_told_apart_by_their_occurrence_not_their_row():
     ids = incident_identities(records())
     assert ids[2] != ids[3] and ids[2].rsplit(b"\x1f", 1)[0] == ids[3].rsplit(b"\x1f", 1)[0]
