@@ -70,6 +70,8 @@ def plan(quick: bool) -> list[Job]:
             Job("density", "density surface", s, big),
             Job("map", "overview map build + HTML (| naive: GeoJson + HeatMap)", s, small, ("ours", "naive")),
             Job("app", "page: start → first overview map (empty cache)", s, small, fresh_cache=True),
+            Job("keys", "record keys: identities + HMAC", s, big),
+            Job("public", "public dataset + Overview questions on the published cube", s, big),
         ]
     jobs = []
     for n in (100_000, 1_000_000):
@@ -140,6 +142,8 @@ def plan(quick: bool) -> list[Job]:
                 check="bytes",
             )
         )
+    jobs.append(Job("keys", "record keys: identities + HMAC", 2000, 1_000_000))
+    jobs.append(Job("public", "public dataset + Overview questions on the published cube", 2000, 1_000_000))
     for n in (100_000, 1_000_000, 5_000_000):
         jobs.append(
             Job(
@@ -300,6 +304,27 @@ def row_of(job: Job) -> list[str]:
         bn = median([r.get("bytes") for r in naive]) if naive else None
         notes.append(f"HTML {b / 1e6:.2f} MB" + (f" (naive {bn / 1e6:.1f} MB)" if bn else "") if b else "")
         notes.append(f"geometry {fmt_s(median([r.get('geometry_seconds') for r in ours]))} s")
+    if job.stage == "keys":
+        notes.append(
+            f"identities {fmt_s(median([r.get('identities_seconds') for r in ours]))} s, "
+            f"HMAC {fmt_s(median([r.get('hmac_seconds') for r in ours]))} s"
+        )
+    if job.stage == "public" and any(r.get("query_seconds") for r in ours):
+        per: dict[str, list] = {}
+        exact: dict[str, list] = {}
+        for r in ours:
+            for k, v in (r.get("query_seconds") or {}).items():
+                per.setdefault(k, []).append(v)
+            for k, v in (r.get("restricted_query_seconds") or {}).items():
+                exact.setdefault(k, []).append(v)
+        notes.append(f"apply (keys + published cube) {fmt_s(median([r.get('apply_seconds') for r in ours]))} s")
+        notes.append(
+            "headlines + section measures, published: "
+            + ", ".join(f"{k} {fmt_s(median(v))}" for k, v in per.items())
+            + " s; restricted cube: "
+            + ", ".join(f"{k} {fmt_s(median(v))}" for k, v in exact.items())
+            + " s"
+        )
     if job.stage == "app":
         rr = median([r.get("rerun_median_seconds") for r in ours])
         first = median([r.get("first_run_seconds") for r in ours])
@@ -428,7 +453,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=None, help="runs per stage (default 3; 1 with --quick)")
     ap.add_argument("--tree", type=Path, default=ROOT, help="the copy of the project to measure (default: this one)")
     ap.add_argument("--data", type=Path, default=HERE / ".data", help="where generated data is kept")
-    ap.add_argument("--only", default="", help="comma-separated stages to run (read, validate, join, …, app)")
+    ap.add_argument(
+        "--only", default="", help="comma-separated stages to run (read, validate, join, …, keys, public, app)"
+    )
     ap.add_argument("--out", type=Path, default=None, help="also write the table as Markdown to this file")
     ap.add_argument("--json", type=Path, default=None, help="write every measurement as JSON to this file")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds allowed per stage run")

@@ -417,6 +417,80 @@ def _d(text: str):
     return dt.date.fromisoformat(text)
 
 
+#: The perturbation secret of the public stages (a deployment's own is never in the repository).
+BENCH_SECRET = "bench-secret-not-a-deployment-0123456789"
+
+
+def stage_keys(variant: str, data: Path) -> dict:
+    """Every incident's perturbation key: the records' identities, then one HMAC-SHA256 each."""
+    from geo import public
+
+    if not hasattr(public, "incident_identities"):
+        return {"seconds": None, "note": "no record keys in this version"}
+    ds = loaded(data)
+    inc = ds.incidents
+    t = clock()
+    identities = public.incident_identities(inc)
+    t_ids = clock() - t
+    keys = public._keys(identities, BENCH_SECRET, b"incident\x1e")
+    return {
+        "seconds": clock() - t,
+        "identities_seconds": t_ids,
+        "hmac_seconds": clock() - t - t_ids,
+        "records": len(keys),
+        "with_id": int(inc["incident_id"].notna().sum()) if "incident_id" in inc else 0,
+    }
+
+
+def _overview(cube, data, policy, flt, p, categories) -> None:
+    """What the Overview asks of a cube on a run: the headline figures and the per-section measures."""
+    from geo import figures
+
+    figures.headlines(cube, data.concerns, data.committees, data.sections, flt, p)
+    ids = figures.select_sections(data.sections, flt)
+    measures = figures.section_measures(ids, cube, p, categories)
+    if policy is not None:
+        policy.measures(measures)
+
+
+def stage_public(variant: str, data: Path) -> dict:
+    """The public dataset made (record keys, the published cube), then an Overview's questions after each
+    filter change (period, category group, municipality), published; the same on the restricted cube."""
+    from geo import figures, public
+
+    if not hasattr(public, "PublishedCube"):
+        return {"seconds": None, "note": "no published cube in this version"}
+    ds = loaded(data)
+    policy = public.PublicPolicy(secret=BENCH_SECRET)
+    t = clock()
+    pub = policy.apply(ds)
+    t_apply = clock() - t
+    groups = policy.category_groups()
+    runs = (
+        ("first", figures.Filters(), period(*FIRST_MONTH), groups[""]),
+        ("period", figures.Filters(), period(*OTHER_MONTH), groups[""]),
+        ("category", figures.Filters(), period(*OTHER_MONTH), groups["crimes"]),
+        ("municipality", figures.Filters(*MUNICIPALITY), period(*OTHER_MONTH), groups["crimes"]),
+    )
+    published, restricted = {}, {}
+    for name, flt, p, cats in runs:
+        t1 = clock()
+        _overview(pub.cube, pub, policy, flt, p, cats)
+        published[name] = clock() - t1
+    cube = ds.cube  # the restricted one (built here, not timed)
+    for name, flt, p, cats in runs:
+        t1 = clock()
+        _overview(cube, ds, None, flt, p, cats)
+        restricted[name] = clock() - t1
+    return {
+        "seconds": t_apply + sum(published.values()),
+        "apply_seconds": t_apply,
+        "query_seconds": published,
+        "restricted_query_seconds": restricted,
+        "public_records": len(pub.incidents),
+    }
+
+
 STAGES = {
     "read": stage_read,
     "validate": stage_validate,
@@ -428,6 +502,8 @@ STAGES = {
     "permutations": stage_permutations,
     "density": stage_density,
     "map": stage_map,
+    "keys": stage_keys,
+    "public": stage_public,
 }
 
 
