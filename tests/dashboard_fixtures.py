@@ -30,6 +30,7 @@ def public_policy(**kwargs) -> PublicPolicy:
     """A public policy with the suite's secret (and any other setting given)."""
     return PublicPolicy(**{"secret": TEST_SECRET, **kwargs})
 
+
 EVIL = "<script>alert(1)</script>"
 #: Every page of the dashboard, as dashboard.py lists them (the AppTest paths).
 PAGES = (
