@@ -22,7 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from geo import figures, maps, offline, uploads
-from geo.public import PublicPolicy
+from geo.public import PublicPolicy, PublishedCube
 from geo.source import Dataset, DataSource
 
 
@@ -77,25 +77,13 @@ def section_measures(
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def public_measures(
-    _data: Dataset, fingerprint: str, min_count: int, categories: tuple[str, ...], start: dt.date, end: dt.date
+    _data: Dataset, fingerprint: str, policy: PublicPolicy, categories: tuple[str, ...], start: dt.date, end: dt.date
 ) -> pd.DataFrame:
-    """Every section's measures with the public version's withheld counts (:meth:`PublicPolicy.measures`,
-    municipality and region parts): computed once for all sections, so every page and every area filter
-    withholds the same counts and no two views can be set against each other."""
+    """Every section's measures on the public dataset's cube (published counts), fit for public view
+    (:meth:`PublicPolicy.measures`: "fewer than N" takes the rate and changes made from it). For all
+    sections at once, so that every page and area filter shows the same figures."""
     measures = figures.section_measures(_data.sections, _data.cube, figures.Period(start, end), categories)
-    return PublicPolicy(min_count=min_count).measures(measures, _data.sections)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def public_area_withheld(
-    _data: Dataset, fingerprint: str, min_count: int, categories: tuple[str, ...], start: dt.date, end: dt.date
-) -> dict[tuple[str, str], str]:
-    """The public version's withheld area totals of these categories in this period
-    (:func:`geo.public.protect_areas`): the same whichever page or filter shows them."""
-    from geo.public import protect_areas
-
-    counts = figures.incident_counts(_data.cube, figures.Period(start, end), categories)
-    return protect_areas(counts, _data.sections, min_count)
+    return policy.measures(measures)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -157,22 +145,24 @@ def section_hotspots(
     kind: str,
     threshold_m: float | None,
     permutations: int,
-    min_count: int | None = None,
+    policy: PublicPolicy | None = None,
 ) -> pd.DataFrame:
     """Gi* on the sections of the area (:func:`geo.hotspots.section_hotspots`, seed 0).
 
-    ``min_count`` (public version): counts withheld on the public pages (:func:`public_measures`) enter the
-    statistic as 0, and their sections are "not significant" with no z, as on the command line: the
-    neighbours' z would otherwise give them back.
+    ``policy`` (public version, ``_data`` a public dataset): Gi* of the published counts. Counts that show
+    as "fewer than N" (:func:`public_measures`) enter the statistic as 0, and their sections are "not
+    significant" with no z, as on the command line: the neighbours' z would otherwise give them back.
     """
     from geo import hotspots
 
+    if policy is not None and not isinstance(_data.cube, PublishedCube):
+        raise ValueError("public hot spots are computed from a public dataset's published counts (PublicPolicy.apply)")
     sections = _area(_data, region, municipality)
     ids = pd.Index(sections["section_id"].astype(str))
     counts = figures.incident_counts(_data.cube, figures.Period(start, end), categories, ids)
     withheld = pd.Series(False, index=ids)
-    if min_count is not None:
-        kinds = public_measures(_data, fingerprint, min_count, categories, start, end)["count_withheld"]
+    if policy is not None:
+        kinds = public_measures(_data, fingerprint, policy, categories, start, end)["count_withheld"]
         withheld = kinds.reindex(ids).fillna("").astype(bool)
         counts = counts.reindex(ids, fill_value=0).where(~withheld, 0)
     result = hotspots.section_hotspots(sections, counts, measure, kind, threshold_m, permutations, seed=0)
