@@ -196,29 +196,6 @@ def test_public_data_page_has_no_uploads_and_no_single_incidents(public):
     assert buttons["Sections (GeoJSON)"] is False
 
 
-def test_public_section_profile_withholds_small_counts(public):
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["source"] = SensitiveSource()
-    at.session_state["lang"] = "en"
-    at.run()
-    data = PublicPolicy().apply(sensitive_dataset())
-    period = figures.default_period(data.data_as_of)
-    counts = figures.incident_counts(data.incidents, period, figures.DEFAULT_CATEGORIES)
-    sid = next(s for s, n in counts.items() if 0 < n < 5)
-    rec = data.sections[data.sections["section_id"] == sid].iloc[0]
-    at.session_state["region"] = rec["region"]
-    at.session_state["municipality"] = rec["municipality"]
-    at.session_state["section"] = sid
-    at.switch_page("views/section.py").run()
-    ok(at)
-    values = {m.label: m.value for m in at.metric}
-    assert values["Incidents in the period"] == "fewer than 5" and values["Per 1,000 residents"] == "–"
-    assert "Incidents per month by category" not in texts(at) and "Time of day" not in texts(at)
-    table = next(df.value for df in at.dataframe if "In the period" in df.value.columns)
-    assert set(table["In the period"]) <= {"fewer than 5", "withheld"} | {str(n) for n in range(5, 1000)}
-    assert "fewer than 5" in set(table["In the period"])
-
-
 def test_public_mode_from_the_secrets_file_with_its_own_threshold():
     at = AppTest.from_file(APP, default_timeout=120)
     at.secrets["public"] = {"enabled": True, "min_count": 10, "sensitive": ["domestic_violence", "sexual_offence"]}
@@ -302,29 +279,6 @@ def test_a_total_that_would_give_counts_back_is_withheld(public, drawn):
     assert {m.label: m.value for m in at.metric}["Crimes"] == "withheld"
 
 
-def test_the_section_page_withholds_what_the_overview_withholds(public, drawn):
-    # Prishtinë: S1 3 (small), S2 6 (withheld with it), S3 20, S4 30, S5 40
-    spec = [("S1", "theft", 1, d) for d in (2, 3, 4)] + [("S2", "theft", 6, 5)]
-    spec += [("S3", "theft", 20, 8), ("S4", "theft", 30, 8), ("S5", "theft", 40, 8)]
-    source = march(spec, "p-r6")
-    run_on(source, region="Prishtinë", municipality="Prishtinë")
-    assert section_features(drawn[-1])["S2"]["t2"] == "withheld"
-    at = run_on(source, "views/section.py", region="Prishtinë", municipality="Prishtinë", section="S2")
-    shown = {m.label: m.value for m in at.metric}
-    assert shown["Incidents in the period"] == "withheld" and shown["Per 1,000 residents"] == "–"
-    table = next(df.value for df in at.dataframe if "In the period" in df.value.columns)
-    assert "6" not in set(table["In the period"])  # its one category would give the total back
-
-
-def test_a_section_whose_categories_would_give_each_other_away(public):
-    # S1: 4 thefts and 4 burglaries; its total, 8, is on the Overview's map
-    spec = [("S1", "theft", 1, d) for d in range(2, 6)] + [("S1", "burglary", 1, d) for d in range(6, 10)]
-    spec += [(s, "theft", 20, 8) for s in ("S2", "S3", "S4", "S5")]
-    at = run_on(march(spec, "p-r3"), "views/section.py", region="Prishtinë", municipality="Prishtinë", section="S1")
-    table = next(df.value for df in at.dataframe if "In the period" in df.value.columns)
-    assert set(table["In the period"]) == {"withheld"}
-
-
 def test_the_trust_page_shows_no_incident_figures_in_public(public):
     # municipality and region rows, 2024 and 2024-Q1: one figure minus another would give counts back
     at = run_on(SensitiveSource(), "views/trust.py")
@@ -366,14 +320,6 @@ def test_wrong_sensitive_settings_show_nothing(monkeypatch):
     at.run()
     assert at.error and "sexual_offense" in at.error[0].value
     assert not at.metric and not at.dataframe and "ctx" not in at.session_state
-
-
-def test_a_sensitive_category_hides_its_concerns_too(monkeypatch):
-    monkeypatch.setenv("DASHBOARD_PUBLIC", "1")
-    monkeypatch.setenv("DASHBOARD_PUBLIC_SENSITIVE", "domestic_violence,sexual_offence,drugs")
-    at = run_on(SensitiveSource(), "views/concerns.py")
-    assert "Drugs" not in texts(at) + "".join(df.value.to_csv() for df in at.dataframe)
-    assert not any("Drugs" in o for o in at.sidebar.multiselect[0].options)
 
 
 def test_a_public_demo_does_not_invite_uploads(public, monkeypatch):
@@ -426,23 +372,3 @@ def test_the_brief_withholds_the_same_headline_figures_as_the_overview(public):
     ]
     assert [overview[a] for a, _b in pairs] == [printed[b] for _a, b in pairs]
     assert "withheld" in [printed[b] for _a, b in pairs]
-
-
-def test_public_hot_spots_never_label_a_withheld_section():
-    """Gi* of a section whose count is withheld: on its true count it is a hot spot, in public it is left
-    out of the statistic (its neighbours' z would give it back) and labelled not significant."""
-    from dashboard_fixtures import CLUSTER
-
-    from geo import cache, hotspots
-
-    data = small_dataset()
-    sid = CLUSTER[0]
-    inc = data.incidents
-    mine = inc.index[(inc["section_id"] == sid) & (inc["category"] != "traffic_ticket")]
-    data.incidents = inc.drop(mine[3:]).reset_index(drop=True)  # three left: a small count amid a cluster
-    period = figures.Period(pd.Timestamp("2024-01-01").date(), pd.Timestamp("2024-04-30").date())
-    args = (data, "small-hs", "", "", figures.DEFAULT_CATEGORIES, period.start, period.end, "count", "queen", None, 0)
-    restricted = cache.section_hotspots(*args)
-    assert restricted.loc[sid, "label"] != hotspots.NOT_SIGNIFICANT  # the control: its neighbours make it hot
-    public = cache.section_hotspots(*args, 5)
-    assert public.loc[sid, "label"] == hotspots.NOT_SIGNIFICANT and pd.isna(public.loc[sid, "z"])
