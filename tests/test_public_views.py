@@ -85,6 +85,26 @@ def test_public_pages_run_without_error_for_kosovo_and_a_section(public_mode, pa
         assert ctx.policy.note(ctx._) in shown or page == "views/concerns.py" and section == "", page
 
 
+@pytest.mark.parametrize("page", MY_PAGES)
+def test_public_pages_run_for_a_quarter_and_a_category_group(public_mode, both, page):
+    """A calendar quarter (the previous one is the quarter before; the trend and the hours are of whole
+    months) and the crimes group, set the way either sidebar keeps them (dates, or the public choice)."""
+    policy, _restricted, _data = both
+    q1 = figures.months_period(pd.Timestamp("2024-01-01").date(), 3)
+    at = run(
+        page,
+        SECTION,
+        period_start=q1.start,
+        period_end=q1.end,
+        public_period="2024-Q1",
+        categories=list(policy.category_groups()["crimes"]),
+        public_categories="crimes",
+    )
+    ctx = at.session_state["ctx"]
+    assert ctx.period == q1 and public.period_kind(ctx.period) == "quarter"
+    assert set(ctx.filters.incident_categories) == set(policy.category_groups()["crimes"])
+
+
 def test_the_public_pages_would_raise_for_a_free_period(both):
     """The control for the runs above: the public cube refuses what a page must never ask."""
     policy, _restricted, data = both
