@@ -151,12 +151,14 @@ def section_hotspots(
 ) -> pd.DataFrame:
     """Gi* on the sections of the area (:func:`geo.hotspots.section_hotspots`, seed 0).
 
-    ``policy`` (public version): counts withheld on the public pages (:func:`public_measures`) enter the
-    statistic as 0, and their sections are "not significant" with no z, as on the command line: the
-    neighbours' z would otherwise give them back.
+    ``policy`` (public version, ``_data`` a public dataset): Gi* of the published counts. Counts that show
+    as "fewer than N" (:func:`public_measures`) enter the statistic as 0, and their sections are "not
+    significant" with no z, as on the command line: the neighbours' z would otherwise give them back.
     """
     from geo import hotspots
 
+    if policy is not None and not isinstance(_data.cube, PublishedCube):
+        raise ValueError("public hot spots are computed from a public dataset's published counts (PublicPolicy.apply)")
     sections = _area(_data, region, municipality)
     ids = pd.Index(sections["section_id"].astype(str))
     counts = figures.incident_counts(_data.cube, figures.Period(start, end), categories, ids)

@@ -470,10 +470,11 @@ def legend_html(
     show_no_data: bool,
     lines: tuple[tuple[str, float, str], ...] = (),
     no_data_text: str = "",
-    show_withheld: bool = False,
+    withheld_text: str = "",
 ) -> str:
-    """The legend's HTML: escaped title, one swatch per class, "no data" (or ``no_data_text``), "count
-    withheld" (``show_withheld``: the public version's uncoloured sections, dotted) and outline keys."""
+    """The legend's HTML: escaped title, one swatch per class, "no data" (or ``no_data_text``), the public
+    version's uncoloured sections (dotted, labelled ``withheld_text``, "fewer than 5" say, when given) and
+    outline keys."""
     parts = [f'<div class="cp-title">{html_text(title)}</div>']
     for color, (lo, hi) in zip(classes.colors, classes.bounds, strict=True):
         text = label(lo) if lo == hi else f"{label(lo)} – {label(hi)}"
@@ -486,18 +487,16 @@ def legend_html(
             '<div class="cp-row"><span class="cp-swatch cp-nodata-swatch"></span>'
             f"<span>{html_text(no_data_text or _('No data'))}</span></div>"
         )
-    if show_withheld:
-        parts.append(_withheld_row(_))
+    if withheld_text:
+        parts.append(_withheld_row(withheld_text))
     parts.extend(_legend_line_rows(lines))
     return "".join(parts)
 
 
-def _withheld_row(_: Callable[..., str]) -> str:
-    """The legend row of sections whose count the public version withholds: dotted, unlike "no data"."""
-    return (
-        '<div class="cp-row"><span class="cp-swatch cp-withheld-swatch"></span>'
-        f"<span>{html_text(_('Count withheld (public version)'))}</span></div>"
-    )
+def _withheld_row(text: str) -> str:
+    """The legend row of the public version's sections whose count shows as ``text`` ("fewer than 5"):
+    dotted, unlike "no data"; a legend entry of its own, outside the classes."""
+    return f'<div class="cp-row"><span class="cp-swatch cp-withheld-swatch"></span><span>{html_text(text)}</span></div>'
 
 
 class _Labels(MacroElement):
@@ -698,9 +697,10 @@ def choropleth(
     selected
         A ``section_id`` to outline more strongly.
     withheld
-        Public version (:meth:`geo.public.PublicPolicy.measures`): the text shown for a count withheld,
-        by kind (``{"small": "fewer than 5", "secondary": "withheld"}``, translated). Sections whose
-        figure is withheld are left uncoloured.
+        Public version (``measures`` from :meth:`geo.public.PublicPolicy.measures` on published counts):
+        the text shown instead of a count, by the kind in its ``*_withheld`` column (``{"small": "fewer
+        than 5"}``, :meth:`geo.public.PublicPolicy.texts`). Those sections are left uncoloured, with a
+        legend entry of their own, and their values take no part in the classes.
     classes
         Class breaks of ``rate``, ``rate_smoothed`` or ``count``: :func:`sequential_classes` of all of
         Kosovo's sections, so the same colour means the same values in every area; default: quantiles of
@@ -718,7 +718,16 @@ def choropleth(
     is_change = measure in ("change", "change_year")
     flag_col = "flag" if measure == "change" else "flag_year"
     flag_text = getattr(_, "label", None)
-    values = m_[measure]
+
+    def col(name: str) -> list:
+        return m_[name].tolist() if name in m_.columns else [None] * len(m_)
+
+    # public version: uncoloured because a count is withheld (dotted), not because there is none (hatched)
+    kinds_of = {"change": ("count", "previous"), "change_year": ("count", "year_earlier")}.get(measure, ("count",))
+    held_kinds = list(zip(*(col(f"{c}_withheld") for c in kinds_of), strict=True))
+    hidden = [bool(withheld) and any(k in withheld for k in ks) for ks in held_kinds]
+    # a value made from a count shown as "fewer than N" is no class bound and has no colour
+    values = m_[measure].astype("float64").mask(np.array(hidden, dtype=bool)) if any(hidden) else m_[measure]
     if is_change:
         flags = m_[flag_col].fillna("no_data").astype(str).tolist()
         colors = [FLAG_COLOURS.get(f, NO_DATA) for f in flags]
@@ -728,6 +737,12 @@ def choropleth(
         classes = classes if classes is not None else sequential_classes(values)
         colors = classes.color(values)
         nodata = [bool(k < 0) for k in classes.classify(values)]
+    colors = [NO_DATA if h else c for c, h in zip(colors, hidden, strict=True)]
+    nodata = [nd or h for nd, h in zip(nodata, hidden, strict=True)]
+    held = hidden  # uncoloured because a count shows as "fewer than N" (dotted), not for want of data (hatched)
+    held_text = " / ".join(
+        dict.fromkeys(withheld[k] for ks, h in zip(held_kinds, held) if h for k in ks if k in withheld)
+    )
     decimals = 0 if classes.integer else (2 if measure in ("rate", "rate_smoothed") else 1)
 
     def fmt(x: float, signed: bool = False) -> str:
@@ -752,9 +767,6 @@ def choropleth(
 
     def num(v: object, d: int = 0) -> str:
         return "–" if v is None or pd.isna(v) else number(v, decimals=d)
-
-    def col(name: str) -> list:
-        return m_[name].tolist() if name in m_.columns else [None] * len(m_)
 
     def nums(name: str, d: int = 0) -> list[str]:
         return _.numbers(col(name), decimals=d) if hasattr(_, "numbers") else [num(v, d) for v in col(name)]
@@ -804,12 +816,6 @@ def choropleth(
     fields["t8"] = nums("population")
     aliases += [_("Residents")]
 
-    # public version: uncoloured because a count is withheld (dotted), not because there is none (hatched)
-    kinds_of = {"change": ("count", "previous"), "change_year": ("count", "year_earlier")}.get(measure, ("count",))
-    held = [
-        bool(withheld) and nd and any(k in withheld for k in ks)
-        for nd, ks in zip(nodata, zip(*(col(f"{c}_withheld") for c in kinds_of)), strict=True)
-    ]
     props = {"section_id": ids, **fields, "c": colors, "nd": nodata, "wh": held}
     bounds = tuple(sections.total_bounds) if len(sections) else None
     m = base_map(bounds, assets, basemap)
@@ -882,7 +888,7 @@ def choropleth(
                 '<div class="cp-row"><span class="cp-swatch cp-nodata-swatch"></span>'
                 f"<span>{html_text(text)}</span></div>"
             )
-        body += (_withheld_row(_) if any(held) else "") + "".join(_legend_line_rows(tuple(outline_keys)))
+        body += (_withheld_row(held_text) if held_text else "") + "".join(_legend_line_rows(tuple(outline_keys)))
         note = _(
             "Each section is tested exactly for its two periods; with many sections at once, the false "
             "discovery rate is kept below the stated levels across them (Benjamini–Hochberg)."
@@ -896,7 +902,7 @@ def choropleth(
             _,
             show_no_data=any(nd and not wh for nd, wh in zip(nodata, held, strict=True)),
             lines=tuple(outline_keys),
-            show_withheld=any(held),
+            withheld_text=held_text,
         )
     _Legend(body).add_to(m)
     return m

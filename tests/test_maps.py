@@ -449,12 +449,14 @@ def test_the_scale_bar_is_metric_only(geometry, measures):
     assert "imperial: true" not in html and '"imperial"' not in html
 
 
-def test_public_withheld_and_no_data_have_different_patterns(data, geometry, measures):
-    from geo.public import PublicPolicy
+def test_public_withheld_and_no_data_have_different_patterns(data, geometry):
+    from dashboard_fixtures import public_policy
 
-    policy = PublicPolicy()
+    policy = public_policy()
     _ = i18n.translator("en")
-    public = policy.measures(measures, data.sections)
+    open_data = policy.apply(data)
+    march = figures.Period(pd.Timestamp("2024-03-01").date(), pd.Timestamp("2024-03-31").date())
+    public = policy.measures(figures.section_measures(open_data.sections, open_data.cube, march))
     assert public["count_withheld"].astype(bool).any()  # the tiny data has small counts
     m = maps.choropleth(
         geometry, public, "count", _, assets=offline.leaflet_assets(), title="n", withheld=policy.texts(_)
@@ -466,10 +468,101 @@ def test_public_withheld_and_no_data_have_different_patterns(data, geometry, mea
     nodata = {sid for sid, c in classes.items() if c == "cp-nodata"}
     assert not nodata & held
     body = children(m, maps._Legend)[0].body
-    assert "cp-withheld-swatch" in body and "Count withheld (public version)" in body
-    assert "No data / withheld" not in body  # one key per pattern, not one hatch for both
+    # "fewer than 5" is a legend entry of its own, dotted like the sections it stands for
+    assert '<span class="cp-swatch cp-withheld-swatch"></span><span>fewer than 5</span>' in body
+    assert "Count withheld" not in body and "No data / withheld" not in body  # one key per pattern
     html = m.get_root().render()
     assert 'id="cp-dots"' in html and 'id="cp-hatch"' in html
+
+
+# ---------------------------------------------------------------- public maps show published values only
+
+Q1 = figures.Period(pd.Timestamp("2024-01-01").date(), pd.Timestamp("2024-03-31").date())
+
+
+@pytest.fixture(scope="module")
+def published():
+    """The small dataset's true and published measures for the first quarter of 2024, and the policy."""
+    from dashboard_fixtures import public_policy, small_dataset
+
+    policy = public_policy()
+    restricted = small_dataset()
+    open_data = policy.apply(restricted)
+    true = figures.section_measures(restricted.sections, restricted.cube, Q1, figures.DEFAULT_CATEGORIES)
+    shown = policy.measures(
+        figures.section_measures(open_data.sections, open_data.cube, Q1, figures.DEFAULT_CATEGORIES)
+    )
+    cube = open_data.cube.incident_counts(Q1, figures.DEFAULT_CATEGORIES)
+    return policy, restricted, true, shown, cube
+
+
+def legend_numbers(body: str) -> list[float]:
+    """The numbers of the legend's class rows (the swatches with a colour), in order."""
+    rows = re.findall(r'<span class="cp-swatch" style="background:#[0-9a-f]{6}"></span><span>([^<]*)</span>', body)
+    return [float(x.replace(",", "")) for row in rows for x in row.split(" – ")]
+
+
+@pytest.mark.parametrize("measure", ["count", "rate"])
+def test_a_public_maps_legend_and_tooltips_are_published_values(published, measure):
+    policy, restricted, true, shown, cube = published
+    _ = i18n.translator("en")
+    m = maps.choropleth(
+        maps.display_geometry(restricted.sections),
+        shown,
+        measure,
+        _,
+        assets=offline.leaflet_assets(),
+        title="n",
+        withheld=policy.texts(_),
+    )
+    small = shown["count_withheld"].astype(bool)
+    published_counts = cube.reindex(shown.index, fill_value=0)
+    # the controls: some counts show as "fewer than 5", and some shown counts are not the true ones
+    assert small.any() and (~small).sum() >= 10
+    differs = (published_counts != true["count"]) & ~small
+    assert differs.sum() >= 3, "the published values must differ from the true counts for this to mean anything"
+    for sid in shown.index:
+        tip = dict(tooltip_rows(m, sid))
+        if small[sid]:
+            assert tip["Incidents"] == "fewer than 5" and tip["Per 1,000 residents"] == "–", sid
+        else:
+            assert tip["Incidents"] == _.number(published_counts[sid]), sid  # the cube's own cell
+            rate = published_counts[sid] / true.loc[sid, "population"] * 1000
+            assert tip["Per 1,000 residents"] == _.number(rate, decimals=2), sid
+    # the legend's classes: of the shown published values, never of the true counts nor of a small one
+    values = (published_counts if measure == "count" else published_counts / true["population"] * 1000)[~small]
+    expected = maps.sequential_classes(values)
+    bounds = legend_numbers(children(m, maps._Legend)[0].body)
+    decimals = 0 if measure == "count" else 2
+    assert bounds == [round(x, decimals) for lo, hi in expected.bounds for x in ((lo,) if lo == hi else (lo, hi))]
+    from_true = maps.sequential_classes((true["count"] if measure == "count" else true["rate"])[~small])
+    assert from_true.bounds != expected.bounds  # so a legend drawn from the true counts would fail above
+    if measure == "count":
+        assert not any(0 < b < policy.min_count for b in bounds)
+        assert set(bounds) <= set(published_counts[~small].astype(float))
+
+
+def test_a_public_map_leaves_small_counts_out_of_its_classes_even_when_given_them(published):
+    """A caller that forgets to blank the small counts still gets no class bound or colour from them."""
+    policy, restricted, _true, shown, cube = published
+    _ = i18n.translator("en")
+    careless = shown.assign(count=cube.reindex(shown.index, fill_value=0).astype("float64"))
+    small = shown["count_withheld"].astype(bool)
+    assert careless.loc[small, "count"].between(1, 4).all() and small.any()
+    geometry = maps.display_geometry(restricted.sections)
+    m = maps.choropleth(
+        geometry, careless, "count", _, assets=offline.leaflet_assets(), title="n", withheld=policy.texts(_)
+    )
+    bounds = legend_numbers(children(m, maps._Legend)[0].body)
+    assert bounds and not any(0 < b < policy.min_count for b in bounds)
+    layer = sections_layer(m)
+    for f in layer.data["features"]:
+        if small[f["id"]]:
+            assert f["properties"]["c"] == maps.NO_DATA and layer.style_function(f)["className"] == "cp-withheld"
+            assert f["properties"]["t2"] == "fewer than 5"
+    # without the public texts (restricted), the same values are coloured as they are
+    plain = maps.choropleth(geometry, careless, "count", _, assets=offline.leaflet_assets(), title="n")
+    assert any(0 < b < policy.min_count for b in legend_numbers(children(plain, maps._Legend)[0].body))
 
 
 def test_section_labels_carry_a_short_form_escaped():

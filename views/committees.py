@@ -185,11 +185,19 @@ with f1:
         st.caption(", ".join(_.municipality(m) for m in none.index))
 
 with f2:
+    policy = ctx.policy
     ids = pd.Index(sections["section_id"].astype(str))
-    inc = figures.incident_counts(data.cube, period, flt.incident_categories, ids)
+    if policy is None:
+        inc = figures.incident_counts(data.cube, period, flt.incident_categories, ids)
+    else:  # the sections' published counts, as the Overview's map shows them
+        inc = cache.public_measures(data, ctx.fingerprint, policy, flt.incident_categories, period.start, period.end)[
+            "count"
+        ].reindex(ids)
     year_start = (as_of - pd.DateOffset(years=1) + pd.Timedelta(days=1)).date()
     con = concerns.breakdown(
-        concerns.raised_in(concerns.in_area(data.concerns, ids), year_start, period.end), "section_id"
+        concerns.raised_in(concerns.in_area(data.concerns, ids), year_start, period.end),
+        "section_id",
+        policy.count_records if policy is not None else None,
     )
     names = data.sections.set_index(data.sections["section_id"].astype(str))
     for title, values_, what in (
@@ -197,12 +205,9 @@ with f2:
         (_("Sections with the most concerns without an active LCPS: last 12 months"), con, _("Concerns")),
     ):
         st.markdown(f"**{title}**")
-        found = coverage.uncovered_hot_sections(values_, sections, data.committees, top_share=0.1)
-        if ctx.policy is not None and what == _("Incidents"):  # public: no count another page withholds
-            withheld = cache.public_measures(
-                data, ctx.fingerprint, ctx.policy, flt.incident_categories, period.start, period.end
-            )["count_withheld"]
-            found = found[~found["section_id"].astype(str).map(withheld).fillna("").astype(bool).to_numpy()]
+        found = coverage.uncovered_hot_sections(values_.dropna(), sections, data.committees, top_share=0.1)
+        if policy is not None:  # public: a count shown as "fewer than N" is not a busy section
+            found = found[~found["value"].map(policy.is_small).to_numpy(dtype=bool)]
         if found.empty:
             st.caption(_("None: the busiest tenth of the sections all have a committee."))
             continue
@@ -219,6 +224,8 @@ with f2:
             width="stretch",
         )
     st.caption(_("The busiest tenth of the area's sections, by the figure named, that no active LCPS lists."))
+    if policy is not None:
+        st.caption(policy.note(_))
 
 lapsed = register[register["lapsed"]]
 st.markdown(f"**{_('Lapsed committees')}**")

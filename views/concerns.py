@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import cache, compare, concerns, maps, public
+from geo import cache, compare, concerns, figures, maps
 from geo.i18n import N_, md_escape
 from views import common
 
@@ -32,6 +32,23 @@ def term(by: str, code: object) -> str:
 def default(key: str, value, options=None) -> None:
     if key not in st.session_state or (options is not None and st.session_state[key] not in options):
         st.session_state[key] = value
+
+
+policy = ctx.policy
+#: How rows of concerns are counted: in the public version each number is published (a cell of its own).
+count = policy.count_records if policy is not None else len
+
+
+def show(n) -> str:
+    """A count as text; in the public version a published value ("fewer than N" below the threshold)."""
+    return policy.show(n, _) if policy is not None else _.number(n)
+
+
+def share(n, total) -> str:
+    """``n`` as a share of ``total``; none from a count shown as "fewer than N"."""
+    if not total or (policy is not None and policy.is_small(n)):
+        return "–"
+    return _.number(n / total * 100, decimals=1) + " %"
 
 
 st.title(_("Community concerns"))
@@ -58,17 +75,18 @@ summary = concerns.resolution_summary(resolved_in)
 m1, m2, m3, m4 = st.columns(4)
 m1.metric(
     _("Raised in the period"),
-    _.number(len(in_period)),
-    help=_("Previous period: {n}.", n=_.number(len(before))),
+    show(count(in_period)),
+    help=_("Previous period: {n}.", n=show(count(before))),
     border=True,
 )
 m2.metric(
     _("Open at the period's end"),
-    _.number(len(open_now)),
+    show(count(open_now)),
     help=_("Raised by the end of the period and not resolved by then."),
     border=True,
 )
-m3.metric(_("Resolved in the period"), _.number(int(summary["resolved"].iloc[0])), border=True)
+resolved_rows = resolved_in.loc[concerns.resolution_days(resolved_in).index]  # those with a resolution date
+m3.metric(_("Resolved in the period"), show(count(resolved_rows)), border=True)
 median = summary["median"].iloc[0]
 m4.metric(
     _("Median days to resolve"),
@@ -76,6 +94,12 @@ m4.metric(
     help=_("Of the concerns resolved in the period: days from raised to resolved."),
     border=True,
 )
+if policy is not None:
+    st.caption(
+        _("Public version: a count below {n} is shown as “fewer than {n}”.", n=_.number(policy.min_count))
+        + " "
+        + policy.note(_)
+    )
 if mine.empty:
     st.info(_("No concerns have been recorded in this area."))
     st.stop()
@@ -90,17 +114,19 @@ with tab_time:
     by = st.segmented_control(_("Break down by"), list(BY_LABELS), key="cn_by", format_func=lambda b: _(BY_LABELS[b]))
     by = by or "category"
     start = (pd.Timestamp(period.end).replace(day=1) - pd.DateOffset(months=23)).date()
-    table = concerns.monthly(mine, start, period.end, by)
+    table = concerns.monthly(mine, start, period.end, by, count if policy is not None else None)
     st.markdown(f"**{_('Concerns raised per month')}**")
     st.caption(_("The 24 months up to the end of the chosen period."))
     if table.empty or table.to_numpy().sum() == 0:
         st.info(_("No concerns were raised in these 24 months."))
     else:
-        chart = table.rename(columns=lambda c: term(by, c))
+        chart = table if policy is None else table.astype("float64").mask(table.map(policy.is_small))
+        chart = chart.rename(columns=lambda c: term(by, c))
         chart.index = [_.month_short(d) for d in chart.index]
         common.stacked_bars(chart, _("Concerns"))
     st.markdown(f"**{_('In the chosen period')}**")
-    counts = concerns.breakdown(in_period, by)
+    counts = concerns.breakdown(in_period, by, count if policy is not None else None)
+    total = count(in_period)  # the period's own number, not a sum of the rows shown
     if counts.empty:
         st.info(_("No concerns were raised in this period."))
     else:
@@ -108,14 +134,14 @@ with tab_time:
             pd.DataFrame(
                 {
                     _(BY_LABELS[by]): [term(by, c) for c in counts.index],
-                    _("Concerns"): [_.number(v) for v in counts],
-                    _("Share"): [_.number(v / counts.sum() * 100, decimals=1) + " %" for v in counts],
+                    _("Concerns"): [show(v) for v in counts],
+                    _("Share"): [share(v, total) for v in counts],
                 }
             ),
             hide_index=True,
             width="stretch",
         )
-    where = concerns.breakdown(in_period, "section_id")
+    where = concerns.breakdown(in_period, "section_id", count if policy is not None else None)
     if len(where) and not flt.section:
         st.markdown(f"**{_('Sections with the most concerns in the period')}**")
         names = data.sections.set_index(data.sections["section_id"].astype(str))
@@ -125,7 +151,7 @@ with tab_time:
                 {
                     _("Police section"): names.reindex(top.index)["section_name"].astype(str).to_numpy(),
                     _("Municipality"): [_.municipality(m) for m in names.reindex(top.index)["municipality"]],
-                    _("Concerns"): [_.number(v) for v in top],
+                    _("Concerns"): [show(v) for v in top],
                 }
             ),
             hide_index=True,
@@ -144,10 +170,10 @@ with tab_open:
         st.markdown(
             _(
                 "**{n}** concerns open on {date}; median age **{median}** days; **{old}** older than 90 days.",
-                n=_.number(len(open_now)),
+                n=show(count(open_now)),
                 date=_.date(period.end),
                 median=_.number(ages.median()),
-                old=_.number(int((ages > 90).sum())),
+                old=show(count(open_now[(ages > 90).to_numpy(dtype=bool)])),
             )
         )
         sid = open_now["section_id"].astype(str)
@@ -189,7 +215,7 @@ with tab_resolve:
             _(
                 "Of **{n}** concerns resolved in the period: median **{median}** days, mean **{mean}**, "
                 "three in four within **{p75}** days, nine in ten within **{p90}**; **{within}** within 30 days.",
-                n=_.number(s["resolved"]),
+                n=show(count(resolved_rows)),
                 median=_.number(s["median"]),
                 mean=_.number(s["mean"]),
                 p75=_.number(s["p75"]),
@@ -198,11 +224,14 @@ with tab_resolve:
             )
         )
         per = concerns.resolution_summary(resolved_in, by="category")
+        if policy is not None:  # each category's number published as a cell of its own
+            cat_of = resolved_rows["category"].astype("string").fillna("")
+            per["resolved"] = [count(resolved_rows[(cat_of == k).to_numpy(dtype=bool)]) for k in per.index]
         st.dataframe(
             pd.DataFrame(
                 {
                     _("Category"): [term("category", c) for c in per.index],
-                    _("Resolved"): [_.number(v) for v in per["resolved"]],
+                    _("Resolved"): [show(v) for v in per["resolved"]],
                     _("Median days"): [_.number(v) for v in per["median"]],
                     _("90 % within (days)"): [_.number(v) for v in per["p90"]],
                     _("Within 30 days"): [_.number(v * 100) + " %" for v in per["within_30"]],
@@ -227,12 +256,16 @@ st.markdown(
     )
 )
 default("cn_window", "12", list(WINDOW_LABELS))
-policy = ctx.policy
 hidden_concerns = set(policy.sensitive_concerns) if policy else set()
 matched = [c for c in concerns.matched_categories() if c not in hidden_concerns]
 default("cn_cat", "", ["", *matched])
 w1, w2 = st.columns(2)
-window = w1.radio(_("Window"), list(WINDOW_LABELS), key="cn_window", format_func=lambda w: _(WINDOW_LABELS[w]))
+if policy is None:
+    window = w1.radio(_("Window"), list(WINDOW_LABELS), key="cn_window", format_func=lambda w: _(WINDOW_LABELS[w]))
+else:  # public figures are of calendar months, quarters and years only: the chosen period is one
+    window = "period"
+    w1.markdown(f"**{_('Window')}**")
+    w1.caption(_(WINDOW_LABELS["period"]))
 cat = w2.selectbox(
     _("Concern category"),
     ["", *matched],
@@ -274,42 +307,37 @@ if chosen is not None:
     )
 
 
-def incidents_total(values: pd.Series, total_ok: bool) -> str:
-    """The matching incidents of the area; in the public version "fewer than N" when small, "withheld" when
-    it would give back a section's withheld count."""
-    n = int(values.sum())
-    if policy is not None and policy.is_small(n):
-        return policy.texts(_)[public.SMALL]
-    return _.number(n) if total_ok else _("withheld")
-
-
 agree = cache.agreement(
     data, ctx.fingerprint, region, municipality, w_start, period.end, (cat,) if cat else tuple(matched)
 )
-# public version: the sections' counts protected together, in their municipalities and regions too
-kinds, kinds_ok = pd.Series(dtype=object), True
-if policy is not None:
-    keyed = data.sections.set_index(data.sections["section_id"].astype(str))
-    groups = [keyed[c].reindex(agree.index) for c in ("municipality", "region")]
-    kinds, kinds_ok = policy.protect(agree["incidents"], groups)
+area_ids = pd.Index(agree.index)
+if policy is None:
+    n_concerns, n_incidents, section_concerns = int(agree["concerns"].sum()), int(agree["incidents"].sum()), None
+else:  # published: the window's concerns and each matching category's incidents are cells of their own
+    compared = [k for k in ((cat,) if cat else matched) if crosswalk.get(k)]
+    in_window = concerns.raised_in(concerns.in_area(data.concerns, area_ids), w_start, period.end)
+    in_window = in_window[in_window["category"].astype("string").isin(compared).fillna(False).to_numpy(dtype=bool)]
+    n_concerns = count(in_window)
+    w_period = figures.Period(w_start, period.end)
+    matching = sorted({c for k in compared for c in crosswalk[k]})
+    n_incidents = sum(data.cube.total(w_period, (c,), area_ids) for c in matching)
+    section_concerns = concerns.breakdown(in_window, "section_id", count).reindex(area_ids, fill_value=0)
 st.caption(
     _(
         "{period}: {concerns} concerns and {incidents} matching incidents in {n} sections.",
         period=_.period(w_start, period.end) if isinstance(w_start, dt.date) else "",
-        concerns=_.number(int(agree["concerns"].sum())),
-        incidents=incidents_total(agree["incidents"], kinds_ok),
+        concerns=show(n_concerns),
+        incidents=show(n_incidents),
         n=_.number(len(agree)),
     )
 )
 if agree["concerns"].sum() == 0:
     st.info(_("No concerns of these categories were raised in this window: there is nothing to compare."))
 else:
-    # public version: the sections' counts are protected together (their total is in the caption above)
-    def incidents_text(sid: str, n) -> str:
-        kind = kinds.get(sid, "")
-        if kind:
-            return policy.texts(_)[kind]
-        return _.number(n)
+
+    def concerns_text(sid: str, n) -> str:
+        """A section's concerns: in the public version, the published number of its rows."""
+        return _.number(n) if section_concerns is None else show(section_concerns.get(sid, 0))
 
     geom = cache.geometry(data, ctx.fingerprint).select(region, municipality)
     sec_ids = geom.sections["section_id"].astype(str)
@@ -329,8 +357,8 @@ else:
             ]
             if policy is None
             else [  # public: the expected number and p would give the section's incident count back
-                (_("Concerns"), _.number(r["concerns"])),
-                (_("Matching incidents"), incidents_text(sid, r["incidents"])),
+                (_("Concerns"), concerns_text(sid, r["concerns"])),
+                (_("Matching incidents"), show(r["incidents"])),
                 (_("Result"), _.label("agreement", r["class"])),
             ],
         )
@@ -362,16 +390,16 @@ else:
         st.success(_("In no section do concerns differ from the incidents by more than chance."))
     else:
         public_drop = (
-            [_("Expected concerns"), _("Share of incidents"), _("p across the sections (FDR)")] if policy else []
+            [_("Expected concerns"), _("Share of concerns"), _("Share of incidents"), _("p across the sections (FDR)")]
+            if policy
+            else []
         )
         mismatch = pd.DataFrame(  # the section, what diverges and the counts first; the municipality last
             {
                 _("Police section"): names.reindex(flagged.index)["section_name"].astype(str).to_numpy(),
                 _("Result"): [_.label("agreement", k) for k in flagged["class"]],
-                _("Concerns"): [_.number(v) for v in flagged["concerns"]],
-                _("Matching incidents"): [
-                    incidents_text(s_, v) for s_, v in zip(flagged.index, flagged["incidents"], strict=True)
-                ],
+                _("Concerns"): [concerns_text(s_, v) for s_, v in zip(flagged.index, flagged["concerns"], strict=True)],
+                _("Matching incidents"): [show(v) for v in flagged["incidents"]],
                 _("Expected concerns"): [_.number(v, decimals=1) for v in flagged["expected"]],
                 _("p across the sections (FDR)"): [compare.p_text(v, _) for v in flagged["p_fdr"]],
                 _("Share of concerns"): [_.number(v * 100, decimals=1) + " %" for v in flagged["concern_share"]],

@@ -84,10 +84,13 @@ with settings:
         st.session_state["hs_density"] = False
         st.caption(
             _(
-                "Public version: hot and cold spots of whole sections only. No density surface and no grid: they "
-                "would show where single incidents happened. Sections with fewer than {n} incidents show no count.",
+                "Public version: hot and cold spots of whole sections, from the published counts. No density "
+                "surface and no grid: they would show where single incidents happened. A section whose count "
+                "shows as “fewer than {n}” enters the statistic as 0 and is not labelled a hot or cold spot.",
                 n=_.number(policy.min_count),
             )
+            + " "
+            + policy.note(_)
         )
     c1, c2, c3, c4 = st.columns(4)
     with c1:
@@ -229,7 +232,8 @@ def number(v, decimals: int = 0) -> str:
     return _.number(v, decimals=decimals) if pd.notna(v) else "–"
 
 
-# public version: the sections' counts withheld as on every other page (geo.cache.public_measures)
+# public version: the sections whose published count shows as "fewer than N", as on every page
+# (geo.cache.public_measures)
 kinds = (
     cache.public_measures(data, ctx.fingerprint, policy, cats, period.start, period.end)["count_withheld"]
     if policy is not None
@@ -238,7 +242,7 @@ kinds = (
 
 
 def withheld(unit: str) -> bool:
-    """Public version: the unit's count is withheld, and so is its rate."""
+    """Public version: the unit's count shows as "fewer than N", and it has no rate."""
     return bool(kinds.get(unit, ""))
 
 

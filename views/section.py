@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import cache, compare, concerns, coverage, figures, hotspots, maps, public, surveys
+from geo import cache, compare, concerns, coverage, figures, hotspots, maps, surveys
 from geo.i18n import md_escape
 from views import common
 
@@ -146,19 +146,32 @@ st.subheader(_("Incidents"))
 common.categories_note(ctx)
 cats = flt.incident_categories
 policy = ctx.policy
-small = policy.is_small if policy is not None else (lambda n: False)
-texts = policy.texts(_) if policy is not None else {}  # shown instead of a withheld count, by kind
-n_now = int(figures.incident_counts(data.cube, period, cats, ids).sum())
+cube = data.cube  # of a public dataset: published values, each figure a cell of its own
+
+
+def show(n) -> str:
+    """A count as text; in the public version a published value ("fewer than N" below the threshold)."""
+    if n is None:
+        return "–"
+    return policy.show(n, _) if policy is not None else _.number(n)
+
+
+def small(n) -> bool:
+    """Public version: the count shows as "fewer than N", so no rate, change or bar is made from it."""
+    return policy is not None and n is not None and policy.is_small(n)
+
+
+# the section's, its municipality's and Kosovo's counts are each the cube's own total (in the public version
+# the same published value as on the Overview's map), never sums of figures shown
+n_now = cube.total(period, cats, ids)
 muni_secs = data.sections[data.sections["municipality"] == rec["municipality"]]
-muni_ids = muni_secs["section_id"].astype(str).tolist()
-muni_n = int(figures.incident_counts(data.cube, period, cats, pd.Index(muni_ids)).sum())
-all_n = int(figures.incident_counts(data.cube, period, cats).sum())
-now = figures.counts_by_category(data.cube, period, ids)
-before = figures.counts_by_category(data.cube, period.previous(), ids)
-year = figures.counts_by_category(data.cube, period.year_earlier(), ids)
+muni_n = cube.total(period, cats, pd.Index(muni_secs["section_id"].astype(str)))
+all_n = cube.total(period, cats)
+now = figures.counts_by_category(cube, period, ids)
+before = figures.counts_by_category(cube, period.previous(), ids)
+year = figures.counts_by_category(cube, period.year_earlier(), ids)
 present = [c for c in cats if any(c in t.columns for t in (now, before, year))]
-inc_first = pd.to_datetime(data.incidents["occurred_at"]).min() if len(data.incidents) else None
-inc_last = pd.to_datetime(data.incidents["occurred_at"]).max() if len(data.incidents) else None
+inc_first, inc_last = cube.span()
 # the days of each period the data covers: the lengths the exact test compares
 lengths = {
     "days": period.covered_days(inc_first, inc_last) if inc_first is not None else period.days,
@@ -178,100 +191,58 @@ heads = {
     )
     for c in present
 }
-# public version: each period's categories are protected together (the section's total is shown above)
-# public version: the section's counts as every page withholds them (geo.cache.public_measures)
-canon = (
-    cache.public_measures(data, ctx.fingerprint, policy, cats, period.start, period.end) if policy is not None else None
-)
-hidden: dict[tuple[str, str], str] = {}
-if policy is not None:
-    for which, col in (("current", "count"), ("previous", "previous"), ("year_earlier", "year_earlier")):
-        values = pd.Series({c: getattr(h, which) for c, h in heads.items()}, dtype="float64").dropna()
-        # the headline figures (crimes, each kind of accident) are totals of these too, on the Overview
-        group_of = pd.Series(
-            {c: next((k for k, cs in figures.HEADLINE_CATEGORIES.items() if c in cs), c) for c in values.index},
-            dtype=object,
-        )
-        kinds, total_ok = policy.protect(values, [group_of])
-        total_withheld = sid in canon.index and bool(canon.loc[sid, f"{col}_withheld"])
-        for c, kind in kinds.items():
-            if not total_ok and values[c] > 0:  # the section's total (on the Overview) would give one back
-                hidden[(c, which)] = texts[public.SECONDARY]
-            elif total_withheld and values[c] > 0:  # their sum would give back the withheld total
-                hidden[(c, which)] = texts[kind or public.SECONDARY]
-            elif kind:
-                hidden[(c, which)] = texts[kind]
 
-# public version: the section's count as every page withholds it (geo.cache.public_measures); the areas'
-# rates only where their totals give no withheld count back
-own_text, muni_hidden, all_hidden = "", False, False
-if policy is not None:
-    kind = canon.loc[sid, "count_withheld"] if sid in canon.index else ""
-    own_text = texts.get(kind, "")
-    muni = canon.loc[[i for i in muni_ids if i in canon.index]]
-    areas = cache.public_area_withheld(
-        data, ctx.fingerprint, policy.min_count, tuple(sorted(policy.categories(cats))), period.start, period.end
-    )
-    muni_hidden = (
-        policy.exposed(muni["_raw_count"], muni["count_withheld"])
-        or policy.is_small(muni_n)
-        or ("municipality", str(rec["municipality"])) in areas
-    )
-    all_hidden = (
-        policy.exposed(canon["_raw_count"], canon["count_withheld"]) or policy.is_small(all_n) or ("all", "") in areas
-    )
 k1, k2, k3, k4 = st.columns(4)
-k1.metric(_("Incidents in the period"), own_text or _.number(n_now), border=True)
-k2.metric(_("Per 1,000 residents"), "–" if own_text else rate(n_now, pop), border=True)
+k1.metric(_("Incidents in the period"), show(n_now), border=True)
+k2.metric(_("Per 1,000 residents"), "–" if small(n_now) else rate(n_now, pop), border=True)
 k3.metric(
     _("Municipality, per 1,000 residents"),
-    "–" if muni_hidden else rate(muni_n, figures.area_population(muni_secs)),
+    "–" if small(muni_n) else rate(muni_n, figures.area_population(muni_secs)),
     border=True,
 )
 k4.metric(
     _("Kosovo, per 1,000 residents"),
-    "–" if all_hidden else rate(all_n, figures.area_population(data.sections)),
+    "–" if small(all_n) else rate(all_n, figures.area_population(data.sections)),
     border=True,
 )
-
 if policy is not None:
     st.caption(
         _(
-            "Public version: no monthly or hourly breakdown; a count below {n} is shown as “fewer than {n}”, "
-            "and where the section's total would give it back, another count is withheld with it.",
+            "Public version: a count below {n} is shown as “fewer than {n}”, with no rate or change and no bar "
+            "in the charts.",
             n=_.number(policy.min_count),
         )
+        + " "
+        + policy.note(_)
     )
+
+# the 24 whole months up to the end of the period (a public period ends on a month's last day); in the
+# public version each category's month is a cell of its own
 trend_start = (pd.Timestamp(period.end).replace(day=1) - pd.DateOffset(months=23)).date()
-trend = figures.monthly_counts(data.cube, figures.Period(trend_start, period.end), cats, ids)
-if policy is None:
-    st.markdown(f"**{_('Incidents per month by category')}**")
-    st.caption(_("The 24 months up to the end of the chosen period."))
-if policy is not None:
-    pass  # months × categories of one section: nearly every cell is a small count
-elif trend.empty or trend.to_numpy().sum() == 0:
+trend_cats = policy.categories(cats) if policy is not None else cats
+trend = figures.monthly_counts(cube, figures.Period(trend_start, period.end), trend_cats, ids)
+st.markdown(f"**{_('Incidents per month by category')}**")
+st.caption(_("The 24 months up to the end of the chosen period."))
+if trend.empty or trend.to_numpy().sum() == 0:
     st.info(_("No incidents of these categories were recorded in this section in these 24 months."))
 else:
-    chart = trend.rename(columns=lambda c: _.term("incident_category", c))
+    chart = trend if policy is None else trend.astype("float64").mask(trend.map(policy.is_small))
+    chart = chart.rename(columns=lambda c: _.term("incident_category", c))
     chart.index = [_.month_short(d) for d in chart.index]
     common.stacked_bars(chart, _("Incidents"))
 
 if present:
     rows = []
     for c, h in heads.items():
-        row = {
-            _("Category"): _.term("incident_category", c),
-            _("In the period"): hidden.get((c, "current")) or _.number(h.current),
-        }
+        row = {_("Category"): _.term("incident_category", c), _("In the period"): show(h.current)}
         for against, label in (("previous", _("Previous period")), ("year_earlier", _("A year earlier"))):
             other = h.other(against)
             p, flag = h.test(against)
-            withheld = (c, against) in hidden or (c, "current") in hidden
-            row[label] = "–" if other is None else (hidden.get((c, against)) or _.number(other))
             change = _.label("change_flag", flag)
             if flag != compare.NO_COMPARISON:
                 change += " · " + compare.chance_text(p, _)
-            row[label + " · " + _("change")] = "–" if other is None or withheld else change
+            row[label] = show(other)
+            row[label + " · " + _("change")] = "–" if other is None or small(other) or small(h.current) else change
         rows.append(row)
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.caption(
@@ -281,27 +252,38 @@ if present:
         )
     )
 
+# restricted: the 12 months up to the end of the period. Public: the chosen period itself, a calendar month,
+# quarter or year (the published cube answers nothing else); the calendar year around it is often not yet
+# covered by the data, and would be one more view of the same records
 year_start = (pd.Timestamp(period.end) - pd.DateOffset(years=1) + pd.Timedelta(days=1)).date()
-hours = figures.hour_of_day(data.cube, figures.Period(year_start, period.end), cats, ids)
-if policy is None:
-    st.markdown(f"**{_('Time of day')}**")
-    st.caption(
-        _(
-            "Incidents by hour over the 12 months up to the end of the period. Records that stand for several "
-            "incidents or carry no time of day (daily ticket counts dated midnight) are left out."
-        )
+hours = figures.hour_of_day(cube, period if policy is not None else figures.Period(year_start, period.end), cats, ids)
+st.markdown(f"**{_('Time of day')}**")
+st.caption(
+    _(
+        "Incidents by hour over the 12 months up to the end of the period. Records that stand for several "
+        "incidents or carry no time of day (daily ticket counts dated midnight) are left out."
     )
-if policy is not None:
-    pass  # hours of one section: small counts
-elif hours.sum() == 0:
-    st.info(_("No incidents with a time of day in these 12 months."))
+    if policy is None
+    else _(
+        "Incidents by hour in the chosen period. Records that stand for several incidents or carry no time of "
+        "day (daily ticket counts dated midnight) are left out."
+    )
+)
+if hours.sum() == 0:
+    st.info(
+        _("No incidents with a time of day in these 12 months.")
+        if policy is None
+        else _("No incidents with a time of day in this period.")
+    )
 else:
+    bars = hours.astype("float64") if policy is None else hours.astype("float64").mask(hours.map(policy.is_small))
     st.bar_chart(
-        pd.DataFrame({_("Incidents"): hours.to_numpy()}, index=[f"{h:02d}" for h in hours.index]),
+        pd.DataFrame({_("Incidents"): bars.to_numpy()}, index=[f"{h:02d}" for h in hours.index]),
         height=220,
         x_label=_("Hour"),
         y_label="",
     )
+
 
 # ---------------------------------------------------------------- concerns
 
@@ -316,8 +298,8 @@ else:
     st.caption(
         _(
             "{open} open at the end of the period; {recent} raised in the 12 months up to it.",
-            open=_.number(len(open_now)),
-            recent=_.number(len(recent)),
+            open=show(policy.count_records(open_now) if policy is not None else len(open_now)),
+            recent=show(policy.count_records(recent) if policy is not None else len(recent)),
         )
     )
     if shown.empty:
@@ -398,7 +380,11 @@ else:
     kind, area_name = area
     where = _.municipality(area_name) if kind == "municipality" else _("Police region {name}", name=_.region(area_name))
     st.caption(
-        _("Survey results for {area}, next to incident rates per 1,000 residents per year.", area=where)
+        (
+            _("Survey results for {area}, next to incident rates per 1,000 residents per year.", area=where)
+            if policy is None
+            else _("Survey results for {area}.", area=where)
+        )
         + " "
         + (
             _("The municipality was surveyed.")
@@ -407,35 +393,29 @@ else:
         )
     )
     res = surveys.with_rates(data.surveys, data.sections, data.incidents, cats, kind, [area_name])
-    section_rates = [
-        rate_ if not small(n) else float("nan")  # public: a rate would give a small count back
-        for n, _days, rate_ in (
-            surveys.rate_for(data.sections[data.sections["section_id"].astype(str) == sid], data.incidents, cats, a, b)
+    table = {
+        _("Period"): res["period"].astype(str).to_numpy(),
+        _("Trust (%)"): [_.number(v, decimals=1) for v in res["trust_pct"]],
+        _("Satisfaction (%)"): [_.number(v, decimals=1) for v in res["satisfaction_pct"]],
+        _("Respondents"): [_.number(v) if pd.notna(v) else "–" for v in res["respondents"]],
+    }
+    if policy is None:  # public: survey periods are not calendar periods, and overlapping ones would give counts back
+        mine_only = data.sections[data.sections["section_id"].astype(str) == sid]
+        section_rates = [
+            surveys.rate_for(mine_only, data.incidents, cats, a, b)[2]
             for a, b in zip(res["period_start"], res["period_end"], strict=True)
+        ]
+        table[_("Area: incidents per 1,000 a year")] = [
+            _.number(v, decimals=1) if pd.notna(v) else "–" for v in res["rate"]
+        ]
+        table[_("This section: incidents per 1,000 a year")] = [
+            _.number(v, decimals=1) if pd.notna(v) else "–" for v in section_rates
+        ]
+    st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
+    if policy is None:
+        st.caption(
+            _(
+                "Rates are left out where the data covers less than {days} days of the survey period.",
+                days=surveys.MIN_DAYS,
+            )
         )
-    ]
-    st.dataframe(
-        pd.DataFrame(
-            {
-                _("Period"): res["period"].astype(str).to_numpy(),
-                _("Trust (%)"): [_.number(v, decimals=1) for v in res["trust_pct"]],
-                _("Satisfaction (%)"): [_.number(v, decimals=1) for v in res["satisfaction_pct"]],
-                _("Respondents"): [_.number(v) if pd.notna(v) else "–" for v in res["respondents"]],
-                _("Area: incidents per 1,000 a year"): [
-                    _.number(v, decimals=1) if pd.notna(v) else "–" for v in res["rate"]
-                ],
-                _("This section: incidents per 1,000 a year"): [
-                    _.number(v, decimals=1) if pd.notna(v) else "–" for v in section_rates
-                ],
-            }
-        ).drop(  # public: overlapping survey periods would give counts back from the rates
-            columns=[_("Area: incidents per 1,000 a year"), _("This section: incidents per 1,000 a year")]
-            if policy is not None
-            else []
-        ),
-        hide_index=True,
-        width="stretch",
-    )
-    st.caption(
-        _("Rates are left out where the data covers less than {days} days of the survey period.", days=surveys.MIN_DAYS)
-    )
