@@ -142,6 +142,17 @@ def plan(quick: bool) -> list[Job]:
                 check="bytes",
             )
         )
+    jobs.append(
+        Job(
+            "app",
+            "public page: start → first overview map (warm cache)",
+            2000,
+            1_000_000,
+            ("public",),
+            target="rerun ≤ 0.7 s",
+            check="rerun",
+        )
+    )
     jobs.append(Job("keys", "record keys: identities + HMAC", 2000, 1_000_000))
     jobs.append(Job("public", "public dataset + Overview questions on the published cube", 2000, 1_000_000))
     for n in (100_000, 1_000_000, 5_000_000):

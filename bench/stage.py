@@ -364,6 +364,10 @@ def _component_bytes(at) -> int:
 def stage_app(variant: str, data: Path, started: float) -> dict:
     """The whole page in AppTest: first run from process start, then reruns after filter changes."""
     t_import = time.time()
+    public = variant == "public"  # the public view: published figures, its fixed periods and category groups
+    if public:
+        os.environ["DASHBOARD_PUBLIC"] = "1"
+        os.environ["DASHBOARD_PUBLIC_SECRET"] = BENCH_SECRET
     from streamlit.testing.v1 import AppTest
 
     warnings.simplefilter("ignore")
@@ -379,15 +383,9 @@ def stage_app(variant: str, data: Path, started: float) -> dict:
         "first_bytes": _component_bytes(at),
     }
     reruns = {}
-    changes = (
-        (
-            "period",
-            lambda: (
-                at.date_input(key="period_start").set_value(_d(OTHER_MONTH[0])),
-                at.date_input(key="period_end").set_value(_d(OTHER_MONTH[1])),
-            ),
-        ),
-        ("category", lambda: at.multiselect(key="categories").set_value(CATEGORIES)),
+    public_changes = (
+        ("period", lambda: at.selectbox(key="public_period").set_value(OTHER_MONTH[0][:7])),
+        ("category", lambda: at.selectbox(key="public_categories").set_value("crimes")),
         (
             "municipality",
             lambda: (
@@ -395,6 +393,27 @@ def stage_app(variant: str, data: Path, started: float) -> dict:
                 at.selectbox(key="municipality").set_value(MUNICIPALITY[1]),
             ),
         ),
+    )
+    changes = (
+        public_changes
+        if public
+        else (
+            (
+                "period",
+                lambda: (
+                    at.date_input(key="period_start").set_value(_d(OTHER_MONTH[0])),
+                    at.date_input(key="period_end").set_value(_d(OTHER_MONTH[1])),
+                ),
+            ),
+            ("category", lambda: at.multiselect(key="categories").set_value(CATEGORIES)),
+            (
+                "municipality",
+                lambda: (
+                    at.selectbox(key="region").set_value(MUNICIPALITY[0]).run(),
+                    at.selectbox(key="municipality").set_value(MUNICIPALITY[1]),
+                ),
+            ),
+        )
     )
     sizes = {}
     for name, change in changes:
@@ -511,7 +530,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     ap = argparse.ArgumentParser()
     ap.add_argument("stage", choices=[*STAGES, "app"])
-    ap.add_argument("variant", choices=["ours", "naive", "cached"])
+    ap.add_argument("variant", choices=["ours", "naive", "cached", "public"])
     ap.add_argument("data", type=Path)
     ap.add_argument("--tree", type=Path, default=HERE.parent)
     ap.add_argument("--started", type=float, default=None, help="wall-clock time the parent started this process")

@@ -361,7 +361,9 @@ def test_public_deployment_offers_no_density_and_no_upload(public_server, page):
     page.goto(f"{public_server.url}/?lang=en", wait_until="domcontentloaded")
     map_frame(page)  # the first run has finished: navigate within the app
     page.locator("[data-testid='stSidebarNav']").get_by_text("Hotspots").click()
-    page.get_by_text("Public version: hot and cold spots of whole sections only").wait_for(timeout=30_000)
+    page.get_by_text("Public version: hot and cold spots of whole sections, from the published counts").wait_for(
+        timeout=30_000
+    )
     frame = map_frame(page)
     frame.wait_for_function(f"() => ({COUNT_JS})() === 7", timeout=30_000)
     assert frame.evaluate("() => document.querySelectorAll('img.leaflet-image-layer').length") == 0

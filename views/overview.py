@@ -278,6 +278,8 @@ def map_notes() -> None:
                 "rate or change made from it.",
                 n=_.number(policy.min_count),
             )
+            + " "
+            + _("Rates, changes and their tests are made from the adjusted figures.")
         )
 
 
