@@ -24,9 +24,10 @@ from pathlib import Path
 import streamlit as st
 
 from geo import cache, figures, i18n, maps, offline, places, public, rates, saved, uploads
+from geo.dataset import Dataset
 from geo.i18n import N_
 from geo.public import PublicPolicy
-from geo.source import Dataset, DataSource, demo_source
+from geo.source import DataSource, demo_source
 
 #: Values of an on/off setting that mean "on" (env or secrets).
 ON = ("1", "true", "yes", "on", "po", "da")

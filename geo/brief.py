@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 
 from geo import compare, coverage, figures, hotspots, i18n, public
+from geo.dataset import Dataset
 from geo.exports import MARK_PUBLIC, MARK_RESTRICTED
 from geo.public import PublicPolicy
-from geo.source import Dataset
 from geo.untrusted import html_text
 
 __all__ = ["MARK_PUBLIC", "MARK_RESTRICTED", "Brief", "brief_content", "to_html", "to_pdf", "write"]

@@ -22,8 +22,9 @@ import pandas as pd
 import streamlit as st
 
 from geo import figures, maps, offline, public, uploads
+from geo.dataset import Dataset
 from geo.public import PublicPolicy, PublishedCube
-from geo.source import Dataset, DataSource
+from geo.source import DataSource
 
 
 @st.cache_resource(show_spinner=False)

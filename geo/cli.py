@@ -11,8 +11,9 @@ import json
 import sys
 from pathlib import Path
 
+from geo.loader import LoadOptions
 from geo.schema import COUNT_KEYS, INPUTS, MAX_COUNT, NEEDS_SECTIONS, NUMBER_FORMATS
-from geo.source import DEMO_DIR, FileSource, LoadOptions, demo_source
+from geo.source import DEMO_DIR, FileSource, demo_source
 
 INPUT_NAMES = tuple(INPUTS)
 

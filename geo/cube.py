@@ -17,7 +17,7 @@ The answers equal those of the functions of the same name in
 :mod:`geo.figures` on the incident table (the tests compare them); only the
 time differs. Records outside every section (``section_id`` missing) and
 records without a date are in no answer, as there. Build it once per loaded
-dataset (:attr:`geo.source.Dataset.cube` does, on first use); it is never
+dataset (:attr:`geo.dataset.Dataset.cube` does, on first use); it is never
 modified afterwards and can be shared between sessions.
 
 Periods are any objects with ``start`` and ``end`` dates, both days included

@@ -46,8 +46,8 @@ from geo.schema import LIST_SEPARATOR
 from geo.untrusted import html_text
 
 if TYPE_CHECKING:
+    from geo.dataset import Dataset
     from geo.public import PublicPolicy
-    from geo.source import Dataset
 
 MARK_PUBLIC = "PUBLIC"
 MARK_RESTRICTED = "RESTRICTED"

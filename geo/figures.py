@@ -1,6 +1,6 @@
 """The figures the dashboard's pages show: periods, filters and aggregations.
 
-Pure functions on the tables of a :class:`~geo.source.Dataset`. They never
+Pure functions on the tables of a :class:`~geo.dataset.Dataset`. They never
 modify their inputs (the dashboard shares one cached dataset between all
 sessions) and return new, small frames.
 

@@ -1,8 +1,12 @@
-"""Load a set of input files into a joined :class:`~geo.source.Dataset` with every record accounted for."""
+"""Load a set of input files into a joined :class:`~geo.dataset.Dataset` with every record accounted for.
+
+:class:`LoadOptions` says how to read the users' files (their column names, labels, CRS, encodings).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -10,11 +14,55 @@ import numpy as np
 import pandas as pd
 
 from geo import validation as v
+from geo.dataset import Dataset
 from geo.io import LoadError, read_boundaries, read_table
 from geo.joins import join_points
 from geo.report import Report, shorten
-from geo.schema import INPUTS, NEEDS_SECTIONS, NUMBER_FORMATS, WGS84
-from geo.source import Dataset, LoadOptions
+from geo.schema import EARLIEST_DATE, INPUTS, MAX_COUNT, NEEDS_SECTIONS, NUMBER_FORMATS, TIME_ZONE, WGS84
+
+
+@dataclass
+class LoadOptions:
+    """How to read users' files.
+
+    ``columns``: ``{input: {contract_field: source_column}}``.
+    ``values``: ``{input: {field: {their_label: vocabulary_code}}}``.
+    ``crs``: ``{input: "EPSG:code"}`` for files without a declared CRS or with x/y columns.
+    ``encoding``: ``{input: codec}`` for CSV files.
+    ``layer``: ``{input: layer name}`` for a GeoPackage or zip holding several layers (default: the first).
+    ``number_format``: ``{input: "1.234" | "1,234" | "1 234"}``: the thousands separator of the input's
+    whole numbers (without it, ``1.000`` and ``1,000`` are rejected rather than guessed).
+    ``max_count``: the largest ``count`` of one incident row.
+    ``earliest``, ``latest``: the plausible dates (ISO ``YYYY-MM-DD``); ``latest`` ``None`` means one day
+    after today in Kosovo (:data:`~geo.schema.TIME_ZONE`).
+    """
+
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)
+    values: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    crs: dict[str, str] = field(default_factory=dict)
+    encoding: dict[str, str] = field(default_factory=dict)
+    layer: dict[str, str] = field(default_factory=dict)
+    number_format: dict[str, str] = field(default_factory=dict)
+    max_count: int = MAX_COUNT
+    earliest: str = EARLIEST_DATE
+    latest: str | None = None
+
+    def date_range(self, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+        """``(earliest, latest)`` plausible dates; ``today`` (default :func:`local_today`) fixes the default latest."""
+        lo = dt.date.fromisoformat(self.earliest)
+        if self.latest is not None:
+            return lo, dt.date.fromisoformat(self.latest)
+        return lo, (today or local_today()) + dt.timedelta(days=1)
+
+
+def local_today(now: dt.datetime | None = None) -> dt.date:
+    """Today's date in Kosovo (:data:`~geo.schema.TIME_ZONE`); ``now`` (aware or UTC) for tests."""
+    from zoneinfo import ZoneInfo
+
+    now = now or dt.datetime.now(dt.UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=dt.UTC)
+    return now.astimezone(ZoneInfo(TIME_ZONE)).date()
 
 
 def empty_frame(input: str) -> pd.DataFrame:

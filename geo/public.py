@@ -3,7 +3,7 @@
 Chosen by whoever deploys the dashboard (environment variable
 ``DASHBOARD_PUBLIC=1`` or ``[public] enabled = true`` in
 ``.streamlit/secrets.toml``), never by a widget. A :class:`PublicPolicy`
-turns a :class:`~geo.source.Dataset` into a public one *before* anything is
+turns a :class:`~geo.dataset.Dataset` into a public one *before* anything is
 drawn, so no page, export or command can reach what it removed:
 
 - incidents lose their coordinates (only section aggregates remain);
@@ -56,8 +56,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from geo.cube import IncidentCube
+from geo.dataset import Dataset
 from geo.schema import CONCERN_CATEGORIES, INCIDENT_CATEGORIES
-from geo.source import Dataset
 
 #: Categories never shown in public, by default.
 SENSITIVE_DEFAULT = ("domestic_violence", "sexual_offence")

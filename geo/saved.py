@@ -49,12 +49,10 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from geo.loader import LoadOptions
 from geo.schema import INPUTS
-
-if TYPE_CHECKING:
-    from geo.source import FileSource, LoadOptions
+from geo.source import FileSource
 
 try:
     import fcntl
@@ -170,8 +168,6 @@ def options_to_dict(options: LoadOptions) -> dict:
 
 def options_from_dict(d: dict) -> LoadOptions:
     """The options of an ``options.json``; those it does not mention take their defaults (older files)."""
-    from geo.source import LoadOptions
-
     defaults = LoadOptions()
     options = LoadOptions(
         columns=dict(d.get("columns", {})),
@@ -194,8 +190,6 @@ def read_folder(directory: Path, where: str) -> tuple[FileSource | None, str]:
     ``where`` names the folder in messages. Sizes recorded under ``"sizes"`` (saves record them;
     hand-made files need not) are checked.
     """
-    from geo.source import FileSource
-
     meta = directory / OPTIONS_FILE
     try:
         text = meta.read_text(encoding="utf-8")

@@ -13,7 +13,7 @@ Small inputs (below :data:`MIN_BYTES` together) are loaded directly: they are
 quick anyway. The cache is best effort: an unreadable entry is dropped and
 the files are loaded again; a folder that cannot be written is simply not used.
 
-Files uploaded in a session (:func:`geo.uploads.is_upload`) are never cached:
+Files uploaded in a session (:func:`geo.uploads_root.is_upload`) are never cached:
 the cache outlives the session and is shared, and its entries hold exact
 coordinates. They are loaded directly, whatever their size.
 
@@ -40,9 +40,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from geo import uploads
+from geo import uploads_root
+from geo.dataset import Dataset
+from geo.loader import LoadOptions, load_files
 from geo.report import Problem, Report
-from geo.source import Dataset, LoadOptions
 
 CACHE_ENV = "DASHBOARD_CACHE_DIR"
 #: Inputs smaller than this together (bytes) are not cached: loading them directly is quick.
@@ -51,7 +52,8 @@ MIN_BYTES = 8_000_000
 KEEP = 6
 #: The tables of a dataset, in the order they are written.
 TABLES = ("sections", "incidents", "concerns", "committees", "meetings", "surveys")
-#: Modules and data whose content decides what a load gives; any change makes new keys.
+#: Modules and data whose content decides what a load gives; any change makes new keys. The modules are
+#: exactly this one and all it imports, directly or not (``tests/test_store_code_version.py`` checks it).
 _CODE = (
     "io.py",
     "validation.py",
@@ -60,7 +62,9 @@ _CODE = (
     "schema.py",
     "places.py",
     "report.py",
-    "source.py",
+    "dataset.py",
+    "cube.py",
+    "uploads_root.py",
     "store.py",
     "reference/municipalities.csv",
 )
@@ -251,8 +255,6 @@ def load(
     ``directory``: the cache folder (default :func:`default_dir`); ``min_bytes``:
     inputs smaller than this together are loaded directly (default :data:`MIN_BYTES`).
     """
-    from geo.loader import load_files
-
     min_bytes = MIN_BYTES if min_bytes is None else min_bytes
     options = options or LoadOptions()
     label = label or ", ".join(Path(p).name for p in paths.values())
@@ -261,7 +263,7 @@ def load(
         size = sum(Path(p).stat().st_size for p in paths.values())
     except OSError:  # a missing file: the loader reports it
         size = -1
-    if folder is None or size < min_bytes or any(uploads.is_upload(p) for p in paths.values()):
+    if folder is None or size < min_bytes or any(uploads_root.is_upload(p) for p in paths.values()):
         return load_files(paths, options, label=label, is_demo=is_demo)
     k = key(paths, options)
     entry = folder / k

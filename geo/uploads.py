@@ -18,7 +18,7 @@ the folder by hand; it is used while nothing has been saved::
                                          "latest": null}}
 
 Uploads do not pile up. Every session's folder lives under one parent the
-project owns, :data:`UPLOADS_ROOT` (``community-policing-dashboard-uploads`` in
+project owns, :data:`~geo.uploads_root.UPLOADS_ROOT` (``community-policing-dashboard-uploads`` in
 the system's temporary directory). Streamlit says nothing when a session ends,
 so :func:`sweep` removes folders idle for longer than a set time
 (``DASHBOARD_UPLOADS_IDLE_HOURS``, default 2) and, when all folders together
@@ -26,7 +26,7 @@ are larger than a set size (``DASHBOARD_UPLOADS_MAX_MB``, default 1024), the
 least recently used ones until they fit. A session marks its folder as used on
 every run (:func:`touch`); :func:`maybe_sweep` runs the sweep at most once a
 minute per process. Uploaded files are never written to the columnar cache
-(:func:`is_upload`, :mod:`geo.store`).
+(:func:`~geo.uploads_root.is_upload`, :mod:`geo.store`).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo import places, saved
+from geo import places, saved, uploads_root
 from geo.report import Report, shorten
 from geo.saved import options_from_dict, options_to_dict  # noqa: F401 - the options.json reader, here too
 from geo.schema import BOUNDARY_FORMATS, INPUTS, TABLE_FORMATS
@@ -61,8 +61,6 @@ UPLOAD_TYPES: dict[str, list[str]] = {
 #: At most this many distinct labels of a category column are offered for mapping.
 MAX_LABELS = 200
 
-#: The parent of every session's upload folder: one folder the project owns in the temporary directory.
-UPLOADS_ROOT = Path(tempfile.gettempdir()) / "community-policing-dashboard-uploads"
 IDLE_ENV = "DASHBOARD_UPLOADS_IDLE_HOURS"
 MAX_ENV = "DASHBOARD_UPLOADS_MAX_MB"
 #: :func:`maybe_sweep` sweeps at most this often (seconds).
@@ -122,7 +120,7 @@ class SweepSettings:
 
 def _root(root: Path | None) -> Path:
     """The uploads' parent, made if needed (only this user may enter it) and checked to be this user's own."""
-    root = Path(root if root is not None else UPLOADS_ROOT)
+    root = Path(root if root is not None else uploads_root.UPLOADS_ROOT)
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
     st = os.lstat(root)
     foreign = hasattr(os, "getuid") and st.st_uid != os.getuid()
@@ -132,8 +130,8 @@ def _root(root: Path | None) -> Path:
 
 
 def new_session_dir(root: Path | None = None, now: float | None = None) -> Path:
-    """A fresh folder for one session's uploads, under :data:`UPLOADS_ROOT` (or ``root``); sweeps the others
-    first when no sweep ran in the last minute (:func:`maybe_sweep`)."""
+    """A fresh folder for one session's uploads, under :data:`~geo.uploads_root.UPLOADS_ROOT` (or ``root``);
+    sweeps the others first when no sweep ran in the last minute (:func:`maybe_sweep`)."""
     parent = _root(root)
     maybe_sweep(parent, now=now)
     return Path(tempfile.mkdtemp(prefix="session-", dir=parent))
@@ -146,15 +144,6 @@ def touch(directory: Path, now: float | None = None) -> bool:
     except OSError:
         return False
     return Path(directory).is_dir()
-
-
-def is_upload(path: Path, root: Path | None = None) -> bool:
-    """Whether ``path`` lies in a session's upload folder (under :data:`UPLOADS_ROOT` or ``root``)."""
-    parent = Path(root if root is not None else UPLOADS_ROOT)
-    try:
-        return Path(path).resolve().is_relative_to(parent.resolve())
-    except OSError:
-        return False
 
 
 @dataclass(frozen=True)
@@ -181,7 +170,7 @@ def _folder(path: Path) -> _Folder | None:
 
 def upload_folders(root: Path | None = None) -> list[tuple[Path, float, int]]:
     """Every session's upload folder: ``(path, last used in seconds since the epoch, bytes)``, oldest first."""
-    parent = Path(root if root is not None else UPLOADS_ROOT)
+    parent = Path(root if root is not None else uploads_root.UPLOADS_ROOT)
     if not parent.is_dir():
         return []
     found = []
@@ -239,7 +228,7 @@ def maybe_sweep(
 ) -> list[Path]:
     """:func:`sweep`, unless this process swept the same folder less than :data:`SWEEP_EVERY_S` ago."""
     now = time.time() if now is None else now
-    key = str(Path(root if root is not None else UPLOADS_ROOT))
+    key = str(Path(root if root is not None else uploads_root.UPLOADS_ROOT))
     last = _last_sweep.get(key)
     if last is not None and 0 <= now - last < SWEEP_EVERY_S:
         return []

@@ -75,7 +75,7 @@ _GROUPED = re.compile(r"[+-]?\d{1,3}(?:[.,]\d{3})+")
 
 @dataclass(frozen=True)
 class RowRules:
-    """Limits a value must keep to beyond its type (from :class:`~geo.source.LoadOptions`).
+    """Limits a value must keep to beyond its type (from :class:`~geo.loader.LoadOptions`).
 
     ``max_count``: the largest ``count`` of one row. ``date_min``/``date_max``: the plausible dates
     (``None``: no upper limit). ``thousands``: the thousands separator the input's whole numbers are

@@ -30,10 +30,10 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.loader import load_files
+from geo.dataset import Dataset
+from geo.loader import LoadOptions, load_files
 from geo.report import Report
 from geo.schema import COUNT_KEYS, WGS84
-from geo.source import Dataset, LoadOptions
 
 #: The public perturbation secret of every test (a deployment sets its own; public mode refuses to start
 #: without one). Set for the whole session so that AppTest runs and command-line subprocesses find it.

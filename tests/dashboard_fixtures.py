@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import box
 
+from geo.dataset import Dataset
 from geo.public import PublicPolicy
 from geo.report import Report
-from geo.source import Dataset
 
 #: The suite's perturbation secret (the same as conftest's, which puts it in the environment).
 TEST_SECRET = "test-secret-for-the-suite-only-0123456789"

@@ -17,8 +17,8 @@ import pytest
 
 from geo import figures, store, uploads
 from geo.cli import main
-from geo.loader import load_files
-from geo.source import FileSource, LoadOptions
+from geo.loader import LoadOptions, load_files
+from geo.source import FileSource
 
 HEADER = "incident_id,occurred_at,category,lat,lon,count\n"
 #: Inside grid section S1.
@@ -185,7 +185,7 @@ def test_the_plausible_dates_are_options(sections_path, write, found):
 
 
 def test_the_default_latest_date_follows_the_injected_clock_in_kosovo_time():
-    from geo.source import local_today
+    from geo.loader import local_today
 
     # 23:30 UTC on 31 December is already 1 January in Prishtinë (UTC+1)
     assert local_today(dt.datetime(2023, 12, 31, 23, 30, tzinfo=dt.UTC)) == dt.date(2024, 1, 1)

@@ -13,7 +13,8 @@ from dashboard_fixtures import tiny_dataset
 
 from geo import exports, figures, uploads
 from geo.figures import Filters, Period
-from geo.source import FileSource, LoadOptions
+from geo.loader import LoadOptions
+from geo.source import FileSource
 
 MARCH = Period(dt.date(2024, 3, 1), dt.date(2024, 3, 31))
 

@@ -15,8 +15,8 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from geo.loader import empty_frame, load_files, outside
-from geo.source import FileSource, LoadOptions
+from geo.loader import LoadOptions, empty_frame, load_files, outside
+from geo.source import FileSource
 
 NATIVE_ALL = "ë ç č ć đ š ž Ë Ç Č Ć Đ Š Ž"
 

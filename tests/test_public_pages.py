@@ -22,8 +22,8 @@ from streamlit.testing.v1 import AppTest
 
 from geo import figures, i18n, maps
 from geo import public as public_rules
+from geo.dataset import Dataset
 from geo.public import PublishedCube
-from geo.source import Dataset
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 SENSITIVE_NAMES = ("Domestic violence", "Sexual offence", "domestic_violence", "sexual_offence")

@@ -22,8 +22,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo import places, uploads
 from geo.cli import main
-from geo.loader import load_files
-from geo.source import LoadOptions
+from geo.loader import LoadOptions, load_files
 
 REPO = Path(__file__).resolve().parent.parent
 APP = str(REPO / "dashboard.py")

@@ -15,7 +15,7 @@ import pytest
 from dashboard_fixtures import ok, texts, tiny_dataset
 from streamlit.testing.v1 import AppTest
 
-from geo.source import Dataset
+from geo.dataset import Dataset
 
 APP = "../dashboard.py"
 CONTACT = "Arben K. (+383 49 000 111, arben.k@example.org)"

@@ -25,7 +25,8 @@ from dashboard_fixtures import ok, texts
 from streamlit.testing.v1 import AppTest
 
 from geo import i18n, saved, uploads
-from geo.source import FileSource, LoadOptions
+from geo.loader import LoadOptions
+from geo.source import FileSource
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard.py")
@@ -37,7 +38,8 @@ SAVE_SCRIPT = """
 import os, signal, sys
 from pathlib import Path
 from geo import saved
-from geo.source import FileSource, LoadOptions
+from geo.loader import LoadOptions
+from geo.source import FileSource
 
 data_dir, src, stop = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 pause = len(sys.argv) > 4 and sys.argv[4] == "pause"

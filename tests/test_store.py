@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from geo import store
-from geo.loader import load_files
-from geo.source import FileSource, LoadOptions
+from geo.loader import LoadOptions, load_files
+from geo.source import FileSource
 
 INCIDENTS = """incident_id;occurred_at;category;lat;lon;count
 I1;18.03.2024 14:05;Vjedhje;42,65;21,15;1

@@ -13,7 +13,7 @@ import pytest
 from dashboard_fixtures import TinySource, ok, texts
 from streamlit.testing.v1 import AppTest
 
-from geo import i18n, store, uploads
+from geo import i18n, store, uploads, uploads_root
 from geo.uploads import SweepSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +27,7 @@ MB = 1024 * 1024
 def root(tmp_path, monkeypatch):
     """A private uploads parent, set as the project's (so the dashboard and the cache use it too)."""
     folder = tmp_path / "uploads-root"
-    monkeypatch.setattr(uploads, "UPLOADS_ROOT", folder)
+    monkeypatch.setattr(uploads_root, "UPLOADS_ROOT", folder)
     monkeypatch.setattr(uploads, "_last_sweep", {})
     monkeypatch.delenv(uploads.IDLE_ENV, raising=False)
     monkeypatch.delenv(uploads.MAX_ENV, raising=False)
@@ -76,18 +76,18 @@ def test_a_wrong_setting_is_refused_naming_the_variable(var, value):
 def test_session_folders_live_under_one_private_parent_in_the_temporary_directory(root):
     import tempfile
 
-    assert Path(tempfile.gettempdir()) in uploads.UPLOADS_ROOT.parents or uploads.UPLOADS_ROOT == root
+    assert Path(tempfile.gettempdir()) in uploads_root.UPLOADS_ROOT.parents or uploads_root.UPLOADS_ROOT == root
     a, b = uploads.new_session_dir(now=NOW), uploads.new_session_dir(now=NOW)
     assert a != b and a.parent == root and b.parent == root
     assert a.name.startswith("session-") and (root.stat().st_mode & 0o777) == 0o700
-    assert uploads.is_upload(uploads.save_upload(a, "incidents", "i.csv", b"x"))
-    assert not uploads.is_upload(ROOT / "data" / "demo" / "sections.geojson")
+    assert uploads_root.is_upload(uploads.save_upload(a, "incidents", "i.csv", b"x"))
+    assert not uploads_root.is_upload(ROOT / "data" / "demo" / "sections.geojson")
 
 
 def test_the_default_parent_is_the_projects_folder_in_the_temporary_directory():
     import tempfile
 
-    assert uploads.UPLOADS_ROOT == Path(tempfile.gettempdir()) / "community-policing-dashboard-uploads"
+    assert uploads_root.UPLOADS_ROOT == Path(tempfile.gettempdir()) / "community-policing-dashboard-uploads"
 
 
 def test_a_parent_that_is_a_link_is_refused(tmp_path):

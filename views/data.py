@@ -11,8 +11,9 @@ import streamlit as st
 from geo import cache, exports, figures, places, store, uploads
 from geo import saved as saved_data
 from geo.i18n import FIELD_VOCABULARY, md_escape
+from geo.loader import LoadOptions
 from geo.schema import COUNT_KEYS, EXTRA_COUNT_KEYS, INPUTS, NUMBER_FORMATS
-from geo.source import FileSource, LoadOptions
+from geo.source import FileSource
 
 ctx = st.session_state["ctx"]
 _ = ctx._
