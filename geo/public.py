@@ -155,6 +155,12 @@ class PublicPolicy:
             kwargs["secret"] = settings.public_secret
         if settings.public_ptable:
             kwargs["ptable"] = settings.public_ptable
+        for name, key in (("DASHBOARD_PUBLIC_SENSITIVE", "sensitive"), (PTABLE_SETTING, "ptable")):
+            if key in kwargs:  # a wrong value's message names its setting
+                try:
+                    cls(**{key: kwargs[key]})
+                except ValueError as exc:
+                    raise ValueError(f"{name}: {exc}") from None
         return cls(**kwargs)
 
     @classmethod

@@ -218,9 +218,12 @@ class Settings:
         if not raw:
             return None
         try:
-            return int(raw)
+            value = int(raw)
         except ValueError:
-            raise ValueError(f"DASHBOARD_PUBLIC_MIN_COUNT={raw!r}: a whole number, 1 or more (default 5)") from None
+            value = 0
+        if value < 1:
+            raise ValueError(f"DASHBOARD_PUBLIC_MIN_COUNT={raw!r}: a whole number, 1 or more (default 5)")
+        return value
 
     @property
     def public_sensitive(self) -> tuple[str, ...] | None:
