@@ -197,6 +197,9 @@ class Settings:
                 origin["DASHBOARD_TILES_ATTRIBUTION"] = origin["DASHBOARD_TILES_URL"]
         return cls(values, origin, str(environ.get("XDG_CACHE_HOME", "") or "").strip())
 
+    def __hash__(self) -> int:  # frozen, so usable as a cache key (the fields are mappings)
+        return hash((tuple(sorted(self.values.items())), tuple(sorted(self.origin.items())), self.xdg_cache_home))
+
     def __repr__(self) -> str:
         shown = {k: ("<set>" if BY_ENV[k].secret else v) for k, v in self.values.items() if k in BY_ENV}
         return f"Settings({shown!r})"

@@ -191,6 +191,14 @@ def test_the_secret_is_never_in_the_repr(tmp_path):
         assert "DASHBOARD_PUBLIC_SECRET" in repr(s)  # that it is set is shown
 
 
+def test_settings_are_a_value():
+    a, b = (Settings.load({"DASHBOARD_PUBLIC": "1"}, secrets_file=None) for _ in range(2))
+    assert a == b and hash(a) == hash(b) and {a: 1}[b] == 1
+    assert a != Settings.load({"DASHBOARD_PUBLIC": "0"}, secrets_file=None)
+    with pytest.raises(AttributeError):
+        a.values = {}  # frozen
+
+
 def test_the_settings_module_stands_alone():
     """The bottom layer: nothing from geo, no Streamlit."""
     tree = ast.parse((ROOT / "geo" / "settings.py").read_text(encoding="utf-8"))
