@@ -27,30 +27,29 @@ from geo import cache, figures, i18n, maps, offline, places, public, rates, save
 from geo.dataset import Dataset
 from geo.i18n import N_
 from geo.public import PublicPolicy
+from geo.settings import Settings
 from geo.source import DataSource, demo_source
 
-#: Values of an on/off setting that mean "on" (env or secrets).
-ON = ("1", "true", "yes", "on", "po", "da")
 
-
-def presentation_from_config() -> bool:
-    """The presentation layout (projector) as the deployment's default: env ``DASHBOARD_PRESENTATION=1`` or
-    ``[display] presentation = true`` in ``.streamlit/secrets.toml``. The sidebar's toggle changes it per
-    session."""
-    env = os.environ.get("DASHBOARD_PRESENTATION", "").strip().lower()
-    if env:
-        return env in ON
+def settings_from_config() -> Settings:
+    """The deployment's settings (README, "Settings"), read on every run: the environment, else the project's
+    ``.streamlit/secrets.toml``, else Streamlit's secrets (which also hold ``~/.streamlit/secrets.toml``, and
+    what a test sets in ``AppTest.secrets``), else the defaults."""
     try:
-        value = st.secrets.get("display", {}).get("presentation", False)
+        secrets = st.secrets.to_dict()
     except Exception:  # noqa: BLE001 - no secrets file is the normal case
-        return False
-    return value is True or str(value).strip().lower() in ON
+        secrets = {}
+    return Settings.load(os.environ, secrets=secrets)
 
+
+#: Read once per run, not per process: a deployment's (or a test's) environment and secrets may change between
+#: runs, and reading them is cheap.
+settings = settings_from_config()
 
 st.set_page_config(  # no icons: they load from Google
     page_title="Community policing · Kosovo",
     layout="wide",
-    initial_sidebar_state="collapsed" if presentation_from_config() else "auto",
+    initial_sidebar_state="collapsed" if settings.presentation else "auto",
 )
 
 #: Always: a compact header, so that the first screen at 1280×720 shows the page's content, not blank space.
@@ -101,54 +100,29 @@ class Context:
     min_population: int = rates.MIN_POPULATION
     #: the presentation layout (projector): map first and large, one-line banners, larger type
     presentation: bool = False
+    #: the deployment's settings (:mod:`geo.settings`), read once for this run
+    settings: Settings = field(default_factory=Settings)
 
     @property
     def public(self) -> bool:
         return self.policy is not None
 
 
-def basemap_from_config() -> maps.Basemap | None:
-    """An online basemap only when the deployment configures one (env ``DASHBOARD_TILES_URL`` or secrets)."""
-    url = os.environ.get("DASHBOARD_TILES_URL", "").strip()
-    attribution = os.environ.get("DASHBOARD_TILES_ATTRIBUTION", "").strip()
-    if not url:
-        try:
-            tiles = st.secrets.get("tiles", {})
-            url = str(tiles.get("url", "")).strip()
-            attribution = str(tiles.get("attribution", "")).strip()
-        except Exception:  # noqa: BLE001 - no secrets file is the normal, offline case
-            url = ""
-    if not url:
+def basemap_from_config(settings: Settings) -> maps.Basemap | None:
+    """An online basemap only when the deployment configures one (``DASHBOARD_TILES_URL``)."""
+    if not settings.tiles_url:
         return None
     try:
-        return maps.Basemap(url, attribution)
+        return maps.Basemap(settings.tiles_url, settings.tiles_attribution)
     except ValueError:
         return None
 
 
-def min_population_from_config() -> int:
-    """The minimum population of a ranked section: env ``DASHBOARD_MIN_POPULATION`` or ``[rates]
-    min_population`` in ``.streamlit/secrets.toml`` (default 500). Raises ``ValueError`` naming the setting."""
-    value = os.environ.get(rates.MIN_POPULATION_SETTING, "").strip()
-    if not value:
-        try:
-            value = str(st.secrets.get("rates", {}).get("min_population", "")).strip()
-        except Exception:  # noqa: BLE001 - no secrets file is the normal case
-            value = ""
-    return rates.min_population_from_settings({rates.MIN_POPULATION_SETTING: value})
-
-
-def policy_from_config() -> PublicPolicy | None:
-    """Public-safe mode, set by the deployment: env ``DASHBOARD_PUBLIC=1`` or ``[public] enabled = true``
-    in Streamlit's secrets (with ``min_count``, ``sensitive``, ``secret`` and ``ptable`` there too), each
-    environment variable winning over its setting there. Never a widget. Raises ``ValueError`` for a wrong
-    setting (a secret too short, a perturbation table that cannot be read)."""
-    try:
-        conf = dict(st.secrets.get("public", {}))
-    except Exception:  # noqa: BLE001 - no secrets file is the normal case
-        conf = {}
-    from_secrets = {k: v for k, v in public.settings_from_table(conf).items() if v.strip()}
-    return PublicPolicy.from_settings(from_secrets | public.deployment_settings())
+def policy_from_config(settings: Settings) -> PublicPolicy | None:
+    """Public-safe mode, set by the deployment (``DASHBOARD_PUBLIC*``, ``[public]`` in the secrets). Never a
+    widget. Raises ``ValueError`` for a wrong setting (a secret too short, a perturbation table that cannot be
+    read)."""
+    return PublicPolicy.from_settings(settings)
 
 
 def default_source(own: saved.OwnData) -> DataSource:
@@ -207,10 +181,10 @@ def language() -> str:
 # ---------------------------------------------------------------- data
 
 
-def upload_settings(_: i18n.Translator, notices: list[str]) -> uploads.SweepSettings:
+def upload_settings(_: i18n.Translator, notices: list[str], settings: Settings) -> uploads.SweepSettings:
     """How long uploads are kept (``DASHBOARD_UPLOADS_*``); the defaults, with a notice, when a value is wrong."""
     try:
-        return uploads.SweepSettings.from_env()
+        return uploads.SweepSettings.from_settings(settings)
     except ValueError as exc:
         notices.append(_("A setting is not valid, so its default is used: {error}", error=str(exc)))
         return uploads.SweepSettings()
@@ -227,10 +201,10 @@ def swept_notice(_: i18n.Translator, settings: uploads.SweepSettings) -> str:
     )
 
 
-def upload_upkeep(_: i18n.Translator, notices: list[str]) -> None:
+def upload_upkeep(_: i18n.Translator, notices: list[str], settings: Settings) -> None:
     """Mark this session's upload folder as used; when it was swept, forget it (and say so); then sweep the
     other sessions' folders, at most once a minute (:func:`geo.uploads.maybe_sweep`)."""
-    settings = upload_settings(_, notices)
+    keep = upload_settings(_, notices, settings)
     directory = st.session_state.get("upload_dir")
     if directory is not None and not uploads.touch(Path(directory)):
         gone = Path(directory)
@@ -242,10 +216,10 @@ def upload_upkeep(_: i18n.Translator, notices: list[str]) -> None:
         # new, empty upload widgets: the old ones would save the same files again
         st.session_state["upload_generation"] = st.session_state.get("upload_generation", 0) + 1
         st.session_state["uploads_swept"] = True
-        notices.append(swept_notice(_, settings))
+        notices.append(swept_notice(_, keep))
         directory = None
     try:
-        uploads.maybe_sweep(settings=settings, keep=[Path(directory)] if directory else [])
+        uploads.maybe_sweep(settings=keep, keep=[Path(directory)] if directory else [])
     except OSError:
         pass  # a sweep that fails (a folder in use elsewhere) is tried again later
 
@@ -485,10 +459,10 @@ def sidebar_filters(
 # ---------------------------------------------------------------- the app
 
 
-def presentation_toggle(_: i18n.Translator) -> bool:
+def presentation_toggle(_: i18n.Translator, settings: Settings) -> bool:
     """The sidebar's switch for the presentation layout; starts as the deployment configures it."""
     if "presentation" not in st.session_state:
-        st.session_state["presentation"] = presentation_from_config()
+        st.session_state["presentation"] = settings.presentation
     return st.sidebar.toggle(
         _("Presentation layout"),
         key="presentation",
@@ -529,14 +503,14 @@ def marking(_: i18n.Translator, policy: PublicPolicy | None) -> str:
     )
 
 
-def main() -> None:
+def main(settings: Settings) -> None:
     keep_page_state()
     lang = language()
     _ = i18n.translator(lang)
-    presentation = presentation_toggle(_)
+    presentation = presentation_toggle(_, settings)
     st.html(f"<style>{COMPACT_CSS}{PRESENTATION_CSS if presentation else ''}</style>")
     try:
-        policy = policy_from_config()
+        policy = policy_from_config(settings)
     except ValueError as exc:  # a wrong public-mode setting: show nothing rather than too much
         st.error(_("The public-safe settings are wrong ({error}). Nothing is shown.", error=str(exc)))
         st.stop()
@@ -551,7 +525,7 @@ def main() -> None:
     except Exception as exc:  # noqa: BLE001 - maps are then unavailable, the rest still works
         assets_error = f"{type(exc).__name__}: {exc}"
     upkeep: list[str] = []
-    upload_upkeep(_, upkeep)
+    upload_upkeep(_, upkeep, settings)
     source, data, notices = load(_, policy)
     notices[:0] = upkeep
     fingerprint = cache.fingerprint(source, policy)
@@ -562,7 +536,7 @@ def main() -> None:
     if assets_error:
         notices.append(_("Map files could not be prepared ({error}).", error=assets_error))
     try:
-        min_population = min_population_from_config()
+        min_population = settings.min_population
     except ValueError as exc:
         min_population = rates.MIN_POPULATION
         notices.append(
@@ -578,12 +552,13 @@ def main() -> None:
         filters=filters,
         period=period,
         assets=offline.leaflet_assets(st.get_option("server.baseUrlPath") or ""),
-        basemap=basemap_from_config(),
+        basemap=basemap_from_config(settings),
         select_section=select_section,
         policy=policy,
         notices=notices,
         min_population=min_population,
         presentation=presentation,
+        settings=settings,
     )
     st.session_state["ctx"] = ctx
 
@@ -618,4 +593,4 @@ def main() -> None:
     nav.run()
 
 
-main()
+main(settings)

@@ -307,7 +307,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     source = source_from_args(args)
     data = source.load()
     report = data.report
-    public = PublicPolicy.from_env() is not None
+    public = PublicPolicy.from_settings(settings_of(args)) is not None
     if public:
         report = without_values(report)
     withheld = PUBLIC_WITHHELD_COUNTS if public else ()
@@ -404,6 +404,14 @@ def period_from_args(args: argparse.Namespace, data, policy=None):
     return period
 
 
+def settings_of(args: argparse.Namespace):
+    """The deployment's settings (:class:`geo.settings.Settings`), read once per command by :func:`main`."""
+    from geo import settings
+
+    found = getattr(args, "settings", None)
+    return found if found is not None else settings.Settings.load()
+
+
 def policy_from_args(args: argparse.Namespace):
     """Public mode when the deployment sets it (it cannot be turned off here) or ``--public`` asks for it.
 
@@ -412,9 +420,10 @@ def policy_from_args(args: argparse.Namespace):
     from geo.public import PublicPolicy
 
     try:
-        policy = PublicPolicy.from_env()
+        settings = settings_of(args)
+        policy = PublicPolicy.from_settings(settings)
         if policy is None and getattr(args, "public", False):
-            policy = PublicPolicy.for_public_version()  # the deployment's thresholds and secret where it sets them
+            policy = PublicPolicy.for_public_version(settings)  # the deployment's thresholds and secret where set
     except ValueError as exc:
         raise UsageError(f"public-safe settings: {exc}") from exc
     if policy is not None:
@@ -446,7 +455,7 @@ def _load_or_fail(args: argparse.Namespace):
 
     data = source_from_args(args).load()
     if not data.report.ok:
-        public = getattr(args, "public", False) or PublicPolicy.from_env() is not None
+        public = getattr(args, "public", False) or PublicPolicy.from_settings(settings_of(args)) is not None
         for p in (without_values(data.report) if public else data.report).errors:
             print(p, file=sys.stderr)
         print("the data has errors; see python -m geo validate", file=sys.stderr)
@@ -721,10 +730,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from geo import i18n, public
+    from geo import i18n, public, settings
 
     parser = build_parser()
     args = parser.parse_args(argv)  # argparse exits with 2 on its own usage errors
+    args.settings = settings.Settings.load()  # once per command: the environment, else .streamlit/secrets.toml
     try:
         return args.func(args)
     except UsageError as exc:

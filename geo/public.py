@@ -43,9 +43,7 @@ import datetime as dt
 import functools
 import hashlib
 import hmac
-import os
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -55,6 +53,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from geo import settings as config
 from geo.cube import IncidentCube
 from geo.dataset import Dataset
 from geo.schema import CONCERN_CATEGORIES, INCIDENT_CATEGORIES
@@ -135,28 +134,33 @@ class PublicPolicy:
             read_table(self.ptable)  # a wrong table is refused when the policy is made, naming the file and row
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, str]) -> PublicPolicy | None:
-        """The policy from ``DASHBOARD_PUBLIC*`` settings; ``None`` when public mode is off.
+    def from_settings(cls, settings: config.Settings | Mapping[str, str]) -> PublicPolicy | None:
+        """The policy from the deployment's :class:`~geo.settings.Settings` (or a mapping of ``DASHBOARD_PUBLIC*``
+        settings); ``None`` when public mode is off.
 
         ``DASHBOARD_PUBLIC`` (1/true/yes turns it on), ``DASHBOARD_PUBLIC_MIN_COUNT``,
         ``DASHBOARD_PUBLIC_SENSITIVE`` (comma-separated codes), ``DASHBOARD_PUBLIC_SECRET``,
         ``DASHBOARD_PUBLIC_PTABLE`` (a file). Without a secret the policy is made (the view can say what
         is missing) but publishes nothing: :meth:`apply` raises :class:`MissingSecret`.
         """
-        on = str(settings.get("DASHBOARD_PUBLIC", "")).strip().lower() in ("1", "true", "yes", "on", "po", "da")
-        if not on:
+        settings = _as_settings(settings)
+        if not settings.public:
             return None
         kwargs: dict = {}
-        if str(settings.get("DASHBOARD_PUBLIC_MIN_COUNT", "")).strip():
-            kwargs["min_count"] = int(settings["DASHBOARD_PUBLIC_MIN_COUNT"])
-        if str(settings.get("DASHBOARD_PUBLIC_SENSITIVE", "")).strip():
-            kwargs["sensitive"] = tuple(
-                c.strip() for c in settings["DASHBOARD_PUBLIC_SENSITIVE"].split(",") if c.strip()
-            )
-        if str(settings.get(SECRET_SETTING, "")).strip():
-            kwargs["secret"] = str(settings[SECRET_SETTING]).strip()
-        if str(settings.get(PTABLE_SETTING, "")).strip():
-            kwargs["ptable"] = str(settings[PTABLE_SETTING]).strip()
+        if settings.public_min_count is not None:
+            kwargs["min_count"] = settings.public_min_count
+        if settings.public_sensitive is not None:
+            kwargs["sensitive"] = settings.public_sensitive
+        if settings.public_secret:
+            kwargs["secret"] = settings.public_secret
+        if settings.public_ptable:
+            kwargs["ptable"] = settings.public_ptable
+        for name, key in (("DASHBOARD_PUBLIC_SENSITIVE", "sensitive"), (PTABLE_SETTING, "ptable")):
+            if key in kwargs:  # a wrong value's message names its setting
+                try:
+                    cls(**{key: kwargs[key]})
+                except ValueError as exc:
+                    raise ValueError(f"{name}: {exc}") from None
         return cls(**kwargs)
 
     @classmethod
@@ -166,11 +170,11 @@ class PublicPolicy:
         return cls.from_settings(deployment_settings())
 
     @classmethod
-    def for_public_version(cls, settings: Mapping[str, str] | None = None) -> PublicPolicy:
+    def for_public_version(cls, settings: config.Settings | Mapping[str, str] | None = None) -> PublicPolicy:
         """The rules for a public version made on a restricted deployment: the deployment's thresholds,
         sensitive categories and secret where it sets them, the defaults otherwise."""
-        settings = deployment_settings() if settings is None else settings
-        policy = cls.from_settings({**settings, "DASHBOARD_PUBLIC": "1"})
+        settings = _as_settings(deployment_settings() if settings is None else settings)
+        policy = cls.from_settings(replace(settings, values={**settings.values, "DASHBOARD_PUBLIC": "1"}))
         assert policy is not None
         return policy
 
@@ -412,29 +416,17 @@ def public_meetings(meetings: pd.DataFrame, public_concerns: pd.DataFrame) -> pd
 
 
 def deployment_settings(secrets: Path | None = None) -> dict[str, str]:
-    """The ``DASHBOARD_PUBLIC*`` settings: ``[public]`` of ``secrets`` (default: the project's
-    ``.streamlit/secrets.toml``; keys ``enabled``, ``min_count``, ``sensitive``, ``secret``, ``ptable``),
-    each overridden by its environment variable where that is set."""
-    env = {k: v for k, v in os.environ.items() if k.startswith("DASHBOARD_PUBLIC") and v.strip()}
-    path = secrets if secrets is not None else Path(__file__).resolve().parent.parent / ".streamlit" / "secrets.toml"
-    try:
-        conf = tomllib.loads(path.read_text(encoding="utf-8")).get("public", {})
-    except (OSError, tomllib.TOMLDecodeError):
-        conf = {}
-    return {k: v for k, v in settings_from_table(conf).items() if v} | env
+    """The ``DASHBOARD_PUBLIC*`` settings given (:meth:`geo.settings.Settings.load`): ``[public]`` of ``secrets``
+    (default: the project's ``.streamlit/secrets.toml``), each overridden by its environment variable."""
+    loaded = config.Settings.load(secrets_file=secrets if secrets is not None else "project")
+    return {k: v for k, v in loaded.values.items() if k in config.PUBLIC}
 
 
-def settings_from_table(conf: Mapping) -> dict[str, str]:
-    """``[public]`` of a secrets file (``enabled``, ``min_count``, ``sensitive`` as a list or a string,
-    ``secret``, ``ptable``) as ``DASHBOARD_PUBLIC*`` settings."""
-    sensitive = conf.get("sensitive", "")
-    return {
-        "DASHBOARD_PUBLIC": str(conf.get("enabled", "")),
-        "DASHBOARD_PUBLIC_MIN_COUNT": str(conf.get("min_count", "")),
-        "DASHBOARD_PUBLIC_SENSITIVE": ",".join(sensitive) if isinstance(sensitive, (list, tuple)) else str(sensitive),
-        SECRET_SETTING: str(conf.get("secret", "")),
-        PTABLE_SETTING: str(conf.get("ptable", "")),
-    }
+def _as_settings(settings: config.Settings | Mapping[str, str]) -> config.Settings:
+    """``settings`` as :class:`~geo.settings.Settings` (a mapping holds settings by environment variable name)."""
+    if isinstance(settings, config.Settings):
+        return settings
+    return config.Settings({k: str(v).strip() for k, v in settings.items() if str(v).strip()})
 
 
 #: Each count of :func:`geo.figures.section_measures` and the figures made from it (withheld with it).

@@ -26,8 +26,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from geo import settings as config
+
 #: Sections with fewer residents are marked in rankings rather than ranked first (``DASHBOARD_MIN_POPULATION``).
-MIN_POPULATION = 500
+MIN_POPULATION = config.MIN_POPULATION
 MIN_POPULATION_SETTING = "DASHBOARD_MIN_POPULATION"
 
 
@@ -107,16 +109,9 @@ def min_population_from_settings(settings: Mapping[str, object]) -> int:
 
     Raises ``ValueError`` naming the setting when it is not a whole number of 0 or more.
     """
-    raw = str(settings.get(MIN_POPULATION_SETTING, "") or "").strip()
-    if not raw:
-        return MIN_POPULATION
-    try:
-        value = int(raw)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise ValueError(f"{MIN_POPULATION_SETTING}={raw!r}: a whole number of residents, 0 or more (default 500)")
-    return value
+    return config.Settings.load(
+        {MIN_POPULATION_SETTING: str(settings.get(MIN_POPULATION_SETTING, "") or "")}, None
+    ).min_population
 
 
 def _ok(counts: np.ndarray, population: np.ndarray) -> np.ndarray:

@@ -17,8 +17,8 @@ Files uploaded in a session (:func:`geo.uploads_root.is_upload`) are never cache
 the cache outlives the session and is shared, and its entries hold exact
 coordinates. They are loaded directly, whatever their size.
 
-Where: the folder named by the environment variable ``DASHBOARD_CACHE_DIR``
-(``off`` turns the cache off), otherwise ``$XDG_CACHE_HOME`` or ``~/.cache``,
+Where: the folder named by the setting ``DASHBOARD_CACHE_DIR`` (``[cache] dir``
+in the secrets file; ``off`` turns the cache off; :mod:`geo.settings`), otherwise ``$XDG_CACHE_HOME`` or ``~/.cache``,
 under ``community-policing-dashboard/store``. At most :data:`KEEP` entries
 are kept (the least recently used go first).
 """
@@ -40,6 +40,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from geo import settings as config
 from geo import uploads_root
 from geo.dataset import Dataset
 from geo.loader import LoadOptions, load_files
@@ -63,6 +64,7 @@ _CODE = (
     "places.py",
     "report.py",
     "dataset.py",
+    "settings.py",
     "cube.py",
     "uploads_root.py",
     "store.py",
@@ -71,15 +73,10 @@ _CODE = (
 _FORMAT = 1
 
 
-def default_dir() -> Path | None:
-    """The cache folder, or ``None`` when the cache is turned off (``DASHBOARD_CACHE_DIR=off``)."""
-    env = os.environ.get(CACHE_ENV, "").strip()
-    if env.lower() in ("off", "0", "no", "none", "false"):
-        return None
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
-    return Path(base) / "community-policing-dashboard" / "store"
+def default_dir(settings: config.Settings | None = None) -> Path | None:
+    """The cache folder, or ``None`` when the cache is turned off (``DASHBOARD_CACHE_DIR=off``): from
+    ``settings`` (default: the deployment's, read now; :attr:`geo.settings.Settings.cache_dir`)."""
+    return (settings if settings is not None else config.Settings.load()).cache_dir
 
 
 def code_version() -> str:

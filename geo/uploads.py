@@ -44,6 +44,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo import places, saved, uploads_root
+from geo import settings as config
 from geo.report import Report, shorten
 from geo.saved import options_from_dict, options_to_dict  # noqa: F401 - the options.json reader, here too
 from geo.schema import BOUNDARY_FORMATS, INPUTS, TABLE_FORMATS
@@ -51,8 +52,8 @@ from geo.source import FileSource
 
 APP_DIR = Path(__file__).resolve().parent.parent
 #: A deployment's own data, saved from the Data page (``DASHBOARD_DATA_DIR`` to put it elsewhere,
-#: e.g. on a mounted volume).
-OWN_DIR = Path(os.environ.get("DASHBOARD_DATA_DIR") or APP_DIR / "data" / "own")
+#: e.g. on a mounted volume; :attr:`geo.settings.Settings.data_dir`), as set when this module is imported.
+OWN_DIR = config.Settings.load().data_dir
 #: File name suffixes accepted per input by the upload widgets (without the dot).
 UPLOAD_TYPES: dict[str, list[str]] = {
     name: sorted({s.lstrip(".") for s in (BOUNDARY_FORMATS if name == "sections" else TABLE_FORMATS)})
@@ -94,28 +95,22 @@ class SweepSettings:
         return int(self.max_mb * 1024 * 1024)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> SweepSettings:
+    def from_settings(cls, settings: config.Settings) -> SweepSettings:
         """From ``DASHBOARD_UPLOADS_IDLE_HOURS`` and ``DASHBOARD_UPLOADS_MAX_MB`` (unset or empty: the default).
 
         Raises
         ------
         ValueError
-            A value that is not a positive number, naming the variable.
+            A value that is not a positive number, naming the setting.
         """
-        env = os.environ if env is None else env
-        kwargs = {}
-        for var, name, unit in ((IDLE_ENV, "idle_hours", "hours"), (MAX_ENV, "max_mb", "megabytes")):
-            text = str(env.get(var, "")).strip()
-            if not text:
-                continue
-            try:
-                value = float(text)
-            except ValueError:
-                value = float("nan")
-            if not value > 0 or value == float("inf"):
-                raise ValueError(f"{var} must be a positive number of {unit}; got {text!r}")
-            kwargs[name] = value
-        return cls(**kwargs)
+        return cls(idle_hours=settings.uploads_idle_hours, max_mb=settings.uploads_max_mb)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SweepSettings:
+        """From the deployment's settings (:meth:`geo.settings.Settings.load`), or from ``env`` alone."""
+        return cls.from_settings(
+            config.Settings.load() if env is None else config.Settings.load(env, secrets_file=None)
+        )
 
 
 def _root(root: Path | None) -> Path:

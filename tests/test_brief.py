@@ -13,7 +13,7 @@ import pypdf
 import pytest
 from dashboard_fixtures import TEST_SECRET, public_policy
 
-from geo import brief, exports, figures, public
+from geo import brief, exports, figures, public, settings
 from geo.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,7 +163,7 @@ def test_public_brief_needs_the_secret(demo, period, tmp_path, capsys, monkeypat
     with pytest.raises(public.MissingSecret):
         brief.brief_content(demo, period, lang="en", municipality="Gjilan", policy=public.PublicPolicy())
     monkeypatch.delenv("DASHBOARD_PUBLIC_SECRET")
-    monkeypatch.setattr(public, "deployment_settings", lambda secrets=None: {})  # no secrets.toml either
+    monkeypatch.setattr(settings, "SECRETS_FILE", tmp_path / "none.toml")  # no secrets.toml either
     out = tmp_path / "b.html"
     assert main(["brief", "--municipality", "Gjilan", "--public", "--out", str(out)]) == 2
     err = capsys.readouterr().err

@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         # the data contract, place names, problems, untrusted text, and the loaded data as one value
         # (the cube is the incidents pre-aggregated: a value the Dataset carries, built on first use)
         "vocabulary and value types",
-        ("__init__", "schema", "places", "report", "untrusted", "cube", "dataset"),
+        ("__init__", "schema", "places", "report", "untrusted", "cube", "dataset", "settings"),
     ),
     (
         # reading and checking files, joining points to sections, and the statistics

@@ -17,7 +17,7 @@ from dashboard_fixtures import EVIL, TinySource, ok, texts
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from geo import i18n, public
+from geo import i18n, public, settings
 from geo.source import FileSource, demo_source
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -243,10 +243,10 @@ def test_public_map_refuses_categories_that_are_all_withheld():
     assert at.button(key="print_map_button").disabled
 
 
-def test_public_version_needs_the_deployments_secret(monkeypatch):
+def test_public_version_needs_the_deployments_secret(monkeypatch, tmp_path):
     """Without the secret the page says how to set it instead of offering a public version that is not safe."""
     monkeypatch.delenv("DASHBOARD_PUBLIC_SECRET", raising=False)
-    monkeypatch.setattr(public, "deployment_settings", lambda secrets=None: {})  # no secrets.toml either
+    monkeypatch.setattr(settings, "SECRETS_FILE", tmp_path / "none.toml")  # no secrets.toml either
     _ = i18n.translator("en")
     at = run("en")
     assert widget(at, "radio", "pr_version") is None

@@ -347,7 +347,7 @@ st.markdown(
 
 
 try:
-    keep = uploads.SweepSettings.from_env()
+    keep = uploads.SweepSettings.from_settings(ctx.settings)
 except ValueError:  # the entry file says which setting is wrong
     keep = uploads.SweepSettings()
 hours = _.number(keep.idle_hours, 0 if keep.idle_hours == int(keep.idle_hours) else 1)
@@ -366,7 +366,7 @@ with st.expander(_("What is kept where, and for how long")):
             "(data/own), where they stay until the next save replaces them."
         ),
     ]
-    if store.default_dir() is not None:
+    if store.default_dir(ctx.settings) is not None:
         kept.append(
             _(
                 "**The deployment's own data**: inputs larger than {size} MB are also kept, read and checked, in "

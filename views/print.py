@@ -79,7 +79,7 @@ if ctx.public:
     st.info(_("This dashboard is public: every file made here is the public version, marked PUBLIC."))
 else:
     try:
-        public_policy: PublicPolicy | None = PublicPolicy.for_public_version()
+        public_policy: PublicPolicy | None = PublicPolicy.for_public_version(ctx.settings)
         public_policy.require_secret()
     except public.MissingSecret:  # a public version without the secret would publish nothing safe
         public_policy = None
