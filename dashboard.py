@@ -3,7 +3,8 @@
 Page config, the data source, the sidebar shared by every page (language,
 period, region → municipality → section, search, incident categories) and the
 navigation. Pages (``views/``) are thin views: they read the context this file
-puts in ``st.session_state["ctx"]`` and call :mod:`geo`.
+puts in ``st.session_state["ctx"]`` (:class:`views.context.Context`) and call
+:mod:`geo`, through the caches of ``views/cache.py``.
 
 The pages live in ``views/``, not ``pages/``: Streamlit treats a ``pages/``
 folder next to the entry script as an old-style multipage app and, on the
@@ -17,18 +18,18 @@ folder here.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import streamlit as st
 
-from geo import cache, figures, i18n, maps, offline, places, public, rates, saved, uploads
+from geo import figures, i18n, maps, offline, places, public, rates, saved, uploads
 from geo.dataset import Dataset
 from geo.i18n import N_
 from geo.public import PublicPolicy
 from geo.settings import Settings
 from geo.source import DataSource, demo_source
+from views import cache
+from views.context import Context
 
 
 def settings_from_config() -> Settings:
@@ -76,36 +77,6 @@ FILTER_KEYS = (
 #: Page-level choices kept when the user switches pages (the measure; column and label mappings).
 PAGE_KEYS = ("measure",)
 PAGE_KEY_PREFIXES = ("map_", "val_", "place_", "opt_", "hs_", "cn_", "cm_", "tr_", "pr_")
-
-
-@dataclass
-class Context:
-    """What every page gets from the entry file."""
-
-    _: i18n.Translator
-    lang: str
-    source: DataSource
-    data: Dataset
-    fingerprint: str
-    filters: figures.Filters
-    period: figures.Period
-    assets: offline.Assets
-    basemap: maps.Basemap | None
-    #: ``select_section(section_id, municipality, region)``: a widget callback that selects a section
-    select_section: Callable[[str, str, str], None]
-    #: the public-safe rules when the deployment is public (``data`` is then already the public copy)
-    policy: PublicPolicy | None = None
-    notices: list[str] = field(default_factory=list)
-    #: sections with fewer residents are marked, not ranked first, in the "highest rate" table
-    min_population: int = rates.MIN_POPULATION
-    #: the presentation layout (projector): map first and large, one-line banners, larger type
-    presentation: bool = False
-    #: the deployment's settings (:mod:`geo.settings`), read once for this run
-    settings: Settings = field(default_factory=Settings)
-
-    @property
-    def public(self) -> bool:
-        return self.policy is not None
 
 
 def basemap_from_config(settings: Settings) -> maps.Basemap | None:
@@ -555,7 +526,7 @@ def main(settings: Settings) -> None:
         basemap=basemap_from_config(settings),
         select_section=select_section,
         policy=policy,
-        notices=notices,
+        notices=tuple(notices),
         min_population=min_population,
         presentation=presentation,
         settings=settings,

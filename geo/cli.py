@@ -507,7 +507,7 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
-    from geo import exports, figures, hotspots
+    from geo import analysis, exports, figures, hotspots
     from geo.schema import INCIDENT_CATEGORIES
 
     out = Path(args.out) if args.out else None
@@ -534,34 +534,29 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
     def permutations(n_units: int) -> int:
         return hotspots.permutations_for(n_units) if args.permutations == "auto" else args.permutations
 
+    # the dashboard's analyses (geo.analysis), over every section
+    every = figures.Filters(categories=categories)
     try:
         if args.unit == "sections":
-            counts = figures.incident_counts(data.cube, period, categories)  # public: published counts
+            # public: Gi* of the published counts; a count shown as "fewer than N" enters as 0 (its neighbours'
+            # Gi* would otherwise give it back), and its own figures are left out below
+            res = analysis.section_hotspots(
+                data, every, period, args.measure, args.weights, args.threshold_m, args.permutations, args.seed, policy
+            )
             if policy is not None:
-                # a count shown as "fewer than N" enters the statistic as 0 (its neighbours' Gi* would
-                # otherwise give it back); its own figures are left out below
-                counts = counts.reindex(data.sections["section_id"].astype(str), fill_value=0)
-                small = counts.map(policy.is_small).astype(bool)
-                counts = counts.where(~small.to_numpy(dtype=bool), 0)
-            res = hotspots.section_hotspots(
-                data.sections,
-                counts,
+                small = analysis.small_sections(data, policy, period, categories, res.index)
+            units = data.sections.set_index(data.sections["section_id"].astype(str))
+        else:
+            cells, res = analysis.grid_hotspots(
+                data,
+                every,
+                period,
+                args.cell_m,
                 args.measure,
                 args.weights,
                 args.threshold_m,
-                permutations(len(data.sections)),
+                args.permutations,
                 args.seed,
-            )
-            units = data.sections.set_index(data.sections["section_id"].astype(str))
-        else:
-            cells = hotspots.grid_cells(data.sections, args.cell_m)
-            inc = data.incidents
-            keep = period.mask(inc["occurred_at"]).to_numpy() & inc["category"].astype(str).isin(categories).to_numpy()
-            keep &= np.isfinite(inc["lon"].to_numpy(dtype=float))
-            x, y = hotspots.to_metric(inc["lon"].to_numpy(dtype=float)[keep], inc["lat"].to_numpy(dtype=float)[keep])
-            counts = hotspots.cell_counts(cells, x, y, inc["count"].to_numpy(dtype=float)[keep])
-            res = hotspots.grid_hotspots(
-                cells, counts, args.measure, args.weights, args.threshold_m, permutations(len(cells)), args.seed
             )
             units = cells.set_index(cells["cell_id"].astype(str))
     except ValueError as exc:

@@ -2,7 +2,7 @@
 
 Each file goes where an upload goes (``uploads.save_upload``), then through what ``views/data.py`` calls
 with it: the layers, the columns and the distinct labels of each recognised category column
-(``geo.cache``), and finally ``cache.dataset`` of a :class:`~geo.source.FileSource`, the "Check these
+(``views/cache.py``), and finally ``cache.dataset`` of a :class:`~geo.source.FileSource`, the "Check these
 files" button. The corpus is generated with a fixed seed; every input kind gets every case that fits it.
 """
 
@@ -21,11 +21,12 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import cache, uploads
+from geo import uploads
 from geo.i18n import FIELD_VOCABULARY
 from geo.report import MESSAGE_LIMIT, VALUE_LIMIT
 from geo.schema import COUNT_KEYS, INPUTS
 from geo.source import FileSource
+from views import cache
 
 SEED = 20240318
 #: Cases that are read as they should be (no problem needed), among the broken ones.

@@ -36,9 +36,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("figures", "coverage", "concerns", "surveys", "public", "i18n"),
     ),
     (
-        # maps (with the Leaflet files they load), briefs, downloads, the contract as Markdown
+        # the analyses the pages and the command line share, maps (with the Leaflet files they load), briefs,
+        # downloads, the contract as Markdown
         "outputs",
-        ("offline", "maps", "brief", "exports", "contract"),
+        ("analysis", "offline", "maps", "brief", "exports", "contract"),
     ),
     (
         # loading files, the columnar cache, the data-source interface, saved data, uploads, the demo generator
@@ -46,9 +47,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("loader", "uploads_root", "store", "source", "saved", "uploads", "demo"),
     ),
     (
-        # the command line; geo/cache.py (Streamlit's caches) is on its way out of geo/ to the app's side
+        # the command line (Streamlit's caches are on the app's side, views/cache.py)
         "entry points",
-        ("cli", "__main__", "cache"),
+        ("cli", "__main__"),
     ),
 )
 

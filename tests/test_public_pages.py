@@ -246,7 +246,7 @@ def test_the_public_sidebar_in_albanian_and_serbian(public):
 
 
 def test_choices_the_public_sidebar_does_not_offer_are_replaced_by_its_defaults(public):
-    from geo import cache
+    from views import cache
 
     # a session's choices from before (another deployment's data or settings), or made up
     at = AppTest.from_file(APP, default_timeout=120)
@@ -672,7 +672,8 @@ def test_public_hot_spots_never_label_a_small_section():
     significant."""
     from dashboard_fixtures import CLUSTER
 
-    from geo import cache, hotspots
+    from geo import hotspots
+    from views import cache
 
     data = small_dataset()
     sid = CLUSTER[0]
@@ -682,7 +683,7 @@ def test_public_hot_spots_never_label_a_small_section():
         (inc["section_id"] == sid) & (inc["category"] != "traffic_ticket") & quarter.mask(inc["occurred_at"])
     ]
     data.incidents = inc.drop(mine[1:]).reset_index(drop=True)  # one left: published 1 … 3, small, amid a cluster
-    args = ("", "", figures.DEFAULT_CATEGORIES, quarter.start, quarter.end, "count", "queen", None, 0)
+    args = (figures.Filters(categories=figures.DEFAULT_CATEGORIES), quarter, "count", "queen", None, 0)
     restricted = cache.section_hotspots(data, "small-hs", *args)
     assert restricted.loc[sid, "label"] != hotspots.NOT_SIGNIFICANT  # the control: its neighbours make it hot
     policy = public_policy()

@@ -355,7 +355,7 @@ def test_public_busiest_uncovered_sections_show_published_counts(public_mode, bo
 def test_public_hot_spots_are_made_of_published_counts(both):
     """Gi* in public: the published counts; a section whose count shows as "fewer than N" enters as 0 and is
     "not significant" with no z, even where its true count amid a cluster would make it hot."""
-    from geo import cache
+    from views import cache
 
     policy = public_policy()
     restricted = small_dataset()
@@ -365,7 +365,7 @@ def test_public_hot_spots_are_made_of_published_counts(both):
     restricted.incidents = inc.drop(mine[3:]).reset_index(drop=True)  # three left: a small count amid a cluster
     data = policy.apply(restricted)
     period = figures.Period(pd.Timestamp("2024-01-01").date(), pd.Timestamp("2024-03-31").date())  # a quarter
-    args = ("", "", figures.DEFAULT_CATEGORIES, period.start, period.end, "count", "queen", None, 0)
+    args = (figures.Filters(categories=figures.DEFAULT_CATEGORIES), period, "count", "queen", None, 0)
     plain = cache.section_hotspots(restricted, "hs-restricted", *args)
     assert plain.loc[sid, "label"] != hotspots.NOT_SIGNIFICANT  # the control: its neighbours make it hot
     result = cache.section_hotspots(data, "hs-public", *args, policy)
@@ -382,14 +382,12 @@ def test_public_hot_spots_are_made_of_published_counts(both):
 
 
 def test_public_hot_spots_refuse_a_restricted_dataset(both):
-    from geo import cache
+    from views import cache
 
     policy, restricted, _data = both
     period = figures.months_period(pd.Timestamp("2024-03-01").date(), 1)
     with pytest.raises(ValueError, match="public dataset"):
-        cache.section_hotspots(
-            restricted, "hs-wrong", "", "", (), period.start, period.end, "count", "queen", None, 0, policy
-        )
+        cache.section_hotspots(restricted, "hs-wrong", figures.Filters(), period, "count", "queen", None, 0, policy)
 
 
 def test_public_hotspots_page_tooltips_show_published_counts(public_mode, both, monkeypatch):

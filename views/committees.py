@@ -6,11 +6,12 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import cache, concerns, coverage, figures, i18n, maps
+from geo import concerns, coverage, figures, i18n, maps
 from geo.i18n import N_, md_escape
-from views import common
+from views import cache, common
+from views.context import Context
 
-ctx = st.session_state["ctx"]
+ctx: Context = st.session_state["ctx"]
 _ = ctx._
 data = ctx.data
 flt = ctx.filters
@@ -190,9 +191,8 @@ with f2:
     if policy is None:
         inc = figures.incident_counts(data.cube, period, flt.incident_categories, ids)
     else:  # the sections' published counts, as the Overview's map shows them
-        inc = cache.public_measures(data, ctx.fingerprint, policy, flt.incident_categories, period.start, period.end)[
-            "count"
-        ].reindex(ids)
+        published = cache.public_measures(data, ctx.fingerprint, policy, period, flt.incident_categories)
+        inc = published["count"].reindex(ids)
     year_start = (as_of - pd.DateOffset(years=1) + pd.Timedelta(days=1)).date()
     con = concerns.breakdown(
         concerns.raised_in(concerns.in_area(data.concerns, ids), year_start, period.end),

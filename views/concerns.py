@@ -8,11 +8,12 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import cache, compare, concerns, figures, maps
+from geo import compare, concerns, figures, maps
 from geo.i18n import N_, md_escape
-from views import common
+from views import cache, common
+from views.context import Context
 
-ctx = st.session_state["ctx"]
+ctx: Context = st.session_state["ctx"]
 _ = ctx._
 data = ctx.data
 flt = ctx.filters
@@ -308,7 +309,11 @@ if chosen is not None:
 
 
 agree = cache.agreement(
-    data, ctx.fingerprint, region, municipality, w_start, period.end, (cat,) if cat else tuple(matched)
+    data,
+    ctx.fingerprint,
+    figures.Filters(region, municipality),
+    figures.Period(w_start, period.end),
+    (cat,) if cat else tuple(matched),
 )
 area_ids = pd.Index(agree.index)
 if policy is None:

@@ -8,14 +8,16 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from geo import cache, exports, figures, places, store, uploads
+from geo import exports, figures, places, store, uploads
 from geo import saved as saved_data
 from geo.i18n import FIELD_VOCABULARY, md_escape
 from geo.loader import LoadOptions
 from geo.schema import COUNT_KEYS, EXTRA_COUNT_KEYS, INPUTS, NUMBER_FORMATS
 from geo.source import FileSource
+from views import cache
+from views.context import Context
 
-ctx = st.session_state["ctx"]
+ctx: Context = st.session_state["ctx"]
 _ = ctx._
 data = ctx.data
 report = data.report

@@ -8,11 +8,12 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import cache, figures, hotspots, maps
+from geo import figures, hotspots, maps
 from geo.i18n import N_, md_escape
-from views import common
+from views import cache, common
+from views.context import Context
 
-ctx = st.session_state["ctx"]
+ctx: Context = st.session_state["ctx"]
 _ = ctx._
 data = ctx.data
 flt = ctx.filters
@@ -62,7 +63,8 @@ if chosen is not None:
     )
 cats = flt.incident_categories
 policy = ctx.policy
-heads = cache.headlines(data, ctx.fingerprint, figures.Filters(region, municipality), period.start, period.end)
+heads = cache.headlines(data, ctx.fingerprint, figures.Filters(region, municipality), period)
+area = figures.Filters(region, municipality, "", cats)  # the area analysed, with the categories
 # presenting: the settings and their notes folded away, so that the map is on the first screen
 settings = st.expander(_("Map settings"), expanded=False) if presenting else st.container()
 with settings:
@@ -146,33 +148,9 @@ def analyse(permutations: int):
     """Gi* on the chosen units (cached); with ``permutations`` > 0 also the permutation check."""
     if units == "sections":
         return None, cache.section_hotspots(
-            data,
-            ctx.fingerprint,
-            region,
-            municipality,
-            cats,
-            period.start,
-            period.end,
-            measure,
-            kind,
-            band,
-            permutations,
-            policy,
+            data, ctx.fingerprint, area, period, measure, kind, band, permutations, policy
         )
-    return cache.grid_hotspots(
-        data,
-        ctx.fingerprint,
-        region,
-        municipality,
-        cats,
-        period.start,
-        period.end,
-        float(cell_m),
-        measure,
-        kind,
-        band,
-        permutations,
-    )
+    return cache.grid_hotspots(data, ctx.fingerprint, area, period, float(cell_m), measure, kind, band, permutations)
 
 
 result = None
@@ -201,9 +179,7 @@ if check_now and int(result["count"].sum()) > 0:
 
 overlay, n_points, n_unlocated = None, 0, 0
 if show_density:
-    overlay, n_points, n_unlocated = cache.density_overlay(
-        data, ctx.fingerprint, region, municipality, cats, period.start, period.end, float(bandwidth)
-    )
+    overlay, n_points, n_unlocated = cache.density_overlay(data, ctx.fingerprint, area, period, float(bandwidth))
 
 total = int(result["count"].sum()) if result is not None else 0
 if error:
@@ -233,9 +209,9 @@ def number(v, decimals: int = 0) -> str:
 
 
 # public version: the sections whose published count shows as "fewer than N", as on every page
-# (geo.cache.public_measures)
+# (geo.analysis.public_measures)
 kinds = (
-    cache.public_measures(data, ctx.fingerprint, policy, cats, period.start, period.end)["count_withheld"]
+    cache.public_measures(data, ctx.fingerprint, policy, period, cats)["count_withheld"]
     if policy is not None
     else pd.Series(dtype=object)
 )
@@ -539,11 +515,9 @@ if test.end > figures.months_period(months[-1], 1).end:
 outcome = cache.prediction(
     data,
     ctx.fingerprint,
-    region,
-    municipality,
-    cats,
-    (train.start, train.end),
-    (test.start, test.end),
+    area,
+    train,
+    test,
     share / 100.0,
     float(bandwidth),
     kind,

@@ -7,11 +7,12 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import cache, compare, figures, maps
+from geo import compare, figures, maps
 from geo.i18n import N_, md_escape
-from views import common
+from views import cache, common
+from views.context import Context
 
-ctx = st.session_state["ctx"]
+ctx: Context = st.session_state["ctx"]
 _ = ctx._
 policy = ctx.policy
 #: what the public version shows instead of a small count, by kind
@@ -131,16 +132,15 @@ if data.sections.empty:
 # ---------------------------------------------------------------- headline figures
 
 # public version: the published figures (a total is a cell of its own, never a sum of shown figures)
-heads = cache.headlines(data, ctx.fingerprint, flt, period.start, period.end)
+heads = cache.headlines(data, ctx.fingerprint, flt, period)
 hidden = {key: small_figures(h) for key, h in heads.items()}
 area_ids = figures.select_sections(data.sections, figures.Filters(flt.region, flt.municipality))["section_id"]
 if policy is None:
-    measures = cache.section_measures(
-        data, ctx.fingerprint, flt.region, flt.municipality, flt.incident_categories, period.start, period.end
-    )
-    national = cache.section_measures(data, ctx.fingerprint, "", "", flt.incident_categories, period.start, period.end)
+    area = figures.Filters(flt.region, flt.municipality, "", flt.incident_categories)
+    measures = cache.section_measures(data, ctx.fingerprint, area, period)
+    national = cache.section_measures(data, ctx.fingerprint, figures.Filters(categories=area.categories), period)
 else:  # published counts of all sections, the same whatever the area chosen
-    national = cache.public_measures(data, ctx.fingerprint, policy, flt.incident_categories, period.start, period.end)
+    national = cache.public_measures(data, ctx.fingerprint, policy, period, flt.incident_categories)
     measures = national.loc[area_ids.astype(str).tolist()]
 # smoothed rates with the prior of all of Kosovo (a section's figure does not depend on the area shown); a
 # count shown as "fewer than N" (public version) takes its smoothed rate with it

@@ -3,7 +3,7 @@
 Files are made on a button press (a brief takes a few seconds) and kept in the
 session, keyed by every choice that shapes them, so the download button offers
 exactly what the choices on screen describe. The public version is built from
-the public copy of the data (:func:`geo.cache.dataset` with a policy), never
+the public copy of the data (:func:`views.cache.dataset` with a policy), never
 from the restricted one; on a public deployment there is no other version.
 A restricted deployment offers the public version only when it has set the
 perturbation secret (else the page says how), and only for a calendar month,
@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo import brief, cache, exports, figures, i18n, places, public
+from geo import brief, exports, figures, i18n, places, public
 from geo.i18n import N_, md_escape
 from geo.public import PublicPolicy
-from views import common
+from views import cache, common
+from views.context import Context
 
-ctx = st.session_state["ctx"]
+ctx: Context = st.session_state["ctx"]
 _ = ctx._
 flt = ctx.filters
 period = ctx.period

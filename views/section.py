@@ -6,11 +6,12 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import cache, compare, concerns, coverage, figures, hotspots, maps, surveys
+from geo import compare, concerns, coverage, figures, hotspots, maps, surveys
 from geo.i18n import md_escape
-from views import common
+from views import cache, common
+from views.context import Context
 
-ctx = st.session_state["ctx"]
+ctx: Context = st.session_state["ctx"]
 _ = ctx._
 data = ctx.data
 flt = ctx.filters

@@ -8,8 +8,9 @@ import streamlit as st
 from geo import surveys
 from geo.i18n import N_
 from views import common
+from views.context import Context
 
-ctx = st.session_state["ctx"]
+ctx: Context = st.session_state["ctx"]
 _ = ctx._
 data = ctx.data
 flt = ctx.filters

@@ -1,0 +1,186 @@
+"""The dashboard's caches: thin ``st.cache_*`` wrappers around :mod:`geo` (which never imports Streamlit).
+
+Every cached function takes small hashable arguments: the data source's
+``fingerprint()`` plus the frozen :class:`~geo.figures.Filters`,
+:class:`~geo.figures.Period` and :class:`~geo.public.PublicPolicy` themselves
+(never values unpacked from them and rebuilt). Objects that cannot or should not be
+hashed (the source, the loaded dataset) are passed with a leading underscore,
+which Streamlit leaves out of the key; the fingerprint stands for them.
+
+* :func:`dataset` and :func:`geometry` use ``st.cache_resource``: one shared
+  object for all sessions, never copied. Nothing may modify them; every
+  function in :mod:`geo.figures` and :mod:`geo.analysis` returns new frames.
+* Figures that depend on filters use ``st.cache_data`` (each caller gets its
+  own copy) with ``max_entries`` so a long-running server stays small.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from geo import analysis, figures, maps, offline, uploads
+from geo.dataset import Dataset
+from geo.public import PublicPolicy
+from geo.source import DataSource
+
+
+@st.cache_resource(show_spinner=False)
+def leaflet_ready(static_dir: str = str(offline.STATIC_DIR)) -> str:
+    """Copy Leaflet into the served static folder once per server process."""
+    return str(offline.ensure_leaflet(Path(static_dir)))
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _dataset(_source: DataSource, fingerprint: str, policy: PublicPolicy | None) -> Dataset:
+    data = _source.load()
+    return policy.apply(data) if policy is not None else data
+
+
+def dataset(source: DataSource, policy: PublicPolicy | None = None) -> Dataset:
+    """The loaded, joined dataset of ``source`` (shared; do not modify); its public copy when a
+    :class:`~geo.public.PublicPolicy` is given. Cache keys of figures from a public copy must differ
+    from the restricted ones: use :func:`fingerprint`."""
+    return _dataset(source, source.fingerprint(), policy)
+
+
+def fingerprint(source: DataSource, policy: PublicPolicy | None = None) -> str:
+    """The key that stands for ``dataset(source, policy)`` in the caches below."""
+    return source.fingerprint() + ("" if policy is None else f"|public:{policy!r}")
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _geometry(_data: Dataset, fingerprint: str) -> maps.DisplayGeometry:
+    return maps.display_geometry(_data.sections)
+
+
+def geometry(data: Dataset, fingerprint: str) -> maps.DisplayGeometry:
+    """Simplified section shapes and outlines for drawing (shared; do not modify)."""
+    return _geometry(data, fingerprint)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def section_measures(
+    _data: Dataset, fingerprint: str, filters: figures.Filters, period: figures.Period
+) -> pd.DataFrame:
+    """:func:`geo.analysis.area_measures`: the measures of the area's sections."""
+    return analysis.area_measures(_data, filters, period)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def public_measures(
+    _data: Dataset, fingerprint: str, policy: PublicPolicy, period: figures.Period, categories: tuple[str, ...]
+) -> pd.DataFrame:
+    """:func:`geo.analysis.public_measures`: every section's published measures, fit for public view."""
+    return analysis.public_measures(_data, policy, period, categories)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def headlines(
+    _data: Dataset, fingerprint: str, filters: figures.Filters, period: figures.Period
+) -> dict[str, figures.Headline]:
+    """:func:`geo.analysis.headlines`: the area's headline figures (of a public dataset, the published ones)."""
+    return analysis.headlines(_data, filters, period)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def file_columns(path: str, input: str, mtime_ns: int, layer: str = "") -> tuple[list[str], str]:
+    """The columns of an uploaded file (of ``layer``, default the first) and the reason when it cannot be
+    read (``""`` when it can)."""
+    return uploads.read_columns(Path(path), input, layer or None)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def file_guess(path: str, input: str, mtime_ns: int, layer: str = "") -> dict[str, str]:
+    """The column mapping guessed for an uploaded file's layer (:func:`geo.uploads.guess_mapping`)."""
+    return uploads.guess_mapping(Path(path), input, layer=layer or None)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def file_labels(path: str, input: str, column: str, mtime_ns: int, layer: str = "") -> list[str]:
+    """The distinct values of one column of an uploaded file (at most 200)."""
+    return uploads.distinct_values(Path(path), input, column, layer=layer or None)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def file_layers(path: str, mtime_ns: int) -> list[str]:
+    """The layers of an uploaded GeoPackage or zip (``[]`` for other files)."""
+    from geo.io import layers_of
+
+    if Path(path).suffix.lower() not in (".gpkg", ".zip"):
+        return []
+    return layers_of(Path(path))
+
+
+# ---------------------------------------------------------------- hotspots
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def section_hotspots(
+    _data: Dataset,
+    fingerprint: str,
+    filters: figures.Filters,
+    period: figures.Period,
+    measure: str,
+    kind: str,
+    threshold_m: float | None,
+    permutations: int,
+    policy: PublicPolicy | None = None,
+) -> pd.DataFrame:
+    """:func:`geo.analysis.section_hotspots` (seed 0); with ``policy``, of a public dataset's published counts."""
+    return analysis.section_hotspots(_data, filters, period, measure, kind, threshold_m, permutations, 0, policy)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def grid_hotspots(
+    _data: Dataset,
+    fingerprint: str,
+    filters: figures.Filters,
+    period: figures.Period,
+    cell_m: float,
+    measure: str,
+    kind: str,
+    threshold_m: float | None,
+    permutations: int,
+):
+    """:func:`geo.analysis.grid_hotspots` (seed 0): the area's grid cells (EPSG:4326) and Gi* on them."""
+    return analysis.grid_hotspots(_data, filters, period, cell_m, measure, kind, threshold_m, permutations, 0)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def density_overlay(
+    _data: Dataset, fingerprint: str, filters: figures.Filters, period: figures.Period, bandwidth_m: float
+):
+    """The density surface of the area's located incidents (:func:`geo.analysis.density`) as one image
+    (:func:`geo.maps.density_overlay`); also (points used, incidents unlocated)."""
+    surface = analysis.density(_data, filters, period, bandwidth_m)
+    if surface.grid is None:
+        return None, 0, surface.unlocated
+    return maps.density_overlay(surface.grid, surface.mask), surface.points, surface.unlocated
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def prediction(
+    _data: Dataset,
+    fingerprint: str,
+    filters: figures.Filters,
+    train: figures.Period,
+    test: figures.Period,
+    share: float,
+    bandwidth_m: float,
+    kind: str,
+    threshold_m: float | None,
+    how: str,
+) -> pd.DataFrame:
+    """:func:`geo.analysis.prediction` on the area's sections; ``attrs`` hold the window totals."""
+    return analysis.prediction(_data, filters, train, test, share, bandwidth_m, kind, threshold_m, how)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def agreement(
+    _data: Dataset, fingerprint: str, filters: figures.Filters, window: figures.Period, categories: tuple[str, ...]
+) -> pd.DataFrame:
+    """:func:`geo.analysis.agreement` of the area's sections in a window."""
+    return analysis.agreement(_data, filters, window, categories)
