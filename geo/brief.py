@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geo import compare, coverage, figures, hotspots, i18n, public
+from geo import compare, coverage, figures, hotspots, i18n
 from geo.exports import MARK_PUBLIC, MARK_RESTRICTED
 from geo.public import PublicPolicy
 from geo.source import Dataset
@@ -126,16 +126,13 @@ def brief_content(
 
     ``policy``: the public-safe rules, or ``None`` for the restricted version. The public version's figures
     are the public dataset's published values, each asked as a cell of its own (an area's total is not a
-    sum of its sections'); its period must be a calendar month, quarter or year
-    (:func:`geo.public.period_kind`, else :class:`geo.public.PublicQueryError`). Without the deployment's
-    secret it raises :class:`geo.public.MissingSecret`.
+    sum of its sections'); its period must be a calendar month, quarter or year that the data covers
+    completely (:meth:`geo.public.PublicPolicy.check_period`, else :class:`geo.public.PublicQueryError`).
+    Without the deployment's secret it raises :class:`geo.public.MissingSecret`.
     """
     _ = i18n.translator(lang)
     if policy is not None:
-        if not public.period_kind(period):
-            raise public.PublicQueryError(
-                f"a public brief is for a calendar month, quarter or year, not {period.start} to {period.end}"
-            )
+        policy.check_period(data, period, "a public brief")
         data = policy.apply(data)
     flt, chosen = _area(data, municipality, section)
     ids = pd.Index(chosen["section_id"].astype(str))

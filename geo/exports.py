@@ -327,8 +327,9 @@ def overview_map_html(
     ValueError
         An unknown measure or area, or categories that are all withheld in public.
     geo.public.PublicQueryError
-        In public: a period other than a calendar month, quarter or year, or categories the public
-        view does not offer (:meth:`PublicPolicy.category_groups`).
+        In public: a period other than a calendar month, quarter or year the data covers completely
+        (:meth:`PublicPolicy.check_period`), or categories the public view does not offer
+        (:meth:`PublicPolicy.category_groups`).
     geo.public.MissingSecret
         In public, without the deployment's perturbation secret.
     """
@@ -337,12 +338,9 @@ def overview_map_html(
     if measure not in MAP_MEASURES:
         raise ValueError(f"measure must be one of {', '.join(MAP_MEASURES)}; got {measure!r}")
     if policy is not None:
-        from geo.public import PublicQueryError, period_kind
+        from geo.public import PublicQueryError
 
-        if not period_kind(period):
-            raise PublicQueryError(
-                f"a public map is for a calendar month, quarter or year, not {period.start} to {period.end}"
-            )
+        policy.check_period(data, period, "a public map")
         data = policy.apply(data)
     if municipality:
         name = places.match_municipality(municipality) or municipality

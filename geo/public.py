@@ -283,6 +283,45 @@ class PublicPolicy:
         the data from ``first`` to ``last`` covers completely (:func:`public_periods`)."""
         return public_periods(first, last)
 
+    def offered_periods(self, data: Dataset) -> list:
+        """The periods a public output of ``data`` may be for, newest first: :meth:`periods` of the span of
+        the incidents it publishes (sensitive ones left out), as the dashboard's public sidebar offers them.
+        ``data``: a public dataset (:meth:`apply`'s) or the restricted one it is made from."""
+        from geo.cube import _datetimes
+
+        cube = data.__dict__.get("cube")
+        if isinstance(cube, PublishedCube):
+            return self.periods(*cube.span())
+        inc = data.incidents
+        keep = ~inc["category"].astype(str).isin(self.sensitive).to_numpy(dtype=bool)
+        when = _datetimes(inc["occurred_at"][keep]) if keep.any() else np.zeros(0, dtype="datetime64[us]")
+        when = when[~np.isnat(when)]
+        if not len(when):
+            return []
+        return self.periods(pd.Timestamp(when.min()), pd.Timestamp(when.max()))
+
+    def check_period(self, data: Dataset, period, what: str = "a public output") -> None:
+        """Raise :class:`PublicQueryError` unless ``period`` is one of :meth:`offered_periods` of ``data``: a
+        public output is for a calendar month, quarter or year that the data covers completely (a period the
+        data covers in part would publish the part as if it were the whole). The message names the newest
+        periods offered."""
+        offered = self.offered_periods(data)
+        if period in offered:
+            return
+        if not offered:
+            raise PublicQueryError(
+                f"{what} is for a calendar month, quarter or year the data covers completely; these data cover "
+                "no whole calendar month"
+            )
+        newest = {k: [p for p in offered if period_kind(p) == k][:3] for k in ("month", "quarter", "year")}
+        listed = "; ".join(
+            f"{kind}s {', '.join(f'{p.start} to {p.end}' for p in ps)}" for kind, ps in newest.items() if ps
+        )
+        raise PublicQueryError(
+            f"{what} is for a calendar month, quarter or year the data covers completely, not {period.start} to "
+            f"{period.end}; the newest are: {listed}"
+        )
+
     # -- published values
 
     def is_small(self, n: float) -> bool:
