@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from dashboard_fixtures import SmallSource, ok, public_policy, small_dataset
@@ -153,3 +154,71 @@ def test_the_restricted_section_page_shows_the_hours(monkeypatch):
     at = run("views/section.py", SECTION)
     assert [f for f in charts if len(f) == 24]
     assert not any("time of day is not shown" in c.value for c in at.caption)
+
+
+# ---------------------------------------------------------------- concerns: exact counts, matching incidents
+
+
+def frame_with(at: AppTest, column: str) -> pd.DataFrame:
+    return next(df.value for df in at.dataframe if column in df.value.columns)
+
+
+def test_the_public_open_concerns_metric_is_the_number_of_rows_listed(public_mode):
+    # public concerns are listed one by one: an adjusted number beside the list would only confuse
+    at = run("views/concerns.py")
+    listed = frame_with(at, "Age (days)")
+    metric = {m.label: m.value for m in at.metric}["Open at the period's end"]
+    assert len(listed) > 0 and metric == f"{len(listed):,}"
+
+
+def concerns_map_tips(monkeypatch) -> list[dict[str, dict[str, str]]]:
+    """For each Concerns map drawn: each section's tooltip rows (label → value), by section id."""
+    from geo import maps
+
+    calls, maps_made = [], []
+    real_tip, real_map = maps.tip_html, maps.section_fill_map
+
+    def tip(title, subtitle, rows):
+        calls.append(dict(rows))
+        return real_tip(title, subtitle, rows)
+
+    def fill_map(geometry, fills, tips, *a, **k):
+        ids = geometry.sections["section_id"].astype(str).tolist()
+        maps_made.append(dict(zip(ids, calls[-len(ids) :], strict=True)))
+        return real_map(geometry, fills, tips, *a, **k)
+
+    monkeypatch.setattr(maps, "tip_html", tip)
+    monkeypatch.setattr(maps, "section_fill_map", fill_map)
+    return maps_made
+
+
+def test_a_sections_matching_incidents_less_its_parts_shown_give_no_small_part_back(public_mode, monkeypatch):
+    """The matching incidents of a section are a sum of its published single-category cells (each on the
+    Overview's map): shown as a number beside parts shown as numbers, the difference would be the published
+    value of the part shown as "fewer than 5"."""
+    from geo import concerns, figures
+
+    tips = concerns_map_tips(monkeypatch)
+    at = run("views/concerns.py")
+    ctx = at.session_state["ctx"]
+    policy, cube, period = ctx.policy, ctx.data.cube, ctx.period
+    matched = [k for k in concerns.matched_categories() if k not in policy.sensitive_concerns]
+    codes = sorted({c for k in matched for c in concerns.CROSSWALK[k] if c not in policy.sensitive})
+    shown = tips[-1]
+    ids = pd.Index(sorted(shown))
+    parts = figures.counts_by_category(cube, period, ids).reindex(index=ids, columns=codes, fill_value=0)
+    attacked = singles = 0
+    for sid, row in parts.iterrows():
+        small = [c for c in codes if policy.is_small(row[c])]
+        if not small or (row > 0).sum() < 2:
+            continue
+        attacked += 1
+        # the control: the sum the page used to show, less the parts shown as numbers, is the small parts' own
+        # published total (with one small part, its published value)
+        assert int(row.sum()) - int(row.drop(small).sum()) == int(row[small].sum())
+        singles += len(small) == 1
+        assert shown[sid]["Matching incidents"] == "–", (sid, row.to_dict(), shown[sid])
+    assert attacked >= 5 and singles >= 1  # enough sections to attack (the small dataset's newest month)
+    # sections whose parts are all numbers (or 0) still show the sum
+    whole = [sid for sid in ids if not parts.loc[sid].map(policy.is_small).any() and parts.loc[sid].sum() > 0]
+    assert whole and all(shown[s]["Matching incidents"] == f"{int(parts.loc[s].sum()):,}" for s in whole)

@@ -298,8 +298,8 @@ else:
     st.caption(
         _(
             "{open} open at the end of the period; {recent} raised in the 12 months up to it.",
-            open=show(policy.count_records(open_now) if policy is not None else len(open_now)),
-            recent=show(policy.count_records(recent) if policy is not None else len(recent)),
+            open=_.number(len(open_now)),  # exact in both versions: public concerns are listed one by one
+            recent=_.number(len(recent)),
         )
     )
     if shown.empty:
