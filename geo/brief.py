@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import base64
 import io
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from geo import compare, coverage, figures, hotspots, i18n, public
+from geo import compare, coverage, figures, hotspots, i18n
 from geo.dataset import Dataset
 from geo.exports import MARK_PUBLIC, MARK_RESTRICTED
 from geo.public import PublicPolicy
@@ -82,19 +82,6 @@ def _change_text(_, h: figures.Headline, against: str, show, small) -> str:
     return f"{text}\n{compare.p_text(p, _)}" if np.isfinite(p) else text
 
 
-def _published_open_concerns(
-    h: figures.Headline, concerns: pd.DataFrame, period: figures.Period, ids: pd.Index, policy: PublicPolicy
-) -> figures.Headline:
-    """The open-concerns headline with each figure the published number of the open concerns' records."""
-    ends = {"current": period.end, "previous": period.previous().end, "year_earlier": period.year_earlier().end}
-    values = {
-        which: policy.count_records(figures.open_concern_rows(concerns, on, ids))
-        for which, on in ends.items()
-        if which != "year_earlier" or h.year_earlier is not None
-    }
-    return replace(h, **values)
-
-
 def _area(data: Dataset, municipality: str | None, section: str | None) -> tuple[figures.Filters, pd.DataFrame]:
     if bool(municipality) == bool(section):
         raise ValueError("give exactly one of municipality or section")
@@ -126,16 +113,13 @@ def brief_content(
 
     ``policy``: the public-safe rules, or ``None`` for the restricted version. The public version's figures
     are the public dataset's published values, each asked as a cell of its own (an area's total is not a
-    sum of its sections'); its period must be a calendar month, quarter or year
-    (:func:`geo.public.period_kind`, else :class:`geo.public.PublicQueryError`). Without the deployment's
-    secret it raises :class:`geo.public.MissingSecret`.
+    sum of its sections'); its period must be a calendar month, quarter or year that the data covers
+    completely (:meth:`geo.public.PublicPolicy.check_period`, else :class:`geo.public.PublicQueryError`).
+    Without the deployment's secret it raises :class:`geo.public.MissingSecret`.
     """
     _ = i18n.translator(lang)
     if policy is not None:
-        if not public.period_kind(period):
-            raise public.PublicQueryError(
-                f"a public brief is for a calendar month, quarter or year, not {period.start} to {period.end}"
-            )
+        policy.check_period(data, period, "a public brief")
         data = policy.apply(data)
     flt, chosen = _area(data, municipality, section)
     ids = pd.Index(chosen["section_id"].astype(str))
@@ -151,11 +135,10 @@ def brief_content(
             return policy.show(n, _)
         return exact(n)
 
-    # headline figures against the previous period and a year earlier: in the public version each is a
-    # published cell (the cube's own total), and open concerns are the published number of their records
+    # headline figures against the previous period and a year earlier: in the public version each incident
+    # figure is a published cell (the cube's own total); open concerns are counted exactly (public concerns
+    # are listed one by one)
     now = figures.headlines(data.cube, data.concerns, data.committees, data.sections, flt, period)
-    if policy is not None:
-        now["open_concerns"] = _published_open_concerns(now["open_concerns"], data.concerns, period, ids, policy)
     labels = {
         "accident_fatal": _("Accidents with fatalities"),
         "accident_injury": _("Accidents with injuries"),
@@ -169,8 +152,9 @@ def brief_content(
     rows = []
     for key, label in labels.items():
         h = now[key]
-        # the committee register is public and counts no individual: its figures are exact in both versions
-        fmt, hide = (exact, lambda n: False) if key == "active_committees" else (show, small)
+        # the committee register and the public concerns are public records, listed one by one: their figures
+        # are exact in both versions
+        fmt, hide = (exact, lambda n: False) if key in ("active_committees", "open_concerns") else (show, small)
         rows.append(
             (
                 label,
@@ -202,20 +186,20 @@ def brief_content(
             hot_ids.add(str(sid))
             hot_rows.append((str(names.get(sid, sid)), _.label("hotspot", row["label"]), show(counts.get(sid, 0))))
 
-    # concerns raised in the period in the area, by category (the public version: published numbers)
+    # concerns raised in the period in the area, by category (exact in the public version too: public
+    # concerns are listed one by one)
     con = data.concerns
     con = con[con["section_id"].astype("string").isin(ids).fillna(False) & period.mask(con["raised_on"]).to_numpy()]
     concern_rows: list[tuple[str, str, str, str]] = []
     if len(con):
-        count = (lambda rows: policy.count_records(rows)) if policy is not None else len
         groups = {str(cat): grp for cat, grp in con.groupby(con["category"].astype(str))}
-        n = pd.Series({cat: count(grp) for cat, grp in groups.items()}).sort_values(ascending=False, kind="stable")
+        n = pd.Series({cat: len(grp) for cat, grp in groups.items()}).sort_values(ascending=False, kind="stable")
         for cat, raised in n.head(5).items():
             grp = groups[cat].sort_values("raised_on")
             still_open = grp[grp["status"].astype("string").fillna("open") != "resolved"]
             actions = grp["action_taken"].dropna()
             action = str(actions.iloc[-1]) if len(actions) else "–"
-            concern_rows.append((_.term("concern_category", cat), show(raised), show(count(still_open)), action))
+            concern_rows.append((_.term("concern_category", cat), exact(raised), exact(len(still_open)), action))
 
     # committees serving the area and their meetings
     status = coverage.last_meetings(data.committees, data.meetings, pd.Timestamp(period.end))

@@ -378,23 +378,26 @@ def add_period_options(p: argparse.ArgumentParser) -> None:
 
 def period_from_args(args: argparse.Namespace, data, policy=None):
     """The period ``--from``/``--to`` give (default: the last full month in the data); with a public
-    ``policy``, only a calendar month, quarter or year (:func:`geo.public.period_kind`)."""
+    ``policy``, only a calendar month, quarter or year the data covers completely, as the dashboard's public
+    sidebar offers (:meth:`geo.public.PublicPolicy.check_period`; default: the newest of them)."""
     from geo import figures, public
 
     if (args.date_from is None) != (args.date_to is None):
         raise UsageError("give both --from and --to, or neither (the last full month in the data)")
     if args.date_from is None:
         period = figures.default_period(data.data_as_of)
+        if policy is not None:
+            offered = policy.offered_periods(data)
+            period = offered[0] if offered else period  # the newest month (with none, refused below)
     elif args.date_to < args.date_from:
         raise UsageError(f"--to {args.date_to} is before --from {args.date_from}")
     else:
         period = figures.Period(args.date_from, args.date_to)
-    if policy is not None and not public.period_kind(period):
-        raise UsageError(
-            f"--from {period.start} --to {period.end}: a public output is for a calendar month (--from 2026-10-01 "
-            "--to 2026-10-31), a quarter (--from 2026-07-01 --to 2026-09-30) or a year (--from 2026-01-01 --to "
-            "2026-12-31); other periods are not published"
-        )
+    if policy is not None:
+        try:
+            policy.check_period(data, period)
+        except public.PublicQueryError as exc:
+            raise UsageError(f"--from {period.start} --to {period.end}: {exc}") from exc
     span = figures.empty_period(data.cube, period)
     if span is not None:
         print(

@@ -44,8 +44,6 @@ are untrusted: callers escape them for HTML and Markdown.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
 
@@ -156,33 +154,24 @@ def _status(concerns: pd.DataFrame) -> pd.Series:
     return concerns["status"].astype("string").fillna("open")
 
 
-def breakdown(concerns: pd.DataFrame, by: str, count: Callable[[pd.DataFrame], int] | None = None) -> pd.Series:
+def breakdown(concerns: pd.DataFrame, by: str) -> pd.Series:
     """Number of concerns per value of ``by`` (``category``, ``source``, ``status`` or ``section_id``), largest first.
 
-    Missing values count under ``""``. ``count`` counts each group's rows (default: how many there are; the
-    public version passes :meth:`geo.public.PublicPolicy.count_records`, so each number is published).
+    Missing values count under ``""``. Exact in the public version too: public concerns are listed one by one.
     """
     if by not in ("category", "source", "status", "section_id"):
         raise ValueError(f"by must be one of category, source, status, section_id; got {by!r}")
     if concerns.empty or by not in concerns:
         return pd.Series(dtype="int64", name="concerns")
     values = _status(concerns) if by == "status" else concerns[by].astype("string").fillna("")
-    if count is None:
-        out = values.value_counts(sort=False)
-    else:
-        out = pd.Series({k: count(concerns.loc[rows]) for k, rows in values.groupby(values, sort=False).groups.items()})
+    out = values.value_counts(sort=False)
     out = out.sort_values(ascending=False, kind="stable").astype("int64")
     out.index.name = by
     return out.rename("concerns")
 
 
-def monthly(
-    concerns: pd.DataFrame, start, end, by: str, count: Callable[[pd.DataFrame], int] | None = None
-) -> pd.DataFrame:
-    """Concerns raised per calendar month (rows) and value of ``by`` (columns), every month from start to end.
-
-    ``count`` counts each cell's rows (default: how many there are; see :func:`breakdown`).
-    """
+def monthly(concerns: pd.DataFrame, start, end, by: str) -> pd.DataFrame:
+    """Concerns raised per calendar month (rows) and value of ``by`` (columns), every month from start to end."""
     months = pd.period_range(pd.Timestamp(start).to_period("M"), pd.Timestamp(end).to_period("M"), freq="M")
     index = pd.DatetimeIndex([m.to_timestamp() for m in months], name="month")
     sel = raised_in(concerns, start, end)
@@ -190,11 +179,7 @@ def monthly(
         return pd.DataFrame(index=index)
     values = _status(sel) if by == "status" else sel[by].astype("string").fillna("")
     month = pd.to_datetime(sel["raised_on"]).dt.to_period("M").dt.to_timestamp()
-    if count is None:
-        table = pd.crosstab(month.to_numpy(), values.to_numpy())
-    else:
-        cells = sel.groupby([month.to_numpy(), values.to_numpy()], sort=True).groups
-        table = pd.Series({key: count(sel.loc[rows]) for key, rows in cells.items()}).unstack(fill_value=0)
+    table = pd.crosstab(month.to_numpy(), values.to_numpy())
     table = table.reindex(index, fill_value=0)
     table.index.name = "month"
     table.columns.name = None

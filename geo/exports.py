@@ -41,7 +41,7 @@ import pandas as pd
 from geo import figures
 from geo.figures import joined_records
 from geo.i18n import N_
-from geo.public import KEY_COLUMN, LOADER_COLUMNS
+from geo.public import LOADER_COLUMNS
 from geo.schema import LIST_SEPARATOR
 from geo.untrusted import html_text
 
@@ -207,14 +207,12 @@ def csv_bytes(frame: pd.DataFrame, marking: str = MARK_RESTRICTED) -> bytes:
     """CSV in UTF-8 with a byte-order mark (so spreadsheet programs read ë, č, š right); lists joined with ``|``.
 
     The first column, ``classification``, holds ``marking`` (PUBLIC or RESTRICTED) on every row; a PUBLIC
-    file has no loader row numbers (:data:`geo.public.LOADER_COLUMNS`), and no file has the public records'
-    perturbation keys (:data:`geo.public.KEY_COLUMN`: with them and the public table, anyone could take
-    the adjustment off every published count). Cells are
-    made safe to open in a spreadsheet (:func:`spreadsheet_safe`); text fields are quoted, numbers are not.
+    file has no loader row numbers (:data:`geo.public.LOADER_COLUMNS`). Cells are made safe to open in a
+    spreadsheet (:func:`spreadsheet_safe`); text fields are quoted, numbers are not.
     Every CSV the project writes is made here.
     """
     out = _flat(frame)
-    out = out.drop(columns=[CLASSIFICATION, KEY_COLUMN], errors="ignore")
+    out = out.drop(columns=[CLASSIFICATION], errors="ignore")
     if _check_marking(marking) == MARK_PUBLIC:  # the file's row numbers: gaps where records were withheld
         out = out.drop(columns=[c for c in LOADER_COLUMNS if c in out.columns])
     out.insert(0, CLASSIFICATION, marking)
@@ -229,7 +227,7 @@ def sections_geojson(sections: gpd.GeoDataFrame, marking: str = MARK_RESTRICTED)
     ``classification`` property on every feature.
     """
     _check_marking(marking)
-    drop = [c for c in (*_DROP, *LOADER_COLUMNS, KEY_COLUMN) if c in sections.columns]
+    drop = [c for c in (*_DROP, *LOADER_COLUMNS) if c in sections.columns]
     frame = public_sections(sections).drop(columns=drop)
     frame = frame.to_crs("EPSG:4326") if frame.crs is not None else frame
     feats = []
@@ -327,8 +325,9 @@ def overview_map_html(
     ValueError
         An unknown measure or area, or categories that are all withheld in public.
     geo.public.PublicQueryError
-        In public: a period other than a calendar month, quarter or year, or categories the public
-        view does not offer (:meth:`PublicPolicy.category_groups`).
+        In public: a period other than a calendar month, quarter or year the data covers completely
+        (:meth:`PublicPolicy.check_period`), or categories the public view does not offer
+        (:meth:`PublicPolicy.category_groups`).
     geo.public.MissingSecret
         In public, without the deployment's perturbation secret.
     """
@@ -337,12 +336,9 @@ def overview_map_html(
     if measure not in MAP_MEASURES:
         raise ValueError(f"measure must be one of {', '.join(MAP_MEASURES)}; got {measure!r}")
     if policy is not None:
-        from geo.public import PublicQueryError, period_kind
+        from geo.public import PublicQueryError
 
-        if not period_kind(period):
-            raise PublicQueryError(
-                f"a public map is for a calendar month, quarter or year, not {period.start} to {period.end}"
-            )
+        policy.check_period(data, period, "a public map")
         data = policy.apply(data)
     if municipality:
         name = places.match_municipality(municipality) or municipality

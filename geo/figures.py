@@ -632,18 +632,12 @@ class Headline:
 
 
 def open_concerns(concerns: pd.DataFrame, on: dt.date, section_ids: pd.Index | None = None) -> int:
-    """Concerns open at the end of day ``on``: raised by then and not resolved by then (the true number:
-    a public view publishes it with :func:`geo.public.open_concerns`).
+    """Concerns open at the end of day ``on``: raised by then and not resolved by then (exact in the public
+    view too: public concerns are listed one by one).
 
     A concern marked resolved without a ``resolved_on`` date counts as resolved.
     """
     return int(open_mask(concerns, on, section_ids).sum())
-
-
-def open_concern_rows(concerns: pd.DataFrame, on: dt.date, section_ids: pd.Index | None = None) -> pd.DataFrame:
-    """The concerns open at the end of day ``on`` (rows of ``concerns``, :func:`open_concerns`), so that a
-    public page can publish their number as one cell (:meth:`geo.public.PublicPolicy.count_records`)."""
-    return concerns.loc[open_mask(concerns, on, section_ids)]
 
 
 def open_mask(concerns: pd.DataFrame, on: dt.date, section_ids: pd.Index | None = None) -> np.ndarray:

@@ -9,7 +9,9 @@ drawn, so no page, export or command can reach what it removed:
 - incidents lose their coordinates (only section aggregates remain);
 - sensitive categories (domestic violence, sexual offences by default) are
   removed entirely, so they are in no total;
-- concerns lose their coordinates, and their description unless marked public;
+- concerns lose their coordinates, and their description unless marked public.
+  Public concerns are records of public meetings, listed one by one on the public pages, so their
+  counts are exact (adjusting them would hide nothing a visitor cannot count in the list);
 - officers' contacts are removed unless the section marks them public;
 - nothing is left that shows where a removed record was: the loader's row
   numbers of incidents and concerns go, concerns are numbered 1 … n again in
@@ -215,14 +217,9 @@ class PublicPolicy:
             if col in inc:
                 inc[col] = pd.NA
         con = data.concerns
-        if KEY_COLUMN in con and isinstance(data.__dict__.get("cube"), PublishedCube):
-            con_keys = pd.to_numeric(con[KEY_COLUMN]).to_numpy(dtype=np.int64)  # a public copy: keep its keys
-        else:
-            con_keys = concern_keys(con, self.secret)
         keep = [c for c in con.columns if c not in LOADER_COLUMNS]
         hidden = con["category"].astype(str).isin(self.sensitive_concerns).to_numpy(dtype=bool)
         con = con.loc[~hidden, keep].copy()
-        con[KEY_COLUMN] = con_keys[~hidden]
         con["lon"] = np.nan
         con["lat"] = np.nan
         if "description" in con:
@@ -287,6 +284,45 @@ class PublicPolicy:
         the data from ``first`` to ``last`` covers completely (:func:`public_periods`)."""
         return public_periods(first, last)
 
+    def offered_periods(self, data: Dataset) -> list:
+        """The periods a public output of ``data`` may be for, newest first: :meth:`periods` of the span of
+        the incidents it publishes (sensitive ones left out), as the dashboard's public sidebar offers them.
+        ``data``: a public dataset (:meth:`apply`'s) or the restricted one it is made from."""
+        from geo.cube import _datetimes
+
+        cube = data.__dict__.get("cube")
+        if isinstance(cube, PublishedCube):
+            return self.periods(*cube.span())
+        inc = data.incidents
+        keep = ~inc["category"].astype(str).isin(self.sensitive).to_numpy(dtype=bool)
+        when = _datetimes(inc["occurred_at"][keep]) if keep.any() else np.zeros(0, dtype="datetime64[us]")
+        when = when[~np.isnat(when)]
+        if not len(when):
+            return []
+        return self.periods(pd.Timestamp(when.min()), pd.Timestamp(when.max()))
+
+    def check_period(self, data: Dataset, period, what: str = "a public output") -> None:
+        """Raise :class:`PublicQueryError` unless ``period`` is one of :meth:`offered_periods` of ``data``: a
+        public output is for a calendar month, quarter or year that the data covers completely (a period the
+        data covers in part would publish the part as if it were the whole). The message names the newest
+        periods offered."""
+        offered = self.offered_periods(data)
+        if period in offered:
+            return
+        if not offered:
+            raise PublicQueryError(
+                f"{what} is for a calendar month, quarter or year the data covers completely; these data cover "
+                "no whole calendar month"
+            )
+        newest = {k: [p for p in offered if period_kind(p) == k][:3] for k in ("month", "quarter", "year")}
+        listed = "; ".join(
+            f"{kind}s {', '.join(f'{p.start} to {p.end}' for p in ps)}" for kind, ps in newest.items() if ps
+        )
+        raise PublicQueryError(
+            f"{what} is for a calendar month, quarter or year the data covers completely, not {period.start} to "
+            f"{period.end}; the newest are: {listed}"
+        )
+
     # -- published values
 
     def is_small(self, n: float) -> bool:
@@ -314,15 +350,6 @@ class PublicPolicy:
     def publish(self, counts, keys) -> np.ndarray:
         """Published values of cells with these true counts and cell keys (:meth:`PerturbationTable.perturb`)."""
         return self.table.perturb(counts, keys)
-
-    def count_records(self, records: pd.DataFrame) -> int:
-        """The published number of these public records (rows of a public table, which carry their key in
-        :data:`KEY_COLUMN`): a cell of its own, so the same records give the same value everywhere."""
-        if KEY_COLUMN not in records:
-            raise ValueError(f"records without {KEY_COLUMN!r}: count only rows of a public dataset")
-        n = len(records)
-        key = int(pd.to_numeric(records[KEY_COLUMN]).sum()) % N_KEYS if n else 0
-        return int(self.publish(np.array([n]), np.array([key]))[0])
 
     def measures(self, measures: pd.DataFrame, sections: pd.DataFrame | None = None) -> pd.DataFrame:
         """Per-section measures made from published counts (:func:`geo.figures.section_measures` on a
@@ -471,8 +498,6 @@ def strip_contacts(officer: str) -> str:
 
 #: Cell keys run 0 … N_KEYS − 1; a cell's key is the sum of its records' keys modulo N_KEYS.
 N_KEYS = 256
-#: The column of a public table (concerns) that holds each record's key.
-KEY_COLUMN = "_key"
 
 
 def incident_identities(incidents: pd.DataFrame) -> list[bytes]:
@@ -558,33 +583,6 @@ def _occurrences(codes: np.ndarray) -> np.ndarray:
     return out
 
 
-def concern_identities(concerns: pd.DataFrame) -> list[bytes]:
-    """Each concern's identity: the file's ``concern_id`` where given, else its date, category, section
-    and description, with an occurrence number for exact duplicates."""
-    n = len(concerns)
-    if not n:
-        return []
-    col = lambda c: concerns[c].astype("string").fillna("") if c in concerns else pd.Series("", index=concerns.index)  # noqa: E731
-    ids = col("concern_id").str.strip()
-    content = (
-        "concern\x1f"
-        + col("raised_on")
-        + "\x1f"
-        + col("category")
-        + "\x1f"
-        + col("section_id")
-        + "\x1f"
-        + col("description")
-    )
-    identity = pd.Series(
-        np.where(
-            (ids != "").to_numpy(dtype=bool), ("id\x1f" + ids).to_numpy(dtype=object), content.to_numpy(dtype=object)
-        )
-    )
-    occurrence = identity.groupby(identity, sort=False).cumcount().astype(str)
-    return [s.encode("utf-8") for s in (identity + "\x1f" + occurrence)]
-
-
 def _keys(identities: list[bytes], secret: str, domain: bytes) -> np.ndarray:
     """The first byte of HMAC-SHA256(secret, domain + identity) of each identity: keys 0 … 255.
 
@@ -616,13 +614,6 @@ def record_keys(incidents: pd.DataFrame, secret: str) -> np.ndarray:
     if not secret:
         raise MissingSecret(f"record keys need the deployment's perturbation secret ({SECRET_SETTING})")
     return _keys(incident_identities(incidents), secret, b"incident\x1e")
-
-
-def concern_keys(concerns: pd.DataFrame, secret: str) -> np.ndarray:
-    """Every concern's perturbation key (:func:`concern_identities`)."""
-    if not secret:
-        raise MissingSecret(f"record keys need the deployment's perturbation secret ({SECRET_SETTING})")
-    return _keys(concern_identities(concerns), secret, b"concern\x1e")
 
 
 # ---------------------------------------------------------------- the perturbation table
@@ -939,33 +930,16 @@ class PublishedCube(IncidentCube):
         return out
 
 
-# ---------------------------------------------------------------- published figures that are not incident counts
-
-
-def open_concerns(policy: PublicPolicy, concerns: pd.DataFrame, on: object, section_ids=None) -> int:
-    """The published number of public concerns open at the end of day ``on`` in these sections (all when
-    ``None``): the rows :func:`geo.figures.open_mask` picks, counted as one cell
-    (:meth:`PublicPolicy.count_records`). ``concerns`` are a public dataset's (they carry :data:`KEY_COLUMN`)."""
-    from geo import figures
-
-    return policy.count_records(concerns.loc[figures.open_mask(concerns, on, section_ids)])
+# ---------------------------------------------------------------- headline figures
 
 
 def headlines(policy: PublicPolicy, data: Dataset, filters, period) -> dict:
     """:func:`geo.figures.headlines` of a public dataset (``policy.apply``'s): the incident figures are
-    cells of its published cube, open concerns published with :func:`open_concerns`; active committees
-    come from the public register as they are. Raises ``ValueError`` for a dataset that is not public."""
+    cells of its published cube; open concerns and active committees are counted exactly, from the public
+    concerns and the public register (records of public meetings, listed one by one on the public pages, so
+    their number is no secret). Raises ``ValueError`` for a dataset that is not public."""
     from geo import figures
 
     if not isinstance(data.cube, PublishedCube):
         raise ValueError("public headline figures are made from a public dataset (PublicPolicy.apply)")
-    out = figures.headlines(data.cube, data.concerns, data.committees, data.sections, filters, period)
-    ids = pd.Index(figures.select_sections(data.sections, filters)["section_id"].astype(str))
-    h = out["open_concerns"]
-    ends = {"current": period.end, "previous": period.previous().end, "year_earlier": period.year_earlier().end}
-    values = {
-        which: None if getattr(h, which) is None else open_concerns(policy, data.concerns, on, ids)
-        for which, on in ends.items()
-    }
-    out["open_concerns"] = replace(h, **values)
-    return out
+    return figures.headlines(data.cube, data.concerns, data.committees, data.sections, filters, period)

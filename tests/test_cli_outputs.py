@@ -129,3 +129,21 @@ def test_public_output_of_a_free_period_names_the_options_and_what_is_allowed(co
     assert all(word in err for word in ("calendar month", "quarter", "year")) and "Traceback" not in err
     # a quarter is a public period
     assert main([*command, "--public", "--from", "2026-07-01", "--to", "2026-09-30", "--out", str(out)]) == 0
+
+
+@pytest.mark.parametrize("command", [["map"], ["hotspots"], ["brief", "--municipality", "Gjilan"]])
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [("2026-01-01", "2026-12-31"), ("2027-01-01", "2027-12-31"), ("2026-11-01", "2026-11-30")],
+)
+def test_public_output_of_a_period_the_data_do_not_cover_completely_is_refused(command, start, end, tmp_path, capsys):
+    # the demo's incidents end on 2026-10-31: 2026 is not a whole year of data, November and 2027 have none
+    out = tmp_path / ("h.csv" if command[0] == "hotspots" else "o.html")
+    with pytest.raises(SystemExit) as exc:
+        main([*command, "--public", "--from", start, "--to", end, "--out", str(out)])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and not out.exists() and "Traceback" not in err
+    assert f"--from {start} --to {end}" in err and "covers completely" in err
+    assert "2026-10-01 to 2026-10-31" in err and "2026-07-01 to 2026-09-30" in err  # the newest allowed periods
+    # the newest month is allowed, and is the default
+    assert main([*command, "--public", "--from", "2026-10-01", "--to", "2026-10-31", "--out", str(out)]) == 0

@@ -1,8 +1,8 @@
 """The Section, Concerns, Committees and Hotspots pages in public mode: every figure a published value.
 
 Public figures come from the public dataset (:meth:`geo.public.PublicPolicy.apply`): incident counts are
-cells of its published cube (true count plus a bounded adjustment fixed by the records' keys), concern
-counts are published numbers of concern rows (:meth:`~geo.public.PublicPolicy.count_records`). Each test
+cells of its published cube (true count plus a bounded adjustment fixed by the records' keys); concern
+counts are exact (public concerns are listed one by one). Each test
 compares what a page shows with those values, and checks that the values differ from the true counts
 somewhere, so that a page showing true counts would fail. The cube refuses free periods
 (:class:`geo.public.PublicQueryError`): a page that asked one would raise, so every run must be clean.
@@ -226,14 +226,13 @@ def test_public_section_charts_are_published_values_without_small_ones(public_mo
     from views import common
 
     policy, restricted, data = both
-    bars, hours = [], []
-    real_bars, real_hours = common.stacked_bars, st.bar_chart
+    bars = []
+    real_bars = common.stacked_bars
     monkeypatch.setattr(common, "stacked_bars", lambda table, *a, **k: (bars.append(table), real_bars(table, *a, **k)))
-    monkeypatch.setattr(st, "bar_chart", lambda frame, *a, **k: (hours.append(frame), real_hours(frame, *a, **k)))
     at = run("views/section.py", SECTION)
     ctx = at.session_state["ctx"]
     period, cats = ctx.period, ctx.filters.incident_categories
-    assert bars and hours, "the public profile draws the monthly and the hourly chart"
+    assert bars, "the public profile draws the monthly chart"
     # months: the 24 whole months up to the period's end, each (category, month) a published cell
     start = (pd.Timestamp(period.end).replace(day=1) - pd.DateOffset(months=23)).date()
     monthly = figures.monthly_counts(
@@ -244,12 +243,9 @@ def test_public_section_charts_are_published_values_without_small_ones(public_mo
     expected = monthly.astype(float).mask(monthly.map(policy.is_small)).to_numpy()
     assert np.array_equal(chart.to_numpy(dtype=float), expected, equal_nan=True)
     assert np.isnan(expected).any() and (expected >= 5).any()  # small cells are left out, others drawn
-    # hours: of the chosen period itself (a public period), small hours not drawn
-    by_hour = data.cube.hour_of_day(period, cats, pd.Index([SECTION]))
-    drawn = hours[-1].iloc[:, 0].to_numpy(dtype=float)
-    assert np.array_equal(drawn, by_hour.astype(float).mask(by_hour.map(policy.is_small)).to_numpy(), equal_nan=True)
-    true = restricted.cube.hour_of_day(period, cats, pd.Index([SECTION]))
-    assert (by_hour != true).any()  # the control: the true counts would not match
+    true = restricted.cube.monthly_counts(figures.Period(start, period.end), policy.categories(cats), [SECTION])
+    assert (monthly.reindex_like(true).fillna(0) != true).any().any()  # the control: the true counts would not match
+    # no hours in public (tests/test_public_attacks_pages.py)
 
 
 def test_restricted_section_charts_show_the_true_counts(both, monkeypatch):
@@ -273,7 +269,7 @@ def test_restricted_section_charts_show_the_true_counts(both, monkeypatch):
 # ---------------------------------------------------------------- concerns
 
 
-def test_public_concern_counts_are_published(public_mode, both):
+def test_public_concern_counts_are_exact(public_mode, both):
     policy, restricted, data = both
     at = run("views/concerns.py")
     ctx = at.session_state["ctx"]
@@ -282,18 +278,15 @@ def test_public_concern_counts_are_published(public_mode, both):
     in_period = concerns.raised_in(concerns.in_area(data.concerns), ctx.period.start, ctx.period.end)
     open_now = concerns.open_on(concerns.in_area(data.concerns), ctx.period.end)
     shown = metrics(at)
-    assert shown["Raised in the period"] == policy.show(policy.count_records(in_period), ctx._)
-    assert shown["Open at the period's end"] == policy.show(policy.count_records(open_now), ctx._)
-    published = [policy.count_records(in_period), policy.count_records(open_now)]
-    assert published != [len(in_period), len(open_now)]  # the control: the true numbers would fail above
-    # the breakdown: each category's own published number, shares of the period's own number
+    assert shown["Raised in the period"] == ctx._.number(len(in_period))
+    assert shown["Open at the period's end"] == ctx._.number(len(open_now))
+    assert len(in_period) and len(open_now)
+    # the breakdown: each category's exact number, shares of the period's number
     table = frame_with(at, "Share").set_index("Category")
-    total = policy.count_records(in_period)
     for code, rows in in_period.groupby(in_period["category"].astype(str)):
-        n = policy.count_records(rows)
         row = table.loc[ctx._.term("concern_category", code)]
-        assert row["Concerns"] == policy.show(n, ctx._), code
-        assert row["Share"] == ("–" if policy.is_small(n) else f"{n / total * 100:.1f} %"), code
+        assert row["Concerns"] == ctx._.number(len(rows)), code
+        assert row["Share"] == f"{len(rows) / len(in_period) * 100:.1f} %", code
 
 
 def test_public_worry_and_incidents_uses_the_chosen_period_and_published_counts(public_mode, both):
@@ -310,17 +303,19 @@ def test_public_worry_and_incidents_uses_the_chosen_period_and_published_counts(
     rows = concerns.raised_in(concerns.in_area(data.concerns, ids), period.start, period.end)
     rows = rows[rows["category"].astype(str).isin(matched).to_numpy()]
     codes = sorted({c for k in matched for c in concerns.CROSSWALK[k] if c not in policy.sensitive})
-    incidents = sum(data.cube.total(period, (c,), ids) for c in codes)
+    parts = [data.cube.total(period, (c,), ids) for c in codes]
+    incidents = sum(parts)
+    hidden = any(policy.is_small(n) for n in parts) and sum(n > 0 for n in parts) > 1
     line = ctx._(
         "{period}: {concerns} concerns and {incidents} matching incidents in {n} sections.",
         period=ctx._.period(period.start, period.end),
-        concerns=policy.show(policy.count_records(rows), ctx._),
-        incidents=policy.show(incidents, ctx._),
+        concerns=ctx._.number(len(rows)),
+        incidents="–" if hidden else policy.show(incidents, ctx._),
         n=ctx._.number(len(ids)),
     )
     assert line in shown
     true = sum(restricted.cube.total(period, (c,), ids) for c in codes)
-    assert incidents != true
+    assert hidden or incidents != true
 
 
 def test_public_concerns_name_no_sensitive_concern_category(monkeypatch):

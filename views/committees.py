@@ -194,10 +194,8 @@ with f2:
         published = cache.public_measures(data, ctx.fingerprint, policy, period, flt.incident_categories)
         inc = published["count"].reindex(ids)
     year_start = (as_of - pd.DateOffset(years=1) + pd.Timedelta(days=1)).date()
-    con = concerns.breakdown(
-        concerns.raised_in(concerns.in_area(data.concerns, ids), year_start, period.end),
-        "section_id",
-        policy.count_records if policy is not None else None,
+    con = concerns.breakdown(  # exact in both versions: public concerns are listed one by one
+        concerns.raised_in(concerns.in_area(data.concerns, ids), year_start, period.end), "section_id"
     )
     names = data.sections.set_index(data.sections["section_id"].astype(str))
     for title, values_, what in (
@@ -206,7 +204,7 @@ with f2:
     ):
         st.markdown(f"**{title}**")
         found = coverage.uncovered_hot_sections(values_.dropna(), sections, data.committees, top_share=0.1)
-        if policy is not None:  # public: a count shown as "fewer than N" is not a busy section
+        if policy is not None and what == _("Incidents"):  # public: a count shown as "fewer than N" is not busy
             found = found[~found["value"].map(policy.is_small).to_numpy(dtype=bool)]
         if found.empty:
             st.caption(_("None: the busiest tenth of the sections all have a committee."))

@@ -36,18 +36,22 @@ def default(key: str, value, options=None) -> None:
 
 
 policy = ctx.policy
-#: How rows of concerns are counted: in the public version each number is published (a cell of its own).
-count = policy.count_records if policy is not None else len
+#: Concerns are counted exactly in both versions: public concerns are records of public meetings, listed one
+#: by one on this page (an adjusted number beside the list would hide nothing).
+count = len
 
 
 def show(n) -> str:
-    """A count as text; in the public version a published value ("fewer than N" below the threshold)."""
+    """An incident count as text; in the public version a published value ("fewer than N" below the
+    threshold, "–" when missing)."""
+    if n is None:
+        return "–"
     return policy.show(n, _) if policy is not None else _.number(n)
 
 
 def share(n, total) -> str:
-    """``n`` as a share of ``total``; none from a count shown as "fewer than N"."""
-    if not total or (policy is not None and policy.is_small(n)):
+    """``n`` as a share of ``total`` (concerns)."""
+    if not total:
         return "–"
     return _.number(n / total * 100, decimals=1) + " %"
 
@@ -76,18 +80,18 @@ summary = concerns.resolution_summary(resolved_in)
 m1, m2, m3, m4 = st.columns(4)
 m1.metric(
     _("Raised in the period"),
-    show(count(in_period)),
-    help=_("Previous period: {n}.", n=show(count(before))),
+    _.number(count(in_period)),
+    help=_("Previous period: {n}.", n=_.number(count(before))),
     border=True,
 )
 m2.metric(
     _("Open at the period's end"),
-    show(count(open_now)),
+    _.number(count(open_now)),
     help=_("Raised by the end of the period and not resolved by then."),
     border=True,
 )
 resolved_rows = resolved_in.loc[concerns.resolution_days(resolved_in).index]  # those with a resolution date
-m3.metric(_("Resolved in the period"), show(count(resolved_rows)), border=True)
+m3.metric(_("Resolved in the period"), _.number(count(resolved_rows)), border=True)
 median = summary["median"].iloc[0]
 m4.metric(
     _("Median days to resolve"),
@@ -97,7 +101,11 @@ m4.metric(
 )
 if policy is not None:
     st.caption(
-        _("Public version: a count below {n} is shown as “fewer than {n}”.", n=_.number(policy.min_count))
+        _(
+            "Public version: concerns are records of public meetings, listed one by one, so their numbers are "
+            "exact; an incident count below {n} is shown as “fewer than {n}”.",
+            n=_.number(policy.min_count),
+        )
         + " "
         + policy.note(_)
     )
@@ -115,19 +123,18 @@ with tab_time:
     by = st.segmented_control(_("Break down by"), list(BY_LABELS), key="cn_by", format_func=lambda b: _(BY_LABELS[b]))
     by = by or "category"
     start = (pd.Timestamp(period.end).replace(day=1) - pd.DateOffset(months=23)).date()
-    table = concerns.monthly(mine, start, period.end, by, count if policy is not None else None)
+    table = concerns.monthly(mine, start, period.end, by)
     st.markdown(f"**{_('Concerns raised per month')}**")
     st.caption(_("The 24 months up to the end of the chosen period."))
     if table.empty or table.to_numpy().sum() == 0:
         st.info(_("No concerns were raised in these 24 months."))
     else:
-        chart = table if policy is None else table.astype("float64").mask(table.map(policy.is_small))
-        chart = chart.rename(columns=lambda c: term(by, c))
+        chart = table.rename(columns=lambda c: term(by, c))
         chart.index = [_.month_short(d) for d in chart.index]
         common.stacked_bars(chart, _("Concerns"))
     st.markdown(f"**{_('In the chosen period')}**")
-    counts = concerns.breakdown(in_period, by, count if policy is not None else None)
-    total = count(in_period)  # the period's own number, not a sum of the rows shown
+    counts = concerns.breakdown(in_period, by)
+    total = count(in_period)
     if counts.empty:
         st.info(_("No concerns were raised in this period."))
     else:
@@ -135,14 +142,14 @@ with tab_time:
             pd.DataFrame(
                 {
                     _(BY_LABELS[by]): [term(by, c) for c in counts.index],
-                    _("Concerns"): [show(v) for v in counts],
+                    _("Concerns"): [_.number(v) for v in counts],
                     _("Share"): [share(v, total) for v in counts],
                 }
             ),
             hide_index=True,
             width="stretch",
         )
-    where = concerns.breakdown(in_period, "section_id", count if policy is not None else None)
+    where = concerns.breakdown(in_period, "section_id")
     if len(where) and not flt.section:
         st.markdown(f"**{_('Sections with the most concerns in the period')}**")
         names = data.sections.set_index(data.sections["section_id"].astype(str))
@@ -152,7 +159,7 @@ with tab_time:
                 {
                     _("Police section"): names.reindex(top.index)["section_name"].astype(str).to_numpy(),
                     _("Municipality"): [_.municipality(m) for m in names.reindex(top.index)["municipality"]],
-                    _("Concerns"): [show(v) for v in top],
+                    _("Concerns"): [_.number(v) for v in top],
                 }
             ),
             hide_index=True,
@@ -171,10 +178,10 @@ with tab_open:
         st.markdown(
             _(
                 "**{n}** concerns open on {date}; median age **{median}** days; **{old}** older than 90 days.",
-                n=show(count(open_now)),
+                n=_.number(count(open_now)),
                 date=_.date(period.end),
                 median=_.number(ages.median()),
-                old=show(count(open_now[(ages > 90).to_numpy(dtype=bool)])),
+                old=_.number(count(open_now[(ages > 90).to_numpy(dtype=bool)])),
             )
         )
         sid = open_now["section_id"].astype(str)
@@ -216,7 +223,7 @@ with tab_resolve:
             _(
                 "Of **{n}** concerns resolved in the period: median **{median}** days, mean **{mean}**, "
                 "three in four within **{p75}** days, nine in ten within **{p90}**; **{within}** within 30 days.",
-                n=show(count(resolved_rows)),
+                n=_.number(count(resolved_rows)),
                 median=_.number(s["median"]),
                 mean=_.number(s["mean"]),
                 p75=_.number(s["p75"]),
@@ -225,14 +232,11 @@ with tab_resolve:
             )
         )
         per = concerns.resolution_summary(resolved_in, by="category")
-        if policy is not None:  # each category's number published as a cell of its own
-            cat_of = resolved_rows["category"].astype("string").fillna("")
-            per["resolved"] = [count(resolved_rows[(cat_of == k).to_numpy(dtype=bool)]) for k in per.index]
         st.dataframe(
             pd.DataFrame(
                 {
                     _("Category"): [term("category", c) for c in per.index],
-                    _("Resolved"): [show(v) for v in per["resolved"]],
+                    _("Resolved"): [_.number(v) for v in per["resolved"]],
                     _("Median days"): [_.number(v) for v in per["median"]],
                     _("90 % within (days)"): [_.number(v) for v in per["p90"]],
                     _("Within 30 days"): [_.number(v * 100) + " %" for v in per["within_30"]],
@@ -316,34 +320,50 @@ agree = cache.agreement(
     (cat,) if cat else tuple(matched),
 )
 area_ids = pd.Index(agree.index)
+n_concerns = int(agree["concerns"].sum())
+incidents_hidden = pd.Series(False, index=area_ids)  # public: sums that would give a small part back
 if policy is None:
-    n_concerns, n_incidents, section_concerns = int(agree["concerns"].sum()), int(agree["incidents"].sum()), None
-else:  # published: the window's concerns and each matching category's incidents are cells of their own
+    n_incidents = int(agree["incidents"].sum())
+else:
+    # published: each matching category's incidents are cells of their own. A sum of them is shown only
+    # when no part (other than a sole one) shows as "fewer than N": the sum less the parts shown as numbers
+    # (each published on the Overview's map) would give the small part back
     compared = [k for k in ((cat,) if cat else matched) if crosswalk.get(k)]
-    in_window = concerns.raised_in(concerns.in_area(data.concerns, area_ids), w_start, period.end)
-    in_window = in_window[in_window["category"].astype("string").isin(compared).fillna(False).to_numpy(dtype=bool)]
-    n_concerns = count(in_window)
     w_period = figures.Period(w_start, period.end)
     matching = sorted({c for k in compared for c in crosswalk[k]})
-    n_incidents = sum(data.cube.total(w_period, (c,), area_ids) for c in matching)
-    section_concerns = concerns.breakdown(in_window, "section_id", count).reindex(area_ids, fill_value=0)
+    parts = figures.counts_by_category(data.cube, w_period, area_ids)
+    parts = parts.reindex(index=area_ids, columns=matching, fill_value=0)
+    incidents_hidden = parts.map(policy.is_small).any(axis=1) & (parts > 0).sum(axis=1).gt(1)
+    totals = pd.Series([data.cube.total(w_period, (c,), area_ids) for c in matching], dtype="int64")
+    hide_total = bool(totals.map(policy.is_small).any() and (totals > 0).sum() > 1)
+    n_incidents = None if hide_total else int(totals.sum())
+
+
+def incidents_text(sid: str, n) -> str:
+    """A section's matching incidents (public: "–" where a part shows as "fewer than N")."""
+    return "–" if bool(incidents_hidden.get(sid, False)) else show(n)
+
+
 st.caption(
     _(
         "{period}: {concerns} concerns and {incidents} matching incidents in {n} sections.",
         period=_.period(w_start, period.end) if isinstance(w_start, dt.date) else "",
-        concerns=show(n_concerns),
+        concerns=_.number(n_concerns),
         incidents=show(n_incidents),
         n=_.number(len(agree)),
     )
 )
+if policy is not None:
+    st.caption(
+        _(
+            "Public version: a sum of matching incidents is shown as “–” where one of its categories shows as "
+            "“fewer than {n}”: the sum less the other categories would give it back.",
+            n=_.number(policy.min_count),
+        )
+    )
 if agree["concerns"].sum() == 0:
     st.info(_("No concerns of these categories were raised in this window: there is nothing to compare."))
 else:
-
-    def concerns_text(sid: str, n) -> str:
-        """A section's concerns: in the public version, the published number of its rows."""
-        return _.number(n) if section_concerns is None else show(section_concerns.get(sid, 0))
-
     geom = cache.geometry(data, ctx.fingerprint).select(region, municipality)
     sec_ids = geom.sections["section_id"].astype(str)
     rows = agree.reindex(sec_ids)
@@ -362,8 +382,8 @@ else:
             ]
             if policy is None
             else [  # public: the expected number and p would give the section's incident count back
-                (_("Concerns"), concerns_text(sid, r["concerns"])),
-                (_("Matching incidents"), show(r["incidents"])),
+                (_("Concerns"), _.number(r["concerns"])),
+                (_("Matching incidents"), incidents_text(sid, r["incidents"])),
                 (_("Result"), _.label("agreement", r["class"])),
             ],
         )
@@ -403,8 +423,10 @@ else:
             {
                 _("Police section"): names.reindex(flagged.index)["section_name"].astype(str).to_numpy(),
                 _("Result"): [_.label("agreement", k) for k in flagged["class"]],
-                _("Concerns"): [concerns_text(s_, v) for s_, v in zip(flagged.index, flagged["concerns"], strict=True)],
-                _("Matching incidents"): [show(v) for v in flagged["incidents"]],
+                _("Concerns"): [_.number(v) for v in flagged["concerns"]],
+                _("Matching incidents"): [
+                    incidents_text(s_, v) for s_, v in zip(flagged.index, flagged["incidents"], strict=True)
+                ],
                 _("Expected concerns"): [_.number(v, decimals=1) for v in flagged["expected"]],
                 _("p across the sections (FDR)"): [compare.p_text(v, _) for v in flagged["p_fdr"]],
                 _("Share of concerns"): [_.number(v * 100, decimals=1) + " %" for v in flagged["concern_share"]],

@@ -51,8 +51,9 @@ HEADLINE_HELP = {
 }
 #: In the public version the sensitive categories are in no figure, so the help must not name them.
 PUBLIC_HELP = {"crimes": N_("Crimes in the period, without the categories withheld from the public version.")}
-#: The headlines that are published counts in the public version (incidents, open concerns).
-PUBLISHED_HEADLINES = (*figures.HEADLINE_CATEGORIES, "open_concerns")
+#: The headlines that are published counts in the public version: the incident figures. Open concerns and active
+#: committees are counted exactly (public concerns and the register are public records, listed one by one).
+PUBLISHED_HEADLINES = tuple(figures.HEADLINE_CATEGORIES)
 #: Added to every headline's help: each figure is its own test.
 TEST_HELP = N_(
     "Each figure is compared with the previous period and a year earlier by its own exact test for counts "
@@ -98,8 +99,8 @@ def comparison_line(h: figures.Headline, against: str, hidden: dict[str, str]) -
 
 def small_figures(h: figures.Headline) -> dict[str, str]:
     """Public version: the figures of headline ``h`` (``current``, ``previous``, ``year_earlier``) whose
-    published value shows as "fewer than N", as that text; no change or test is shown next to them. (Active
-    committees come from the public register as they are: none is small.)"""
+    published value shows as "fewer than N", as that text; no change or test is shown next to them. (Open
+    concerns and active committees are exact counts of public records: none is small.)"""
     if policy is None or h.key not in PUBLISHED_HEADLINES:
         return {}
     return {

@@ -218,7 +218,9 @@ if policy is not None:
     )
 
 # the 24 whole months up to the end of the period (a public period ends on a month's last day); in the
-# public version each category's month is a cell of its own
+# public version each category's month is a cell of its own. That is safe: each bar is a cell section × month ×
+# single category, one the sidebar offers anyway (a month, a single category and this section, on this page or
+# the Overview's map), so the chart publishes no cell of its own; its zeros are the same cells' zeros
 trend_start = (pd.Timestamp(period.end).replace(day=1) - pd.DateOffset(months=23)).date()
 trend_cats = policy.categories(cats) if policy is not None else cats
 trend = figures.monthly_counts(cube, figures.Period(trend_start, period.end), trend_cats, ids)
@@ -253,37 +255,35 @@ if present:
         )
     )
 
-# restricted: the 12 months up to the end of the period. Public: the chosen period itself, a calendar month,
-# quarter or year (the published cube answers nothing else); the calendar year around it is often not yet
-# covered by the data, and would be one more view of the same records
+# restricted only: the 12 months up to the end of the period. The public version shows no hours: a section's
+# hours split one of its counts into 24 cells whose zeros are exact, so the number of hours that are not 0
+# is a lower bound of the count and, with the published totals' upper bounds, gives many counts back exactly
 year_start = (pd.Timestamp(period.end) - pd.DateOffset(years=1) + pd.Timedelta(days=1)).date()
-hours = figures.hour_of_day(cube, period if policy is not None else figures.Period(year_start, period.end), cats, ids)
 st.markdown(f"**{_('Time of day')}**")
-st.caption(
-    _(
-        "Incidents by hour over the 12 months up to the end of the period. Records that stand for several "
-        "incidents or carry no time of day (daily ticket counts dated midnight) are left out."
-    )
-    if policy is None
-    else _(
-        "Incidents by hour in the chosen period. Records that stand for several incidents or carry no time of "
-        "day (daily ticket counts dated midnight) are left out."
-    )
-)
-if hours.sum() == 0:
-    st.info(
-        _("No incidents with a time of day in these 12 months.")
-        if policy is None
-        else _("No incidents with a time of day in this period.")
+if policy is not None:
+    st.caption(
+        _(
+            "The time of day is not shown in the public version: the hours of one section would show how many "
+            "incidents there were."
+        )
     )
 else:
-    bars = hours.astype("float64") if policy is None else hours.astype("float64").mask(hours.map(policy.is_small))
-    st.bar_chart(
-        pd.DataFrame({_("Incidents"): bars.to_numpy()}, index=[f"{h:02d}" for h in hours.index]),
-        height=220,
-        x_label=_("Hour"),
-        y_label="",
+    hours = figures.hour_of_day(cube, figures.Period(year_start, period.end), cats, ids)
+    st.caption(
+        _(
+            "Incidents by hour over the 12 months up to the end of the period. Records that stand for several "
+            "incidents or carry no time of day (daily ticket counts dated midnight) are left out."
+        )
     )
+    if hours.sum() == 0:
+        st.info(_("No incidents with a time of day in these 12 months."))
+    else:
+        st.bar_chart(
+            pd.DataFrame({_("Incidents"): hours.astype("float64").to_numpy()}, index=[f"{h:02d}" for h in hours.index]),
+            height=220,
+            x_label=_("Hour"),
+            y_label="",
+        )
 
 
 # ---------------------------------------------------------------- concerns
@@ -299,8 +299,8 @@ else:
     st.caption(
         _(
             "{open} open at the end of the period; {recent} raised in the 12 months up to it.",
-            open=show(policy.count_records(open_now) if policy is not None else len(open_now)),
-            recent=show(policy.count_records(recent) if policy is not None else len(recent)),
+            open=_.number(len(open_now)),  # exact in both versions: public concerns are listed one by one
+            recent=_.number(len(recent)),
         )
     )
     if shown.empty:
