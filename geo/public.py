@@ -854,7 +854,7 @@ class PublishedCube(IncidentCube):
         sums = np.bincount(self.cell_section[rows], weights=self.cell_count[rows].astype(float), minlength=n)
         keys = np.bincount(self.cell_section[rows], weights=self.cell_key[rows].astype(float), minlength=n)
         present = np.bincount(self.cell_section[rows], minlength=n) > 0
-        ids = self.section_ids[present].astype(str)
+        ids = self.section_ids[present]
         out = pd.Series(
             self._published(sums[present], keys[present]),
             index=pd.Index(ids, dtype="str", name="section_id"),
@@ -876,7 +876,7 @@ class PublishedCube(IncidentCube):
             return pd.DataFrame(index=pd.Index([], name="section_id", dtype="object"))
         frame = pd.DataFrame(
             {
-                "section_id": self.section_ids[self.cell_section[rows]].astype(str),
+                "section_id": self.section_ids[self.cell_section[rows]],
                 "category": self.categories[self.cell_category[rows]].astype(str),
                 "n": self.cell_count[rows],
                 "k": self.cell_key[rows],
@@ -960,7 +960,7 @@ def headlines(policy: PublicPolicy, data: Dataset, filters, period) -> dict:
     if not isinstance(data.cube, PublishedCube):
         raise ValueError("public headline figures are made from a public dataset (PublicPolicy.apply)")
     out = figures.headlines(data.cube, data.concerns, data.committees, data.sections, filters, period)
-    ids = pd.Index(figures.select_sections(data.sections, filters)["section_id"].astype(str))
+    ids = pd.Index(figures.select_sections(data.sections, filters)["section_id"])
     h = out["open_concerns"]
     ends = {"current": period.end, "previous": period.previous().end, "year_earlier": period.year_earlier().end}
     values = {
