@@ -35,7 +35,7 @@ def area_sections(data: Dataset, filters: figures.Filters) -> gpd.GeoDataFrame:
 
 
 def _ids(sections: pd.DataFrame) -> pd.Index:
-    return pd.Index(sections["section_id"].astype(str))
+    return pd.Index(sections["section_id"])
 
 
 def _permutations(permutations: int | str, n_units: int) -> int:

@@ -87,7 +87,7 @@ def _area(data: Dataset, municipality: str | None, section: str | None) -> tuple
         raise ValueError("give exactly one of municipality or section")
     secs = data.sections
     if section:
-        chosen = secs[secs["section_id"].astype(str) == str(section)]
+        chosen = secs[secs["section_id"] == str(section)]
         if chosen.empty:
             raise ValueError(f"no section {section!r}; sections are e.g. {list(secs['section_id'].head(5))}")
         return figures.Filters(section=str(section)), chosen
@@ -122,7 +122,7 @@ def brief_content(
         policy.check_period(data, period, "a public brief")
         data = policy.apply(data)
     flt, chosen = _area(data, municipality, section)
-    ids = pd.Index(chosen["section_id"].astype(str))
+    ids = pd.Index(chosen["section_id"])
     muni = str(chosen["municipality"].iloc[0])
     region = str(chosen["region"].iloc[0])
 
@@ -166,7 +166,7 @@ def brief_content(
 
     # crimes per section, for the hot spots and the map (published counts in the public version)
     counts = figures.incident_counts(data.cube, period, _crime_codes(policy)).reindex(
-        data.sections["section_id"].astype(str), fill_value=0
+        data.sections["section_id"], fill_value=0
     )
     hidden = counts.map(small).to_numpy(dtype=bool)  # shown as "fewer than N": no figure is made from them
 
@@ -181,7 +181,7 @@ def brief_content(
         gi.loc[hidden, "label"] = hotspots.NOT_SIGNIFICANT
         in_area = gi.loc[gi.index.isin(ids)]
         hot = in_area[in_area["label"].str.startswith("hot")].sort_values("z", ascending=False).head(5)
-        names = data.sections.set_index(data.sections["section_id"].astype(str))["section_name"]
+        names = data.sections.set_index(data.sections["section_id"])["section_name"]
         for sid, row in hot.iterrows():
             hot_ids.add(str(sid))
             hot_rows.append((str(names.get(sid, sid)), _.label("hotspot", row["label"]), show(counts.get(sid, 0))))
@@ -189,7 +189,7 @@ def brief_content(
     # concerns raised in the period in the area, by category (exact in the public version too: public
     # concerns are listed one by one)
     con = data.concerns
-    con = con[con["section_id"].astype("string").isin(ids).fillna(False) & period.mask(con["raised_on"]).to_numpy()]
+    con = con[con["section_id"].isin(ids) & period.mask(con["raised_on"]).to_numpy()]
     concern_rows: list[tuple[str, str, str, str]] = []
     if len(con):
         groups = {str(cat): grp for cat, grp in con.groupby(con["category"].astype(str))}
@@ -421,7 +421,7 @@ def static_map(
     w, h = xmax - xmin, ymax - ymin
     every = data.sections.to_crs(METRIC_CRS)
     around = every.cx[xmin:xmax, ymin:ymax]
-    shown = counts.reindex(area["section_id"].astype(str))
+    shown = counts.reindex(area["section_id"])
     area = area.assign(value=shown.to_numpy())
     fig = plt.figure(figsize=(5.0, 5.0 * h / w), dpi=200)
     ax = fig.add_axes((0, 0, 1, 1))
@@ -437,7 +437,7 @@ def static_map(
     missing = area[area["value"].isna()]
     if len(missing):
         missing.plot(ax=ax, color="white", hatch="///", edgecolor="#999999", linewidth=0.5)
-    hot = area[area["section_id"].astype(str).isin(hot_ids)]
+    hot = area[area["section_id"].isin(hot_ids)]
     if len(hot):
         hot.boundary.plot(ax=ax, color=HOT_OUTLINE, linewidth=1.6)
     ax.set_xlim(xmin, xmax)
@@ -457,9 +457,7 @@ def static_map(
     labels: list[tuple[float, float, str, str]] = []
     area = area.assign(_size=area.geometry.area).sort_values("_size", ascending=False, kind="stable")
     if section:
-        area = pd.concat(
-            [area[area["section_id"].astype(str) == section], area[area["section_id"].astype(str) != section]]
-        )
+        area = pd.concat([area[area["section_id"] == section], area[area["section_id"] != section]])
     for _i, row in area.iterrows():
         name = str(row["section_name"])
         labels.append(
@@ -467,9 +465,7 @@ def static_map(
         )
     if section:  # the neighbouring sections of the same municipality, by their place
         muni = str(chosen["municipality"].iloc[0])
-        near = around[
-            (around["municipality"] == muni) & ~around["section_id"].astype(str).isin(area["section_id"].astype(str))
-        ]
+        near = around[(around["municipality"] == muni) & ~around["section_id"].isin(area["section_id"])]
         for _i, row in near.iterrows():
             part = row.geometry.intersection(view)
             if not part.is_empty and part.area > 0.03 * w * h:

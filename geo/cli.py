@@ -548,7 +548,7 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
             )
             if policy is not None:
                 small = analysis.small_sections(data, policy, period, categories, res.index)
-            units = data.sections.set_index(data.sections["section_id"].astype(str))
+            units = data.sections.set_index(data.sections["section_id"])
         else:
             cells, res = analysis.grid_hotspots(
                 data,

@@ -135,7 +135,7 @@ def in_area(concerns: pd.DataFrame, section_ids=None) -> pd.DataFrame:
     keep = concerns["section_id"].notna()
     ids = _ids(section_ids)
     if ids is not None:
-        keep &= concerns["section_id"].astype("string").isin(ids)
+        keep &= concerns["section_id"].isin(ids)
     return concerns.loc[keep.fillna(False).to_numpy(dtype=bool)].copy()
 
 
@@ -341,7 +341,7 @@ def section_agreement(
         inc_k = [c for c in CROSSWALK[k] if c in counts.columns]
         n_k = counts[inc_k].sum(axis=1).astype(float) if inc_k else pd.Series(0.0, index=ids)
         incident_cats.update(inc_k)
-        c_k = con.loc[con["category"].astype("string") == k, "section_id"].astype(str).value_counts()
+        c_k = con.loc[con["category"].astype("string") == k, "section_id"].value_counts()
         c_k = c_k.reindex(ids, fill_value=0).astype(float)
         observed += c_k
         by_category.append((c_k.to_numpy(), n_k.to_numpy()))

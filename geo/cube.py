@@ -189,7 +189,7 @@ class IncidentCube:
     def _per_section(self, rows: np.ndarray, weights: np.ndarray) -> pd.Series:
         sums = np.bincount(self.cell_section[rows], weights=weights, minlength=len(self.section_ids))
         present = np.bincount(self.cell_section[rows], minlength=len(self.section_ids)) > 0
-        ids = self.section_ids[present].astype(str)
+        ids = self.section_ids[present]
         out = pd.Series(
             np.rint(sums[present]).astype(np.int64), index=pd.Index(ids, dtype="str", name="section_id"), name="count"
         )
@@ -222,7 +222,7 @@ class IncidentCube:
             return pd.DataFrame(index=pd.Index([], name="section_id", dtype="object"))
         frame = pd.DataFrame(
             {
-                "section_id": self.section_ids[self.cell_section[rows]].astype(str),
+                "section_id": self.section_ids[self.cell_section[rows]],
                 "category": self.categories[self.cell_category[rows]].astype(str),
                 "n": self.cell_count[rows],
             }

@@ -20,6 +20,11 @@ from geo.report import Report
 if TYPE_CHECKING:
     from geo.cube import IncidentCube
 
+#: The dtype of every ``section_id`` column (sections, incidents, concerns) from loading on: pandas' own
+#: text dtype, ``str`` (a missing id is NaN). It is what ``astype(str)`` gives, so code that compares,
+#: indexes or joins by section id takes the column as it is; committees' ``sections`` are lists of ``str``.
+SECTION_ID_DTYPE = "str"
+
 
 @dataclass
 class Dataset:
@@ -31,7 +36,7 @@ class Dataset:
         ``municipality_raw``, ``row``, geometry.
     incidents
         DataFrame: ``incident_id, occurred_at, category, category_raw, count,
-        lon, lat, section_id, row``. ``section_id`` is missing (``<NA>``) for
+        lon, lat, section_id, row``. ``section_id`` is missing (NaN) for
         records outside every section; ``lon``/``lat`` are missing for records
         located only by section.
     concerns
@@ -42,6 +47,9 @@ class Dataset:
         DataFrames of their matched records; surveys add ``area_kind``
         (``municipality``/``region``), ``area_name`` (canonical), ``period_start``
         and ``period_end``.
+
+    Every ``section_id`` column is :data:`SECTION_ID_DTYPE` (``str``), committees' ``sections`` lists of
+    ``str``: section identity is fixed when the data is loaded, so nothing downstream converts it.
 
     ``cube`` (built on first use, then kept): the incidents pre-aggregated per
     section × day × category (:class:`geo.cube.IncidentCube`), for pages that

@@ -367,7 +367,7 @@ def overview_map_html(
         measures = figures.section_measures(sections, data.cube, period, cats)
     else:  # as on the Overview: Kosovo's measures, a count shown as "fewer than N" taking those made from it
         national = policy.measures(national)
-        measures = national.loc[sections["section_id"].astype(str).tolist()]
+        measures = national.loc[sections["section_id"].tolist()]
         withheld = policy.texts(_)
     # as the Overview shows it by default: the rate smoothed with all of Kosovo's prior, and the colour
     # classes of all of Kosovo for the period, so a colour means the same in every area's map

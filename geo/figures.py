@@ -208,7 +208,7 @@ def select_sections(sections: gpd.GeoDataFrame, filters: Filters) -> gpd.GeoData
     if filters.municipality:
         keep &= sections["municipality"] == filters.municipality
     if filters.section:
-        keep &= sections["section_id"].astype(str) == filters.section
+        keep &= sections["section_id"] == filters.section
     return sections.loc[keep.fillna(False).to_numpy(dtype=bool)].copy()
 
 
@@ -216,7 +216,7 @@ def neighbours_of(sections: gpd.GeoDataFrame, section_id: str, tolerance_m: floa
     """Ids of the sections that touch ``section_id`` (within ``tolerance_m`` metres, EPSG:9141), sorted."""
     from geo.schema import METRIC_CRS
 
-    ids = sections["section_id"].astype(str)
+    ids = sections["section_id"]
     mine = sections[ids == str(section_id)]
     if mine.empty:
         return []
@@ -247,7 +247,7 @@ def sections_in(sections: pd.DataFrame, region: str = "", municipality: str = ""
         s = s[s["region"] == region]
     if municipality:
         s = s[s["municipality"] == municipality]
-    out = pd.DataFrame({"section_id": s["section_id"].astype(str), "section_name": s["section_name"].astype(str)})
+    out = pd.DataFrame({"section_id": s["section_id"], "section_name": s["section_name"].astype(str)})
     return out.sort_values("section_name", key=lambda c: c.map(places.normalize)).reset_index(drop=True)
 
 
@@ -287,7 +287,7 @@ def _in_sections(frame: pd.DataFrame, section_ids: pd.Index | None) -> pd.Series
     ids = frame["section_id"]
     inside = ids.notna()
     if section_ids is not None:
-        inside &= ids.astype("string").isin(pd.Index(section_ids).astype(str))
+        inside &= ids.isin(pd.Index(section_ids).astype(str))
     return inside.fillna(False).astype(bool)
 
 
@@ -316,7 +316,7 @@ def incident_counts(
         keep &= incidents["category"].isin(list(categories))
     sel = incidents.loc[keep.to_numpy(dtype=bool)]
     counts = pd.to_numeric(sel["count"], errors="coerce").fillna(1)
-    out = counts.groupby(sel["section_id"].astype(str)).sum()
+    out = counts.groupby(sel["section_id"]).sum()
     out.index.name = "section_id"
     return out.astype("int64")
 
@@ -368,7 +368,7 @@ def counts_by_category(
     if sel.empty:
         return pd.DataFrame(index=pd.Index([], name="section_id", dtype="object"))
     counts = pd.to_numeric(sel["count"], errors="coerce").fillna(1)
-    table = counts.groupby([sel["section_id"].astype(str).to_numpy(), sel["category"].astype(str).to_numpy()]).sum()
+    table = counts.groupby([sel["section_id"].to_numpy(), sel["category"].astype(str).to_numpy()]).sum()
     out = table.unstack(fill_value=0).astype("int64")
     out.index.name = "section_id"
     out.columns.name = None
@@ -400,7 +400,7 @@ def section_measures(
     :meth:`Period.covered_by`) gets missing counts; it, and 0 against 0, get
     the flag ``no_comparison``.
     """
-    ids = pd.Index(sections["section_id"].astype(str), name="section_id")
+    ids = pd.Index(sections["section_id"], name="section_id")
     if (cube := _cube(incidents)) is not None:
         first, last = cube.span()
     else:
@@ -671,7 +671,7 @@ def active_committees(committees: pd.DataFrame, on: dt.date, sections: pd.DataFr
         active &= est.isna() | (est < pd.Timestamp(on) + pd.Timedelta(days=1))
     keep = active.fillna(False).astype(bool)
     if filters.section:
-        sec = sections[sections["section_id"].astype(str) == filters.section]
+        sec = sections[sections["section_id"] == filters.section]
         muni = sec["municipality"].iloc[0] if len(sec) else None
 
         def serves(row) -> bool:
@@ -707,7 +707,7 @@ def headlines(
     committee register always). The incident category filter does not apply
     here: each figure is its own group of categories.
     """
-    ids = pd.Index(select_sections(sections, filters)["section_id"].astype(str))
+    ids = pd.Index(select_sections(sections, filters)["section_id"])
     prev = period.previous()
     year = period.year_earlier()
 
@@ -769,15 +769,13 @@ def joined_records(frame: pd.DataFrame, sections: pd.DataFrame) -> pd.DataFrame:
     """Incidents or concerns with their section's name, municipality and region added (a new frame)."""
     names = pd.DataFrame(
         {
-            "section_id": sections["section_id"].astype(str),
+            "section_id": sections["section_id"],
             "section_name": sections["section_name"],
             "municipality": sections["municipality"],
             "region": sections["region"],
         }
     )
     left = frame.copy()
-    left["section_id"] = left["section_id"].astype("string")
-    names["section_id"] = names["section_id"].astype("string")
     drop = [c for c in ("section_name", "municipality", "region") if c in left.columns]
     return left.drop(columns=drop).merge(names, on="section_id", how="left")
 

@@ -483,7 +483,7 @@ def section_hotspots(
     ``z``, ``p``, ``p_fdr``, ``label`` (:data:`LABELS`), ``neighbours``
     (how many each has), and with permutations ``p_sim``, ``label_sim``.
     """
-    ids = pd.Index(sections["section_id"].astype(str), name="section_id")
+    ids = pd.Index(sections["section_id"], name="section_id")
     c = pd.Series(counts, dtype="float64")
     c.index = c.index.astype(str)
     c = c.reindex(ids, fill_value=0.0).to_numpy()
@@ -715,7 +715,7 @@ def prediction_scores(
     ``last_period``: the training counts per km² (so that a large quiet
     section does not use up the area budget before small busy ones).
     """
-    ids = pd.Index(sections["section_id"].astype(str))
+    ids = pd.Index(sections["section_id"])
     counts = pd.Series(train_counts, dtype="float64")
     counts.index = counts.index.astype(str)
     counts = counts.reindex(ids, fill_value=0.0).to_numpy()

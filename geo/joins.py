@@ -24,6 +24,8 @@ import pyarrow as pa
 import shapely
 from scipy import ndimage
 
+from geo.dataset import SECTION_ID_DTYPE
+
 #: ``assign_sections(method="auto")`` uses the grid from this many points on (and from a third of the
 #: sections' vertex count); below, exact tests only.
 GRID_MIN_POINTS = 20_000
@@ -38,7 +40,7 @@ _NONE = -1  # a cell (or point) in no section
 
 def _id_ranks(sections: gpd.GeoDataFrame) -> np.ndarray:
     """Rank of each row's ``section_id`` in string order (0 = smallest); ties by position."""
-    ids = sections["section_id"].astype(str).to_numpy()
+    ids = sections["section_id"].to_numpy()
     rank = np.empty(len(ids), dtype=np.int64)
     rank[np.argsort(ids, kind="stable")] = np.arange(len(ids))
     return rank
@@ -223,11 +225,12 @@ def assign_sections(lon: np.ndarray, lat: np.ndarray, sections: gpd.GeoDataFrame
 
 
 def section_ids(positions: np.ndarray, sections: gpd.GeoDataFrame) -> pd.Series:
-    """``section_id`` (pandas ``string``, ``<NA>`` for -1) for positions from :func:`assign_sections`."""
-    ids = pa.array(sections["section_id"].astype(str).tolist(), type=pa.large_string())
+    """``section_id`` (:data:`~geo.dataset.SECTION_ID_DTYPE`, NaN for -1) for positions from
+    :func:`assign_sections`."""
+    ids = pa.array(sections["section_id"].tolist(), type=pa.large_string())
     pos = np.asarray(positions, dtype=np.int64)
     taken = ids.take(pa.array(pos, mask=pos < 0)) if len(ids) else pa.nulls(len(pos), pa.large_string())
-    return pd.Series(pd.array(taken, dtype="string"))
+    return pd.Series(pd.array(taken, dtype=SECTION_ID_DTYPE))
 
 
 def join_points(frame: pd.DataFrame, sections: gpd.GeoDataFrame, index: SectionIndex | None = None) -> pd.DataFrame:
@@ -249,7 +252,8 @@ def join_points(frame: pd.DataFrame, sections: gpd.GeoDataFrame, index: SectionI
     if has_xy.all():
         sid = located
     else:
-        given = out["section_id"].astype("string").reset_index(drop=True)
+        # rows located by section keep the id they came with, as text: fixed here, as the sections' at their load
+        given = out["section_id"].astype(SECTION_ID_DTYPE).reset_index(drop=True)
         sid = located.where(pd.Series(has_xy), given)
     sid.index = out.index
     out["section_id"] = sid

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from geo import validation as v
-from geo.dataset import Dataset
+from geo.dataset import SECTION_ID_DTYPE, Dataset
 from geo.io import LoadError, read_boundaries, read_table
 from geo.joins import join_points
 from geo.report import Report, shorten
@@ -102,13 +102,16 @@ def empty_frame(input: str) -> pd.DataFrame:
     for c in ("lon", "lat"):
         if c in frame:
             frame[c] = pd.Series(dtype="float64")
+    if "section_id" in frame:
+        frame["section_id"] = pd.Series(dtype=SECTION_ID_DTYPE)
     return frame
 
 
 def empty_sections() -> gpd.GeoDataFrame:
     cols = [*INPUTS["sections"].field_names, "municipality_raw", "row"]
+    dtypes = {"section_id": SECTION_ID_DTYPE}
     return gpd.GeoDataFrame(
-        {c: pd.Series(dtype="object") for c in cols}, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84
+        {c: pd.Series(dtype=dtypes.get(c, "object")) for c in cols}, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84
     )
 
 

@@ -201,7 +201,7 @@ class DisplayGeometry:
 
     def only(self, section_ids: list[str]) -> DisplayGeometry:
         """Just these sections, with the outlines of their municipalities and regions; new frames."""
-        s = self.sections[self.sections["section_id"].astype(str).isin([str(i) for i in section_ids])]
+        s = self.sections[self.sections["section_id"].isin([str(i) for i in section_ids])]
         mu = self.municipalities[self.municipalities["municipality"].isin(set(s["municipality"]))]
         r = self.regions[self.regions["region"].isin(set(s["region"]))]
         return DisplayGeometry(s.copy(), mu.copy(), r.copy())
@@ -713,7 +713,7 @@ def choropleth(
     region_name = getattr(_, "region", None) or (lambda s: s)
 
     sections = geometry.sections
-    ids = sections["section_id"].astype(str).tolist()
+    ids = sections["section_id"].tolist()
     m_ = measures.reindex(pd.Index(ids, name="section_id"))
     is_change = measure in ("change", "change_year")
     flag_col = "flag" if measure == "change" else "flag_year"
@@ -1144,7 +1144,7 @@ def section_fill_map(
     """
     muni_name = getattr(_, "municipality", None) or (lambda s: s)
     sections = geometry.sections
-    ids = sections["section_id"].astype(str).tolist()
+    ids = sections["section_id"].tolist()
     if len(fills) != len(ids) or len(tips) != len(ids):
         raise ValueError(f"fills and tips need one entry per section ({len(ids)}); got {len(fills)} and {len(tips)}")
     bounds = tuple(sections.total_bounds) if len(sections) else None

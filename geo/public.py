@@ -845,7 +845,7 @@ class PublishedCube(IncidentCube):
         sums = np.bincount(self.cell_section[rows], weights=self.cell_count[rows].astype(float), minlength=n)
         keys = np.bincount(self.cell_section[rows], weights=self.cell_key[rows].astype(float), minlength=n)
         present = np.bincount(self.cell_section[rows], minlength=n) > 0
-        ids = self.section_ids[present].astype(str)
+        ids = self.section_ids[present]
         out = pd.Series(
             self._published(sums[present], keys[present]),
             index=pd.Index(ids, dtype="str", name="section_id"),
@@ -867,7 +867,7 @@ class PublishedCube(IncidentCube):
             return pd.DataFrame(index=pd.Index([], name="section_id", dtype="object"))
         frame = pd.DataFrame(
             {
-                "section_id": self.section_ids[self.cell_section[rows]].astype(str),
+                "section_id": self.section_ids[self.cell_section[rows]],
                 "category": self.categories[self.cell_category[rows]].astype(str),
                 "n": self.cell_count[rows],
                 "k": self.cell_key[rows],

@@ -117,7 +117,7 @@ def rate_for(
     days = max(0, (hi - lo).days + 1)
     n = 0
     if days:
-        ids = pd.Index(sections["section_id"].astype(str))
+        ids = pd.Index(sections["section_id"])
         n = int(figures.incident_counts(incidents, figures.Period(lo.date(), hi.date()), categories, ids).sum())
     pop = figures.area_population(sections)
     rate = n / pop * 1000.0 * 365.25 / days if days >= MIN_DAYS and np.isfinite(pop) and pop > 0 else float("nan")

@@ -25,6 +25,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from geo import places
+from geo.dataset import SECTION_ID_DTYPE
 from geo.io import LoadError, RawTable
 from geo.report import Report, shorten
 from geo.schema import (
@@ -946,7 +947,7 @@ def validate_sections(
         raise LoadError(raw.file)
     out = gpd.GeoDataFrame(
         {
-            "section_id": ids.astype(str),
+            "section_id": ids.astype(SECTION_ID_DTYPE),  # the one conversion: fixed from here on
             "section_name": names,
             "municipality": muni.astype("string"),
             "municipality_raw": muni_raw,

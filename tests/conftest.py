@@ -211,10 +211,16 @@ def _inside_fixture() -> dict[str, tuple[float, float]]:
 
 @pytest.fixture(scope="session")
 def demo():
-    """The built-in demo dataset, loaded once for the whole run (shared: do not modify)."""
+    """The built-in demo dataset, loaded once for the whole run (shared: never modified, and checked at the
+    end of the run: a test that needs other data works on a copy)."""
+    from datasethash import digest
+
     from geo.source import demo_source
 
-    return demo_source().load()
+    data = demo_source().load()
+    before = digest(data)
+    yield data
+    assert digest(data) == before, "a test modified the shared demo dataset"
 
 
 # ---------------------------------------------------------------- browser tests (headless Chromium)

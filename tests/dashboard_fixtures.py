@@ -126,7 +126,7 @@ def tiny_incidents() -> pd.DataFrame:
     frame["occurred_at"] = pd.to_datetime(frame["occurred_at"])
     frame["category_raw"] = frame["category"]
     frame["count"] = frame["count"].astype("Int64")
-    frame["section_id"] = frame["section_id"].astype("string")
+    frame["section_id"] = frame["section_id"].astype(str)
     frame["lon"] = [21.105] * 14 + [21.105]
     frame.loc[13, "lon"] = 25.0
     frame["lat"] = 42.625
@@ -146,7 +146,7 @@ def tiny_concerns() -> pd.DataFrame:
     frame = pd.DataFrame(recs, columns=["concern_id", "raised_on", "category", "status", "resolved_on", "section_id"])
     frame["raised_on"] = pd.to_datetime(frame["raised_on"])
     frame["resolved_on"] = pd.to_datetime(frame["resolved_on"])
-    frame["section_id"] = frame["section_id"].astype("string")
+    frame["section_id"] = frame["section_id"].astype(str)
     frame["source"] = "lcps_meeting"
     # untrusted text: a hostile description (marked public) and action
     frame["description"] = pd.array(["Gropa në rrugë", "", EVIL, "", ""], dtype="string")
@@ -277,7 +277,7 @@ def small_dataset() -> Dataset:
     inc.insert(0, "incident_id", [f"I{i}" for i in range(len(inc))])
     inc["category_raw"] = inc["category"]
     inc["count"] = inc["count"].astype("int64")
-    inc["section_id"] = inc["section_id"].astype("string")
+    inc["section_id"] = inc["section_id"].astype(str)
     inc["row"] = range(1, len(inc) + 1)
 
     con = []
@@ -290,7 +290,7 @@ def small_dataset() -> Dataset:
         con.append((f"K{i}", raised, cat, status, resolved, sid))
     concerns = pd.DataFrame(con, columns=["concern_id", "raised_on", "category", "status", "resolved_on", "section_id"])
     concerns["resolved_on"] = pd.to_datetime(concerns["resolved_on"])
-    concerns["section_id"] = concerns["section_id"].astype("string")
+    concerns["section_id"] = concerns["section_id"].astype(str)
     concerns["source"] = ["lcps_meeting", "phone", "online", "walk_in"] * 10
     concerns["description"] = pd.array([EVIL if i == 0 else f"Shqetësim {i}" for i in range(40)], dtype="string")
     concerns["description_public"] = [i % 2 == 0 for i in range(40)]

@@ -11,6 +11,7 @@ from dashboard_fixtures import tiny_dataset
 
 from geo import figures
 from geo.cube import IncidentCube
+from geo.dataset import SECTION_ID_DTYPE
 from geo.loader import empty_frame
 
 D = dt.date
@@ -25,8 +26,8 @@ def random_incidents(n: int = 4000, seed: int = 3) -> pd.DataFrame:
     category = cats[rng.integers(0, len(cats), n)]
     tickets = category == "traffic_ticket"
     when = when.where(~tickets, when.normalize())  # daily counts dated 00:00
-    sid = pd.array(np.array([f"S{i:02d}" for i in rng.integers(0, 12, n)], dtype=object), dtype="string")
-    sid[rng.random(n) < 0.03] = pd.NA  # outside
+    sid = pd.array(np.array([f"S{i:02d}" for i in rng.integers(0, 12, n)], dtype=object), dtype=SECTION_ID_DTYPE)
+    sid[rng.random(n) < 0.03] = np.nan  # outside
     lon = rng.uniform(20.5, 21.5, n)
     no_xy = rng.random(n) < 0.1
     lon[no_xy] = np.nan

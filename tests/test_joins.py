@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from geo.dataset import SECTION_ID_DTYPE
 from geo.joins import SectionIndex, assign_sections, join_points, rollup, section_ids
 
 #: Every boundary-rule test runs with exact tests only and with the grid (which must give the same answers).
@@ -229,7 +230,7 @@ def test_the_method_is_checked(grid):
 
 def test_section_ids_of_positions(grid):
     ids = section_ids(np.array([1, -1, 0]), grid)
-    assert str(ids.dtype) == "string"
+    assert ids.dtype == SECTION_ID_DTYPE  # the dataset's section id dtype: missing is NaN
     assert ids.tolist()[0] == "S2" and pd.isna(ids.iloc[1]) and ids.iloc[2] == "S1"
     assert section_ids(np.array([-1]), grid.iloc[0:0]).isna().all()
 

@@ -174,7 +174,7 @@ def test_the_old_rule_gives_withheld_counts_away_and_the_perturbation_does_not()
             for i in range(n)
         ]
         incidents = pd.DataFrame(rows, columns=["incident_id", "occurred_at", "category", "count", "section_id"])
-        incidents["section_id"] = incidents["section_id"].astype("string")
+        incidents["section_id"] = incidents["section_id"].astype(str)
         incidents["lon"], incidents["lat"] = np.nan, np.nan
         data = dataclasses.replace(base, incidents=incidents)
         positive = [s for s, n in zip(ids, layout, strict=True) if n]
@@ -272,7 +272,7 @@ def year_of_incidents(seed: int = 2024):
                     rows.append((start + pd.Timedelta(minutes=int(rng.integers(month.days * 1440))), cat, sid))
     frame = pd.DataFrame(rows, columns=["occurred_at", "category", "section_id"])
     frame["count"] = 1
-    frame["section_id"] = frame["section_id"].astype("string")
+    frame["section_id"] = frame["section_id"].astype(str)
     frame["lon"] = rng.uniform(21.1, 21.16, len(frame))
     frame["lat"] = rng.uniform(42.6, 42.66, len(frame))
     return dataclasses.replace(base, incidents=frame)

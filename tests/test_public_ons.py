@@ -44,7 +44,7 @@ def one_row_per_incident(seed: int = 41) -> pd.DataFrame:
     frame["count"] = 1
     frame["lon"] = rng.uniform(21.1, 21.16, len(frame))
     frame["lat"] = rng.uniform(42.6, 42.66, len(frame))
-    frame["section_id"] = frame["section_id"].astype("string")
+    frame["section_id"] = frame["section_id"].astype(str)
     frame["incident_id"] = pd.array([f"N{i}" for i in range(len(frame))], dtype="string")
     return frame
 

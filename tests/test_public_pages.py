@@ -52,7 +52,7 @@ def sensitive_dataset() -> Dataset:
                 }
             )
     inc = pd.concat([inc, pd.DataFrame(extra)], ignore_index=True)
-    inc["section_id"] = inc["section_id"].astype("string")
+    inc["section_id"] = inc["section_id"].astype(str)
     data.incidents = inc
     return data
 
@@ -461,7 +461,7 @@ def dataset_of(rows: list[tuple[str, str, int, str]], name: str):
     )
     inc["category_raw"] = inc["category"]
     inc["count"] = inc["count"].astype("Int64")
-    inc["section_id"] = inc["section_id"].astype("string")
+    inc["section_id"] = inc["section_id"].astype(str)
     inc["lon"], inc["lat"] = np.nan, np.nan
     inc["row"] = range(1, len(inc) + 1)
     data.incidents = inc

@@ -187,7 +187,7 @@ with f1:
 
 with f2:
     policy = ctx.policy
-    ids = pd.Index(sections["section_id"].astype(str))
+    ids = pd.Index(sections["section_id"])
     if policy is None:
         inc = figures.incident_counts(data.cube, period, flt.incident_categories, ids)
     else:  # the sections' published counts, as the Overview's map shows them
@@ -197,7 +197,7 @@ with f2:
     con = concerns.breakdown(  # exact in both versions: public concerns are listed one by one
         concerns.raised_in(concerns.in_area(data.concerns, ids), year_start, period.end), "section_id"
     )
-    names = data.sections.set_index(data.sections["section_id"].astype(str))
+    names = data.sections.set_index(data.sections["section_id"])
     for title, values_, what in (
         (_("Busiest sections without an active LCPS: incidents in the period"), inc, _("Incidents")),
         (_("Sections with the most concerns without an active LCPS: last 12 months"), con, _("Concerns")),
@@ -209,7 +209,7 @@ with f2:
         if found.empty:
             st.caption(_("None: the busiest tenth of the sections all have a committee."))
             continue
-        sid = found["section_id"].astype(str)
+        sid = found["section_id"]
         st.dataframe(
             pd.DataFrame(
                 {

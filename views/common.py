@@ -21,7 +21,7 @@ def area_name(ctx) -> str:
     _ = ctx._
     flt = ctx.filters
     if flt.section:
-        sec = ctx.data.sections[ctx.data.sections["section_id"].astype(str) == flt.section]
+        sec = ctx.data.sections[ctx.data.sections["section_id"] == flt.section]
         return md_escape(sec["section_name"].iloc[0] if len(sec) else flt.section)
     if flt.municipality:
         return _.municipality(flt.municipality)
@@ -32,7 +32,7 @@ def area_name(ctx) -> str:
 
 def section_record(ctx, section_id: str) -> pd.Series | None:
     """The section's row, or ``None`` when no section has that id."""
-    rows = ctx.data.sections[ctx.data.sections["section_id"].astype(str) == str(section_id)]
+    rows = ctx.data.sections[ctx.data.sections["section_id"] == str(section_id)]
     return rows.iloc[0] if len(rows) else None
 
 

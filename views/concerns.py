@@ -65,7 +65,7 @@ if data.concerns.empty:
     st.info(_("No concerns are loaded. Add a concerns file on the Data page to see what citizens raise."))
     st.stop()
 
-ids = pd.Index(common.area_sections(ctx, with_section=True)["section_id"].astype(str))
+ids = pd.Index(common.area_sections(ctx, with_section=True)["section_id"])
 mine = concerns.in_area(data.concerns, ids)
 in_period = concerns.raised_in(mine, period.start, period.end)
 prev = period.previous()
@@ -152,7 +152,7 @@ with tab_time:
     where = concerns.breakdown(in_period, "section_id")
     if len(where) and not flt.section:
         st.markdown(f"**{_('Sections with the most concerns in the period')}**")
-        names = data.sections.set_index(data.sections["section_id"].astype(str))
+        names = data.sections.set_index(data.sections["section_id"])
         top = where.head(10)
         st.dataframe(
             pd.DataFrame(
@@ -168,7 +168,7 @@ with tab_time:
 
 # ---------------------------------------------------------------- open concerns
 
-names = data.sections.set_index(data.sections["section_id"].astype(str))
+names = data.sections.set_index(data.sections["section_id"])
 
 with tab_open:
     if open_now.empty:
@@ -184,7 +184,7 @@ with tab_open:
                 old=_.number(count(open_now[(ages > 90).to_numpy(dtype=bool)])),
             )
         )
-        sid = open_now["section_id"].astype(str)
+        sid = open_now["section_id"]
         st.dataframe(
             pd.DataFrame(
                 {
@@ -365,7 +365,7 @@ if agree["concerns"].sum() == 0:
     st.info(_("No concerns of these categories were raised in this window: there is nothing to compare."))
 else:
     geom = cache.geometry(data, ctx.fingerprint).select(region, municipality)
-    sec_ids = geom.sections["section_id"].astype(str)
+    sec_ids = geom.sections["section_id"]
     rows = agree.reindex(sec_ids)
     fills = [concerns.CLASS_COLOURS.get(k, maps.NO_DATA) for k in rows["class"].fillna(concerns.QUIET)]
     tips = [

@@ -130,7 +130,7 @@ with settings:
 
 geom = cache.geometry(data, ctx.fingerprint).select(region, municipality)
 n_units = len(geom.sections)
-names = data.sections.set_index(data.sections["section_id"].astype(str))
+names = data.sections.set_index(data.sections["section_id"])
 
 # ---------------------------------------------------------------- computations
 
@@ -251,7 +251,7 @@ legend = '<div style="height:6px"></div>'.join(legend_parts) or maps.category_le
 
 by_section = result if (result is not None and units == "sections") else None
 fills, tips = [], []
-for sid, rec in zip(geom.sections["section_id"].astype(str), geom.sections.itertuples(index=False), strict=True):
+for sid, rec in zip(geom.sections["section_id"], geom.sections.itertuples(index=False), strict=True):
     row = by_section.loc[sid] if by_section is not None and sid in by_section.index else None
     fill = None
     if row is not None and show_gi:

@@ -142,7 +142,7 @@ if policy is None:
     national = cache.section_measures(data, ctx.fingerprint, figures.Filters(categories=area.categories), period)
 else:  # published counts of all sections, the same whatever the area chosen
     national = cache.public_measures(data, ctx.fingerprint, policy, period, flt.incident_categories)
-    measures = national.loc[area_ids.astype(str).tolist()]
+    measures = national.loc[area_ids.tolist()]
 # smoothed rates with the prior of all of Kosovo (a section's figure does not depend on the area shown); a
 # count shown as "fewer than N" (public version) takes its smoothed rate with it
 measures = measures.assign(rate_smoothed=figures.smoothed_rates(measures, national))
@@ -192,7 +192,7 @@ def section_card() -> None:
     """The selected section's facts."""
     if not flt.section:
         return
-    sec = data.sections[data.sections["section_id"].astype(str) == flt.section]
+    sec = data.sections[data.sections["section_id"] == flt.section]
     if len(sec):
         rec = sec.iloc[0]
         with st.container(border=True):
@@ -352,7 +352,7 @@ with st.container():
         "change_year": _("Sections with the largest increase on a year earlier"),
     }
     st.markdown(f"**{table_titles[measure]}**")
-    names = data.sections.set_index(data.sections["section_id"].astype(str))
+    names = data.sections.set_index(data.sections["section_id"])
     table = measures.copy()
     table["section"] = names.reindex(table.index)["section_name"].astype(str)
     table["municipality"] = [_.municipality(m) for m in names.reindex(table.index)["municipality"]]

@@ -69,7 +69,7 @@ if pd.notna(rec.get("station")) and str(rec.get("station") or ""):
     parts.append(f"{_('Police station')}: {rec['station']}")
 pop = float(rec["population"]) if pd.notna(rec.get("population")) else float("nan")
 parts.append(f"{_('Residents')}: {_.number(pop) if pd.notna(pop) else '–'}")
-area_km2 = float(hotspots.areas_km2(data.sections[data.sections["section_id"].astype(str) == sid])[0])
+area_km2 = float(hotspots.areas_km2(data.sections[data.sections["section_id"] == sid])[0])
 parts.append(f"{_('Surface area')}: {_.number(area_km2, decimals=1)} km²")
 st.text(" · ".join(parts))
 st.caption(_.period(period.start, period.end))
@@ -83,7 +83,7 @@ with left:
     geom = cache.geometry(data, ctx.fingerprint).only([sid, *neighbours])
     fills, tips = [], []
     for s_id, s_name, s_muni in zip(
-        geom.sections["section_id"].astype(str),
+        geom.sections["section_id"],
         geom.sections["section_name"],
         geom.sections["municipality"],
         strict=True,
@@ -130,9 +130,9 @@ with right:
             st.text(", ".join(villages))
     if neighbours:
         st.markdown(f"**{_('Neighbouring sections')}**")
-        nrec = data.sections[data.sections["section_id"].astype(str).isin(neighbours)]
+        nrec = data.sections[data.sections["section_id"].isin(neighbours)]
         for n_id, n_name, n_muni, n_reg in zip(
-            nrec["section_id"].astype(str), nrec["section_name"], nrec["municipality"], nrec["region"], strict=True
+            nrec["section_id"], nrec["section_name"], nrec["municipality"], nrec["region"], strict=True
         ):
             st.button(
                 md_escape(n_name),
@@ -166,7 +166,7 @@ def small(n) -> bool:
 # the same published value as on the Overview's map), never sums of figures shown
 n_now = cube.total(period, cats, ids)
 muni_secs = data.sections[data.sections["municipality"] == rec["municipality"]]
-muni_n = cube.total(period, cats, pd.Index(muni_secs["section_id"].astype(str)))
+muni_n = cube.total(period, cats, pd.Index(muni_secs["section_id"]))
 all_n = cube.total(period, cats)
 now = figures.counts_by_category(cube, period, ids)
 before = figures.counts_by_category(cube, period.previous(), ids)
@@ -401,7 +401,7 @@ else:
         _("Respondents"): [_.number(v) if pd.notna(v) else "–" for v in res["respondents"]],
     }
     if policy is None:  # public: survey periods are not calendar periods, and overlapping ones would give counts back
-        mine_only = data.sections[data.sections["section_id"].astype(str) == sid]
+        mine_only = data.sections[data.sections["section_id"] == sid]
         section_rates = [
             surveys.rate_for(mine_only, data.incidents, cats, a, b)[2]
             for a, b in zip(res["period_start"], res["period_end"], strict=True)
