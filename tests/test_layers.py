@@ -38,9 +38,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     (
         # the analyses the pages and the command line share, maps (with the Leaflet files they load), briefs,
-        # downloads, the contract as Markdown, the Hotspots page's tables and tooltips
+        # downloads, the contract as Markdown, the Hotspots and Overview pages' tables
         "outputs",
-        ("analysis", "offline", "maps", "brief", "exports", "contract", "hotspot_tables"),
+        ("analysis", "offline", "maps", "brief", "exports", "contract", "hotspot_tables", "overview_tables"),
     ),
     (
         # loading files, the columnar cache, the data-source interface, saved data, uploads, the demo generator
