@@ -38,9 +38,19 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     (
         # the analyses the pages and the command line share, maps (with the Leaflet files they load), briefs,
-        # downloads, the contract as Markdown, the Hotspots and Overview pages' tables
+        # downloads, the contract as Markdown, the Hotspots, Overview and Committees pages' tables
         "outputs",
-        ("analysis", "offline", "maps", "brief", "exports", "contract", "hotspot_tables", "overview_tables"),
+        (
+            "analysis",
+            "offline",
+            "maps",
+            "brief",
+            "exports",
+            "contract",
+            "hotspot_tables",
+            "overview_tables",
+            "committee_tables",
+        ),
     ),
     (
         # loading files, the columnar cache, the data-source interface, saved data, uploads, the demo generator
