@@ -345,6 +345,34 @@ MAP_MEASURES = {
 }
 
 
+#: Why the public version of the overview map cannot be made for the chosen categories (:func:`map_refusal`).
+EVERY_CATEGORY_WITHHELD = "withheld"
+CATEGORIES_NOT_OFFERED = "not_offered"
+
+
+def map_refusal(policy: PublicPolicy | None, categories: Sequence[str]) -> str:
+    """Why the overview map cannot be made for ``categories`` ("" when it can): in the public version
+    :data:`EVERY_CATEGORY_WITHHELD` when all are withheld, :data:`CATEGORIES_NOT_OFFERED` when they are
+    not one category or a fixed group (free combinations would isolate a category again and again, with
+    fresh noise each time)."""
+    if policy is None:
+        return ""
+    if not policy.categories(categories):
+        return EVERY_CATEGORY_WITHHELD
+    return "" if policy.allows_categories(categories) else CATEGORIES_NOT_OFFERED
+
+
+def map_area(region: str, municipality: str) -> str:
+    """The area named in the overview map's file name: the municipality, else the region ("" for Kosovo)."""
+    return municipality or (f"region {region}" if region else "")
+
+
+def map_measure(measure: object) -> str:
+    """The measure the map file is coloured by: the Overview page's, when the file offers it, else the rate."""
+    measure = measure or "rate"
+    return measure if measure in MAP_MEASURES else "rate"
+
+
 def overview_map_html(
     data: Dataset,
     period: figures.Period,
