@@ -31,10 +31,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("io", "validation", "joins", "rates", "compare", "hotspots"),
     ),
     (
-        # what the pages show (the Data page's report tables too), the public-safe rules, and the translations
-        # (which name the analyses' labels)
+        # what the pages show (the Data page's report tables, the sidebar's choices too), the public-safe rules,
+        # and the translations (which name the analyses' labels)
         "figures",
-        ("figures", "coverage", "concerns", "surveys", "public", "i18n", "report_tables"),
+        ("figures", "coverage", "concerns", "surveys", "public", "i18n", "report_tables", "choices"),
     ),
     (
         # the analyses the pages and the command line share, maps (with the Leaflet files they load), briefs,
