@@ -22,9 +22,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from geo import figures, i18n, maps, offline, places, public, rates, saved, uploads
+from geo import choices, figures, i18n, maps, offline, public, rates, saved, uploads
 from geo.dataset import Dataset
-from geo.i18n import N_
 from geo.public import PublicPolicy
 from geo.settings import Settings
 from geo.source import DataSource, demo_source
@@ -227,66 +226,7 @@ def load(_: i18n.Translator, policy: PublicPolicy | None) -> tuple[DataSource, D
 
 def reset_filters(data: Dataset, policy: PublicPolicy | None) -> None:
     """New data: the last full month (in public, the newest month offered), every area and category."""
-    period = figures.default_period(data.data_as_of)
-    st.session_state["period_start"] = period.start
-    st.session_state["period_end"] = period.end
-    for key in ("region", "municipality", "section", "search"):
-        st.session_state[key] = ""
-    st.session_state["categories"] = []
-    if policy is not None:
-        st.session_state["public_period"] = period_code(public_periods(data, policy)[0])
-        st.session_state["public_categories"] = ""
-
-
-# ---------------------------------------------------------------- the public view's fixed choices
-
-
-def period_code(period: figures.Period) -> str:
-    """A calendar month, quarter or year as a short code: ``2024-03``, ``2024-Q1``, ``2024``."""
-    kind = public.period_kind(period)
-    if kind == "quarter":
-        return f"{period.start.year}-Q{(period.start.month - 1) // 3 + 1}"
-    if kind == "year":
-        return str(period.start.year)
-    return period.start.strftime("%Y-%m")
-
-
-def public_periods(data: Dataset, policy: PublicPolicy) -> list[figures.Period]:
-    """The periods the public sidebar offers, newest month first: the calendar months, quarters and years
-    the incidents cover completely; with none, the last full month before the data's end (or today)."""
-    first, last = data.cube.span()
-    return policy.periods(first, last) or [figures.default_period(data.data_as_of)]
-
-
-def category_group_name(_: i18n.Translator, key: str) -> str:
-    """What the public sidebar calls a category group (:meth:`PublicPolicy.category_groups`)."""
-    if key == "":
-        return _("All except traffic tickets")
-    if key == "all":
-        return _("All categories")
-    if key in figures.CATEGORY_CODES:
-        return _.term("incident_category", key)
-    return _(GROUP_NAMES[key])
-
-
-#: The names of the headline groups that are not single categories (as the Overview calls them).
-GROUP_NAMES = {"crimes": N_("Crimes")}
-
-
-def comparison_caption(_: i18n.Translator, period: figures.Period) -> str:
-    """The sidebar's line on what the period is compared with (:meth:`geo.figures.Period.previous`)."""
-    prev = period.previous()
-    kind = public.period_kind(period)
-    name = _.calendar_period(prev.start, prev.end)
-    if kind == "month":
-        return _("Compared with the previous month: {period}", period=name)
-    if kind == "quarter":
-        return _("Compared with the previous quarter: {period}", period=name)
-    if kind == "year":
-        return _("Compared with the previous year: {period}", period=name)
-    if public.whole_months(period):
-        return _("Compared with the previous {n} months: {period}", n=_.number(len(period.months())), period=name)
-    return _("Compared with the previous {days} days: {period}", days=_.number(period.days), period=name)
+    st.session_state.update(choices.default_filters(data, policy))
 
 
 # ---------------------------------------------------------------- sidebar
@@ -325,12 +265,11 @@ def sidebar_filters(
     if policy is None:
         start = sb.date_input(_("From"), key="period_start", format="DD.MM.YYYY")
         end = sb.date_input(_("To"), key="period_end", format="DD.MM.YYYY")
-        if start > end:
+        period, swapped = choices.ordered_period(start, end)
+        if swapped:
             sb.warning(_("The period ends before it starts; the dates were swapped."))
-            start, end = end, start
-        period = figures.Period(start, end)
     else:
-        offered = {period_code(p): p for p in public_periods(data, policy)}
+        offered = choices.offered_periods(data, policy)
         if st.session_state.get("public_period") not in offered:
             st.session_state["public_period"] = next(iter(offered))
         code = sb.selectbox(
@@ -340,7 +279,7 @@ def sidebar_filters(
             format_func=lambda c: _.calendar_period(offered[c].start, offered[c].end),
         )
         period = offered[code]
-    sb.caption(comparison_caption(_, period))
+    sb.caption(choices.comparison_caption(_, period))
 
     # area
     sb.subheader(_("Area"))
@@ -353,10 +292,7 @@ def sidebar_filters(
         on_change=_on_region,
         format_func=lambda r: _.region(r) if r else _("All regions"),
     )
-    munis = [
-        "",
-        *sorted(figures.municipalities_in(sections, region), key=lambda m: places.normalize(_.municipality(m))),
-    ]
+    munis = choices.municipality_options(sections, region, _)
     _valid("municipality", munis)
     municipality = sb.selectbox(
         _("Municipality"),
@@ -366,15 +302,14 @@ def sidebar_filters(
         format_func=lambda m: _.municipality(m) if m else _("All municipalities"),
     )
     secs = figures.sections_in(sections, region, municipality)
-    names = dict(zip(secs["section_id"], secs["section_name"], strict=True))
-    dupes = set(secs["section_name"][secs["section_name"].duplicated(keep=False)])
+    labels = choices.section_labels(secs)
     sec_ids = ["", *secs["section_id"]]
     _valid("section", sec_ids)
     section = sb.selectbox(
         _("Police section"),
         sec_ids,
         key="section",
-        format_func=lambda s: (f"{names[s]} ({s})" if names[s] in dupes else names[s]) if s else _("All sections"),
+        format_func=lambda s: labels[s] if s else _("All sections"),
     )
 
     # search
@@ -384,13 +319,8 @@ def sidebar_filters(
         if found.empty:
             sb.caption(_("No section or village matches “{query}”.", query=query))
         for rec in found.itertuples(index=False):
-            label = i18n.md_escape(rec.section_name)
-            if not places.names_the_municipality(rec.section_name, rec.municipality):  # "Deçan · Deçan" once
-                label += f" · {_.municipality(rec.municipality)}"
-            if rec.matched != rec.section_name:
-                label += " · " + _("village {name}", name=i18n.md_escape(rec.matched))
             sb.button(
-                label,
+                choices.search_label(rec, _),
                 key=f"pick_{rec.section_id}",
                 on_click=select_section,
                 args=(str(rec.section_id), str(rec.municipality), str(rec.region)),
@@ -401,7 +331,7 @@ def sidebar_filters(
     sb.subheader(_("Incidents"))
     if policy is None:
         codes = list(figures.CATEGORY_CODES)
-        if "categories" not in st.session_state or not set(st.session_state["categories"]) <= set(codes):
+        if "categories" not in st.session_state or not choices.valid_categories(st.session_state["categories"]):
             st.session_state["categories"] = []  # none chosen: all categories
         cats = tuple(
             sb.multiselect(
@@ -420,7 +350,7 @@ def sidebar_filters(
             _("Incident categories"),
             list(groups),
             key="public_categories",
-            format_func=lambda k: category_group_name(_, k),
+            format_func=lambda k: choices.category_group_name(_, k),
         )
         cats = groups[group] if group else ()  # the default: Filters.incident_categories gives it
     filters = figures.Filters(region, municipality, section, cats)

@@ -31,7 +31,8 @@ import datetime as dt
 import json
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -272,6 +273,65 @@ def problems_csv(report, marking: str = MARK_RESTRICTED) -> bytes:
     return csv_bytes(pd.DataFrame(rows, columns=cols), marking)
 
 
+@dataclass(frozen=True)
+class Download:
+    """One file of the Data page's export: its button's label (a msgid), its name, type and contents.
+
+    ``restricted`` files (single incidents, raw problem values) are offered in no public version: their
+    ``build`` then makes an empty file and the button is disabled.
+    """
+
+    label: str
+    file_name: str
+    mime: str
+    build: Callable[[], bytes]
+    restricted: bool = False
+
+
+def data_downloads(data: Dataset, policy: PublicPolicy | None) -> list[Download]:
+    """The loaded data's files for download, in the order the Data page shows them (two rows of three)."""
+    prefix = "demo" if data.is_demo else "data"
+    mark = marking_for(policy)
+    public = policy is not None
+    csv_type = "text/csv"
+
+    def name(stem: str) -> str:
+        return marked_name(f"{prefix}-{stem}", mark)
+
+    return [
+        Download(
+            N_("Sections (GeoJSON)"),
+            name("sections.geojson"),
+            "application/geo+json",
+            lambda: sections_geojson(data.sections, marking=mark),
+        ),
+        Download(
+            N_("Incidents (CSV)"),
+            name("incidents.csv"),
+            csv_type,
+            (lambda: b"") if public else (lambda: joined_csv(data.incidents, data.sections, marking=mark)),
+            restricted=public,
+        ),
+        Download(
+            N_("Concerns (CSV)"),
+            name("concerns.csv"),
+            csv_type,
+            lambda: joined_csv(data.concerns, data.sections, concerns=True, marking=mark),
+        ),
+        Download(
+            N_("Committees (CSV)"), name("committees.csv"), csv_type, lambda: csv_bytes(data.committees, marking=mark)
+        ),
+        Download(N_("Meetings (CSV)"), name("meetings.csv"), csv_type, lambda: csv_bytes(data.meetings, marking=mark)),
+        Download(
+            N_("Validation report (CSV)"),
+            name("problems.csv"),
+            csv_type,
+            (lambda: b"") if public else (lambda: problems_csv(data.report, marking=mark)),
+            restricted=public,
+        ),
+    ]
+
+
 # ---------------------------------------------------------------- the overview map as one file
 
 #: What the map can colour the sections by (the Overview page's choices).
@@ -281,6 +341,34 @@ MAP_MEASURES = {
     "change": N_("Change vs previous period"),
     "change_year": N_("Change vs a year earlier"),
 }
+
+
+#: Why the public version of the overview map cannot be made for the chosen categories (:func:`map_refusal`).
+EVERY_CATEGORY_WITHHELD = "withheld"
+CATEGORIES_NOT_OFFERED = "not_offered"
+
+
+def map_refusal(policy: PublicPolicy | None, categories: Sequence[str]) -> str:
+    """Why the overview map cannot be made for ``categories`` ("" when it can): in the public version
+    :data:`EVERY_CATEGORY_WITHHELD` when all are withheld, :data:`CATEGORIES_NOT_OFFERED` when they are
+    not one category or a fixed group (free combinations would isolate a category again and again, with
+    fresh noise each time)."""
+    if policy is None:
+        return ""
+    if not policy.categories(categories):
+        return EVERY_CATEGORY_WITHHELD
+    return "" if policy.allows_categories(categories) else CATEGORIES_NOT_OFFERED
+
+
+def map_area(region: str, municipality: str) -> str:
+    """The area named in the overview map's file name: the municipality, else the region ("" for Kosovo)."""
+    return municipality or (f"region {region}" if region else "")
+
+
+def map_measure(measure: object) -> str:
+    """The measure the map file is coloured by: the Overview page's, when the file offers it, else the rate."""
+    measure = measure or "rate"
+    return measure if measure in MAP_MEASURES else "rate"
 
 
 def overview_map_html(

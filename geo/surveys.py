@@ -133,3 +133,48 @@ def area_for_section(surveys: pd.DataFrame, municipality: str, region: str) -> t
     if ((surveys["area_kind"] == "region") & (surveys["area_name"] == region)).any():
         return "region", region
     return None
+
+
+# ---------------------------------------------------------------- the Trust page
+
+
+def surveyed_levels(surveys: pd.DataFrame) -> list[str]:
+    """The levels (:data:`LEVELS`) that the survey results have at least one area of."""
+    return [k for k in LEVELS if (surveys["area_kind"] == k).any()]
+
+
+def first_level(surveys: pd.DataFrame, levels: list[str], municipality: str = "") -> str:
+    """The level shown first: municipalities when the chosen ``municipality`` was surveyed, else the first."""
+    surveyed = set(surveys.loc[surveys["area_kind"] == "municipality", "area_name"])
+    return "municipality" if municipality in surveyed else levels[0]
+
+
+def shown_results(res: pd.DataFrame, _) -> pd.DataFrame:
+    """The results of :func:`with_rates` with a translated ``area`` name and the ``period`` as text (a new frame)."""
+    out = res.copy()
+    out["area"] = [
+        _.municipality(n) if k == "municipality" else _.region(n)
+        for k, n in zip(out["area_kind"], out["area_name"], strict=True)
+    ]
+    out["period"] = out["period"].astype(str)
+    return out
+
+
+def results_table(res: pd.DataFrame, _, public: bool) -> pd.DataFrame:
+    """The survey results as shown (``res`` from :func:`shown_results`); the public version without the
+    incident figures (nested areas and periods: one figure minus another could give a small count back)."""
+    table = pd.DataFrame(
+        {
+            _("Area"): res["area"].to_numpy(),
+            _("Period"): res["period"].to_numpy(),
+            _("Trust (%)"): [_.number(v, decimals=1) for v in res["trust_pct"]],
+            _("Satisfaction (%)"): [_.number(v, decimals=1) for v in res["satisfaction_pct"]],
+            _("Respondents"): [_.number(v) if pd.notna(v) else "–" for v in res["respondents"]],
+            _("Incidents"): [_.number(v) for v in res["incidents"]],
+            _("Days of incident data"): [_.number(v) for v in res["days"]],
+            _("Incidents per 1,000 a year"): [_.number(v, decimals=1) if pd.notna(v) else "–" for v in res["rate"]],
+        }
+    )
+    if public:
+        return table.drop(columns=[_("Incidents"), _("Days of incident data"), _("Incidents per 1,000 a year")])
+    return table

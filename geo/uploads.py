@@ -37,7 +37,7 @@ import shutil
 import tempfile
 import time
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -426,6 +426,33 @@ def unknown_labels(input: str, field: str, labels: list[str]) -> list[str]:
         return []
     _, unknown = match_vocabulary(pd.Series(labels, dtype="string"), vocab)
     return [lbl for lbl, u in zip(labels, unknown.fillna(False).tolist(), strict=True) if u]
+
+
+def place_choices(input: str, field: str, meant: tuple[str, ...], shown: Callable[[str], str]) -> list[str]:
+    """The choices for a place name of ``input.field`` that matched no single place: none (``""``), then the
+    places it could mean, then every other known municipality (or region), in the order of their ``shown`` names."""
+    kind = INPUTS[input].field(field).place
+    if not kind:
+        raise ValueError(f"{input}.{field} holds no place names")
+    known = [m.name for m in places.municipalities()] if kind == "municipality" else [r.name for r in places.REGIONS]
+    known = sorted(known, key=lambda k: places.normalize(shown(k)))
+    return ["", *meant, *(c for c in known if c not in meant)]
+
+
+def missing_fields(input: str, chosen: Mapping[str, str]) -> list[str]:
+    """The required fields of ``input`` that no column is chosen for, in the contract's order."""
+    return [f.name for f in INPUTS[input].fields if f.required and f.name not in chosen]
+
+
+def usable(checked) -> bool:
+    """Whether a checked upload (a :class:`~geo.dataset.Dataset`) can be used: its sections loaded without error."""
+    return not checked.report.has_errors("sections") and len(checked.sections) > 0
+
+
+def saved_problem(written: Path, own: saved.OwnData) -> str:
+    """Why the files just saved in ``written`` are not the deployment's data read back as ``own`` ("" when they are)."""
+    back = own.source is not None and Path(own.source.paths["sections"]).parent == written
+    return "" if back else own.problem or f"{written} is not the data in use"
 
 
 # ---------------------------------------------------------------- a deployment's own data

@@ -369,3 +369,26 @@ def test_map_html_refuses_bad_arguments(data):
         exports.overview_map_html(data, march, measure="density")
     with pytest.raises(ValueError, match="withheld"):
         exports.overview_map_html(data, march, categories=["domestic_violence"], policy=public_policy())
+
+
+# ---------------------------------------------------------------- the Brief page's map file: when and what
+
+
+def test_the_public_map_is_refused_for_withheld_or_free_category_choices_and_the_restricted_one_never():
+    from geo.public import PublicPolicy
+
+    policy = PublicPolicy()
+    assert exports.map_refusal(None, ("domestic_violence",)) == ""
+    assert exports.map_refusal(policy, ("domestic_violence", "sexual_offence")) == exports.EVERY_CATEGORY_WITHHELD
+    assert exports.map_refusal(policy, ("theft", "drugs")) == exports.CATEGORIES_NOT_OFFERED
+    assert exports.map_refusal(policy, ("theft",)) == ""
+    assert exports.map_refusal(policy, ()) == exports.EVERY_CATEGORY_WITHHELD  # as the page decided before
+
+
+def test_the_map_file_names_its_area_and_is_coloured_by_a_measure_it_offers():
+    assert exports.map_area("Pejë", "Istog") == "Istog"
+    assert exports.map_area("Pejë", "") == "region Pejë"
+    assert exports.map_area("", "") == ""
+    assert exports.map_measure(None) == "rate"
+    assert exports.map_measure("no_such_measure") == "rate"
+    assert all(exports.map_measure(m) == m for m in exports.MAP_MEASURES)

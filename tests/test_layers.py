@@ -31,15 +31,26 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("io", "validation", "joins", "rates", "compare", "hotspots"),
     ),
     (
-        # what the pages show, the public-safe rules, and the translations (which name the analyses' labels)
+        # what the pages show (the Data page's report tables, the sidebar's choices too), the public-safe rules,
+        # and the translations (which name the analyses' labels)
         "figures",
-        ("figures", "coverage", "concerns", "surveys", "public", "i18n"),
+        ("figures", "coverage", "concerns", "surveys", "public", "i18n", "report_tables", "choices"),
     ),
     (
         # the analyses the pages and the command line share, maps (with the Leaflet files they load), briefs,
-        # downloads, the contract as Markdown
+        # downloads, the contract as Markdown, the Hotspots, Overview and Committees pages' tables
         "outputs",
-        ("analysis", "offline", "maps", "brief", "exports", "contract"),
+        (
+            "analysis",
+            "offline",
+            "maps",
+            "brief",
+            "exports",
+            "contract",
+            "hotspot_tables",
+            "overview_tables",
+            "committee_tables",
+        ),
     ),
     (
         # loading files, the columnar cache, the data-source interface, saved data, uploads, the demo generator

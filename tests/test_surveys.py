@@ -80,3 +80,46 @@ def test_which_area_speaks_for_a_section(table):
     assert surveys.area_for_section(table, "Podujevë", "Prishtinë") == ("region", "Prishtinë")
     assert surveys.area_for_section(table, "Prizren", "Prizren") is None
     assert surveys.area_for_section(table.iloc[:0], "Prishtinë", "Prishtinë") is None
+
+
+# ---------------------------------------------------------------- the Trust page's choices and table
+
+
+def _results() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "area_kind": ["municipality", "region"],
+            "area_name": ["Pejë", "Prizren"],
+            "period": pd.Series(["2025-H1", "2025-H2"]),
+            "trust_pct": [61.25, 70.0],
+            "satisfaction_pct": [55.0, 58.5],
+            "respondents": [400, np.nan],
+            "incidents": [12, 30],
+            "days": [181, 184],
+            "rate": [1.5, np.nan],
+        }
+    )
+
+
+def test_the_levels_offered_are_those_surveyed_and_municipalities_come_first_when_the_chosen_one_was():
+    res = _results()
+    assert surveys.surveyed_levels(res) == ["region", "municipality"]
+    assert surveys.surveyed_levels(res.iloc[[1]]) == ["region"]
+    levels = surveys.surveyed_levels(res)
+    assert surveys.first_level(res, levels, "Pejë") == "municipality"
+    assert surveys.first_level(res, levels, "Istog") == "region"
+    assert surveys.first_level(res, levels) == "region"
+
+
+def test_the_results_table_names_areas_in_the_language_and_leaves_incident_figures_out_in_public():
+    from geo.i18n import translator
+
+    _ = translator("en")
+    shown = surveys.shown_results(_results(), _)
+    assert list(shown["area"]) == [_.municipality("Pejë"), _.region("Prizren")]
+    assert "area" not in _results()  # a new frame
+    table = surveys.results_table(shown, _, public=False)
+    assert table.iloc[0].tolist() == ["Pejë", "2025-H1", "61.2", "55.0", "400", "12", "181", "1.5"]
+    assert list(table["Respondents"])[1] == "–" and list(table["Incidents per 1,000 a year"])[1] == "–"
+    public = surveys.results_table(shown, _, public=True)
+    assert list(public.columns) == ["Area", "Period", "Trust (%)", "Satisfaction (%)", "Respondents"]

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import concerns, coverage, figures, i18n, maps
+from geo import committee_tables, concerns, coverage, figures, maps
 from geo.i18n import N_, md_escape
 from views import cache, common
 from views.context import Context
@@ -26,18 +26,12 @@ MEASURE_LABELS = {
     "mcps_meetings_12m": N_("MCPS meetings in the last 12 months"),
     "acps": N_("Number of ACPS"),
 }
-#: Committee types by their abbreviation in each language (KLSP/KKSB/EVSP, LOJB/OSBZ/ATJB).
-TYPE_ABBR = i18n.COMMITTEE_ABBR
 STATUS_LABELS = {"all": N_("All"), "active": N_("Active and meeting"), "lapsed": N_("Lapsed")}
 
 
 def default(key: str, value, options=None) -> None:
     if key not in st.session_state or (options is not None and st.session_state[key] not in options):
         st.session_state[key] = value
-
-
-def pct(v) -> str:
-    return _.number(v * 100) + " %" if pd.notna(v) else "–"
 
 
 def on_map_click() -> None:
@@ -72,24 +66,21 @@ sections = common.area_sections(ctx)
 munis = sorted(set(sections["municipality"].dropna()))
 cover = coverage.by_municipality(data.sections, data.committees, data.meetings, as_of).reindex(munis)
 register = coverage.register(data.committees, data.meetings, data.concerns, as_of)
-if flt.section:
-    rec = common.section_record(ctx, flt.section)
-    serving = coverage.serving(data.committees, flt.section, str(rec["municipality"]) if rec is not None else "")
-    register = register[register["committee_id"].isin(set(data.committees.loc[serving, "committee_id"]))]
-else:
-    register = register[register["municipality"].isin(munis)]
+rec = common.section_record(ctx, flt.section) if flt.section else None
+register = committee_tables.area_register(
+    register, data.committees, munis, flt.section, str(rec["municipality"]) if rec is not None else ""
+)
 
 # ---------------------------------------------------------------- figures
 
-n_active = int((~register["lapsed"]).sum()) if len(register) else 0
+n_all, n_active, n_lapsed = committee_tables.register_counts(register)
 c1, c2, c3, c4 = st.columns(4)
-c1.metric(_("Committees"), _.number(len(register)), border=True)
+c1.metric(_("Committees"), _.number(n_all), border=True)
 c2.metric(_("Active and meeting"), _.number(n_active), border=True)
-c3.metric(_("Lapsed"), _.number(len(register) - n_active), border=True)
-pop, pop_cov = cover["population"].sum(), cover["population_covered"].sum()
+c3.metric(_("Lapsed"), _.number(n_lapsed), border=True)
 c4.metric(
     _("Residents covered"),
-    pct(pop_cov / pop) if pop else "–",
+    committee_tables.residents_covered(cover, _),
     help=_("Share of the residents who live in a section that an active LCPS lists."),
     border=True,
 )
@@ -112,27 +103,6 @@ classes = maps.sequential_classes(values * 100 if is_share else values)
 fills = classes.color(values * 100 if is_share else values)
 
 
-def tip(name: str) -> str:
-    r = cover.loc[name] if name in cover.index else None
-    if r is None:
-        return maps.tip_html(_.municipality(name), "", [])
-    last = _.date(r["last_meeting"]) if pd.notna(r["last_meeting"]) else _("never")
-    return maps.tip_html(
-        _.municipality(name),
-        _.region(sections.loc[sections["municipality"] == name, "region"].iloc[0]) if len(sections) else "",
-        [
-            (_("Sections covered"), f"{_.number(r['sections_covered'])} / {_.number(r['sections'])}"),
-            (_("Residents covered"), pct(r["share_population_covered"])),
-            (_("Active LCPS"), _.number(r["lcps_active"])),
-            (_("MCPS"), _("yes") if r["mcps_present"] else _("no")),
-            (_("MCPS meetings, 3/6/12 months"), "/".join(_.number(r[f"mcps_meetings_{m}m"]) for m in (3, 6, 12))),
-            (_("ACPS"), _.number(r["acps"])),
-            (_("Last meeting"), last),
-            (_("Lapsed committees"), _.number(r["lapsed"])),
-        ],
-    )
-
-
 def label(x: float) -> str:
     return _.number(x) + (" %" if is_share else "")
 
@@ -141,7 +111,7 @@ legend = maps.legend_html(_(MEASURE_LABELS[measure]), classes, label, _, show_no
 fmap = maps.municipality_map(
     mgeo,
     fills,
-    [tip(n) for n in mgeo["municipality"]],
+    [committee_tables.municipality_tip(n, cover, sections, _) for n in mgeo["municipality"]],
     legend,
     _,
     assets=ctx.assets,
@@ -162,25 +132,15 @@ st.caption(_("Click a municipality to select it."))
 # ---------------------------------------------------------------- flags
 
 st.subheader(_("Needs attention"))
-all_lapsed = cover[cover["all_lapsed"].fillna(False).astype(bool)]
-none = cover[(cover["lcps_active"] == 0) & ~cover["mcps_present"].fillna(False).astype(bool)]
+all_lapsed = committee_tables.all_lapsed(cover)
+none = committee_tables.without_committee(cover)
 f1, f2 = st.columns(2)
 with f1:
     st.markdown(f"**{_('Municipalities whose committees have all lapsed')}**")
     if all_lapsed.empty:
         st.caption(_("None."))
     else:
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    _("Municipality"): [_.municipality(m) for m in all_lapsed.index],
-                    _("Lapsed committees"): [_.number(v) for v in all_lapsed["lapsed"]],
-                    _("Last meeting"): [_.date(d) if pd.notna(d) else _("never") for d in all_lapsed["last_meeting"]],
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-        )
+        st.dataframe(committee_tables.all_lapsed_table(all_lapsed, _), hide_index=True, width="stretch")
     if len(none):
         st.markdown(f"**{_('Municipalities without any committee')}**")
         st.caption(", ".join(_.municipality(m) for m in none.index))
@@ -193,34 +153,22 @@ with f2:
     else:  # the sections' published counts, as the Overview's map shows them
         published = cache.public_measures(data, ctx.fingerprint, policy, period, flt.incident_categories)
         inc = published["count"].reindex(ids)
-    year_start = (as_of - pd.DateOffset(years=1) + pd.Timedelta(days=1)).date()
     con = concerns.breakdown(  # exact in both versions: public concerns are listed one by one
-        concerns.raised_in(concerns.in_area(data.concerns, ids), year_start, period.end), "section_id"
+        concerns.raised_in(concerns.in_area(data.concerns, ids), committee_tables.year_start(as_of), period.end),
+        "section_id",
     )
-    names = data.sections.set_index(data.sections["section_id"])
     for title, values_, what in (
         (_("Busiest sections without an active LCPS: incidents in the period"), inc, _("Incidents")),
         (_("Sections with the most concerns without an active LCPS: last 12 months"), con, _("Concerns")),
     ):
         st.markdown(f"**{title}**")
-        found = coverage.uncovered_hot_sections(values_.dropna(), sections, data.committees, top_share=0.1)
-        if policy is not None and what == _("Incidents"):  # public: a count shown as "fewer than N" is not busy
-            found = found[~found["value"].map(policy.is_small).to_numpy(dtype=bool)]
+        found = committee_tables.busy_uncovered(
+            values_, sections, data.committees, policy if what == _("Incidents") else None
+        )
         if found.empty:
             st.caption(_("None: the busiest tenth of the sections all have a committee."))
             continue
-        sid = found["section_id"]
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    _("Police section"): names.reindex(sid)["section_name"].astype(str).to_numpy(),
-                    _("Municipality"): [_.municipality(m) for m in names.reindex(sid)["municipality"]],
-                    what: [_.number(v) for v in found["value"]],
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-        )
+        st.dataframe(committee_tables.busy_table(found, data.sections, what, _), hide_index=True, width="stretch")
     st.caption(_("The busiest tenth of the area's sections, by the figure named, that no active LCPS lists."))
     if policy is not None:
         st.caption(policy.note(_))
@@ -230,19 +178,7 @@ st.markdown(f"**{_('Lapsed committees')}**")
 if lapsed.empty:
     st.caption(_("None."))
 else:
-    st.dataframe(
-        pd.DataFrame(
-            {
-                _("Committee"): lapsed["name"].astype(str).to_numpy(),
-                _("Type"): [_(TYPE_ABBR.get(t, t)) for t in lapsed["type"].astype(str)],
-                _("Municipality"): [_.municipality(m) for m in lapsed["municipality"]],
-                _("Active"): [_("yes") if a else _("no") for a in lapsed["active"]],
-                _("Last meeting"): [_.date(d) if pd.notna(d) else _("never") for d in lapsed["last_meeting"]],
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-    )
+    st.dataframe(committee_tables.lapsed_table(lapsed, _), hide_index=True, width="stretch")
 
 # ---------------------------------------------------------------- register
 
@@ -269,37 +205,11 @@ status = r2.segmented_control(
     _("Status"), list(STATUS_LABELS), key="cm_status", format_func=lambda s: _(STATUS_LABELS[s])
 )
 query = r3.text_input(_("Name contains"), key="cm_search")
-shown = register
-if types:
-    shown = shown[shown["type"].isin(types)]
-if status == "active":
-    shown = shown[~shown["lapsed"]]
-elif status == "lapsed":
-    shown = shown[shown["lapsed"]]
-if query.strip():
-    shown = shown[shown["name"].astype(str).str.casefold().str.contains(query.strip().casefold(), regex=False)]
+shown = committee_tables.filter_register(register, types, status, query)
 if shown.empty:
     st.info(_("No committee matches these filters."))
 else:
-    register_table = pd.DataFrame(  # who, where, whether it meets first; the details after
-        {
-            _("Committee"): shown["name"].astype(str).to_numpy(),
-            _("Type"): [_(TYPE_ABBR.get(t, t)) for t in shown["type"].astype(str)],
-            _("Status"): [_("Lapsed") if lapsed_ else _("Active and meeting") for lapsed_ in shown["lapsed"]],
-            _("Last meeting"): [_.date(d) if pd.notna(d) else _("never") for d in shown["last_meeting"]],
-            _("Municipality"): [_.municipality(m) for m in shown["municipality"]],
-            _("Last 3 / 6 / 12 months"): [
-                f"{_.number(a)} / {_.number(b)} / {_.number(c)}"
-                for a, b, c in zip(shown["meetings_3m"], shown["meetings_6m"], shown["meetings_12m"], strict=True)
-            ],
-            _("Meetings"): [_.number(v) for v in shown["meetings_total"]],
-            _("Members"): [_.number(v) if pd.notna(v) else "–" for v in shown["members"]],
-            _("Mean attendance"): [_.number(v, decimals=1) if pd.notna(v) else "–" for v in shown["mean_attendance"]],
-            _("Concerns raised"): [_.number(v) for v in shown["concerns_raised"]],
-            _("Sections listed"): [_.number(v) for v in shown["sections"]],
-            _("Set up"): [_.date(d) if pd.notna(d) else "–" for d in shown["established_on"]],
-        }
-    )
+    register_table = committee_tables.register_table(shown, _)
     st.dataframe(
         register_table,
         hide_index=True,

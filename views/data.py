@@ -5,14 +5,13 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
-from geo import exports, figures, places, store, uploads
+from geo import exports, report_tables, store, uploads
 from geo import saved as saved_data
 from geo.i18n import FIELD_VOCABULARY, md_escape
 from geo.loader import LoadOptions
-from geo.schema import COUNT_KEYS, EXTRA_COUNT_KEYS, INPUTS, NUMBER_FORMATS
+from geo.schema import INPUTS, NUMBER_FORMATS
 from geo.source import FileSource
 from views import cache
 from views.context import Context
@@ -25,87 +24,6 @@ report = data.report
 ENCODINGS = ("", "utf-8", "cp1250", "cp1252")
 
 
-def problems_table(rep) -> pd.DataFrame:
-    """The report's problems with translated explanations, one a row."""
-    rows = []
-    for p in rep.problems:
-        rows.append(  # where and what first: at 1280 px the explanation is on screen
-            {
-                _("Severity"): _.severity(p.severity),
-                _("Input"): _.input(p.input),
-                _("Row"): p.row,
-                _("Field"): p.field or "",
-                _("Explanation"): _.problem(p.code),
-                _("Value"): "" if p.value is None else str(p.value),
-                _("Expected"): p.expected or "",
-                _("Details"): p.message,
-                _("File"): p.file,
-                _("Code"): p.code,
-            }
-        )
-    frame = pd.DataFrame(rows)
-    if len(frame):  # whole-file problems have no row: show a blank, not "None"
-        frame[_("Row")] = ["" if r is None else str(r) for r in frame[_("Row")]]
-    return frame
-
-
-def counts_table(rep) -> pd.DataFrame:
-    """Reconciliation per input: loaded = the outcomes, and whether it adds up."""
-    rows = []
-    for name in INPUTS:
-        if name not in rep.counts:
-            continue
-        c = rep.counts[name]
-        row = {_("Input"): _.input(name)}
-        for key in COUNT_KEYS[name] + EXTRA_COUNT_KEYS.get(name, ()):
-            row[_.count(key)] = c.get(key)
-        row[_("Adds up")] = "✓" if rep.reconciles(name) else "✗"
-        rows.append(row)
-    frame = pd.DataFrame(rows)
-    if frame.empty:
-        return frame
-    first, last = _("Input"), _("Adds up")
-    numbers = [c for c in frame.columns if c not in (first, last)]
-    for col in numbers:
-        frame[col] = frame[col].astype("Int64")
-    return frame[[first, *numbers, last]]
-
-
-def shown_counts(frame: pd.DataFrame) -> pd.DataFrame:
-    """The counts table as text: local digit grouping, blank where a count does not apply."""
-    out = frame.copy()
-    for col in out.columns[1:-1]:
-        out[col] = [_.number(v) if pd.notna(v) else "" for v in out[col]]
-    return out
-
-
-#: At most this many messages of one problem code are written out as text; the table has them all.
-MESSAGES_SHOWN = 10
-
-
-def outcome_text(rep) -> str:
-    """What happened to the records, exactly: every one used, or how many were not."""
-    rejected = sum(c.get("rejected", 0) for c in rep.counts.values())
-    if not rep.counts:
-        return _("No records were loaded.")
-    if rejected == 0:
-        return _("Every record was used.")
-    return _("Records not used (rejected): {n}; the problems below say which and why.", n=_.number(rejected))
-
-
-def show_problem_messages(rep) -> None:
-    """The problems as wrapped text, grouped by what they mean (errors first), so nothing is off-screen."""
-    groups: dict[str, list] = {}
-    for p in sorted(rep.problems, key=lambda p: p.severity != "error"):
-        groups.setdefault(p.code, []).append(p)
-    for code, probs in groups.items():
-        head = f"**{_.severity(probs[0].severity)} · {md_escape(_.problem(code))}** (`{code}`, {_.number(len(probs))})"
-        lines = [f"- {md_escape(p.message)}" for p in probs[:MESSAGES_SHOWN]]
-        if len(probs) > MESSAGES_SHOWN:
-            lines.append(f"- {_('… and {n} more in the table below.', n=_.number(len(probs) - MESSAGES_SHOWN))}")
-        st.markdown(head + "\n\n" + "\n".join(lines))
-
-
 def show_report(rep, heading_level: str = "###") -> None:
     n_err, n_warn = len(rep.errors), len(rep.warnings)
     if n_err:
@@ -116,26 +34,29 @@ def show_report(rep, heading_level: str = "###") -> None:
                 warnings=_.number(n_warn),
             )
             + " "
-            + outcome_text(rep)
+            + report_tables.outcome_text(rep, _)
         )
     elif n_warn:
-        st.warning(_("No errors. Warnings: {warnings}.", warnings=_.number(n_warn)) + " " + outcome_text(rep))
+        st.warning(
+            _("No errors. Warnings: {warnings}.", warnings=_.number(n_warn)) + " " + report_tables.outcome_text(rep, _)
+        )
     else:
         st.success(_("No problems found."))
     if rep.problems:
         st.markdown(f"{heading_level} {_('Problems')}")
-        show_problem_messages(rep)
+        for block in report_tables.problem_messages(rep, _):
+            st.markdown(block)
     st.markdown(f"{heading_level} {_('Every record accounted for')}")
     st.caption(_("Loaded = joined to a section + outside every section + rejected (or matched + rejected)."))
-    counts = counts_table(rep)
+    counts = report_tables.counts_table(rep, _)
     if len(counts):
-        st.dataframe(shown_counts(counts), hide_index=True, width="stretch")
+        st.dataframe(report_tables.shown_counts(counts, _), hide_index=True, width="stretch")
     else:
         st.caption(_("Nothing was loaded."))
     if rep.problems:
         st.markdown(f"{heading_level} {_('Problems')}")
         st.dataframe(
-            problems_table(rep),
+            report_tables.problems_table(rep, _),
             hide_index=True,
             width="stretch",
             column_config={
@@ -177,15 +98,9 @@ else:
     st.markdown(_("**This deployment's own data** (saved in the folder data/own on the server)."))
 
 policy = ctx.policy
-loaded_rows = []
-paths = getattr(ctx.source, "paths", {})
-for name in INPUTS:
-    frame = data.sections if name == "sections" else getattr(data, name)
-    row = {_("Input"): _.input(name), _("File"): Path(paths[name]).name if name in paths else "–"}
-    if policy is None:  # public: a count of every record would be a total with the small counts in it
-        row[_("Records used")] = _.number(len(frame))
-    loaded_rows.append(row)
-st.dataframe(pd.DataFrame(loaded_rows), hide_index=True, width="stretch")
+# public: a count of every record would be a total with the small counts in it
+loaded = report_tables.loaded_table(data, getattr(ctx.source, "paths", {}), _, counted=policy is None)
+st.dataframe(loaded, hide_index=True, width="stretch")
 as_of = data.data_as_of
 if as_of is not None:
     st.caption(_("Data as of {date}", date=_.date(as_of)))
@@ -222,42 +137,15 @@ def loaded_data_details() -> None:
                 "but appear in no figure or map."
             )
         )
-        out_inc = figures.outside_records(data.incidents)
-        out_con = figures.outside_records(data.concerns)
-        if out_inc.empty and out_con.empty:
+        outside = {
+            name: report_tables.outside_table(getattr(data, name), name, _) for name in ("incidents", "concerns")
+        }
+        if not any(len(t) for t in outside.values()):
             st.success(_("Every located record lies in a section."))
-        if len(out_inc):
-            st.markdown(f"**{_.input('incidents')}: {_.number(len(out_inc))}**")
-            st.dataframe(
-                pd.DataFrame(
-                    {
-                        _("Record"): out_inc["incident_id"].astype(str),
-                        _("Date"): [_.date(d) for d in out_inc["occurred_at"]],
-                        _("Category"): [_.term("incident_category", c) for c in out_inc["category"]],
-                        _("Longitude"): out_inc["lon"],
-                        _("Latitude"): out_inc["lat"],
-                        _("Row"): out_inc["row"],
-                    }
-                ),
-                hide_index=True,
-                width="stretch",
-            )
-        if len(out_con):
-            st.markdown(f"**{_.input('concerns')}: {_.number(len(out_con))}**")
-            st.dataframe(
-                pd.DataFrame(
-                    {
-                        _("Record"): out_con["concern_id"].astype(str),
-                        _("Date"): [_.date(d) for d in out_con["raised_on"]],
-                        _("Category"): [_.term("concern_category", c) for c in out_con["category"]],
-                        _("Longitude"): out_con["lon"],
-                        _("Latitude"): out_con["lat"],
-                        _("Row"): out_con["row"],
-                    }
-                ),
-                hide_index=True,
-                width="stretch",
-            )
+        for name, table in outside.items():
+            if len(table):
+                st.markdown(f"**{_.input(name)}: {_.number(len(table))}**")
+                st.dataframe(table, hide_index=True, width="stretch")
 
     # ---------------------------------------------------------------- export
 
@@ -269,62 +157,18 @@ def loaded_data_details() -> None:
             "are left out unless the data marks them public."
         )
     )
-    prefix = "demo" if data.is_demo else "data"
-    mark = exports.marking_for(policy)
-    cols = st.columns(3)
-    cols[0].download_button(
-        _("Sections (GeoJSON)"),
-        lambda: exports.sections_geojson(data.sections, marking=mark),
-        file_name=exports.marked_name(f"{prefix}-sections.geojson", mark),
-        mime="application/geo+json",
-        on_click="ignore",
-        icon=":material/download:",
-    )
-    cols[1].download_button(
-        _("Incidents (CSV)"),
-        (lambda: b"")
-        if policy is not None
-        else (lambda: exports.joined_csv(data.incidents, data.sections, marking=mark)),
-        file_name=exports.marked_name(f"{prefix}-incidents.csv", mark),
-        mime="text/csv",
-        on_click="ignore",
-        icon=":material/download:",
-        disabled=policy is not None,  # single incidents and raw problem values are restricted
-    )
-    cols[2].download_button(
-        _("Concerns (CSV)"),
-        lambda: exports.joined_csv(data.concerns, data.sections, concerns=True, marking=mark),
-        file_name=exports.marked_name(f"{prefix}-concerns.csv", mark),
-        mime="text/csv",
-        on_click="ignore",
-        icon=":material/download:",
-    )
-    cols = st.columns(3)
-    cols[0].download_button(
-        _("Committees (CSV)"),
-        lambda: exports.csv_bytes(data.committees, marking=mark),
-        file_name=exports.marked_name(f"{prefix}-committees.csv", mark),
-        mime="text/csv",
-        on_click="ignore",
-        icon=":material/download:",
-    )
-    cols[1].download_button(
-        _("Meetings (CSV)"),
-        lambda: exports.csv_bytes(data.meetings, marking=mark),
-        file_name=exports.marked_name(f"{prefix}-meetings.csv", mark),
-        mime="text/csv",
-        on_click="ignore",
-        icon=":material/download:",
-    )
-    cols[2].download_button(
-        _("Validation report (CSV)"),
-        (lambda: b"") if policy is not None else (lambda: exports.problems_csv(report, marking=mark)),
-        file_name=exports.marked_name(f"{prefix}-problems.csv", mark),
-        mime="text/csv",
-        on_click="ignore",
-        icon=":material/download:",
-        disabled=policy is not None,  # single incidents and raw problem values are restricted
-    )
+    files = exports.data_downloads(data, policy)
+    for row in (files[:3], files[3:]):
+        for col, file in zip(st.columns(3), row, strict=True):
+            col.download_button(
+                _(file.label),
+                file.build,
+                file_name=file.file_name,
+                mime=file.mime,
+                on_click="ignore",
+                icon=":material/download:",
+                disabled=file.restricted,  # single incidents and raw problem values are restricted
+            )
 
 
 # ---------------------------------------------------------------- own files (first: a check's report is read here)
@@ -400,13 +244,7 @@ def map_places(
         if labels:
             st.caption(_("Every value of **{field}** names one known place.", field=_.field(name, fname)))
         return
-    if kind == "municipality":
-        known = [m.name for m in places.municipalities()]
-        shown = _.municipality
-    else:
-        known = [r.name for r in places.REGIONS]
-        shown = _.region
-    known = sorted(known, key=lambda k: places.normalize(shown(k)))
+    shown = _.municipality if kind == "municipality" else _.region
     st.markdown(
         _(
             "Values of **{field}** that are not a known place, or could be more than one: choose which each means.",
@@ -415,7 +253,7 @@ def map_places(
     )
     vcols = st.columns(3)
     for k, (lbl, meant) in enumerate(list(unmatched.items())[:60]):
-        choices = ["", *meant, *(c for c in known if c not in meant)]
+        choices = uploads.place_choices(name, fname, meant, shown)
         # keyed by the name itself: a choice never passes to another name when the file changes
         vkey = f"place_{name}_{fname}_{hashlib.sha1(lbl.encode('utf-8')).hexdigest()[:12]}"
         if st.session_state.get(vkey) not in choices:
@@ -521,7 +359,7 @@ if stored:
                 )
                 if col:
                     chosen[fld.name] = col
-            missing = [f.name for f in INPUTS[name].fields if f.required and f.name not in chosen]
+            missing = uploads.missing_fields(name, chosen)
             if missing:
                 st.warning(
                     _("Required fields without a column: {fields}", fields=", ".join(_.field(name, m) for m in missing))
@@ -611,7 +449,7 @@ if stored:
             )
         if checked is not None:
             show_report(checked.report, heading_level="####")
-            usable = not checked.report.has_errors("sections") and len(checked.sections) > 0
+            usable = uploads.usable(checked)
             if not usable:
                 st.error(_("The sections could not be loaded, so these files cannot be used yet."))
             if st.button(_("Use this data (this session only)"), disabled=not usable, type="primary"):
@@ -638,13 +476,11 @@ if stored:
                     except OSError as exc:
                         st.error(_("Could not save the files: {error}", error=md_escape(exc)))
                     else:
-                        own = uploads.own_data()
-                        back = own.source is not None and Path(own.source.paths["sections"]).parent == written
                         st.session_state.pop("source", None)
                         st.session_state.pop("candidate", None)
                         st.session_state["_saved_notice"] = {
                             "folder": str(written.parent),
-                            "problem": "" if back else own.problem or f"{written} is not the data in use",
+                            "problem": uploads.saved_problem(written, uploads.own_data()),
                         }
                         st.rerun()
 

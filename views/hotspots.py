@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import figures, hotspots, maps
+from geo import figures, hotspot_tables, hotspots, maps
 from geo.i18n import N_, md_escape
 from views import cache, common
 from views.context import Context
@@ -50,10 +48,8 @@ if data.sections.empty:
     st.stop()
 
 # the area analysed: the chosen region or municipality; a chosen section is analysed within its municipality
-region, municipality = flt.region, flt.municipality
 chosen = common.section_record(ctx, flt.section) if flt.section else None
-if chosen is not None and not municipality:
-    municipality, region = str(chosen["municipality"]), str(chosen["region"])
+region, municipality = hotspot_tables.analysed_area(flt.region, flt.municipality, chosen)
 if chosen is not None:
     st.caption(
         _(
@@ -135,15 +131,6 @@ names = data.sections.set_index(data.sections["section_id"])
 # ---------------------------------------------------------------- computations
 
 
-def analysis_error(exc: ValueError) -> str:
-    text = str(exc)
-    if "cells" in text:
-        return _("Too many grid cells for this area: choose larger cells or a smaller area.")
-    if "population" in text:
-        return _("Rates per 1,000 residents need the population of every unit; some have none. Use counts.")
-    return _("The analysis could not be run: {error}", error=text)
-
-
 def analyse(permutations: int):
     """Gi* on the chosen units (cached); with ``permutations`` > 0 also the permutation check."""
     if units == "sections":
@@ -160,18 +147,14 @@ try:
     with st.spinner(_("Computing hot spots…")):
         cells, result = analyse(0)
 except ValueError as exc:
-    error = analysis_error(exc)
+    error = hotspot_tables.analysis_error(exc, _)
 
 # The permutation check, with enough permutations for a single unit to reach 99 % after the false-discovery
-# correction (geo.hotspots.permutations_for). Sections with queen neighbours: under half a second at 2,000
-# sections (bench/), run at once; distance bands and grid cells can take seconds: on demand, then cached.
+# correction (geo.hotspots.permutations_for); when it runs: geo.hotspot_tables.check_runs (then cached).
 permutations = hotspots.permutations_for(len(result)) if result is not None else 0
 check_key = (units, measure, kind, band, units == "grid" and cell_m, region, municipality, cats, period)
-check_too_big = units == "grid" and result is not None and len(result) > hotspots.MAX_CHECK_CELLS
-check_now = (
-    result is not None
-    and not check_too_big
-    and ((units == "sections" and kind == "queen") or st.session_state.get("hs_check_for") == check_key)
+check_too_big, check_now = hotspot_tables.check_runs(
+    units, kind, result, requested=st.session_state.get("hs_check_for") == check_key
 )
 if check_now and int(result["count"].sum()) > 0:
     with st.spinner(_("Running the permutation check ({n} permutations)…", n=_.number(permutations))):
@@ -195,19 +178,6 @@ elif total == 0 and n_points == 0:
 # ---------------------------------------------------------------- the map
 
 
-def label_text(code: str) -> str:
-    return _.label("hotspot", code)
-
-
-def small(p: float) -> str:
-    """A small probability with two significant digits (0.00025)."""
-    return _.number(p, decimals=max(3, 1 - math.floor(math.log10(p)))) if p > 0 else _.number(0)
-
-
-def number(v, decimals: int = 0) -> str:
-    return _.number(v, decimals=decimals) if pd.notna(v) else "–"
-
-
 # public version: the sections whose published count shows as "fewer than N", as on every page
 # (geo.analysis.public_measures)
 kinds = (
@@ -215,18 +185,7 @@ kinds = (
     if policy is not None
     else pd.Series(dtype=object)
 )
-
-
-def withheld(unit: str) -> bool:
-    """Public version: the unit's count shows as "fewer than N", and it has no rate."""
-    return bool(kinds.get(unit, ""))
-
-
-def count_text(unit: str, count) -> str:
-    kind = kinds.get(unit, "")
-    return policy.texts(_)[kind] if kind else number(count)
-
-
+texts = hotspot_tables.UnitTexts(_, policy, kinds)
 legend_parts = []
 if overlay is not None:
     legend_parts.append(
@@ -238,61 +197,17 @@ if overlay is not None:
         )
     )
 if show_gi and result is not None:
-    present = set(result["label"])
-    entries = [
-        (hotspots.LABEL_COLOURS[lbl], label_text(lbl))
-        for lbl in hotspots.LABELS
-        if (lbl in present and lbl != hotspots.NOT_SIGNIFICANT) or (lbl == hotspots.NOT_SIGNIFICANT and overlay is None)
-    ]
+    entries = hotspot_tables.legend_entries(result["label"], overlay is not None, _)
     legend_parts.append(
         maps.category_legend_html(_("Gi* (false-discovery corrected)"), entries, outlined=overlay is not None)
     )
 legend = '<div style="height:6px"></div>'.join(legend_parts) or maps.category_legend_html(_("Police sections"), [])
 
 by_section = result if (result is not None and units == "sections") else None
-fills, tips = [], []
-for sid, rec in zip(geom.sections["section_id"], geom.sections.itertuples(index=False), strict=True):
-    row = by_section.loc[sid] if by_section is not None and sid in by_section.index else None
-    fill = None
-    if row is not None and show_gi:
-        if row["label"] != hotspots.NOT_SIGNIFICANT:
-            fill = hotspots.LABEL_COLOURS[row["label"]]
-        elif overlay is None:
-            fill = hotspots.LABEL_COLOURS[hotspots.NOT_SIGNIFICANT]
-    fills.append(fill)
-    lines = []
-    if row is not None:
-        lines = [
-            (_("Incidents"), count_text(sid, row["count"])),
-            (
-                _("Per 1,000 residents"),
-                number(row["value"], 2) if measure == "rate" and not withheld(sid) else "–",
-            ),
-            *([("Gi* z", number(row["z"], 2))] if policy is None else []),
-            (_("Result"), label_text(row["label"])),
-        ]
-        if "label_sim" in row.index:
-            lines.append((_("Permutation check"), label_text(row["label_sim"])))
-    tips.append(maps.tip_html(str(rec.section_name), _.municipality(rec.municipality), lines))
-
+fills, tips = hotspot_tables.section_layers(geom.sections, by_section, show_gi, overlay is not None, measure, texts)
 cell_frame, cell_fills, cell_tips = None, None, None
 if cells is not None and result is not None and show_gi:
-    sig = result["label"] != hotspots.NOT_SIGNIFICANT
-    cell_frame = cells.loc[sig.to_numpy()]
-    cell_fills = [hotspots.LABEL_COLOURS[lbl] for lbl in result.loc[sig, "label"]]
-    cell_tips = [
-        maps.tip_html(
-            _("Grid cell {id}", id=cid),
-            "",
-            [
-                (_("Incidents"), number(r["count"])),
-                ("Gi* z", number(r["z"], 2)),
-                (_("Result"), label_text(r["label"])),
-                *([(_("Permutation check"), label_text(r["label_sim"]))] if "label_sim" in r.index else []),
-            ],
-        )
-        for cid, r in result.loc[sig].iterrows()
-    ]
+    cell_frame, cell_fills, cell_tips = hotspot_tables.cell_layers(cells, result, texts)
 
 col_map, col_check = st.columns([1.6, 1])  # the check's table fits its column at 1280 px
 with col_map:
@@ -336,15 +251,8 @@ with col_map:
 with col_check:
     st.markdown(f"**{_('Permutation check')}**")
     if result is not None and "label_sim" in result:
-        table = pd.DataFrame(
-            {
-                _("Result"): [label_text(lbl) for lbl in hotspots.LABELS],
-                _("Normal"): hotspots.label_counts(result["label"]).to_numpy(),
-                _("Permutations"): hotspots.label_counts(result["label_sim"]).to_numpy(),
-            }
-        )
         st.dataframe(
-            table,
+            hotspot_tables.check_table(result, _),
             hide_index=True,
             width="stretch",
             column_config={
@@ -353,15 +261,14 @@ with col_check:
                 _("Permutations"): st.column_config.NumberColumn(width=90),
             },
         )
-        hot = result["label"].isin([hotspots.HOT_99, hotspots.HOT_95, hotspots.HOT_90])
-        both = hot & result["label_sim"].isin([hotspots.HOT_99, hotspots.HOT_95, hotspots.HOT_90])
+        both, hot = hotspot_tables.hot_in_both(result)
         n = len(result)
         st.caption(
             _(
                 "{perm} permutations, seed 0. Hot spots in both: {both} of {hot}.",
                 perm=_.number(permutations),
-                both=_.number(int(both.sum())),
-                hot=_.number(int(hot.sum())),
+                both=_.number(both),
+                hot=_.number(hot),
             )
         )
         st.caption(
@@ -371,9 +278,9 @@ with col_check:
                 "so that after the false-discovery correction across {n} units even a single unit can reach "
                 "99 % (p ≤ 0.01/{n} = {needed}). A hot spot in both is robust; one that only Gi* finds "
                 "rests on the normal approximation.",
-                pmin=small(hotspots.smallest_permutation_p(permutations)),
+                pmin=hotspot_tables.small_p(hotspots.smallest_permutation_p(permutations), _),
                 n=_.number(n),
-                needed=small(0.01 / max(n, 1)),
+                needed=hotspot_tables.small_p(0.01 / max(n, 1), _),
                 perm=_.number(permutations),
             )
         )
@@ -408,7 +315,7 @@ with col_check:
 # ---------------------------------------------------------------- the hot spots as a list
 
 if result is not None and not error and total > 0:
-    sig = result[result["label"] != hotspots.NOT_SIGNIFICANT].sort_values("z", ascending=False)
+    sig = hotspot_tables.significant(result)
     st.subheader(_("Hot and cold spots"))
     if sig.empty:
         st.info(
@@ -418,31 +325,7 @@ if result is not None and not error and total > 0:
             )
         )
     else:
-        if units == "sections":
-            first = {
-                _("Police section"): names.reindex(sig.index)["section_name"].astype(str).to_numpy(),
-                _("Municipality"): [_.municipality(m) for m in names.reindex(sig.index)["municipality"]],
-            }
-        else:
-            first = {_("Grid cell"): sig.index.astype(str)}
-        table = pd.DataFrame(
-            {
-                **first,
-                _("Incidents"): [count_text(u, v) for u, v in zip(sig.index, sig["count"], strict=True)],
-                **(
-                    {
-                        _("Per 1,000 residents"): [
-                            "–" if withheld(u) else number(v, 2) for u, v in zip(sig.index, sig["value"], strict=True)
-                        ]
-                    }
-                    if measure == "rate"
-                    else {}
-                ),
-                **({"Gi* z": [_.number(v, decimals=2) for v in sig["z"]]} if policy is None else {}),
-                _("Result"): [label_text(v) for v in sig["label"]],
-                **({_("Permutation check"): [label_text(v) for v in sig["label_sim"]]} if "label_sim" in sig else {}),
-            }
-        )
+        table = hotspot_tables.spots_table(sig, names, units, measure, texts)
         st.dataframe(table.head(50), hide_index=True, width="stretch")
     if kind == "distance" and (result["neighbours"] == 0).any():
         st.caption(
@@ -467,14 +350,13 @@ st.caption(
         "of the area flagged; 1 is no better than chance."
     )
 )
-inc_dates = pd.to_datetime(data.incidents["occurred_at"]) if len(data.incidents) else pd.Series(dtype="datetime64[ns]")
-months = figures.full_months(inc_dates.min(), inc_dates.max()) if len(inc_dates) else []
+months = hotspot_tables.data_months(data.incidents)
 if len(months) < 2:
     st.info(_("The test needs at least two whole months of incidents; this data has fewer."))
     st.stop()
-default("hs_train", (months[max(0, len(months) - 7)], months[-2]))
+default("hs_train", hotspot_tables.default_training(months))
 if not (isinstance(st.session_state["hs_train"], tuple) and set(st.session_state["hs_train"]) <= set(months)):
-    st.session_state["hs_train"] = (months[max(0, len(months) - 7)], months[-2])
+    st.session_state["hs_train"] = hotspot_tables.default_training(months)
 default("hs_test", 1, [1, 3, 6, 12])
 default("hs_share", 5)
 default("hs_how", "mean", list(HOW_LABELS))
@@ -499,8 +381,7 @@ how = st.radio(
     format_func=lambda h: _(HOW_LABELS[h]),
     horizontal=True,
 )
-train = figures.Period(train_from, figures.months_period(train_to, 1).end)
-test = figures.months_period(train.end + pd.Timedelta(days=1), test_months)
+train, test = hotspot_tables.windows(train_from, train_to, test_months)
 st.caption(
     _(
         "Training: {train}. Test: {test}.",
@@ -527,16 +408,7 @@ outcome = cache.prediction(
 if outcome.attrs.get("train_total", 0) == 0 or outcome.attrs.get("test_total", 0) == 0:
     st.info(_("There are no incidents of these categories in the training or the test window in this area."))
     st.stop()
-shown = pd.DataFrame(
-    {
-        _("Predictor"): [_.label("predictor", p) for p in outcome.index],
-        _("Sections flagged"): [_.number(v) for v in outcome["units"]],
-        _("Share of the area"): [_.number(v * 100, decimals=1) + " %" for v in outcome["area_share"]],
-        _("Incidents caught"): [_.number(v) for v in outcome["captured"]],
-        _("Hit rate"): [number(v * 100, 1) + " %" if pd.notna(v) else "–" for v in outcome["hit_rate"]],
-        "PAI": [number(v, 2) for v in outcome["pai"]],
-    }
-)
+shown = hotspot_tables.prediction_table(outcome, _)
 st.dataframe(shown, hide_index=True, width="stretch")
 st.caption(
     _(

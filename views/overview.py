@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import compare, figures, maps
+from geo import figures, maps, overview_tables
 from geo.i18n import N_, md_escape
 from views import cache, common
 from views.context import Context
@@ -51,63 +49,20 @@ HEADLINE_HELP = {
 }
 #: In the public version the sensitive categories are in no figure, so the help must not name them.
 PUBLIC_HELP = {"crimes": N_("Crimes in the period, without the categories withheld from the public version.")}
-#: The headlines that are published counts in the public version: the incident figures. Open concerns and active
-#: committees are counted exactly (public concerns and the register are public records, listed one by one).
-PUBLISHED_HEADLINES = tuple(figures.HEADLINE_CATEGORIES)
 #: Added to every headline's help: each figure is its own test.
 TEST_HELP = N_(
     "Each figure is compared with the previous period and a year earlier by its own exact test for counts "
     "(allowing for periods of different length): noteworthy at p < 0.0455, strong at p < 0.0027."
 )
-#: More is better only for committees; for everything else an increase is shown in red.
-MORE_IS_BETTER = {"active_committees"}
 
 
 def area_name() -> str:
     return common.area_name(ctx)
 
 
-def signed(n: int) -> str:
-    """A change for ``st.metric``: explicit sign, ASCII minus (Streamlit reads the arrow from it)."""
-    text = _.number(abs(n))
-    return f"+{text}" if n > 0 else (f"-{text}" if n < 0 else text)
-
-
 def on_map_click() -> None:
     """A click on a section selects it (and its municipality and region) in the sidebar."""
     common.select_clicked_section(ctx, "overview_map")
-
-
-def comparison_line(h: figures.Headline, against: str, hidden: dict[str, str]) -> str:
-    """One line under a headline: the other period's figure and whether the change is meaningful.
-
-    ``hidden``: the public version's figures of this headline that show as "fewer than N", by period
-    (``current``, ``previous``, ``year_earlier``), as that text; no change is shown next to one.
-    """
-    name = _("Previous period") if against == "previous" else _("A year earlier")
-    other = h.other(against)
-    if other is None:
-        return f"{name}: " + _("not in the data")
-    if against in hidden or "current" in hidden:
-        return f"{name}: {hidden.get(against) or _.number(other)}"
-    p, flag = h.test(against)
-    text = f"{name}: {_.number(other)} · {_.label('change_flag', flag)}"
-    if flag != compare.NO_COMPARISON:
-        text += f" · {compare.chance_text(p, _)}"
-    return text
-
-
-def small_figures(h: figures.Headline) -> dict[str, str]:
-    """Public version: the figures of headline ``h`` (``current``, ``previous``, ``year_earlier``) whose
-    published value shows as "fewer than N", as that text; no change or test is shown next to them. (Open
-    concerns and active committees are exact counts of public records: none is small.)"""
-    if policy is None or h.key not in PUBLISHED_HEADLINES:
-        return {}
-    return {
-        which: policy.small_text(_)
-        for which in ("current", "previous", "year_earlier")
-        if policy.is_small(getattr(h, which))
-    }
 
 
 presenting = ctx.presentation
@@ -134,7 +89,7 @@ if data.sections.empty:
 
 # public version: the published figures (a total is a cell of its own, never a sum of shown figures)
 heads = cache.headlines(data, ctx.fingerprint, flt, period)
-hidden = {key: small_figures(h) for key, h in heads.items()}
+hidden = {key: overview_tables.small_figures(h, policy, _) for key, h in heads.items()}
 area_ids = figures.select_sections(data.sections, figures.Filters(flt.region, flt.municipality))["section_id"]
 if policy is None:
     area = figures.Filters(flt.region, flt.municipality, "", flt.incident_categories)
@@ -153,20 +108,19 @@ def headline_metric(key: str, compact: bool) -> None:
     """One headline figure with its change on the previous period; with the comparison lines unless
     ``compact`` (the presentation layout's column beside the map)."""
     h = heads[key]
-    _p, flag = h.test("previous")
-    better = key in MORE_IS_BETTER
-    meaningful = flag in ("increase", "strong_increase", "decrease", "strong_decrease")
-    comparable = h.previous_covered and not ({"current", "previous"} & set(hidden[key]))
+    delta, delta_color = overview_tables.headline_delta(h, hidden[key], _)
     st.metric(
         _(HEADLINE_LABELS[key]),
         hidden[key].get("current") or _.number(h.current),
-        delta=signed(h.change) if comparable else None,
-        delta_color=("normal" if better else "inverse") if meaningful else "off",
+        delta=delta,
+        delta_color=delta_color,
         help=_((PUBLIC_HELP if policy else {}).get(key, HEADLINE_HELP[key])) + " " + _(TEST_HELP),
     )
     if not compact:
         st.caption(
-            comparison_line(h, "previous", hidden[key]) + "  \n" + comparison_line(h, "year_earlier", hidden[key])
+            overview_tables.comparison_line(h, "previous", hidden[key], _)
+            + "  \n"
+            + overview_tables.comparison_line(h, "year_earlier", hidden[key], _)
         )
 
 
@@ -197,21 +151,8 @@ def section_card() -> None:
         rec = sec.iloc[0]
         with st.container(border=True):
             st.markdown(f"#### {_('Police section')}: {md_escape(rec['section_name'])}")
-            parts = [
-                f"{_('Municipality')}: {_.municipality(rec['municipality'])}",
-                f"{_('Police region')}: {_.region(rec['region'])}",
-            ]
-            if pd.notna(rec.get("station")) and str(rec.get("station") or ""):
-                parts.append(f"{_('Police station')}: {rec['station']}")
-            if pd.notna(rec.get("population")):
-                parts.append(f"{_('Residents')}: {_.number(rec['population'])}")
-            st.text(" · ".join(parts))
-            villages = rec.get("villages")
-            if isinstance(villages, (list, tuple)) and len(villages):
-                st.text(f"{_('Villages and neighbourhoods')}: " + ", ".join(map(str, villages)))
-            officers = rec.get("officers")
-            if bool(rec.get("officers_public")) and isinstance(officers, (list, tuple)) and len(officers):
-                st.text(f"{_('Community officers')}: " + "; ".join(map(str, officers)))
+            for line in overview_tables.section_facts(rec, _):
+                st.text(line)
 
 
 # ---------------------------------------------------------------- map first, then the figures
@@ -345,81 +286,9 @@ if not presenting:
     headline_cards()
 
 with st.container():
-    table_titles = {
-        "rate": _("Sections with the highest rate"),
-        "count": _("Sections with the most incidents"),
-        "change": _("Sections with the largest increase"),
-        "change_year": _("Sections with the largest increase on a year earlier"),
-    }
-    st.markdown(f"**{table_titles[measure]}**")
-    names = data.sections.set_index(data.sections["section_id"])
-    table = measures.copy()
-    table["section"] = names.reindex(table.index)["section_name"].astype(str)
-    table["municipality"] = [_.municipality(m) for m in names.reindex(table.index)["municipality"]]
-    if measure == "rate":  # small sections marked after the ranked ones, never first
-        table = figures.highest_rates(table, ctx.min_population, smoothed=smoothed)
-    else:
-        # changes: the strongest evidence of an increase first (signed −log10 p), then the largest change
-        for p_col, sign_col, key in (
-            ("p", "direction", "change_key"),
-            ("p_year", "direction_year", "change_year_key"),
-        ):
-            p_ = pd.to_numeric(table[p_col], errors="coerce").clip(lower=1e-300)
-            table[key] = -np.log10(p_) * pd.to_numeric(table[sign_col], errors="coerce")
-        sort_by = {
-            "change": ["change_key", "change"],
-            "change_year": ["change_year_key", "change_year"],
-            "count": ["count"],
-        }[measure]
-        table = table.sort_values(sort_by, ascending=False, na_position="last").head(10)
-
-    def change_text(v: object, flag: object) -> str:
-        if v is None or pd.isna(v):
-            return "–"
-        text = signed(int(v))
-        return text if flag in ("no_change", None) else f"{text} · {_.label('change_flag', flag)}"
-
-    columns = {
-        _("Police section"): table["section"],
-        _("Municipality"): table["municipality"],
-        _("Incidents"): [
-            withheld[kind] if withheld and kind else _.number(v)
-            for v, kind in zip(table["count"], table.get("count_withheld", [""] * len(table)), strict=True)
-        ],
-        _("Change vs previous period"): [
-            change_text(v, f) for v, f in zip(table["change"], table["flag"], strict=True)
-        ],
-        _("Change vs a year earlier"): [
-            change_text(v, f) for v, f in zip(table["change_year"], table["flag_year"], strict=True)
-        ],
-        _("Per 1,000 residents"): [_.number(v, decimals=2) if pd.notna(v) else "–" for v in table["rate"]],
-    }
-    # the figure the table is sorted by right after the name, the municipality last: at 1280 px the key
-    # columns are on screen without scrolling sideways
-    key = {
-        "rate": _("Per 1,000 residents"),
-        "count": _("Incidents"),
-        "change": _("Change vs previous period"),
-        "change_year": _("Change vs a year earlier"),
-    }[measure]
-    if measure == "rate":
-        if smoothed:  # the smoothed rate ranks; the raw one beside it
-            columns[_("Per 1,000 residents, smoothed")] = [
-                _.number(v, decimals=2) if pd.notna(v) else "–" for v in table["rate_smoothed"]
-            ]
-            key = _("Per 1,000 residents, smoothed")
-        small_text = _("fewer than {n} residents: not ranked", n=_.number(ctx.min_population))
-        columns[_("Residents")] = [_.number(v) if pd.notna(v) else "–" for v in table["population"]]
-        columns[_("Note")] = [small_text if s else "" for s in table["small_population"]]
-    first = [
-        _("Police section"),
-        key,
-        *([_("Per 1,000 residents")] if key != _("Per 1,000 residents") and measure == "rate" else []),
-    ]
-    order = [*first, *(c for c in columns if c not in first)]
-    order.remove(_("Municipality"))
-    order.append(_("Municipality"))
-    shown = pd.DataFrame({c: columns[c] for c in order})
+    st.markdown(f"**{overview_tables.table_title(measure, _)}**")
+    table = overview_tables.ranked_sections(measures, data.sections, measure, smoothed, ctx.min_population, _)
+    shown = overview_tables.ranking_table(table, measure, smoothed, withheld, ctx.min_population, _)
     st.dataframe(shown, hide_index=True, width="stretch", column_config=common.fitted_columns(shown))
     if measure == "rate":
         st.caption(

@@ -213,8 +213,7 @@ offer("brief", brief_choices)
 # ---------------------------------------------------------------- the map
 
 st.header(_("Overview map as one file"))
-measure = st.session_state.get("measure") or "rate"
-measure = measure if measure in exports.MAP_MEASURES else "rate"
+measure = exports.map_measure(st.session_state.get("measure"))
 st.caption(
     _(
         "The Overview page's map for the area, incident categories and period chosen in the sidebar, coloured "
@@ -223,11 +222,10 @@ st.caption(
     )
 )
 categories = flt.incident_categories
-withheld = policy is not None and not policy.categories(categories)
-not_offered = policy is not None and not withheld and not policy.allows_categories(categories)
-if withheld:
+refusal = exports.map_refusal(policy, categories)
+if refusal == exports.EVERY_CATEGORY_WITHHELD:
     st.warning(_("Every incident category chosen in the sidebar is withheld in the public version."))
-elif not_offered:  # free combinations would isolate a category again and again, with fresh noise each time
+elif refusal == exports.CATEGORIES_NOT_OFFERED:
     st.warning(
         _(
             "The public map is for one incident category or a fixed group (the crimes, all categories, all but "
@@ -249,7 +247,7 @@ map_choices = (
 if st.button(
     _("Prepare the map"),
     key="print_map_button",
-    disabled=withheld or not_offered or not public_period,
+    disabled=bool(refusal) or not public_period,
     icon=":material/map:",
 ):
     try:
@@ -268,7 +266,6 @@ if st.button(
     except ValueError as exc:
         st.error(_("The map could not be made ({error}).", error=str(exc)))
     else:
-        where = flt.municipality or (f"region {flt.region}" if flt.region else "")
-        name = exports.export_name("map", where, period, mark, "html", lang)
+        name = exports.export_name("map", exports.map_area(flt.region, flt.municipality), period, mark, "html", lang)
         keep("map", map_choices, name, page.encode("utf-8"), "text/html")
 offer("map", map_choices)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from geo import surveys
@@ -17,10 +16,6 @@ flt = ctx.filters
 period = ctx.period
 
 LEVEL_LABELS = {"region": N_("Police regions"), "municipality": N_("Municipalities")}
-
-
-def area_label(kind: str, name: str) -> str:
-    return _.municipality(name) if kind == "municipality" else _.region(name)
 
 
 st.title(_("Trust and satisfaction"))
@@ -47,10 +42,9 @@ if ctx.policy is None:  # the categories only matter for the incident rates
 sections = common.area_sections(ctx)
 munis = set(sections["municipality"].dropna())
 regions = set(sections["region"].dropna())
-levels = [k for k in LEVEL_LABELS if (data.surveys["area_kind"] == k).any()]
+levels = surveys.surveyed_levels(data.surveys)
 if "tr_level" not in st.session_state or st.session_state["tr_level"] not in levels:
-    surveyed = set(data.surveys.loc[data.surveys["area_kind"] == "municipality", "area_name"])
-    st.session_state["tr_level"] = "municipality" if flt.municipality in surveyed else levels[0]
+    st.session_state["tr_level"] = surveys.first_level(data.surveys, levels, flt.municipality)
 level = (
     st.segmented_control(_("Survey results by"), levels, key="tr_level", format_func=lambda k: _(LEVEL_LABELS[k]))
     or levels[0]
@@ -66,8 +60,7 @@ if res.empty:
     )
     st.stop()
 
-res["area"] = [area_label(k, n) for k, n in zip(res["area_kind"], res["area_name"], strict=True)]
-res["period"] = res["period"].astype(str)
+res = surveys.shown_results(res, _)
 c1, c2 = st.columns(2)
 with c1:
     st.markdown(f"**{_('Trust in the police (%)')}**")
@@ -89,26 +82,7 @@ with c2:
         else:
             st.info(_("The incident data does not cover these survey periods."))
 
-st.dataframe(
-    pd.DataFrame(
-        {
-            _("Area"): res["area"].to_numpy(),
-            _("Period"): res["period"].to_numpy(),
-            _("Trust (%)"): [_.number(v, decimals=1) for v in res["trust_pct"]],
-            _("Satisfaction (%)"): [_.number(v, decimals=1) for v in res["satisfaction_pct"]],
-            _("Respondents"): [_.number(v) if pd.notna(v) else "–" for v in res["respondents"]],
-            _("Incidents"): [_.number(v) for v in res["incidents"]],
-            _("Days of incident data"): [_.number(v) for v in res["days"]],
-            _("Incidents per 1,000 a year"): [_.number(v, decimals=1) if pd.notna(v) else "–" for v in res["rate"]],
-        }
-    ).drop(
-        columns=[_("Incidents"), _("Days of incident data"), _("Incidents per 1,000 a year")]
-        if ctx.policy is not None
-        else []
-    ),
-    hide_index=True,
-    width="stretch",
-)
+st.dataframe(surveys.results_table(res, _, public=ctx.policy is not None), hide_index=True, width="stretch")
 st.caption(
     _(
         "Rates are annualised over the days of the survey period that the incident data covers, and left out "
