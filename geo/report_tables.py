@@ -48,7 +48,7 @@ def problems_table(rep: Report, _) -> pd.DataFrame:
             {
                 _("Severity"): _.severity(p.severity),
                 _("Input"): _.input(p.input),
-                _("Row"): p.row,
+                _("Row"): _row_text(p.row),  # as text here: a column of numbers and blanks would turn 3 into 3.0
                 _("Field"): p.field or "",
                 _("Explanation"): _.problem(p.code),
                 _("Value"): "" if p.value is None else str(p.value),
@@ -58,10 +58,14 @@ def problems_table(rep: Report, _) -> pd.DataFrame:
                 _("Code"): p.code,
             }
         )
-    frame = pd.DataFrame(rows)
-    if len(frame):  # whole-file problems have no row: show a blank, not "None"
-        frame[_("Row")] = ["" if r is None else str(r) for r in frame[_("Row")]]
-    return frame
+    return pd.DataFrame(rows)
+
+
+def _row_text(row) -> str:
+    """A problem's row as the table shows it: the whole number, or a blank for a whole-file problem."""
+    if row is None or pd.isna(row):
+        return ""
+    return str(int(row)) if float(row).is_integer() else str(row)
 
 
 def counts_table(rep: Report, _) -> pd.DataFrame:

@@ -30,6 +30,7 @@ def test_the_problems_table_has_one_row_a_problem_and_a_blank_row_for_a_whole_fi
     table = report_tables.problems_table(a_report(), _)
     assert list(table[_("Code")]) == ["bad_date", "missing_crs"]
     assert list(table[_("Value")]) == ["x", ""]
+    assert list(table[_("Row")]) == ["3", ""]  # a row problem beside a whole-file one: not "3.0" and "nan"
     rows_only, whole_file_only = Report(), Report()
     rows_only.problems, whole_file_only.problems = a_report().problems[:1], a_report().problems[1:]
     assert list(report_tables.problems_table(rows_only, _)[_("Row")]) == ["3"]
