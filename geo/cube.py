@@ -195,6 +195,14 @@ class IncidentCube:
         )
         return out.sort_index()
 
+    def _cell_values(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """What a table of cells sums, per cell: the count ``n`` (a published cube adds the cell key)."""
+        return {"n": self.cell_count[rows]}
+
+    def _group_counts(self, frame: pd.DataFrame, by: list[str]) -> pd.Series:
+        """The counts of ``frame`` (cells with :meth:`_cell_values`) per group ``by``: here their sum."""
+        return frame.groupby(by)["n"].sum()
+
     # ---------------------------------------------------------------- the questions (as in geo.figures)
 
     def incident_counts(
@@ -224,10 +232,10 @@ class IncidentCube:
             {
                 "section_id": self.section_ids[self.cell_section[rows]],
                 "category": self.categories[self.cell_category[rows]].astype(str),
-                "n": self.cell_count[rows],
+                **self._cell_values(rows),
             }
         )
-        out = frame.groupby(["section_id", "category"])["n"].sum().unstack(fill_value=0).astype("int64")
+        out = self._group_counts(frame, ["section_id", "category"]).unstack(fill_value=0).astype("int64")
         out.index.name = "section_id"
         out.columns.name = None
         return out
@@ -257,10 +265,10 @@ class IncidentCube:
             {
                 "month": month,
                 "category": self.categories[self.cell_category[rows]].astype(str),
-                "n": self.cell_count[rows],
+                **self._cell_values(rows),
             }
         )
-        table = frame.groupby(["month", "category"])["n"].sum().unstack(fill_value=0)
+        table = self._group_counts(frame, ["month", "category"]).unstack(fill_value=0)
         table = table.reindex(months, fill_value=0)
         table.index.name = "month"
         table.columns.name = None

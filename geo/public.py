@@ -859,56 +859,23 @@ class PublishedCube(IncidentCube):
         count, key = int(self.cell_count[rows].sum()), int(self.cell_key[rows].sum())
         return int(self._published(np.array([count]), np.array([key]))[0])
 
+    def _cell_values(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        return {"n": self.cell_count[rows], "k": self.cell_key[rows]}
+
+    def _group_counts(self, frame: pd.DataFrame, by: list[str]) -> pd.Series:
+        """Each group is one cell: its records' count and key sums, published."""
+        sums = frame.groupby(by)[["n", "k"]].sum()
+        return pd.Series(self._published(sums["n"].to_numpy(), sums["k"].to_numpy()), index=sums.index)
+
     def counts_by_category(self, period, section_ids=None) -> pd.DataFrame:
         self._check(period, ())
-        rows = self._cells(period, (), section_ids)
-        rows = rows[self.cell_category[rows] >= 0]
-        if not len(rows):
-            return pd.DataFrame(index=pd.Index([], name="section_id", dtype="object"))
-        frame = pd.DataFrame(
-            {
-                "section_id": self.section_ids[self.cell_section[rows]],
-                "category": self.categories[self.cell_category[rows]].astype(str),
-                "n": self.cell_count[rows],
-                "k": self.cell_key[rows],
-            }
-        )
-        sums = frame.groupby(["section_id", "category"])[["n", "k"]].sum()
-        sums["v"] = self._published(sums["n"].to_numpy(), sums["k"].to_numpy())
-        out = sums["v"].unstack(fill_value=0).astype("int64")
-        out.index.name = "section_id"
-        out.columns.name = None
-        return out
+        return super().counts_by_category(period, section_ids)
 
     def monthly_counts(self, period, categories=(), section_ids=None, order=()) -> pd.DataFrame:
         self._check(period, (), whole=True)
         if categories and not all(self.policy.allows_categories((c,)) for c in categories):
             raise PublicQueryError(f"the public view offers no figure for the categories {sorted(categories)}")
-        first = pd.Timestamp(period.start).to_period("M")
-        last = pd.Timestamp(period.end).to_period("M")
-        months = pd.DatetimeIndex([p.to_timestamp() for p in pd.period_range(first, last, freq="M")], name="month")
-        rows = self._cells(period, categories, section_ids)
-        rows = rows[self.cell_category[rows] >= 0]
-        if not len(rows):
-            return pd.DataFrame(index=months)
-        day = np.searchsorted(self.offsets, rows, side="right") - 1
-        when = self.day0 + day.astype("timedelta64[D]")
-        frame = pd.DataFrame(
-            {
-                "month": pd.DatetimeIndex(when).to_period("M").to_timestamp(),
-                "category": self.categories[self.cell_category[rows]].astype(str),
-                "n": self.cell_count[rows],
-                "k": self.cell_key[rows],
-            }
-        )
-        sums = frame.groupby(["month", "category"])[["n", "k"]].sum()
-        sums["v"] = self._published(sums["n"].to_numpy(), sums["k"].to_numpy())
-        table = sums["v"].unstack(fill_value=0).reindex(months, fill_value=0)
-        table.index.name = "month"
-        table.columns.name = None
-        order = list(order)
-        cols = [c for c in order if c in table.columns] + [c for c in table.columns if c not in order]
-        return table[cols].astype("int64")
+        return super().monthly_counts(period, categories, section_ids, order)
 
     def located_incidents(self, period, categories=(), section_ids=None) -> tuple[pd.DataFrame, int]:
         """No located records in public (the public incidents have no coordinates); the published number
