@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 from pathlib import Path
 
 import pytest
 import shapely
+from test_exports import map_counts as map_properties
 
 from geo import exports
 from geo.cli import main
@@ -95,15 +95,7 @@ def test_public_outputs_that_refuse_broken_data_do_not_print_its_values(tmp_path
 
 def map_counts(page: str) -> dict[str, str]:
     """The count text (``t2``) of every section of a map file."""
-    dec, out = json.JSONDecoder(), {}
-    for m in re.finditer(r'"properties":\s*\{', page):
-        try:
-            props, _end = dec.raw_decode(page, m.end() - 1)
-        except ValueError:
-            continue
-        if isinstance(props, dict) and "section_id" in props:
-            out[str(props["section_id"])] = props["t2"]
-    return out
+    return {sid: props["t2"] for sid, props in map_properties(page).items()}
 
 
 def test_public_map_file_and_hotspots_give_the_same_published_counts(tmp_path, capsys):

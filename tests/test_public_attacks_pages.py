@@ -6,39 +6,16 @@ to show them no more. The attacker knows the method and the perturbation table, 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 import streamlit as st
-from dashboard_fixtures import SmallSource, ok, public_policy, small_dataset
+from dashboard_fixtures import public_policy
 from streamlit.testing.v1 import AppTest
 from test_public_attacks import MONTHS, year_of_incidents
+from test_public_views import run
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 #: The small dataset's first section of the planted cluster (in Prishtinë).
 SECTION = "G22"
-
-
-def run(page: str, section: str = "", **state) -> AppTest:
-    """The app on ``page`` (public when the environment says so), with ``section`` and ``state`` set."""
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.session_state["source"] = SmallSource()
-    at.session_state["lang"] = "en"
-    at.switch_page(page)
-    at.run()
-    ok(at)
-    if section:
-        sections = small_dataset().sections.set_index("section_id")
-        at.session_state["region"] = str(sections.loc[section, "region"])
-        at.session_state["municipality"] = str(sections.loc[section, "municipality"])
-        at.session_state["section"] = section
-    for key, value in state.items():
-        at.session_state[key] = value
-    if section or state:
-        at.run()
-    ok(at)
-    return at
 
 
 @pytest.fixture
