@@ -181,10 +181,10 @@ def stage_load(variant: str, data: Path) -> dict:
     ``cached``: the same from the columnar cache (filled first when empty)."""
     if variant == "cached":
         try:
-            from geo import store
+            from geo import filecache
         except ImportError:
             return {"seconds": None, "note": "no columnar cache in this version"}
-        if store.default_dir() is None:
+        if filecache.default_dir() is None:
             return {"seconds": None, "note": "the columnar cache is turned off"}
         from geo.source import FileSource
 

@@ -2,7 +2,7 @@
 
 :class:`Dataset` is what every analysis, page, output and command works on.
 It knows nothing of where the data came from: reading files is
-:mod:`geo.loader`, the columnar cache :mod:`geo.store`, and the interface to
+:mod:`geo.loader`, the columnar cache :mod:`geo.filecache`, and the interface to
 storage :mod:`geo.source`.
 """
 

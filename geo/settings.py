@@ -111,7 +111,7 @@ SETTINGS: tuple[Setting, ...] = (
         "DASHBOARD_CACHE_DIR",
         "cache",
         "dir",
-        "$XDG_CACHE_HOME or ~/.cache, then community-policing-dashboard/store",
+        "$XDG_CACHE_HOME or ~/.cache, then community-policing-dashboard/filecache",
         "the columnar cache's folder; off turns the cache off",
     ),
     Setting(
@@ -289,7 +289,7 @@ class Settings:
         if raw:
             return Path(raw)
         base = self.xdg_cache_home or str(Path.home() / ".cache")
-        return Path(base) / "community-policing-dashboard" / "store"
+        return Path(base) / "community-policing-dashboard" / "filecache"
 
     # -- uploads
 

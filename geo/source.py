@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from geo import store
+from geo import filecache
 from geo.dataset import Dataset
 from geo.loader import LoadOptions
 
@@ -63,8 +63,8 @@ class FileSource:
         return h.hexdigest()[:16]
 
     def load(self) -> Dataset:
-        """The joined dataset; large inputs come from the columnar cache after the first time (:mod:`geo.store`)."""
-        return store.load(self.paths, self.options, label=self.label, is_demo=self.is_demo)
+        """The joined dataset; large inputs come from the columnar cache after the first time (:mod:`geo.filecache`)."""
+        return filecache.load(self.paths, self.options, label=self.label, is_demo=self.is_demo)
 
 
 def demo_source(directory: Path = DEMO_DIR) -> FileSource:

@@ -26,7 +26,7 @@ are larger than a set size (``DASHBOARD_UPLOADS_MAX_MB``, default 1024), the
 least recently used ones until they fit. A session marks its folder as used on
 every run (:func:`touch`); :func:`maybe_sweep` runs the sweep at most once a
 minute per process. Uploaded files are never written to the columnar cache
-(:func:`~geo.uploads_root.is_upload`, :mod:`geo.store`).
+(:func:`~geo.uploads_root.is_upload`, :mod:`geo.filecache`).
 """
 
 from __future__ import annotations

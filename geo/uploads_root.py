@@ -1,6 +1,6 @@
 """The one folder under which every session's uploads live, and whether a file lies in it.
 
-Uploaded files are never written to the columnar cache (:mod:`geo.store`),
+Uploaded files are never written to the columnar cache (:mod:`geo.filecache`),
 which asks :func:`is_upload`; the session folders themselves are made, used
 and swept by :mod:`geo.uploads`. Both read :data:`UPLOADS_ROOT` from here when
 called, so setting it (a test's private folder) moves them together.

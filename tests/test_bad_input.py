@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geo import figures, store, uploads
+from geo import figures, filecache, uploads
 from geo.cli import main
 from geo.loader import LoadOptions, load_files
 from geo.source import FileSource
@@ -259,7 +259,7 @@ def test_every_new_option_reaches_the_cache_key_and_the_saved_options(sections_p
         LoadOptions(latest="2030-01-01"),
     ]
     paths = {"sections": sections_path}
-    keys = {store.key(paths, o) for o in [base, *changed]}
+    keys = {filecache.key(paths, o) for o in [base, *changed]}
     assert len(keys) == 1 + len(changed)
     prints = {FileSource(paths, o).fingerprint() for o in [base, *changed]}
     assert len(prints) == 1 + len(changed)

@@ -55,7 +55,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         # loading files, the columnar cache, the data-source interface, saved data, uploads, the demo generator
         "data access",
-        ("loader", "uploads_root", "store", "source", "saved", "uploads", "demo"),
+        ("loader", "uploads_root", "filecache", "source", "saved", "uploads", "demo"),
     ),
     (
         # the command line (Streamlit's caches are on the app's side, views/cache.py)
@@ -180,5 +180,5 @@ def test_an_unplaced_module_a_ghost_a_double_and_an_upward_import_are_each_named
 
 def test_the_real_package_is_read():
     names = modules()
-    assert GEO.name == "geo" and {"dataset", "loader", "source", "store"} <= set(names)
+    assert GEO.name == "geo" and {"dataset", "loader", "source", "filecache"} <= set(names)
     assert any(e.source == "loader" and e.target == "dataset" for e in edges())

@@ -1,6 +1,6 @@
 """Section identity is fixed at load: every ``section_id`` column is :data:`geo.dataset.SECTION_ID_DTYPE`.
 
-From the files (the loader), from the columnar cache (:mod:`geo.store`) and in the public copy
+From the files (the loader), from the columnar cache (:mod:`geo.filecache`) and in the public copy
 (:meth:`geo.public.PublicPolicy.apply`): nothing downstream converts section ids, so they must come right.
 """
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from dashboard_fixtures import public_policy, small_dataset, tiny_dataset
 
-from geo import store
+from geo import filecache
 from geo.dataset import SECTION_ID_DTYPE, Dataset
 from geo.loader import empty_frame, empty_sections, load_files
 
@@ -51,8 +51,8 @@ def test_section_ids_from_the_files_the_cache_and_the_public_copy(files, tmp_pat
     check_ids(loaded)
     assert loaded.incidents["section_id"].isna().sum() == 1  # the record outside every section: NaN
     assert loaded.incidents["section_id"].iloc[-1] == "S3"  # located by section only: its id as text
-    first = store.load(files, directory=tmp_path / "cache", min_bytes=0)  # written to the cache
-    cached = store.load(files, directory=tmp_path / "cache", min_bytes=0)  # read back from Parquet
+    first = filecache.load(files, directory=tmp_path / "cache", min_bytes=0)  # written to the cache
+    cached = filecache.load(files, directory=tmp_path / "cache", min_bytes=0)  # read back from Parquet
     assert len(list((tmp_path / "cache").iterdir())) == 1
     for data in (first, cached, public_policy().apply(loaded), public_policy().apply(cached)):
         check_ids(data)

@@ -14,8 +14,8 @@ import pytest
 from dashboard_fixtures import TEST_SECRET, ok, texts
 from streamlit.testing.v1 import AppTest
 
+from geo import filecache, uploads
 from geo import settings as config
-from geo import store, uploads
 from geo.public import PublicPolicy
 from geo.settings import SETTINGS, Settings
 
@@ -134,8 +134,8 @@ def test_the_defaults(tmp_path):
     assert s.public_min_count is None and s.public_sensitive is None and s.public_secret == s.public_ptable == ""
     assert s.min_population == 500 and s.tiles_url == s.tiles_attribution == ""
     assert s.data_dir == ROOT / "data" / "own"
-    assert s.cache_dir == Path.home() / ".cache" / "community-policing-dashboard" / "store"
-    assert Settings.load({"XDG_CACHE_HOME": "/x"}, None).cache_dir == Path("/x/community-policing-dashboard/store")
+    assert s.cache_dir == Path.home() / ".cache" / "community-policing-dashboard" / "filecache"
+    assert Settings.load({"XDG_CACHE_HOME": "/x"}, None).cache_dir == Path("/x/community-policing-dashboard/filecache")
     assert Settings.load({"DASHBOARD_CACHE_DIR": "Off"}, None).cache_dir is None
     assert s.uploads_idle_hours == 2.0 and s.uploads_max_mb == 1024.0
     assert PublicPolicy.from_settings(s) is None
@@ -213,10 +213,10 @@ def test_the_settings_module_stands_alone():
 
 def test_the_readers_use_the_settings(monkeypatch):
     s = Settings.load({"DASHBOARD_CACHE_DIR": "/srv/c", "DASHBOARD_UPLOADS_MAX_MB": "5"}, secrets_file=None)
-    assert store.default_dir(s) == Path("/srv/c")
+    assert filecache.default_dir(s) == Path("/srv/c")
     assert uploads.SweepSettings.from_settings(s) == uploads.SweepSettings(max_mb=5.0)
     monkeypatch.setenv("DASHBOARD_CACHE_DIR", "off")  # read when called, as before
-    assert store.default_dir() is None
+    assert filecache.default_dir() is None
 
 
 def test_the_readme_lists_every_setting():

@@ -13,7 +13,7 @@ import pytest
 from dashboard_fixtures import TinySource, ok, texts
 from streamlit.testing.v1 import AppTest
 
-from geo import i18n, store, uploads, uploads_root
+from geo import filecache, i18n, uploads, uploads_root
 from geo.uploads import SweepSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -202,7 +202,7 @@ def test_uploaded_files_are_never_written_to_the_columnar_cache(root, tmp_path):
     cache = tmp_path / "cache"
     folder = uploads.new_session_dir(now=NOW)
     paths = small_inputs(folder / "files")
-    data = store.load(paths, directory=cache, min_bytes=0)  # however large they are
+    data = filecache.load(paths, directory=cache, min_bytes=0)  # however large they are
     assert len(data.incidents) == 1 and data.incidents["lon"].iloc[0] == pytest.approx(21.1534)
     assert not cache.exists() or not any(cache.iterdir())
 
@@ -212,7 +212,7 @@ def test_control_the_same_files_elsewhere_are_cached_with_their_coordinates(root
 
     cache = tmp_path / "cache"
     paths = small_inputs(tmp_path / "own")
-    store.load(paths, directory=cache, min_bytes=0)
+    filecache.load(paths, directory=cache, min_bytes=0)
     entries = [p for p in cache.iterdir() if (p / "manifest.json").is_file()]
     assert len(entries) == 1
     cached = pd.read_parquet(entries[0] / "incidents.parquet")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from geo import exports, report_tables, store, uploads
+from geo import exports, filecache, report_tables, uploads
 from geo import saved as saved_data
 from geo.i18n import FIELD_VOCABULARY, md_escape
 from geo.loader import LoadOptions
@@ -212,14 +212,14 @@ with st.expander(_("What is kept where, and for how long")):
             "(data/own), where they stay until the next save replaces them."
         ),
     ]
-    if store.default_dir(ctx.settings) is not None:
+    if filecache.default_dir(ctx.settings) is not None:
         kept.append(
             _(
                 "**The deployment's own data**: inputs larger than {size} MB are also kept, read and checked, in "
                 "the server's cache folder (as Parquet, to start faster); the {n} most recently used versions "
                 "are kept.",
-                size=_.number(store.MIN_BYTES / 1_000_000),
-                n=_.number(store.KEEP),
+                size=_.number(filecache.MIN_BYTES / 1_000_000),
+                n=_.number(filecache.KEEP),
             )
         )
     st.markdown("\n".join(f"- {line}" for line in kept))

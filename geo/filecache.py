@@ -19,7 +19,7 @@ coordinates. They are loaded directly, whatever their size.
 
 Where: the folder named by the setting ``DASHBOARD_CACHE_DIR`` (``[cache] dir``
 in the secrets file; ``off`` turns the cache off; :mod:`geo.settings`), otherwise ``$XDG_CACHE_HOME`` or ``~/.cache``,
-under ``community-policing-dashboard/store``. At most :data:`KEEP` entries
+under ``community-policing-dashboard/filecache``. At most :data:`KEEP` entries
 are kept (the least recently used go first).
 """
 
@@ -54,7 +54,7 @@ KEEP = 6
 #: The tables of a dataset, in the order they are written.
 TABLES = ("sections", "incidents", "concerns", "committees", "meetings", "surveys")
 #: Modules and data whose content decides what a load gives; any change makes new keys. The modules are
-#: exactly this one and all it imports, directly or not (``tests/test_store_code_version.py`` checks it).
+#: exactly this one and all it imports, directly or not (``tests/test_filecache_code_version.py`` checks it).
 _CODE = (
     "io.py",
     "validation.py",
@@ -67,7 +67,7 @@ _CODE = (
     "settings.py",
     "cube.py",
     "uploads_root.py",
-    "store.py",
+    "filecache.py",
     "reference/municipalities.csv",
 )
 _FORMAT = 1

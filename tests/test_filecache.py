@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geo import store
+from geo import filecache
 from geo.loader import LoadOptions, load_files
 from geo.source import FileSource
 
@@ -46,7 +46,7 @@ def folder(tmp_path) -> Path:
 
 
 def same(a, b) -> None:
-    for name in store.TABLES:
+    for name in filecache.TABLES:
         x, y = getattr(a, name), getattr(b, name)
         pd.testing.assert_frame_equal(x, y, check_exact=True)
         assert [str(t) for t in x.dtypes] == [str(t) for t in y.dtypes], name
@@ -65,9 +65,9 @@ def entries(folder: Path) -> list[Path]:
 
 def test_a_cached_load_equals_the_direct_load(paths, folder):
     direct = load_files(paths, label="mine")
-    first = store.load(paths, label="mine", directory=folder, min_bytes=0)
+    first = filecache.load(paths, label="mine", directory=folder, min_bytes=0)
     assert len(entries(folder)) == 1
-    again = store.load(paths, label="mine", directory=folder, min_bytes=0)
+    again = filecache.load(paths, label="mine", directory=folder, min_bytes=0)
     same(direct, first)
     same(direct, again)
     assert direct.report.problems  # the files have problems: they come back from the cache too
@@ -78,63 +78,63 @@ def test_the_cached_demo_equals_the_direct_load(folder):
 
     source = demo_source()
     direct = load_files(source.paths, label="demo", is_demo=True)
-    store.load(source.paths, label="demo", is_demo=True, directory=folder, min_bytes=0)
-    same(direct, store.load(source.paths, label="demo", is_demo=True, directory=folder, min_bytes=0))
+    filecache.load(source.paths, label="demo", is_demo=True, directory=folder, min_bytes=0)
+    same(direct, filecache.load(source.paths, label="demo", is_demo=True, directory=folder, min_bytes=0))
 
 
 def test_a_changed_file_name_or_option_makes_a_new_key(paths, tmp_path):
-    k = store.key(paths)
-    assert store.key(paths) == k
-    assert store.key(paths, LoadOptions(crs={"incidents": "EPSG:4326"})) != k
+    k = filecache.key(paths)
+    assert filecache.key(paths) == k
+    assert filecache.key(paths, LoadOptions(crs={"incidents": "EPSG:4326"})) != k
     moved = tmp_path / "other"
     moved.mkdir()
     copy = {name: moved / p.name for name, p in paths.items()}
     for name, p in paths.items():
         copy[name].write_bytes(p.read_bytes())
-    assert store.key(copy) == k  # the same content and names elsewhere: the same entry
+    assert filecache.key(copy) == k  # the same content and names elsewhere: the same entry
     renamed = dict(copy, incidents=moved / "incidents-2024.csv")
     renamed["incidents"].write_bytes(paths["incidents"].read_bytes())
-    assert store.key(renamed) != k  # messages name the file
+    assert filecache.key(renamed) != k  # messages name the file
     copy["incidents"].write_text(INCIDENTS.replace("I5;", "I9;"), encoding="utf-8")
-    assert store.key(copy) != k
+    assert filecache.key(copy) != k
 
 
 def test_an_edited_file_is_loaded_again(paths, folder):
-    store.load(paths, directory=folder, min_bytes=0)
+    filecache.load(paths, directory=folder, min_bytes=0)
     paths["incidents"].write_text(INCIDENTS + "I7;2024-03-23;theft;42.65;21.15;1\n", encoding="utf-8")
-    ds = store.load(paths, directory=folder, min_bytes=0)
+    ds = filecache.load(paths, directory=folder, min_bytes=0)
     assert "I7" in set(ds.incidents["incident_id"])
     assert len(entries(folder)) == 2
 
 
 def test_a_damaged_entry_is_dropped_and_the_files_loaded(paths, folder):
     direct = load_files(paths)
-    store.load(paths, directory=folder, min_bytes=0)
+    filecache.load(paths, directory=folder, min_bytes=0)
     (entry,) = entries(folder)
     (entry / "incidents.parquet").write_bytes(b"not parquet")
-    same(direct, store.load(paths, directory=folder, min_bytes=0))
+    same(direct, filecache.load(paths, directory=folder, min_bytes=0))
     (entry,) = entries(folder)  # written again
-    same(direct, store.load(paths, directory=folder, min_bytes=0))
+    same(direct, filecache.load(paths, directory=folder, min_bytes=0))
 
 
 def test_small_inputs_are_not_cached(paths, folder):
-    store.load(paths, directory=folder)  # far below MIN_BYTES
+    filecache.load(paths, directory=folder)  # far below MIN_BYTES
     assert entries(folder) == []
 
 
 def test_the_cache_can_be_turned_off_or_moved(monkeypatch, tmp_path):
-    monkeypatch.setenv(store.CACHE_ENV, "off")
-    assert store.default_dir() is None
-    monkeypatch.setenv(store.CACHE_ENV, str(tmp_path / "here"))
-    assert store.default_dir() == tmp_path / "here"
-    monkeypatch.delenv(store.CACHE_ENV)
+    monkeypatch.setenv(filecache.CACHE_ENV, "off")
+    assert filecache.default_dir() is None
+    monkeypatch.setenv(filecache.CACHE_ENV, str(tmp_path / "here"))
+    assert filecache.default_dir() == tmp_path / "here"
+    monkeypatch.delenv(filecache.CACHE_ENV)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert store.default_dir() == tmp_path / "xdg" / "community-policing-dashboard" / "store"
+    assert filecache.default_dir() == tmp_path / "xdg" / "community-policing-dashboard" / "filecache"
 
 
 def test_file_source_loads_through_the_cache(paths, folder, monkeypatch):
-    monkeypatch.setenv(store.CACHE_ENV, str(folder))
-    monkeypatch.setattr(store, "MIN_BYTES", 0)
+    monkeypatch.setenv(filecache.CACHE_ENV, str(folder))
+    monkeypatch.setattr(filecache, "MIN_BYTES", 0)
     source = FileSource(paths, label="own")
     first = source.load()
     assert len(entries(folder)) == 1
@@ -144,23 +144,23 @@ def test_file_source_loads_through_the_cache(paths, folder, monkeypatch):
 def test_an_unwritable_folder_still_loads(paths, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("a file where the cache folder would go")
-    ds = store.load(paths, directory=blocker / "cache", min_bytes=0)
+    ds = filecache.load(paths, directory=blocker / "cache", min_bytes=0)
     same(load_files(paths), ds)
 
 
 def test_a_missing_file_is_reported_not_cached(paths, folder):
     paths = dict(paths, incidents=paths["incidents"].with_name("missing.csv"))
-    ds = store.load(paths, directory=folder, min_bytes=0)
+    ds = filecache.load(paths, directory=folder, min_bytes=0)
     assert any(p.code == "unreadable_file" for p in ds.report.problems)
     assert entries(folder) == []
 
 
 def test_prune_keeps_the_most_recently_used(paths, folder, write):
     for i in range(4):
-        store.load(dict(paths, incidents=write(f"incidents{i}.csv", INCIDENTS)), directory=folder, min_bytes=0)
+        filecache.load(dict(paths, incidents=write(f"incidents{i}.csv", INCIDENTS)), directory=folder, min_bytes=0)
     found = entries(folder)
     assert len(found) == 4
     for i, e in enumerate(found):  # last use: the order of the listing
         os.utime(e / "manifest.json", (2e9 + i, 2e9 + i))
-    store.prune(folder, keep=2)
+    filecache.prune(folder, keep=2)
     assert entries(folder) == found[2:]
