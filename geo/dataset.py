@@ -36,9 +36,11 @@ class Dataset:
         ``municipality_raw``, ``row``, geometry.
     incidents
         DataFrame: ``incident_id, occurred_at, category, category_raw, count,
-        lon, lat, section_id, row``. ``section_id`` is missing (NaN) for
+        lon, lat, section_id, row, id_generated``. ``section_id`` is missing (NaN) for
         records outside every section; ``lon``/``lat`` are missing for records
-        located only by section.
+        located only by section. ``id_generated``: the file gave the record no id (its
+        ``incident_id`` was made by the loader, and is never its identity). From the database
+        also ``identity``: the record's identity for the public perturbation, as stored.
     concerns
         DataFrame: the contract's concern columns plus ``lon, lat, section_id, row``.
     committees

@@ -78,6 +78,7 @@ def empty_frame(input: str) -> pd.DataFrame:
             "lat",
             "section_id",
             "row",
+            "id_generated",
         ],
         "concerns": [*INPUTS["concerns"].field_names, "row"],
         "committees": [*INPUTS["committees"].field_names, "row"],
@@ -104,6 +105,8 @@ def empty_frame(input: str) -> pd.DataFrame:
             frame[c] = pd.Series(dtype="float64")
     if "section_id" in frame:
         frame["section_id"] = pd.Series(dtype=SECTION_ID_DTYPE)
+    if "id_generated" in frame:
+        frame["id_generated"] = pd.Series(dtype=bool)
     return frame
 
 

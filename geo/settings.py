@@ -108,6 +108,21 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("DASHBOARD_DATA_DIR", "data", "dir", "data/own", "the folder of the deployment's own data"),
     Setting(
+        "DASHBOARD_DATABASE_URL",
+        "database",
+        "url",
+        "the embedded SQLite file in dashboard-db/ of the data folder",
+        "the deployment's database: postgresql+psycopg://user:password@host/name for a shared one",
+        secret=True,
+    ),
+    Setting(
+        "DASHBOARD_DATABASE_POOL_SIZE",
+        "database",
+        "pool_size",
+        "5",
+        "connections each app process keeps open to a shared database (as many again on a burst)",
+    ),
+    Setting(
         "DASHBOARD_CACHE_DIR",
         "cache",
         "dir",
@@ -279,6 +294,24 @@ class Settings:
         """The folder of the deployment's own data (default ``data/own`` in the project)."""
         raw = self.get("DASHBOARD_DATA_DIR")
         return Path(raw) if raw else APP_DIR / "data" / "own"
+
+    @property
+    def database_url(self) -> str:
+        """The deployment's database URL; ``""`` for the embedded default (:func:`geo.db.url_of`)."""
+        return self.get("DASHBOARD_DATABASE_URL")
+
+    @property
+    def database_pool_size(self) -> int:
+        raw = self.get("DASHBOARD_DATABASE_POOL_SIZE")
+        if not raw:
+            return 5
+        try:
+            value = int(raw)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise ValueError(f"DASHBOARD_DATABASE_POOL_SIZE={raw!r}: a whole number, 1 or more (default 5)")
+        return value
 
     @property
     def cache_dir(self) -> Path | None:

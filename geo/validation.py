@@ -1348,7 +1348,7 @@ def validate_incidents(
     rules: RowRules | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """Typed incidents (not yet joined): ``incident_id, occurred_at, category, category_raw, count, lon, lat,
-    section_id, row``."""
+    section_id, row, id_generated`` (``id_generated``: the file gave no id, ``incident_id`` is ``file:row``)."""
     chk = TableCheck("incidents", raw, report, columns, values, rules)
     occurred = chk.date("occurred_at", keep_time=True)
     category_raw = _as_text(chk.cells("category"))
@@ -1357,9 +1357,11 @@ def validate_incidents(
     lon, lat, section_id = locate(chk, raw, crs, sections)
     if not chk.has("incident_id"):
         ids = _row_ids(raw.file, chk.n)
+        generated = np.ones(chk.n, dtype=bool)
     else:
         ids = _as_text(chk.cells("incident_id"))
         missing = ids.isna()
+        generated = missing.to_numpy(dtype=bool)
         if missing.any():
             ids = ids.where(~missing, _row_ids(raw.file, chk.n))
         _check_duplicates(chk, ids, "incident_id", severity_error=False)
@@ -1375,6 +1377,7 @@ def validate_incidents(
             "lat": lat,
             "section_id": section_id,
             "row": np.arange(1, chk.n + 1),
+            "id_generated": generated,
         }
     )
     return _kept(out, keep), chk.n

@@ -35,6 +35,8 @@ SAMPLES = {
     "DASHBOARD_TILES_ATTRIBUTION": ("© Example", "'© Example'"),
     "DASHBOARD_DATA_DIR": ("/srv/own", "'/srv/own'"),
     "DASHBOARD_CACHE_DIR": ("/srv/cache", "'/srv/cache'"),
+    "DASHBOARD_DATABASE_URL": ("postgresql+psycopg://u:pw@db/dash", "'postgresql+psycopg://u:pw@db/dash'"),
+    "DASHBOARD_DATABASE_POOL_SIZE": ("12", "12"),
     "DASHBOARD_UPLOADS_IDLE_HOURS": ("0.5", "0.5"),
     "DASHBOARD_UPLOADS_MAX_MB": ("300", "300"),
 }
@@ -51,6 +53,8 @@ VALUES = {
     "DASHBOARD_TILES_ATTRIBUTION": lambda s: s.tiles_attribution == "© Example",
     "DASHBOARD_DATA_DIR": lambda s: s.data_dir == Path("/srv/own"),
     "DASHBOARD_CACHE_DIR": lambda s: s.cache_dir == Path("/srv/cache"),
+    "DASHBOARD_DATABASE_URL": lambda s: s.database_url == "postgresql+psycopg://u:pw@db/dash",
+    "DASHBOARD_DATABASE_POOL_SIZE": lambda s: s.database_pool_size == 12,
     "DASHBOARD_UPLOADS_IDLE_HOURS": lambda s: s.uploads_idle_hours == 0.5,
     "DASHBOARD_UPLOADS_MAX_MB": lambda s: s.uploads_max_mb == 300.0,
 }

@@ -1,0 +1,432 @@
+"""The deployment's data in its database (:mod:`geo.db`): each table read, written and versioned on its own.
+
+Every data table has a **revision** (a token in ``revisions``, new with every write to that table, in the
+same transaction as the write) and its **part of the report** (the problems and counts of the imports
+that made it). :func:`revisions` reads the tokens in one small query, so a page can ask on every rerun
+whether anything changed; :func:`read` reads the tables asked for, and their tokens, in one snapshot.
+
+What is stored is what :func:`geo.loader.load_files` gives, already validated and joined: reading it back
+gives the same frames (dtypes included), so nothing above this module knows whether the data came from
+files or from which database. Each record also keeps what the database adds (:data:`geo.db.RECORD_COLUMNS`),
+and incidents their identity for the public perturbation (:func:`geo.public.incident_identities`),
+computed once, at import, and never from an id the loader made.
+
+Writes go through :func:`insert`, :func:`delete_imported` and :func:`set_part` inside one transaction
+(:func:`geo.db.write`), each ending with :func:`bump` of the tables they changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import shapely
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from geo import db
+from geo.dataset import SECTION_ID_DTYPE, Dataset
+from geo.report import Problem, Report
+from geo.schema import WGS84
+
+#: How each column of a loaded frame is stored and brought back, by table (the frames' dtypes).
+KINDS: dict[str, dict[str, str]] = {
+    "sections": {
+        "section_id": "id",
+        "section_name": "string",
+        "municipality": "string",
+        "municipality_raw": "string",
+        "region": "string",
+        "station": "string",
+        "population": "Int64",
+        "officers": "list",
+        "officers_public": "bool",
+        "villages": "list",
+        "row": "int64",
+        "geometry": "geometry",
+    },
+    "incidents": {
+        "incident_id": "string",
+        "occurred_at": "when",
+        "category": "category",
+        "category_raw": "string",
+        "count": "int64",
+        "lon": "float64",
+        "lat": "float64",
+        "section_id": "id",
+        "row": "int64",
+        "id_generated": "bool",
+        "identity": "bytes",
+    },
+    "concerns": {
+        "concern_id": "string",
+        "raised_on": "when",
+        "category": "category",
+        "description": "string",
+        "description_public": "bool",
+        "source": "string",
+        "meeting_id": "string",
+        "status": "string",
+        "resolved_on": "when",
+        "action_taken": "string",
+        "lon": "float64",
+        "lat": "float64",
+        "section_id": "id",
+        "row": "int64",
+    },
+    "committees": {
+        "committee_id": "string",
+        "type": "string",
+        "name": "string",
+        "municipality": "string",
+        "sections": "list",
+        "established_on": "when",
+        "active": "bool",
+        "members": "Int64",
+        "row": "int64",
+    },
+    "meetings": {
+        "meeting_id": "string",
+        "committee_id": "string",
+        "held_on": "when",
+        "attendance": "Int64",
+        "concerns_raised": "Int64",
+        "row": "int64",
+    },
+    "surveys": {
+        "area": "string",
+        "area_kind": "str",
+        "area_name": "object",
+        "period": "str",
+        "period_start": "when",
+        "period_end": "when",
+        "trust_pct": "float64",
+        "satisfaction_pct": "float64",
+        "respondents": "Int64",
+        "row": "int64",
+    },
+}
+#: Rows written per statement (and per step of a progress bar).
+CHUNK = 50_000
+_WHEN_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's own for SQLite; PostgreSQL reads it too
+
+
+@dataclass
+class Part:
+    """One table as stored: its frame (as the loader gives it) and its part of the report."""
+
+    name: str
+    frame: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def report_json(self) -> dict:
+        return {"problems": [asdict(p) for p in self.problems], "counts": dict(self.counts)}
+
+
+def _problems(data: dict) -> list[Problem]:
+    return [Problem(**p) for p in data.get("problems", [])]
+
+
+# ---------------------------------------------------------------- revisions
+
+
+def revisions(eng: Engine) -> dict[str, str]:
+    """Each data table's revision token (one small query: cheap enough for every page rerun)."""
+    with eng.connect() as conn:
+        return _revisions(conn)
+
+
+def _revisions(conn: Connection) -> dict[str, str]:
+    rows = conn.execute(sa.select(db.REVISIONS.c.table_name, db.REVISIONS.c.revision)).all()
+    return {name: rev for name, rev in rows}
+
+
+def bump(conn: Connection, name: str) -> str:
+    """Give table ``name`` a new revision (inside the writing transaction); returns it."""
+    token = uuid.uuid4().hex
+    conn.execute(
+        db.REVISIONS.update()
+        .where(db.REVISIONS.c.table_name == name)
+        .values(revision=token, changed_at=dt.datetime.now(dt.UTC))
+    )
+    return token
+
+
+def set_part(conn: Connection, name: str, problems: list[Problem], counts: dict[str, int]) -> None:
+    """Store table ``name``'s part of the report (and give it a new revision)."""
+    report = {"problems": [asdict(p) for p in problems], "counts": {k: int(v) for k, v in counts.items()}}
+    conn.execute(db.REVISIONS.update().where(db.REVISIONS.c.table_name == name).values(report=report))
+    bump(conn, name)
+
+
+def get_part(conn: Connection, name: str) -> tuple[list[Problem], dict[str, int]]:
+    """Table ``name``'s stored part of the report."""
+    report = conn.execute(sa.select(db.REVISIONS.c.report).where(db.REVISIONS.c.table_name == name)).scalar_one()
+    return _problems(report), dict(report.get("counts", {}))
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _select_sql(dialect: str, name: str) -> str:
+    """The query of table ``name``'s frame columns, in record order."""
+    cols = []
+    for c, kind in KINDS[name].items():
+        if kind == "geometry" and dialect == "postgresql":
+            cols.append(f'ST_AsBinary("{c}") AS "{c}"')
+        else:
+            cols.append(f'"{c}"')
+    return f"SELECT {', '.join(cols)} FROM {name} ORDER BY rid"
+
+
+def _adbc(eng: Engine):
+    """An Arrow-native connection (ADBC) to the engine's database, for reading whole tables quickly."""
+    url = eng.url
+    if eng.dialect.name == "postgresql":
+        import adbc_driver_postgresql.dbapi as adbc
+
+        return adbc.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
+    import adbc_driver_sqlite.dbapi as adbc
+
+    return adbc.connect(url.database)
+
+
+def _fetch(cur, sql: str, dialect: str) -> pa.Table:
+    if dialect == "sqlite":
+        # the whole result in one batch: SQLite's column types are then read from every row, not the first
+        cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(2**30)})
+    cur.execute(sql)
+    return cur.fetch_arrow_table()
+
+
+_TEXT = pa.large_string()
+
+
+def _frame(name: str, table: pa.Table) -> pd.DataFrame:
+    data = {}
+    geometry = None
+    for c, kind in KINDS[name].items():
+        col = table.column(c)
+        if kind == "geometry":
+            geometry = shapely.from_wkb(col.cast(pa.large_binary()).to_numpy(zero_copy_only=False))
+            continue
+        data[c] = _restore(col, kind)
+    frame = pd.DataFrame(data, index=pd.RangeIndex(table.num_rows))
+    if name == "sections":
+        geoms = geometry if geometry is not None else np.empty(0, dtype=object)
+        frame = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=WGS84).values, crs=WGS84)
+        frame = frame[list(KINDS[name])]
+    return frame
+
+
+def _string(col: pa.ChunkedArray) -> pd.Series:
+    col = col.cast(pa.string()) if col.type != pa.string() else col
+    return pd.Series(pd.array(col.combine_chunks() if col.num_chunks != 1 else col.chunk(0), dtype="string"))
+
+
+def _restore(col: pa.ChunkedArray, kind: str) -> pd.Series:
+    if kind in ("id", "str"):
+        return _string(col).astype(SECTION_ID_DTYPE if kind == "id" else "str")
+    if kind == "string":
+        return _string(col)
+    if kind == "object":
+        return pd.Series(col.cast(pa.string()).to_pylist(), dtype=object)
+    if kind == "category":
+        return _string(col).astype("category")
+    if kind == "when":
+        if not pa.types.is_timestamp(col.type):
+            col = pc.cast(col.cast(pa.string()), pa.timestamp("us"))
+        return pd.Series(col.cast(pa.timestamp("us")).to_numpy(zero_copy_only=False)).astype("datetime64[us]")
+    if kind == "int64":
+        return pd.Series(col.cast(pa.int64()).to_numpy(zero_copy_only=False))
+    if kind == "Int64":
+        return pd.Series(pd.array(col.cast(pa.int64()).to_pylist(), dtype="Int64"))
+    if kind == "float64":
+        return pd.Series(col.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False))
+    if kind == "bool":
+        return pd.Series(col.cast(pa.bool_()).fill_null(False).to_numpy(zero_copy_only=False))
+    if kind == "list":
+        return pd.Series([_list(v) for v in col.cast(pa.string()).to_pylist()], dtype=object)
+    if kind == "bytes":
+        return pd.Series(col.cast(pa.large_binary()).to_pylist(), dtype=object)
+    raise ValueError(kind)
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+def _list(value) -> list:
+    if value is None:
+        return []
+    return [str(v) for v in json.loads(value)]
+
+
+def read(eng: Engine, names: Iterable[str] = db.DATA_TABLES) -> tuple[dict[str, str], dict[str, Part]]:
+    """The revisions of every table and the parts of ``names``, read in one snapshot (through ADBC, which
+    gives Arrow columns: a million incidents in about a second)."""
+    names = list(names)
+    dialect = eng.dialect.name
+    conn = _adbc(eng)
+    try:
+        cur = conn.cursor()
+        if dialect == "postgresql":
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        meta = _fetch(cur, "SELECT table_name, revision, report FROM revisions", dialect).to_pylist()
+        revs = {r["table_name"]: r["revision"] for r in meta}
+        reports = {
+            r["table_name"]: json.loads(r["report"]) if isinstance(r["report"], str) else r["report"] for r in meta
+        }
+        parts = {}
+        for name in names:
+            table = _fetch(cur, _select_sql(dialect, name), dialect)
+            report = reports.get(name) or {}
+            parts[name] = Part(name, _frame(name, table), _problems(report), dict(report.get("counts", {})))
+        cur.close()
+        conn.rollback()
+    finally:
+        conn.close()
+    return revs, parts
+
+
+def dataset(parts: dict[str, Part], label: str = "", is_demo: bool = False) -> Dataset:
+    """A :class:`Dataset` of the six parts (the report: their problems, in table order, and counts)."""
+    report = Report()
+    for name in db.DATA_TABLES:
+        part = parts[name]
+        report.problems.extend(part.problems)
+        if part.counts:
+            report.counts[name] = dict(part.counts)
+    return Dataset(**{n: parts[n].frame for n in db.DATA_TABLES}, report=report, label=label, is_demo=is_demo)
+
+
+def has_data(eng: Engine) -> bool:
+    """Whether anything was ever imported or recorded (a table with a revision other than the first)."""
+    try:
+        return any(rev != "empty" for rev in revisions(eng).values())
+    except sa.exc.SQLAlchemyError:
+        return False
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _none(values: np.ndarray, missing: np.ndarray) -> list:
+    """Python values, ``None`` where ``missing``."""
+    out = values.astype(object)
+    out[missing] = None
+    return out.tolist()
+
+
+def _cells(name: str, frame: pd.DataFrame, postgres: bool) -> list[list]:
+    """The frame's cells as the database takes them, column by column (``None`` for missing)."""
+    out = []
+    for c, kind in KINDS[name].items():
+        s = frame[c] if c in frame else pd.Series([None] * len(frame), index=frame.index, dtype=object)
+        missing = s.isna().to_numpy(dtype=bool) if kind not in ("list", "bytes", "geometry") else None
+        if kind == "geometry":
+            geoms = np.asarray(frame.geometry.values, dtype=object)
+            if postgres:  # EWKB in hex: what COPY hands to PostGIS, with its SRID
+                out.append(shapely.to_wkb(shapely.set_srid(geoms, 4326), hex=True, include_srid=True).tolist())
+            else:
+                out.append(shapely.to_wkb(geoms).tolist())
+        elif kind == "when":
+            text = pd.to_datetime(s).dt.strftime(_WHEN_FORMAT).to_numpy(dtype=object, na_value=None)
+            out.append(_none(text, missing))
+        elif kind == "list":
+            out.append([json.dumps(list(v) if _is_list(v) else [], ensure_ascii=False) for v in s])
+        elif kind == "bool":
+            out.append(_none(s.to_numpy(dtype=object, na_value=False).astype(bool), missing))
+        elif kind in ("int64", "Int64"):
+            out.append(_none(s.to_numpy(dtype="float64", na_value=0).astype(np.int64), missing))
+        elif kind == "float64":
+            arr = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            out.append(_none(arr, ~np.isfinite(arr)))
+        elif kind == "bytes":
+            out.append([bytes(v) for v in s])
+        else:
+            out.append(_none(s.astype("string").to_numpy(dtype=object, na_value=""), missing))
+    return out
+
+
+def _is_list(value) -> bool:
+    return isinstance(value, (list, tuple, np.ndarray))
+
+
+def insert(
+    conn: Connection,
+    name: str,
+    frame: pd.DataFrame,
+    import_id: int | None,
+    origin: str = "import",
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Add ``frame``'s records to table ``name`` (in the caller's transaction); returns how many.
+
+    PostgreSQL takes them by ``COPY``, SQLite by one prepared statement for many rows."""
+    n = len(frame)
+    if not n:
+        return 0
+    postgres = conn.dialect.name == "postgresql"
+    columns = [*KINDS[name], "import_id", "origin"]
+    cells = _cells(name, frame, postgres)
+    cells += [[import_id] * n, [origin] * n]
+    rows = zip(*cells, strict=True)
+    if postgres:
+        raw = conn.connection.driver_connection
+        cols = ", ".join(f'"{c}"' for c in columns)
+        with raw.cursor() as cur, cur.copy(f"COPY {name} ({cols}) FROM STDIN") as copy:
+            for i, row in enumerate(rows, 1):
+                copy.write_row(row)
+                if progress is not None and i % CHUNK == 0:
+                    progress(CHUNK)
+        if progress is not None:
+            progress(n % CHUNK)
+        return n
+    cur = conn.connection.driver_connection.cursor()
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    sql = f"INSERT INTO {name} ({quoted}) VALUES ({', '.join('?' * len(columns))})"
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == CHUNK:
+            cur.executemany(sql, batch)
+            if progress is not None:
+                progress(len(batch))
+            batch = []
+    if batch:
+        cur.executemany(sql, batch)
+        if progress is not None:
+            progress(len(batch))
+    cur.close()
+    return n
+
+
+def delete_imported(conn: Connection, name: str) -> int:
+    """Remove table ``name``'s imported records (never those made in the app); returns how many."""
+    table = db.TABLES[name]
+    return conn.execute(table.delete().where(table.c.origin == "import")).rowcount
+
+
+def rows(eng: Engine) -> dict[str, int]:
+    """Records per data table."""
+    with eng.connect() as conn:
+        return {
+            n: conn.execute(sa.select(sa.func.count()).select_from(db.TABLES[n])).scalar_one() for n in db.DATA_TABLES
+        }
+
+
+def last_import(eng: Engine) -> dict | None:
+    """The newest import's row (``None`` before the first)."""
+    with eng.connect() as conn:
+        row = conn.execute(sa.select(db.IMPORTS).order_by(db.IMPORTS.c.import_id.desc()).limit(1)).mappings().first()
+    return dict(row) if row else None
