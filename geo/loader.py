@@ -138,13 +138,17 @@ def load_files(
     label: str = "",
     is_demo: bool = False,
     today: dt.date | None = None,
+    known: dict[str, pd.DataFrame] | None = None,
 ) -> Dataset:
     """Read, validate and join the given files. Never raises for bad data: see ``dataset.report``.
 
     ``paths`` maps input names (``sections``, ``incidents``, …) to files; any
     but ``sections`` may be left out. ``today`` (default: today in Kosovo) fixes
-    the latest plausible date when ``options.latest`` is not set.
+    the latest plausible date when ``options.latest`` is not set. ``known``: tables already
+    loaded (``sections``, ``committees``: an import's database holds them) that the files are
+    checked and joined against when they are not among ``paths``; they are not part of the result.
     """
+    known = known or {}
     options = options or LoadOptions()
     unknown = set(paths) - set(INPUTS)
     if unknown:
@@ -162,7 +166,7 @@ def load_files(
         )
         return dict(columns=options.columns.get(name), values=options.values.get(name), rules=rules)
 
-    sections = None
+    sections = known.get("sections")
     if "sections" in paths:
         try:
             raw = read_boundaries(paths["sections"], "sections", report, options.layer.get("sections"))
@@ -206,7 +210,8 @@ def load_files(
             frame, n = res
             report.set_counts("committees", loaded=n, matched=len(frame), rejected=n - len(frame))
             tables["committees"] = frame
-    res = loaded("meetings", lambda raw: v.validate_meetings(raw, report, tables.get("committees"), **opts("meetings")))
+    committees = tables.get("committees", known.get("committees"))
+    res = loaded("meetings", lambda raw: v.validate_meetings(raw, report, committees, **opts("meetings")))
     if res is not None:
         frame, n = res
         report.set_counts("meetings", loaded=n, matched=len(frame), rejected=n - len(frame))
@@ -219,6 +224,8 @@ def load_files(
 
     for name in ("incidents", "concerns", "committees", "meetings", "surveys"):
         tables.setdefault(name, empty_frame(name))
+    if "sections" not in paths:
+        sections = None  # known sections are context, not part of this load
     return Dataset(
         sections=sections if sections is not None else empty_sections(),
         incidents=tables["incidents"],

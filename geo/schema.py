@@ -456,6 +456,8 @@ PROBLEM_CODES: dict[str, str] = {
     "unknown_name": "warning",
     "ambiguous_name": "warning",
     "duplicate_record": "warning",
+    "already_stored": "warning",
+    "duplicate_content": "warning",
     "count_too_large": "warning",
     "implausible_date": "warning",
     "nested_value": "warning",

@@ -208,7 +208,15 @@ def _fetch(cur, sql: str, dialect: str) -> pa.Table:
     return cur.fetch_arrow_table()
 
 
-_TEXT = pa.large_string()
+#: The Arrow type a column of nothing but NULLs is read as, by kind (text for the others).
+_ARROW = {
+    "int64": pa.int64(),
+    "Int64": pa.int64(),
+    "float64": pa.float64(),
+    "bool": pa.bool_(),
+    "bytes": pa.large_binary(),
+    "geometry": pa.large_binary(),
+}
 
 
 def _frame(name: str, table: pa.Table) -> pd.DataFrame:
@@ -216,6 +224,8 @@ def _frame(name: str, table: pa.Table) -> pd.DataFrame:
     geometry = None
     for c, kind in KINDS[name].items():
         col = table.column(c)
+        if col.null_count == len(col):  # SQLite gives a column of nothing but NULLs no type of its own
+            col = pa.chunked_array([pa.nulls(len(col), _ARROW.get(kind, pa.string()))])
         if kind == "geometry":
             geometry = shapely.from_wkb(col.cast(pa.large_binary()).to_numpy(zero_copy_only=False))
             continue
