@@ -145,6 +145,11 @@ def revisions(eng: Engine) -> dict[str, str]:
         return _revisions(conn)
 
 
+def revisions_in(conn: Connection) -> dict[str, str]:
+    """:func:`revisions`, inside the caller's transaction."""
+    return _revisions(conn)
+
+
 def _revisions(conn: Connection) -> dict[str, str]:
     rows = conn.execute(sa.select(db.REVISIONS.c.table_name, db.REVISIONS.c.revision)).all()
     return {name: rev for name, rev in rows}
