@@ -267,3 +267,14 @@ def test_the_hooks_turn_a_skip_into_a_failed_run_under_ci(tmp_path):
     assert "test_inner.py::test_skipped: nothing to test against" in ci.stdout
     assert "test_module_skipped.py: no tool" in ci.stdout
     assert "test_expected_failure" not in ci.stdout.split("skipped under CI")[-1]  # an xfail is not a skip
+
+
+def test_ci_runs_the_readme_test_command_with_ci_true_and_installs_the_servers():
+    root = TESTS.parent
+    script = (root / ".ci" / "run").read_text()
+    readme = (root / "README.md").read_text()
+    command = script.rstrip().splitlines()[-1]
+    assert command.endswith("-m pytest") and f"\n{command}\n" in readme
+    assert "\nexport CI=true\n" in script
+    for package in ("postgresql-15", "postgresql-15-postgis-3", "nginx-light", "chromium"):
+        assert f"+=({package}" in script or f" {package})" in script, package
