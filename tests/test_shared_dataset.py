@@ -25,6 +25,7 @@ from streamlit.testing.v1 import AppTest
 from geo import analysis, brief, cli, exports, figures
 from geo.dataset import Dataset
 from geo.public import PublicPolicy
+from geo.source import WholeSource
 
 APP = "../dashboard.py"
 QUARTER = figures.Period(dt.date(2024, 1, 1), dt.date(2024, 3, 31))
@@ -40,15 +41,15 @@ def fresh() -> Dataset:
     return dataclasses.replace(data, incidents=pd.concat([data.incidents, outside], ignore_index=True))
 
 
-class SharedSource:
+class SharedSource(WholeSource):
     """A data source that gives the same object every time (a key of its own: no earlier cache entry)."""
 
     def __init__(self, data: Dataset):
         self.data = data
-        self.key = f"shared-{uuid.uuid4().hex}"
+        self.name = f"shared-{uuid.uuid4().hex}"
 
     def fingerprint(self) -> str:
-        return self.key
+        return self.name
 
     def load(self) -> Dataset:
         return self.data
