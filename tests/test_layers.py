@@ -56,12 +56,24 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         # loading files, the columnar cache, the database and its per-table store, the data-source interface,
         # saved data, uploads, the demo generator
         "data access",
-        ("loader", "uploads_root", "filecache", "db", "store", "dbimport", "source", "saved", "uploads", "demo"),
+        (
+            "loader",
+            "uploads_root",
+            "filecache",
+            "db",
+            "store",
+            "dbimport",
+            "source",
+            "saved",
+            "uploads",
+            "demo",
+            "dbexport",
+        ),
     ),
     (
         # the command line (Streamlit's caches are on the app's side, views/cache.py)
         "entry points",
-        ("cli", "__main__"),
+        ("cli", "dbcli", "__main__"),
     ),
 )
 
