@@ -22,7 +22,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from geo import choices, figures, i18n, maps, offline, public, rates, saved, uploads
+from geo import choices, deployment, figures, i18n, maps, offline, public, rates, saved, uploads
 from geo.dataset import Dataset
 from geo.public import PublicPolicy
 from geo.settings import Settings
@@ -95,10 +95,42 @@ def policy_from_config(settings: Settings) -> PublicPolicy | None:
     return PublicPolicy.from_settings(settings)
 
 
-def default_source(own: saved.OwnData) -> DataSource:
-    """The deployment's data (saved from the Data page, or put in ``data/own/`` by hand) when there is
-    some, otherwise the demo."""
-    return own.source or demo_source()
+def default_source(_: i18n.Translator, settings: Settings, notices: list[str]) -> DataSource:
+    """The deployment's data: its database, else (imported into it once) the files of its data folder,
+    else the demo (:func:`geo.deployment.source`); what is wrong with it goes into ``notices``."""
+    decision = cache.deployment(settings, uploads.own_data)
+    if decision.kind != "database":
+        own = uploads.own_data()
+        if own.problem:
+            notices.append(own_notice(_, own))
+    if decision.problem:
+        notices.append(database_notice(_, decision))
+    return decision.source
+
+
+def database_notice(_: i18n.Translator, decision: deployment.Decision) -> str:
+    """Why the deployment's database is not shown (on every page)."""
+    if decision.problem == "unreachable":
+        return _(
+            "The deployment's database cannot be reached. Showing {what} instead; check the database server "
+            "and the setting DASHBOARD_DATABASE_URL.",
+            what=_("the demo data") if decision.kind == "demo" else _("the files of the data folder"),
+        )
+    if decision.problem == "old schema":
+        return _(
+            "The deployment's database was made by an older version of the dashboard. Run "
+            "`python -m geo db upgrade` on the server; until then the demo data is shown."
+        )
+    if decision.problem == "empty":
+        return _(
+            "The deployment's database holds no data yet. Showing the demo data; import the deployment's "
+            "files on the server with `python -m geo db import`."
+        )
+    return _(
+        "The files of the data folder could not be imported into the deployment's database ({error}). "
+        "They are shown as they are; see the Data page.",
+        error=i18n.md_escape(decision.detail),
+    )
 
 
 def own_notice(_: i18n.Translator, own: saved.OwnData) -> str:
@@ -194,17 +226,19 @@ def upload_upkeep(_: i18n.Translator, notices: list[str], settings: Settings) ->
         pass  # a sweep that fails (a folder in use elsewhere) is tried again later
 
 
-def load(_: i18n.Translator, policy: PublicPolicy | None) -> tuple[DataSource, Dataset, list[str]]:
-    """The session's source and its dataset (the public copy in public mode); falls back to the default
-    source if loading fails."""
+def load(
+    _: i18n.Translator, policy: PublicPolicy | None, settings: Settings
+) -> tuple[DataSource, Dataset, str, list[str]]:
+    """The session's source, its dataset (the public copy in public mode) and the key that stands for it
+    in the caches, and the notices to show; falls back to the default source if loading fails."""
     notices: list[str] = []
-    own = uploads.own_data()
-    if own.problem:
-        notices.append(own_notice(_, own))
-    source = st.session_state.get("source") or default_source(own)  # public mode: no page can set "source"
+    with st.spinner(_("Loading data…")):
+        default = default_source(_, settings, notices)
+    source = st.session_state.get("source") or default  # public mode: no page can set "source"
     try:
         with st.spinner(_("Loading data…")):
-            return source, cache.dataset(source, policy), notices
+            data, fingerprint = cache.current(source, policy)
+            return source, data, fingerprint, notices
     except Exception as exc:  # noqa: BLE001 - a bug or unreadable data must not take the app down
         notices.append(
             _(
@@ -213,11 +247,12 @@ def load(_: i18n.Translator, policy: PublicPolicy | None) -> tuple[DataSource, D
             )
         )
         st.session_state.pop("source", None)
-    fallback = default_source(own)
-    if fallback.fingerprint() == source.fingerprint():  # the deployment's own data failed: try the demo
+    fallback = default
+    if fallback.key() == source.key():  # the deployment's own data failed: try the demo
         fallback = demo_source()
     try:
-        return fallback, cache.dataset(fallback, policy), notices
+        data, fingerprint = cache.current(fallback, policy)
+        return fallback, data, fingerprint, notices
     except Exception as exc:  # noqa: BLE001
         st.error(_("The data could not be loaded ({error}).", error=f"{type(exc).__name__}: {exc}"))
         st.stop()
@@ -427,12 +462,14 @@ def main(settings: Settings) -> None:
         assets_error = f"{type(exc).__name__}: {exc}"
     upkeep: list[str] = []
     upload_upkeep(_, upkeep, settings)
-    source, data, notices = load(_, policy)
+    source, data, fingerprint, notices = load(_, policy, settings)
     notices[:0] = upkeep
-    fingerprint = cache.fingerprint(source, policy)
-    if st.session_state.get("_data_key") != fingerprint:
+    # other data (another source, or new sections or incidents) starts from the default filters; a new
+    # concern or meeting keeps them
+    data_key = cache.data_key(source, policy)
+    if st.session_state.get("_data_key") != data_key:
         reset_filters(data, policy)
-        st.session_state["_data_key"] = fingerprint
+        st.session_state["_data_key"] = data_key
     filters, period = sidebar_filters(_, data, policy)
     if assets_error:
         notices.append(_("Map files could not be prepared ({error}).", error=assets_error))

@@ -261,12 +261,15 @@ def run(
     modes: dict[str, str] | None = None,
     progress: Progress | None = None,
     today: dt.date | None = None,
+    only_if_empty: bool = False,
 ) -> Outcome:
     """Import ``paths`` (input → file) into the database of ``eng`` (see the module's description).
 
     Raises :class:`ImportRefused` before reading anything when the modes do not fit (an input whose table
     holds imported records needs ``replace`` or ``append`` said). Never raises for bad data: an
-    :class:`Outcome` without ``import_id`` and its report say what stopped it."""
+    :class:`Outcome` without ``import_id`` and its report say what stopped it. ``only_if_empty``: write
+    only into a database that holds no data yet (checked inside the writing transaction, so of two
+    processes importing a first time at once, one imports and the other is refused)."""
     options = options or LoadOptions()
     progress = progress or _quiet
     paths = {n: Path(p) for n, p in paths.items()}
@@ -334,6 +337,10 @@ def run(
         for n, p in paths.items()
     ]
     with db.write(eng) as conn:
+        if conn.dialect.name == "postgresql":  # one import at a time (SQLite's write lock does the same)
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7215016)")
+        if only_if_empty and any(rev != "empty" for rev in store.revisions_in(conn).values()):
+            raise ImportRefused("the database already holds data (another process imported it first)")
         import_id = conn.execute(
             db.IMPORTS.insert()
             .values(

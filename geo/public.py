@@ -200,22 +200,19 @@ class PublicPolicy:
 
     # -- data
 
-    def apply(self, data: Dataset) -> Dataset:
+    def apply(self, data: Dataset, reuse: tuple[Dataset, Dataset] | None = None) -> Dataset:
         """A public copy of ``data``: nothing restricted is left in it, and its cube publishes perturbed
-        counts (:class:`PublishedCube`). Raises :class:`MissingSecret` without a secret."""
+        counts (:class:`PublishedCube`). Raises :class:`MissingSecret` without a secret.
+
+        ``reuse``: an earlier ``(data, its public copy)`` made with this policy; when ``data`` has the very
+        same incidents (a concern changed, nothing else), their public copy and published cube are kept
+        instead of being made again (a million records' keys take seconds)."""
         self.require_secret()
-        inc = data.incidents
-        keys = self._known_keys(data)
-        if keys is None:
-            keys = record_keys(inc, self.secret)  # from the records' identities, before the ids go
-        sensitive = inc["category"].astype(str).isin(self.sensitive).to_numpy(dtype=bool)
-        keep = [c for c in inc.columns if c not in LOADER_COLUMNS]  # row numbers would show the gaps
-        inc = inc.loc[~sensitive, keep].copy()
-        inc["lon"] = np.nan
-        inc["lat"] = np.nan
-        for col in ("incident_id", "category_raw"):
-            if col in inc:
-                inc[col] = pd.NA
+        cube = None
+        if reuse is not None and reuse[0].incidents is data.incidents and "cube" in reuse[1].__dict__:
+            inc, cube = reuse[1].incidents, reuse[1].cube
+        else:
+            inc, cube = self._public_incidents(data)
         con = data.concerns
         keep = [c for c in con.columns if c not in LOADER_COLUMNS]
         hidden = con["category"].astype(str).isin(self.sensitive_concerns).to_numpy(dtype=bool)
@@ -234,8 +231,24 @@ class PublicPolicy:
                 o if p else [strip_contacts(x) for x in (o or [])] for o, p in zip(sec["officers"], public)
             ]
         out = replace(data, incidents=inc, concerns=con, sections=sec, meetings=meetings, label=data.label)
-        out.__dict__["cube"] = PublishedCube.publish(IncidentCube.build(inc), keys[~sensitive], self)
+        out.__dict__["cube"] = cube
         return out
+
+    def _public_incidents(self, data: Dataset) -> tuple[pd.DataFrame, PublishedCube]:
+        """The incidents of the public copy and their published cube."""
+        inc = data.incidents
+        keys = self._known_keys(data)
+        if keys is None:
+            keys = record_keys(inc, self.secret)  # from the records' identities, before the ids go
+        sensitive = inc["category"].astype(str).isin(self.sensitive).to_numpy(dtype=bool)
+        keep = [c for c in inc.columns if c not in LOADER_COLUMNS]  # row numbers would show the gaps
+        inc = inc.loc[~sensitive, keep].copy()
+        inc["lon"] = np.nan
+        inc["lat"] = np.nan
+        for col in ("incident_id", "category_raw"):
+            if col in inc:
+                inc[col] = pd.NA
+        return inc, PublishedCube.publish(IncidentCube.build(inc), keys[~sensitive], self)
 
     def _known_keys(self, data: Dataset) -> np.ndarray | None:
         """The incident keys of ``data`` when it is already a public copy made with this secret, by row.

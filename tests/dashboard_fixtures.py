@@ -21,6 +21,7 @@ from shapely.geometry import box
 from geo.dataset import Dataset
 from geo.public import PublicPolicy
 from geo.report import Report
+from geo.source import WholeSource
 
 #: The suite's perturbation secret (the same as conftest's, which puts it in the environment).
 TEST_SECRET = "test-secret-for-the-suite-only-0123456789"
@@ -215,7 +216,7 @@ def tiny_dataset(evil_name: bool = False) -> Dataset:
     )
 
 
-class TinySource:
+class TinySource(WholeSource):
     """A :class:`geo.source.DataSource` serving :func:`tiny_dataset`."""
 
     def __init__(self, evil_name: bool = False):
@@ -351,7 +352,7 @@ def small_dataset() -> Dataset:
     )
 
 
-class SmallSource:
+class SmallSource(WholeSource):
     """A :class:`geo.source.DataSource` serving :func:`small_dataset`."""
 
     def fingerprint(self) -> str:

@@ -65,6 +65,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "dbimport",
             "source",
             "saved",
+            "deployment",
             "uploads",
             "demo",
             "dbexport",

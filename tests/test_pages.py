@@ -11,7 +11,7 @@ from dashboard_fixtures import TinySource, ok, texts
 from streamlit.testing.v1 import AppTest
 
 from geo import i18n
-from geo.source import FileSource, demo_source
+from geo.source import FileSource, WholeSource, demo_source
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard.py")
@@ -182,7 +182,7 @@ def test_rows_with_problems_are_reported_with_file_row_and_field(tmp_path):
     assert len(at.metric) == 7
 
 
-class RaisingSource:
+class RaisingSource(WholeSource):
     def fingerprint(self) -> str:
         return "raises"
 

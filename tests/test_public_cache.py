@@ -16,6 +16,7 @@ import pytest
 from dashboard_fixtures import public_policy, small_dataset
 
 from geo import figures, public
+from geo.source import WholeSource
 from views import cache
 
 OWN = ("domestic_violence", "sexual_offence", "theft")
@@ -24,7 +25,7 @@ QUARTER = figures.Period(dt.date(2024, 1, 1), dt.date(2024, 3, 31))
 ASKED = figures.CATEGORY_CODES
 
 
-class Source:
+class Source(WholeSource):
     """A data source of :func:`small_dataset` (``without_theft``: its thefts removed beforehand)."""
 
     def __init__(self, without_theft: bool = False):
@@ -43,8 +44,7 @@ class Source:
 
 def figures_of(source, policy):
     """Every cached public figure of ``source`` under ``policy``, as the pages ask for them."""
-    data = cache.dataset(source, policy)
-    key = cache.fingerprint(source, policy)
+    data, key = cache.current(source, policy)
     every = figures.Filters(categories=ASKED)
     return data, {
         "measures": cache.public_measures(data, key, policy, QUARTER, ASKED),

@@ -252,7 +252,7 @@ def test_choices_the_public_sidebar_does_not_offer_are_replaced_by_its_defaults(
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["source"] = SensitiveSource()
     at.session_state["lang"] = "en"
-    at.session_state["_data_key"] = cache.fingerprint(SensitiveSource(), public)  # the same data: no reset
+    at.session_state["_data_key"] = cache.data_key(SensitiveSource(), public)  # the same data: no reset
     at.session_state["public_period"] = "2023-07"  # not a period the data covers
     at.session_state["public_categories"] = "domestic_violence"  # sensitive: not a group
     at.run()

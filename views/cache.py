@@ -1,14 +1,15 @@
 """The dashboard's caches: thin ``st.cache_*`` wrappers around :mod:`geo` (which never imports Streamlit).
 
-Every cached function takes small hashable arguments: the data source's
-``fingerprint()`` plus the frozen :class:`~geo.figures.Filters`,
+Every cached function takes small hashable arguments: the data's key (:func:`current`, which changes
+with any table's revision) plus the frozen :class:`~geo.figures.Filters`,
 :class:`~geo.figures.Period` and :class:`~geo.public.PublicPolicy` themselves
 (never values unpacked from them and rebuilt). Objects that cannot or should not be
 hashed (the source, the loaded dataset) are passed with a leading underscore,
 which Streamlit leaves out of the key; the fingerprint stands for them.
 
-* :func:`dataset` and :func:`geometry` use ``st.cache_resource``: one shared
-  object for all sessions, never copied. Nothing may modify them; every
+* :func:`current` keeps the newest load of each source for all sessions (``st.cache_resource``) and
+  reloads only the tables whose revision moved; :func:`geometry` is one shared object too. Neither is
+  ever copied. Nothing may modify them; every
   function in :mod:`geo.figures` and :mod:`geo.analysis` returns new frames.
 * Figures that depend on filters use ``st.cache_data`` (each caller gets its
   own copy) with ``max_entries`` so a long-running server stays small.
@@ -16,15 +17,21 @@ which Streamlit leaves out of the key; the fingerprint stands for them.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from geo import analysis, figures, maps, offline, uploads
+from geo import analysis, db, figures, maps, offline, uploads
+from geo import deployment as deploy
 from geo.dataset import Dataset
+from geo.deployment import Decision
 from geo.public import PublicPolicy
-from geo.source import DataSource
+from geo.saved import OwnData
+from geo.settings import Settings
+from geo.source import DataSource, Loaded, fingerprint_of, refresh
 
 
 @st.cache_resource(show_spinner=False)
@@ -33,22 +40,87 @@ def leaflet_ready(static_dir: str = str(offline.STATIC_DIR)) -> str:
     return str(offline.ensure_leaflet(Path(static_dir)))
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _dataset(_source: DataSource, fingerprint: str, policy: PublicPolicy | None) -> Dataset:
-    data = _source.load()
-    return policy.apply(data) if policy is not None else data
+class _Latest:
+    """The newest load of one source, shared by every session of the process, and its public copies."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.loaded: Loaded | None = None
+        self.public: dict[PublicPolicy, tuple[Dataset, Dataset]] = {}
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _latest(key: str) -> _Latest:
+    return _Latest()
+
+
+def current(source: DataSource, policy: PublicPolicy | None = None) -> tuple[Dataset, str]:
+    """The dataset of ``source`` now (shared; do not modify), its public copy when a
+    :class:`~geo.public.PublicPolicy` is given, and the key that stands for it in the caches below
+    (a public copy's key differs from the restricted one's).
+
+    Every call asks the source for its tables' revisions (cheap) and reloads only the tables that moved
+    (:func:`geo.source.refresh`): a new concern shows on the next rerun of every session, without
+    reloading the incidents or rebuilding their cube (or, in public, their published copy)."""
+    latest = _latest(source.key())
+    with latest.lock:
+        loaded = refresh(source, latest.loaded)
+        latest.loaded = loaded
+        if policy is None:
+            return loaded.dataset, loaded.fingerprint
+        before = latest.public.get(policy)
+        if before is not None and before[0] is loaded.dataset:
+            return before[1], _public_key(loaded.fingerprint, policy)
+        made = policy.apply(loaded.dataset, reuse=before)
+        latest.public[policy] = (loaded.dataset, made)
+        return made, _public_key(loaded.fingerprint, policy)
+
+
+def _public_key(fingerprint: str, policy: PublicPolicy) -> str:
+    return f"{fingerprint}|public:{policy!r}"
 
 
 def dataset(source: DataSource, policy: PublicPolicy | None = None) -> Dataset:
-    """The loaded, joined dataset of ``source`` (shared; do not modify); its public copy when a
-    :class:`~geo.public.PublicPolicy` is given. Cache keys of figures from a public copy must differ
-    from the restricted ones: use :func:`fingerprint`."""
-    return _dataset(source, source.fingerprint(), policy)
+    """:func:`current`'s dataset (shared; do not modify)."""
+    return current(source, policy)[0]
 
 
-def fingerprint(source: DataSource, policy: PublicPolicy | None = None) -> str:
-    """The key that stands for ``dataset(source, policy)`` in the caches below."""
-    return source.fingerprint() + ("" if policy is None else f"|public:{policy!r}")
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _decided(url: str) -> dict:
+    return {}
+
+
+def deployment(settings: Settings, own: Callable[[], OwnData]) -> Decision:
+    """:func:`geo.deployment.source` with ``own()`` (the data folder, read only when needed); once the
+    database is the source it stays so for the process (no further checks, no data folder scan)."""
+    box = _decided(db.describe(db.url_of(settings)))
+    decision = box.get("database")
+    if decision is not None:
+        return decision
+    with _deciding:
+        decision = box.get("database") or deploy.source(settings, own())
+        if decision.kind == "database" and not decision.problem:
+            box["database"] = decision
+    return decision
+
+
+_deciding = threading.Lock()
+
+
+def table_key(source: DataSource, *tables: str) -> str:
+    """A key of ``source`` that changes only with ``tables`` as last loaded (the map's shapes change only
+    with ``"sections"``)."""
+    loaded = _latest(source.key()).loaded
+    if loaded is not None:
+        return loaded.table_key(*tables)
+    revisions = source.revisions()
+    return fingerprint_of(source.key(), {n: revisions.get(n, "") for n in tables})
+
+
+def data_key(source: DataSource, policy: PublicPolicy | None = None) -> str:
+    """What decides whether a session's filters still fit: the source, its sections and incidents (a new
+    concern or meeting keeps them), and whether it is the public view."""
+    return table_key(source, "sections", "incidents") + ("|public" if policy is not None else "")
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

@@ -29,7 +29,7 @@ class Context:
     source: DataSource
     #: the loaded, joined dataset (shared by every session: never modify it); the public copy in public mode
     data: Dataset
-    #: the key that stands for ``data`` in the caches (:func:`views.cache.fingerprint`)
+    #: the key that stands for ``data`` in the caches (:func:`views.cache.current`)
     fingerprint: str
     #: the sidebar's area and categories
     filters: figures.Filters

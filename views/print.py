@@ -105,8 +105,7 @@ else:
         )
     if version == "public":
         policy = public_policy
-        data = cache.dataset(ctx.source, policy)
-        fingerprint = cache.fingerprint(ctx.source, policy)
+        data, fingerprint = cache.current(ctx.source, policy)
     else:
         policy = None
         data = ctx.data
