@@ -162,8 +162,11 @@ def _iso_date(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date written YYYY-MM-DD") from exc
 
 
-def source_from_args(args: argparse.Namespace) -> FileSource:
-    """Build the data source the input options describe; :class:`UsageError` when they do not fit together."""
+def source_from_args(args: argparse.Namespace, sections_stored: bool = False) -> FileSource:
+    """Build the data source the input options describe; :class:`UsageError` when they do not fit together.
+
+    ``sections_stored``: inputs joined to the sections may come without a sections file (``db import``
+    joins them to the sections the database holds)."""
     paths = {name: getattr(args, name) for name in INPUT_NAMES if getattr(args, name) is not None}
     if args.demo and paths:
         raise UsageError("--demo cannot be combined with input files")
@@ -237,7 +240,7 @@ def source_from_args(args: argparse.Namespace) -> FileSource:
             )
         return demo_source()
     needing = [n for n in NEEDS_SECTIONS if n in paths]
-    if needing and "sections" not in paths:
+    if needing and "sections" not in paths and not sections_stored:
         raise UsageError(f"--{' --'.join(needing)} need --sections (they are joined to the sections)")
     for name, path in paths.items():
         if not Path(path).exists():

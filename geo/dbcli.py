@@ -163,7 +163,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     given = [name for name in INPUTS if getattr(args, name) is not None]
     if not given and not args.demo and not args.own:
         raise UsageError("give the files to import (--sections FILE, --incidents FILE, …), --demo or --own")
-    source = cli.source_from_args(args)
+    source = cli.source_from_args(args, sections_stored=True)
     modes = _modes(args)
     url = _url(args)
     eng = _engine(args, url)
