@@ -1,9 +1,8 @@
 """Fixtures of the database's tests: a fresh database on each engine, and small contract files.
 
-``engine_url`` gives a URL of a new, empty database: ``sqlite`` a file in ``tmp_path``, ``postgres`` a new
-PostGIS database on the server named by ``TEST_PG_ADMIN_URL`` (skipped, saying why, when it is not set;
-a failure instead when ``CI=true``). This bridge is to be replaced by the session cluster's ``pg_url``
-fixture. Test modules import the fixtures they use::
+``engine_url`` gives the URL of a new, empty database, once per engine (``sqlite``: a file in ``tmp_path``;
+``postgres``: a database of the session's cluster, conftest.py's ``pg_cluster``); ``new_engine_url()``
+makes more. Test modules import the fixtures they use::
 
     from store_fixtures import engine_url, small_files  # noqa: F401
 """
@@ -11,78 +10,36 @@ fixture. Test modules import the fixtures they use::
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
-
-#: An administrator's URL of a PostgreSQL server with PostGIS, e.g.
-#: ``postgresql+psycopg://postgres@127.0.0.1:55432/postgres``.
-PG_ADMIN_ENV = "TEST_PG_ADMIN_URL"
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
-
-
-def _pg_admin() -> str:
-    admin = os.environ.get(PG_ADMIN_ENV)
-    if not admin:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{PG_ADMIN_ENV} is not set: the PostgreSQL tests must run in CI")
-        pytest.skip(f"no PostgreSQL server for the tests: set {PG_ADMIN_ENV}")
-    return admin
-
-
-@pytest.fixture
-def pg_databases():
-    """``make()`` gives the URL of a new PostGIS database; all are dropped afterwards."""
-    admin = _pg_admin()
-    eng = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
-    made: list[str] = []
-
-    def make() -> str:
-        name = f"cli_test_{uuid.uuid4().hex[:10]}"
-        try:
-            with eng.connect() as conn:
-                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        except sa.exc.OperationalError as exc:
-            if os.environ.get("CI") == "true":
-                raise
-            pytest.skip(f"the PostgreSQL server of {PG_ADMIN_ENV} cannot be reached: {exc.orig}")
-        made.append(name)
-        url = make_url(admin).set(database=name)
-        ext = sa.create_engine(url)
-        with ext.begin() as conn:
-            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
-        ext.dispose()
-        return url.render_as_string(hide_password=False)
-
-    try:
-        yield make
-    finally:
-        from geo import db
-
-        db._engine.cache_clear()  # the cached engines' pools hold connections to the databases
-        with eng.connect() as conn:
-            for name in made:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        eng.dispose()
-
-
-@pytest.fixture
-def pg_url(pg_databases) -> str:
-    """A fresh PostGIS database's URL (dropped afterwards)."""
-    return pg_databases()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def new_engine_url(request, tmp_path):
-    """``make()`` gives the URL of a new, empty database on the engine of the test's parameter."""
+    """``make()`` gives the URL of a new, empty database on the engine of the test's parameter: an SQLite
+    file in ``tmp_path``, or a database of the session's PostgreSQL cluster (``pg_cluster`` of conftest.py,
+    which skips, or fails under ``CI=true``, where PostgreSQL is missing), dropped afterwards."""
     if request.param == "sqlite":
         count = iter(range(1, 1000))
         return lambda: f"sqlite:///{tmp_path / f'db{next(count)}' / 'dashboard.sqlite3'}"
-    return request.getfixturevalue("pg_databases")
+    cluster = request.getfixturevalue("pg_cluster")
+    made: list[str] = []
+
+    def drop() -> None:
+        from geo import db
+
+        db._engine.cache_clear()  # the engines of the dropped databases go with them
+        for name in made:
+            cluster.drop_database(name)
+
+    request.addfinalizer(drop)
+
+    def make() -> str:
+        made.append(cluster.create_database())
+        return cluster.url(made[-1])
+
+    return make
 
 
 @pytest.fixture

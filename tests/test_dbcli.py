@@ -20,12 +20,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from store_fixtures import (  # noqa: F401 - fixtures
-    PG_BIN,
     engine_url,
     incidents_csv,
     new_engine_url,
-    pg_databases,
-    pg_url,
     small_files,
     write_files,
 )
@@ -296,27 +293,31 @@ def test_backup_and_restore_on_postgresql_print_the_pg_commands(capsys, monkeypa
     assert "s3cret-pw" not in err
 
 
-def test_pg_dump_and_pg_restore_give_back_the_same_data(pg_databases, small_files, tmp_path, capsys, monkeypatch):
-    if not (PG_BIN / "pg_dump").exists():
-        pytest.skip(f"no {PG_BIN / 'pg_dump'}")
-    source, target = pg_databases(), pg_databases()
-    eng = db.engine(url=source)
-    assert dbimport.run(eng, small_files).ok
-    _app_incident(eng)
-    dump = tmp_path / "dump.pgc"
-    plain = lambda u: sa.engine.make_url(u).set(drivername="postgresql").render_as_string(hide_password=False)  # noqa: E731
-    subprocess.run([PG_BIN / "pg_dump", "--format=custom", f"--file={dump}", plain(source)], check=True, timeout=120)
-    restore = [PG_BIN / "pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction"]
-    subprocess.run([*restore, f"--dbname={plain(target)}", dump], check=True, timeout=120, capture_output=True)
-    a, b = store.read(eng), store.read(db.engine(url=target))
-    assert a[0] == b[0]  # the revisions too
-    for name in db.DATA_TABLES:
-        pd.testing.assert_frame_equal(a[1][name].frame, b[1][name].frame, obj=name)
-        assert a[1][name].counts == b[1][name].counts
-    monkeypatch.setenv("DASHBOARD_DATABASE_URL", target)
-    code, out, _ = run(capsys, "restore", "--touch")
-    assert code == 0 and all(store.revisions(db.engine(url=target))[t] != a[0][t] for t in db.DATA_TABLES)
-    assert db.ready(db.engine(url=target))
+def test_pg_dump_and_pg_restore_give_back_the_same_data(pg_cluster, small_files, tmp_path, capsys, monkeypatch):
+    """The commands ``db backup``/``db restore`` print on PostgreSQL, run for real."""
+    names = [pg_cluster.create_database(), pg_cluster.create_database()]
+    try:
+        source, target = (pg_cluster.url(n) for n in names)
+        eng = db.engine(url=source)
+        assert dbimport.run(eng, small_files).ok
+        _app_incident(eng)
+        dump = tmp_path / "dump.pgc"
+        pg_cluster.run("pg_dump", "--format=custom", f"--file={dump}", names[0])
+        restore = ["--clean", "--if-exists", "--no-owner", "--single-transaction"]
+        pg_cluster.run("pg_restore", *restore, f"--dbname={names[1]}", dump)
+        a, b = store.read(eng), store.read(db.engine(url=target))
+        assert a[0] == b[0]  # the revisions too
+        for name in db.DATA_TABLES:
+            pd.testing.assert_frame_equal(a[1][name].frame, b[1][name].frame, obj=name)
+            assert a[1][name].counts == b[1][name].counts
+        monkeypatch.setenv("DASHBOARD_DATABASE_URL", target)
+        code, out, _ = run(capsys, "restore", "--touch")
+        assert code == 0 and all(store.revisions(db.engine(url=target))[t] != a[0][t] for t in db.DATA_TABLES)
+        assert db.ready(db.engine(url=target))
+    finally:
+        db._engine.cache_clear()
+        for name in names:
+            pg_cluster.drop_database(name)
 
 
 # ---------------------------------------------------------------- killed mid-write

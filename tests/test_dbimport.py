@@ -15,8 +15,6 @@ from store_fixtures import (  # noqa: F401 - fixtures
     engine_url,
     incidents_csv,
     new_engine_url,
-    pg_databases,
-    pg_url,
     small_files,
     write_files,
 )

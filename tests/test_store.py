@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 from dashboard_fixtures import public_policy
-from store_fixtures import engine_url, new_engine_url, pg_databases, pg_url  # noqa: F401
+from store_fixtures import engine_url, new_engine_url  # noqa: F401
 
 from geo import db, dbexport, dbimport, store
 from geo.figures import Period
