@@ -121,7 +121,7 @@ INCIDENTS = sa.Table(
     #: the id was made by the loader (the file gave none): ``incident_id`` is then namespaced by the import
     sa.Column("id_generated", sa.Boolean, nullable=False),
     #: the record's identity for the public perturbation (:func:`geo.public.incident_identities`)
-    sa.Column("identity", sa.LargeBinary, nullable=False),
+    sa.Column("identity", sa.LargeBinary),  # NULL: the one its id gives (geo.store._derived_identity)
     sa.Column("occurred_at", WHEN),
     sa.Column("category", sa.Text),
     sa.Column("category_raw", sa.Text),

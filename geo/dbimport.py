@@ -364,10 +364,7 @@ def run(
                 frame = _reject_stored_ids(name, frame, ids, report, paths[name].name)
                 _recount_import(report, name, frame)
             if name == "incidents":
-                kept = sa.select(table.c.identity)
-                if mode == "replace":
-                    kept = kept.where(table.c.origin != "import")  # records made in the app stay
-                existing = [bytes(r[0]) for r in conn.execute(kept)]
+                existing = store.identities(conn, app_only=mode == "replace")  # app records stay
                 identities, same = _identities(frame, existing)
                 frame = frame.assign(identity=identities)
                 generated = frame["id_generated"].to_numpy(dtype=bool)

@@ -34,6 +34,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from geo import db
 from geo.dataset import SECTION_ID_DTYPE, Dataset
+from geo.public import _SEP
 from geo.report import Problem, Report
 from geo.schema import WGS84
 
@@ -204,7 +205,45 @@ _ARROW = {
 }
 
 
+def _derived_identity(incident_id: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The identity a record with an id of its own has when it is the first of that id: ``id␟<id>␟0``
+    (:func:`geo.public.incident_identities`). Such identities are stored as ``NULL`` and made again here
+    when read: most records have one, and a million ``NULL`` cost SQLite nothing to read."""
+    ids = pc.utf8_trim_whitespace(pc.cast(incident_id, pa.large_string()))
+    text = pa.large_string()
+    joined = pc.binary_join_element_wise(pa.scalar("id", text), ids, pa.scalar("0", text), pa.scalar(_SEP, text))
+    return pc.cast(joined, pa.large_binary())
+
+
+def _compact(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """What the incidents store leaves out: ``category_raw`` equal to ``category`` and an identity equal to
+    :func:`_derived_identity` are written as ``NULL`` (and :func:`_expand` makes them again)."""
+    if name != "incidents" or not len(frame):
+        return frame
+    out = frame.copy(deep=False)
+    raw = out["category_raw"].astype("string")
+    out["category_raw"] = raw.where(raw != out["category"].astype("string"), pd.NA)
+    stored = pa.array(out["identity"].tolist(), type=pa.large_binary())
+    derived = _derived_identity(pa.array(out["incident_id"].astype("string").fillna(""), type=pa.large_string()))
+    same = pc.fill_null(pc.equal(stored, derived), False).to_numpy(zero_copy_only=False)
+    out["identity"] = np.where(same, None, out["identity"].to_numpy(dtype=object))
+    return out
+
+
+def _expand(name: str, table: pa.Table) -> pa.Table:
+    """:func:`_compact` undone."""
+    if name != "incidents" or not table.num_rows:
+        return table
+    raw = table.column("category_raw").cast(pa.large_string())
+    category = table.column("category").cast(pa.large_string())
+    ident = table.column("identity").cast(pa.large_binary())
+    derived = _derived_identity(table.column("incident_id").cast(pa.large_string()))
+    table = table.set_column(table.schema.get_field_index("category_raw"), "category_raw", pc.coalesce(raw, category))
+    return table.set_column(table.schema.get_field_index("identity"), "identity", pc.coalesce(ident, derived))
+
+
 def _frame(name: str, table: pa.Table) -> pd.DataFrame:
+    table = _expand(name, table)
     data = {}
     geometry = None
     for c, kind in KINDS[name].items():
@@ -389,7 +428,7 @@ def _cells(name: str, frame: pd.DataFrame, postgres: bool) -> list[list]:
             arr = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
             out.append(_none(arr, ~np.isfinite(arr)))
         elif kind == "bytes":
-            out.append([bytes(v) for v in s])
+            out.append([None if v is None else bytes(v) for v in s])
         else:
             out.append(_none(s.astype("string").to_numpy(dtype=object, na_value=""), missing))
     return out
@@ -415,7 +454,7 @@ def insert(
         return 0
     postgres = conn.dialect.name == "postgresql"
     columns = [*KINDS[name], "import_id", "origin"]
-    cells = _cells(name, frame, postgres)
+    cells = _cells(name, _compact(name, frame), postgres)
     cells += [[import_id] * n, [origin] * n]
     rows = zip(*cells, strict=True)
     if postgres:
@@ -446,6 +485,21 @@ def insert(
             progress(len(batch))
     cur.close()
     return n
+
+
+def identities(conn: Connection, app_only: bool = False) -> list[bytes]:
+    """The stored incidents' identities (inside the caller's transaction); ``app_only``: of the records made
+    in the app only (those an import that replaces the incidents keeps)."""
+    table = db.INCIDENTS
+    query = sa.select(table.c.incident_id, table.c.identity)
+    if app_only:
+        query = query.where(table.c.origin != "import")
+    rows = conn.execute(query).all()
+    if not rows:
+        return []
+    ids = pa.array([r[0] for r in rows], type=pa.large_string())
+    stored = pa.array([None if r[1] is None else bytes(r[1]) for r in rows], type=pa.large_binary())
+    return pc.coalesce(stored, _derived_identity(ids)).to_pylist()
 
 
 def delete_imported(conn: Connection, name: str) -> int:

@@ -75,7 +75,7 @@ def upgrade() -> None:
         *_record(),
         sa.Column("incident_id", sa.Text, nullable=False),
         sa.Column("id_generated", sa.Boolean, nullable=False),
-        sa.Column("identity", sa.LargeBinary, nullable=False),
+        sa.Column("identity", sa.LargeBinary),
         sa.Column("occurred_at", sa.DateTime),
         sa.Column("category", sa.Text),
         sa.Column("category_raw", sa.Text),
