@@ -193,29 +193,6 @@ def _select_sql(dialect: str, name: str) -> str:
     return f"SELECT {', '.join(cols)} FROM {name} ORDER BY rid"
 
 
-def _adbc(eng: Engine):
-    """An Arrow-native connection (ADBC) to the engine's database, for reading whole tables quickly."""
-    url = eng.url
-    if eng.dialect.name == "postgresql":
-        import adbc_driver_postgresql.dbapi as adbc
-
-        return adbc.connect(url.set(drivername="postgresql").render_as_string(hide_password=False))
-    import adbc_driver_sqlite.dbapi as adbc
-
-    # read-only: ADBC brings its own copy of SQLite, which cannot see the pooled connections of Python's
-    # sqlite3 in this process; a writable connection closing would think itself the last one, checkpoint
-    # and delete the WAL and its index under them (their later commits then lost). A read-only one never does.
-    return adbc.connect(f"file:{url.database}?mode=ro")
-
-
-def _fetch(cur, sql: str, dialect: str) -> pa.Table:
-    if dialect == "sqlite":
-        # the whole result in one batch: SQLite's column types are then read from every row, not the first
-        cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(2**30)})
-    cur.execute(sql)
-    return cur.fetch_arrow_table()
-
-
 #: The Arrow type a column of nothing but NULLs is read as, by kind (text for the others).
 _ARROW = {
     "int64": pa.int64(),
@@ -290,25 +267,67 @@ def _list(value) -> list:
 
 
 def read(eng: Engine, names: Iterable[str] = db.DATA_TABLES) -> tuple[dict[str, str], dict[str, Part]]:
-    """The revisions of every table and the parts of ``names``, read in one snapshot (through ADBC, which
-    gives Arrow columns: a million incidents in about a second)."""
+    """The revisions of every table and the parts of ``names``, read in one snapshot.
+
+    PostgreSQL through ADBC (binary COPY into Arrow columns); SQLite through the standard library's
+    driver, in one read transaction (never through a second copy of SQLite in the same process: two
+    copies do not see each other's file locks, which SQLite documents as a way to corrupt a database)."""
     names = list(names)
-    dialect = eng.dialect.name
-    conn = _adbc(eng)
-    try:
-        cur = conn.cursor()
-        if dialect == "postgresql":
-            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        meta = _fetch(cur, "SELECT table_name, revision, report FROM revisions", dialect).to_pylist()
-        revs = {r["table_name"]: r["revision"] for r in meta}
-        reports = {
-            r["table_name"]: json.loads(r["report"]) if isinstance(r["report"], str) else r["report"] for r in meta
-        }
+    if eng.dialect.name == "postgresql":
+        return _read_postgres(eng, names)
+    with eng.connect() as conn, conn.begin():
+        raw = conn.connection.driver_connection
+        meta = raw.execute("SELECT table_name, revision, report FROM revisions").fetchall()
+        revs = {name: rev for name, rev, _ in meta}
+        reports = {name: _json(report) for name, _, report in meta}
         parts = {}
         for name in names:
-            table = _fetch(cur, _select_sql(dialect, name), dialect)
+            rows = raw.execute(_select_sql("sqlite", name)).fetchall()
             report = reports.get(name) or {}
-            parts[name] = Part(name, _frame(name, table), _problems(report), dict(report.get("counts", {})))
+            parts[name] = Part(
+                name, _frame(name, _arrow_rows(name, rows)), _problems(report), dict(report.get("counts", {}))
+            )
+    return revs, parts
+
+
+#: The Arrow type SQLite's values of a kind are gathered into.
+_SQLITE_ARROW = {"int64": pa.int64(), "Int64": pa.int64(), "float64": pa.float64(), "bool": pa.int64()} | {
+    "bytes": pa.large_binary(),
+    "geometry": pa.large_binary(),
+}
+
+
+def _arrow_rows(name: str, rows: list[tuple]) -> pa.Table:
+    """SQLite's rows as Arrow columns."""
+    kinds = KINDS[name]
+    grid = np.empty((len(rows), len(kinds)), dtype=object)
+    if rows:
+        grid[:] = rows
+    return pa.table(
+        {
+            c: pa.array(grid[:, i], type=_SQLITE_ARROW.get(kind, pa.large_string()), from_pandas=True)
+            for i, (c, kind) in enumerate(kinds.items())
+        }
+    )
+
+
+def _read_postgres(eng: Engine, names: list[str]) -> tuple[dict[str, str], dict[str, Part]]:
+    import adbc_driver_postgresql.dbapi as adbc
+
+    conn = adbc.connect(eng.url.set(drivername="postgresql").render_as_string(hide_password=False))
+    try:
+        cur = conn.cursor()
+        cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        cur.execute("SELECT table_name, revision, report FROM revisions")
+        meta = cur.fetch_arrow_table().to_pylist()
+        revs = {r["table_name"]: r["revision"] for r in meta}
+        reports = {r["table_name"]: _json(r["report"]) for r in meta}
+        parts = {}
+        for name in names:
+            cur.execute(_select_sql("postgresql", name))
+            report = reports.get(name) or {}
+            frame = _frame(name, cur.fetch_arrow_table())
+            parts[name] = Part(name, frame, _problems(report), dict(report.get("counts", {})))
         cur.close()
         conn.rollback()
     finally:

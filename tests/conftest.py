@@ -30,6 +30,9 @@ import pandas as pd
 import pytest
 import shapely
 
+# CI=true turns any skip into a failure of the run (tests/cigate.py); imported, these are this suite's hooks.
+from cigate import pytest_collectreport, pytest_runtest_logreport, pytest_sessionfinish, pytest_terminal_summary  # noqa: F401
+
 from geo.dataset import Dataset
 from geo.loader import LoadOptions, load_files
 from geo.report import Report
@@ -267,3 +270,42 @@ def page(browser):
     pg.failed = failed
     yield pg
     context.close()
+
+
+# ---------------------------------------------------------------- PostgreSQL + PostGIS (tests/pgcluster.py)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A temporary PostgreSQL 15 cluster with a PostGIS template, one for the whole run, stopped and removed
+    at the end (also on failure). Skips, saying what to install, where the binaries or PostGIS are missing;
+    with ``CI=true`` it fails instead. Its ``run("pg_dump", ...)`` runs the cluster's client programs."""
+    import pgcluster
+
+    missing = pgcluster.problems()
+    if missing:
+        pgcluster.skip_or_fail("; ".join(missing))
+    cluster = pgcluster.PgCluster.start()
+    try:
+        cluster.make_template()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster) -> str:
+    """SQLAlchemy URL (``postgresql+psycopg://postgres@127.0.0.1:PORT/NAME``) of a fresh database with
+    PostGIS, made for this test from the cluster's template and dropped afterwards."""
+    name = pg_cluster.create_database()
+    try:
+        yield pg_cluster.url(name)
+    finally:
+        pg_cluster.drop_database(name)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Every test that uses the cluster carries the ``postgres`` marker (``-m "not postgres"`` leaves them out)."""
+    for item in items:
+        if "pg_cluster" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
