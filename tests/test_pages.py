@@ -369,18 +369,3 @@ def test_a_configured_basemap_reaches_the_map(monkeypatch):
     monkeypatch.delenv("DASHBOARD_TILES_URL")
     at.run()
     assert at.session_state["ctx"].basemap is None
-
-
-def test_zz_debug(tmp_path, monkeypatch):
-    own = tmp_path / "own"
-    monkeypatch.setenv("DASHBOARD_DATA_DIR", str(own))
-    files = half_broken_files(tmp_path)
-    at = run(TinySource(), "en", DATA_PAGE)
-    at.session_state["uploads"] = {n: {"file_id": n, "path": str(p), "name": p.name} for n, p in files.items()}
-    at.run()
-    next(b for b in at.button if b.label == "Check these files").click().run()
-    at.checkbox(key="confirm_save").check().run()
-    next(b for b in at.button if b.label == "Save as this deployment's data").click().run()
-    print([e.value for e in at.error], [s.value for s in at.success])
-    print(texts(at)[:3000])
-    assert 0
