@@ -25,6 +25,7 @@ from streamlit.testing.v1 import AppTest
 from geo import analysis, brief, cli, exports, figures
 from geo.dataset import Dataset
 from geo.public import PublicPolicy
+from geo.source import WholeSource
 
 APP = "../dashboard.py"
 QUARTER = figures.Period(dt.date(2024, 1, 1), dt.date(2024, 3, 31))
@@ -40,15 +41,16 @@ def fresh() -> Dataset:
     return dataclasses.replace(data, incidents=pd.concat([data.incidents, outside], ignore_index=True))
 
 
-class SharedSource:
-    """A data source that gives the same object every time (a key of its own: no earlier cache entry)."""
+class SharedSource(WholeSource):
+    """A data source that gives the same object every time (a key of its own: no earlier cache entry); the
+    dashboard's shared dataset is then made of its very frames."""
 
     def __init__(self, data: Dataset):
         self.data = data
-        self.key = f"shared-{uuid.uuid4().hex}"
+        self.tag = f"shared-{uuid.uuid4().hex}"
 
     def fingerprint(self) -> str:
-        return self.key
+        return self.tag
 
     def load(self) -> Dataset:
         return self.data
