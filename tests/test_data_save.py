@@ -109,3 +109,14 @@ def test_a_save_that_fails_half_way_leaves_the_data_before(deployment, tmp_path,
     monkeypatch.setattr(store, "insert", real)
     assert state(deployment) == before  # rolled back: the sections as they were, no import recorded
     assert "Saved into" not in texts(at)
+
+
+def test_the_public_data_page_says_the_data_is_the_databases_but_not_where_it_is(deployment, monkeypatch):
+    monkeypatch.setenv("DASHBOARD_PUBLIC", "1")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = "en"
+    at.run()
+    at.switch_page(DATA_PAGE).run()
+    ok(at)
+    assert "**This deployment's data**, from its database." in texts(at)
+    assert str(deployment.data_dir) not in texts(at) and "sqlite" not in texts(at)

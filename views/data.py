@@ -111,6 +111,8 @@ if data.is_demo:
     )
 elif st.session_state.get("source") is not None:
     st.markdown(_("**Files uploaded in this session.** Other users still see the deployment's data."))
+elif isinstance(ctx.source, DatabaseSource) and ctx.policy is not None:
+    st.markdown(_("**This deployment's data**, from its database."))  # the public is not told where it is
 elif isinstance(ctx.source, DatabaseSource):
     st.markdown(
         _(
@@ -118,6 +120,8 @@ elif isinstance(ctx.source, DatabaseSource):
             where=md_escape(db.describe(ctx.source.engine().url)),
         )
     )
+elif ctx.policy is not None:
+    st.markdown(_("**This deployment's data**, from the files of its data folder."))
 else:
     st.markdown(
         _(
