@@ -1,7 +1,8 @@
 """The Data page's "Save as this deployment's data" is an import into the deployment's database, all or
-nothing: a save whose files have errors against the database, or that fails half-way through its
-transaction, leaves the data before as it was, and the page says why (naming file, row and field as the
-validation report does); a save that succeeds replaces the uploaded inputs and keeps the others."""
+nothing: a save whose files have errors against the database, that fails half-way through its
+transaction, or whose process is killed in it (SIGKILL), leaves the data before as it was, and the page
+says why (naming file, row and field as the validation report does); a save that succeeds replaces the
+uploaded inputs and keeps the others."""
 
 from __future__ import annotations
 
@@ -120,3 +121,47 @@ def test_the_public_data_page_says_the_data_is_the_databases_but_not_where_it_is
     ok(at)
     assert "**This deployment's data**, from its database." in texts(at)
     assert str(deployment.data_dir) not in texts(at) and "sqlite" not in texts(at)
+
+
+#: Run in another process: the Data page's save of <sections> and <incidents>, killed (SIGKILL) while it writes
+#: the incidents, inside its transaction.
+KILLED_SAVE = """
+import os, signal, sys
+from pathlib import Path
+from geo import store, uploads
+from geo.source import FileSource
+
+real = store.insert
+
+def insert(conn, name, frame, *args, **kwargs):
+    n = real(conn, name, frame, *args, **kwargs)
+    if name == "incidents":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return n
+
+store.insert = insert
+uploads.save_own(FileSource({"sections": Path(sys.argv[1]), "incidents": Path(sys.argv[2])}))
+"""
+
+
+def test_a_save_killed_in_its_transaction_leaves_the_data_before(deployment, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    before = state(deployment)
+    up = tmp_path / "up"
+    up.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_SAVE, str(write_sections(up, extra=" (new)")), str(write_incidents(up, 4))],
+        cwd=ROOT,
+        env={**os.environ, "DASHBOARD_DATA_DIR": str(deployment.data_dir)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert state(deployment) == before
+    _revs, parts = store.read(db.engine(deployment), ["sections"])
+    assert not parts["sections"].frame["section_name"].str.endswith(" (new)").any()
