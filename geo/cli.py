@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from geo.loader import LoadOptions
@@ -161,8 +162,11 @@ def _iso_date(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date written YYYY-MM-DD") from exc
 
 
-def source_from_args(args: argparse.Namespace) -> FileSource:
-    """Build the data source the input options describe; :class:`UsageError` when they do not fit together."""
+def source_from_args(args: argparse.Namespace, sections_stored: bool = False) -> FileSource:
+    """Build the data source the input options describe; :class:`UsageError` when they do not fit together.
+
+    ``sections_stored``: inputs joined to the sections may come without a sections file (``db import``
+    joins them to the sections the database holds)."""
     paths = {name: getattr(args, name) for name in INPUT_NAMES if getattr(args, name) is not None}
     if args.demo and paths:
         raise UsageError("--demo cannot be combined with input files")
@@ -236,7 +240,7 @@ def source_from_args(args: argparse.Namespace) -> FileSource:
             )
         return demo_source()
     needing = [n for n in NEEDS_SECTIONS if n in paths]
-    if needing and "sections" not in paths:
+    if needing and "sections" not in paths and not sections_stored:
         raise UsageError(f"--{' --'.join(needing)} need --sections (they are joined to the sections)")
     for name, path in paths.items():
         if not Path(path).exists():
@@ -664,7 +668,8 @@ PUBLIC_HELP = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(extra: Callable | None = None) -> argparse.ArgumentParser:
+    """The parser of every command; ``extra(subparsers)`` adds more (:mod:`geo.dbcli` adds ``db``)."""
     p = argparse.ArgumentParser(prog="python -m geo", description="Community-policing data: validate, demo, contract.")
     sub = p.add_subparsers(dest="command", required=True)
     v = sub.add_parser("validate", help="read, validate and join the inputs; report every problem and the counts")
@@ -724,13 +729,16 @@ def build_parser() -> argparse.ArgumentParser:
     mp.set_defaults(func=cmd_map)
     c = sub.add_parser("contract", help="print the data contract as Markdown tables")
     c.set_defaults(func=cmd_contract)
+    if extra is not None:
+        extra(sub)
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, extra: Callable | None = None) -> int:
+    """Run a command; ``extra`` as :func:`build_parser` (``python -m geo`` runs :func:`geo.dbcli.main`)."""
     from geo import i18n, public, settings
 
-    parser = build_parser()
+    parser = build_parser(extra)
     args = parser.parse_args(argv)  # argparse exits with 2 on its own usage errors
     args.settings = settings.Settings.load()  # once per command: the environment, else .streamlit/secrets.toml
     try:

@@ -372,7 +372,7 @@ def run(
                 frame = frame.assign(identity=identities)
                 generated = frame["id_generated"].to_numpy(dtype=bool)
                 if generated.any():
-                    ids = frame["incident_id"].to_numpy(dtype=object, copy=True)  # a copy: pandas' own may be read-only
+                    ids = frame["incident_id"].to_numpy(dtype=object, copy=True)  # pandas may give a read-only view
                     ids[generated] = [f"i{import_id}:{i}" for i in ids[generated]]
                     frame["incident_id"] = pd.array(ids, dtype="string")
                 if same:

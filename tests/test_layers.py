@@ -68,12 +68,13 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "deployment",
             "uploads",
             "demo",
+            "dbexport",
         ),
     ),
     (
         # the command line (Streamlit's caches are on the app's side, views/cache.py)
         "entry points",
-        ("cli", "__main__"),
+        ("cli", "dbcli", "__main__"),
     ),
 )
 

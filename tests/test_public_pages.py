@@ -24,6 +24,7 @@ from geo import figures, i18n, maps
 from geo import public as public_rules
 from geo.dataset import Dataset
 from geo.public import PublishedCube
+from geo.source import WholeSource
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 SENSITIVE_NAMES = ("Domestic violence", "Sexual offence", "domestic_violence", "sexual_offence")
@@ -57,7 +58,7 @@ def sensitive_dataset() -> Dataset:
     return data
 
 
-class SensitiveSource:
+class SensitiveSource(WholeSource):
     def fingerprint(self) -> str:
         return "small-sensitive-1"
 
@@ -466,7 +467,7 @@ def dataset_of(rows: list[tuple[str, str, int, str]], name: str):
     inc["row"] = range(1, len(inc) + 1)
     data.incidents = inc
 
-    class Source:
+    class Source(WholeSource):
         def fingerprint(self) -> str:
             return name
 

@@ -16,13 +16,14 @@ from dashboard_fixtures import ok, texts, tiny_dataset
 from streamlit.testing.v1 import AppTest
 
 from geo.dataset import Dataset
+from geo.source import WholeSource
 
 APP = "../dashboard.py"
 CONTACT = "Arben K. (+383 49 000 111, arben.k@example.org)"
 PRIVATE = "Emri i fqinjit që ankohet"
 
 
-class Source:
+class Source(WholeSource):
     """The tiny dataset with a contact that is not public (S1) and a description that is not public (C1, S1)."""
 
     def fingerprint(self) -> str:

@@ -42,15 +42,14 @@ def fresh() -> Dataset:
 
 
 class SharedSource(WholeSource):
-    """A data source that gives the same object every time (a key of its own: no earlier cache entry); the
-    dashboard's shared dataset is then made of its very frames."""
+    """A data source that gives the same object every time (a key of its own: no earlier cache entry)."""
 
     def __init__(self, data: Dataset):
         self.data = data
-        self.tag = f"shared-{uuid.uuid4().hex}"
+        self.name = f"shared-{uuid.uuid4().hex}"
 
     def fingerprint(self) -> str:
-        return self.tag
+        return self.name
 
     def load(self) -> Dataset:
         return self.data
