@@ -104,34 +104,37 @@ def _errors(outcome: dbimport.Outcome) -> str:
     return "; ".join(parts) + (f"; and {more:,} more" if more > 0 else "")
 
 
-def import_own_command(settings: config.Settings | None = None, out=None) -> int:
+def import_own_command(settings: config.Settings | None = None, out=None, err=None) -> int:
     """``python -m geo db import-own``: import the data folder's files into the deployment's database by
-    hand, as the first start does (only into a database that holds no data yet). Prints what it did;
-    returns the exit status (0 imported, 1 nothing to import or the import failed, 2 refused)."""
+    hand, as the first start does (only into a database that holds no data yet). Says what it did on
+    ``out`` (default standard output) and what stopped it on ``err`` (default standard error); returns the
+    exit status: 0 imported, 1 nothing to import or the files have errors (nothing written), 2 refused
+    (the database holds data already) or the database failed."""
     import sys
 
     settings = settings if settings is not None else config.Settings.load()
     out = out if out is not None else sys.stdout
+    err = err if err is not None else (out if out is not sys.stdout else sys.stderr)
     own = saved.find(settings.data_dir)
     if own.source is None:
         why = own.problem or "no options.json and no saved data"
-        print(f"nothing to import from {settings.data_dir}: {why}", file=out)
+        print(f"nothing to import from {settings.data_dir}: {why}", file=err)
         return 1
     if own.problem:
-        print(f"note: {own.problem}; importing {Path(own.source.paths['sections']).parent} instead", file=out)
-    eng = db.engine(settings)
+        print(f"note: {own.problem}; importing {Path(own.source.paths['sections']).parent} instead", file=err)
     try:
+        eng = db.engine(settings)
         if db.ready(eng) and store.has_data(eng):
             raise dbimport.ImportRefused("the database holds data already")
         outcome = import_own(settings, own)
     except dbimport.ImportRefused as exc:
-        print(f"not imported: {exc} (use python -m geo db import --replace … to replace it)", file=out)
+        print(f"not imported: {exc} (python -m geo db import --replace INPUT … replaces it)", file=err)
         return 2
     except (sa.exc.SQLAlchemyError, OSError, ValueError) as exc:
-        print(f"the import failed: {type(exc).__name__}: {exc}", file=out)
-        return 1
+        print(f"the import failed, nothing was changed: {type(exc).__name__}: {exc}", file=err)
+        return 2
     if not outcome.ok:
-        print(f"the import failed, nothing was changed: {_errors(outcome)}", file=out)
+        print(f"the import failed, nothing was changed: {_errors(outcome)}", file=err)
         return 1
     added = ", ".join(f"{n} {k:,}" for n, k in outcome.added.items())
     print(f"imported {settings.data_dir} into {db.describe(eng.url)} (import {outcome.import_id}): {added}", file=out)

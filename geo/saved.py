@@ -25,6 +25,7 @@ newest complete one and says so. While nothing was saved (no ``current``), the h
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -39,6 +40,17 @@ SUBDIR = "dashboard-data"
 POINTER = "current"
 OPTIONS_FILE = "options.json"
 _GEN = re.compile(r"gen-(\d+)")
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a folder's entries (new, renamed or removed files) durable (:mod:`geo.dbexport` uses it)."""
+    if os.name == "nt":  # folders cannot be opened for fsync on Windows
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True)

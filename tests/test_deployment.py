@@ -133,3 +133,26 @@ def test_two_first_starts_at_once_import_once(tmp_path):
     with pytest.raises(dbimport.ImportRefused):
         deployment.import_own(settings, own)
     assert imports(settings) == 1
+
+
+def test_the_command_line_imports_the_data_folder_once(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    settings = settings_of(tmp_path / "own")
+    write_folder(settings.data_dir)
+    env = {**os.environ, "DASHBOARD_DATA_DIR": str(settings.data_dir)}
+    env.pop("DASHBOARD_DATABASE_URL", None)
+    root = Path(__file__).resolve().parent.parent
+
+    def run() -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "geo", "db", "import-own"]
+        return subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=120)
+
+    first = run()
+    assert first.returncode == 0, first.stderr
+    assert "sections 7, incidents 15, concerns 5" in first.stdout
+    second = run()
+    assert second.returncode == 2 and "holds data already" in second.stderr
+    assert imports(settings) == 1
