@@ -137,7 +137,7 @@ def own_notice(_: i18n.Translator, own: saved.OwnData, folder: Path | None = Non
     """Why the deployment's data is not what it should be ("" when it is): shown on every page."""
     if not own.problem:
         return ""
-    folder = folder if folder is not None else uploads.OWN_DIR
+    folder = folder if folder is not None else Settings.load().data_dir
     if own.fallback == "previous":
         return _(
             "The deployment's last saved data could not be loaded ({error}). Showing the data saved before it; "

@@ -53,8 +53,8 @@ from geo.schema import BOUNDARY_FORMATS, INPUTS, TABLE_FORMATS
 from geo.source import FileSource
 
 APP_DIR = Path(__file__).resolve().parent.parent
-#: A deployment's own data, saved from the Data page (``DASHBOARD_DATA_DIR`` to put it elsewhere,
-#: e.g. on a mounted volume; :attr:`geo.settings.Settings.data_dir`), as set when this module is imported.
+#: The deployment's data folder as set when this module was imported (read the settings' ``data_dir`` for
+#: the current one: :func:`own_data` does).
 OWN_DIR = config.Settings.load().data_dir
 #: File name suffixes accepted per input by the upload widgets (without the dot).
 UPLOAD_TYPES: dict[str, list[str]] = {
@@ -470,12 +470,13 @@ def save_own(source: FileSource, settings: config.Settings | None = None) -> dbi
 
 
 def own_data(directory: Path | None = None) -> saved.OwnData:
-    """The deployment's data in ``directory`` (default :data:`OWN_DIR`): its saved data, else the files
-    put there by hand, else nothing; and why the saved data could not be used, when it could not."""
-    return saved.find(Path(directory if directory is not None else OWN_DIR))
+    """The files of the deployment's data folder ``directory`` (default the settings' ``data_dir`` now,
+    ``DASHBOARD_DATA_DIR``): an earlier version's saved data, else the files put there by hand, else
+    nothing; and why the saved data could not be used, when it could not."""
+    return saved.find(Path(directory) if directory is not None else config.Settings.load().data_dir)
 
 
 def own_source(directory: Path | None = None) -> FileSource | None:
-    """The deployment's data in ``directory`` (default :data:`OWN_DIR`), or ``None`` when there is none
-    that can be used (:func:`own_data` says why)."""
+    """The files of the deployment's data folder ``directory`` (default as :func:`own_data`), or ``None``
+    when there are none that can be used (:func:`own_data` says why)."""
     return own_data(directory).source

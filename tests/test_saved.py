@@ -275,7 +275,7 @@ def test_the_command_line_reads_the_saved_data_and_says_when_it_cannot(tmp_path,
     from geo.cli import main
 
     data_dir, first, last = two_saves(tmp_path)
-    monkeypatch.setattr(uploads, "OWN_DIR", data_dir)  # the command line reads the folder itself
+    monkeypatch.setenv("DASHBOARD_DATA_DIR", str(data_dir))  # read now, not when geo.uploads was imported
     assert main(["validate", "--own", "--json"]) == 0
     out, err = capsys.readouterr()
     assert json.loads(out)["counts"]["incidents"]["loaded"] == 6 and err == ""  # the last save: 6 incidents
