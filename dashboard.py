@@ -98,11 +98,11 @@ def policy_from_config(settings: Settings) -> PublicPolicy | None:
 def default_source(_: i18n.Translator, settings: Settings, notices: list[str]) -> DataSource:
     """The deployment's data: its database, else (imported into it once) the files of its data folder,
     else the demo (:func:`geo.deployment.source`); what is wrong with it goes into ``notices``."""
-    decision = cache.deployment(settings, uploads.own_data)
+    decision = cache.deployment(settings, lambda: uploads.own_data(settings.data_dir))
     if decision.kind != "database":
-        own = uploads.own_data()
+        own = uploads.own_data(settings.data_dir)
         if own.problem:
-            notices.append(own_notice(_, own))
+            notices.append(own_notice(_, own, settings.data_dir))
     if decision.problem:
         notices.append(database_notice(_, decision))
     return decision.source
@@ -133,10 +133,11 @@ def database_notice(_: i18n.Translator, decision: deployment.Decision) -> str:
     )
 
 
-def own_notice(_: i18n.Translator, own: saved.OwnData) -> str:
+def own_notice(_: i18n.Translator, own: saved.OwnData, folder: Path | None = None) -> str:
     """Why the deployment's data is not what it should be ("" when it is): shown on every page."""
     if not own.problem:
         return ""
+    folder = folder if folder is not None else Settings.load().data_dir
     if own.fallback == "previous":
         return _(
             "The deployment's last saved data could not be loaded ({error}). Showing the data saved before it; "
@@ -148,13 +149,13 @@ def own_notice(_: i18n.Translator, own: saved.OwnData) -> str:
             "The deployment's saved data could not be loaded ({error}). Showing the files put in the folder "
             "{folder} by hand instead; save the data again on the Data page.",
             error=i18n.md_escape(own.problem),
-            folder=i18n.md_escape(uploads.OWN_DIR),
+            folder=i18n.md_escape(folder),
         )
     return _(
         "The deployment's data could not be loaded ({error}). Showing the demo data instead; save the data "
         "again on the Data page or check the folder {folder} on the server.",
         error=i18n.md_escape(own.problem),
-        folder=i18n.md_escape(uploads.OWN_DIR),
+        folder=i18n.md_escape(folder),
     )
 
 

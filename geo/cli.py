@@ -251,14 +251,15 @@ def source_from_args(args: argparse.Namespace, sections_stored: bool = False) ->
 def own_source() -> FileSource:
     """The deployment's data; :class:`UsageError` naming the folder, file and reason when it cannot be used,
     a warning on stderr when an older save (or the hand-made files) stands in for it."""
-    from geo import uploads
+    from geo import settings, uploads
 
-    own = uploads.own_data()
+    folder = settings.Settings.load().data_dir  # as the dashboard reads it: DASHBOARD_DATA_DIR now
+    own = uploads.own_data(folder)
     if own.source is None:
         why = own.problem or "nothing has been saved there and it holds no options.json"
-        raise UsageError(f"--own: the deployment's data in {uploads.OWN_DIR} cannot be loaded: {why}")
+        raise UsageError(f"--own: the deployment's data in {folder} cannot be loaded: {why}")
     if own.problem:
-        instead = "the save before it" if own.fallback == "previous" else f"the files put in {uploads.OWN_DIR} by hand"
+        instead = "the save before it" if own.fallback == "previous" else f"the files put in {folder} by hand"
         print(f"warning: the deployment's saved data cannot be loaded: {own.problem}; using {instead}", file=sys.stderr)
     return own.source
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine
 
-from geo import cli, db, dbexport, dbimport, store
+from geo import cli, db, dbexport, dbimport, deployment, store
 from geo.cli import PUBLIC_WITHHELD_COUNTS, UsageError, _print_report, add_input_options, without_values
 from geo.schema import INPUTS
 
@@ -425,6 +425,11 @@ def add_parser(sub) -> None:
         help="restore nothing: give every table a new revision (after pg_restore, so running dashboards reload)",
     )
     r.set_defaults(db_func=cmd_restore)
+    o = dsub.add_parser(
+        "import-own",
+        help="import the data folder's files into a database without data, as the first start does",
+    )
+    o.set_defaults(db_func=lambda args: deployment.import_own_command(cli.settings_of(args)))
 
 
 def run(args: argparse.Namespace) -> int:

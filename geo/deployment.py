@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -42,20 +43,21 @@ class Decision:
     imported: bool = False
 
 
-def _has_data(settings: config.Settings) -> tuple[bool, str]:
-    """Whether the deployment's database holds data (without creating an embedded one), and why it could
-    not be asked ("" when it could)."""
+def _has_data(settings: config.Settings) -> tuple[bool, str, str]:
+    """Whether the deployment's database holds data (without creating an embedded one); when it could not
+    be used, the problem (``unreachable``, ``old schema``) and its details ("" when it could)."""
     if not settings.database_url and not db.embedded_path(settings).exists():
-        return False, ""
+        return False, "", ""
     try:
         eng = db.engine(settings)
         if not db.ready(eng):
-            return False, "" if db.current(
-                eng
-            ) is None else "the database's schema is older: run python -m geo db upgrade"
-        return store.has_data(eng), ""
+            version = db.current(eng)
+            if version is None:
+                return False, "", ""  # no schema yet: nothing was ever written
+            return False, "old schema", f"schema {version}, this code needs {db.head()}: run python -m geo db upgrade"
+        return store.has_data(eng), "", ""
     except (sa.exc.SQLAlchemyError, OSError, ValueError) as exc:
-        return False, f"the database cannot be reached ({type(exc).__name__})"
+        return False, "unreachable", f"the database cannot be reached ({type(exc).__name__})"
 
 
 def import_own(settings: config.Settings, own: saved.OwnData) -> dbimport.Outcome:
@@ -70,15 +72,15 @@ def import_own(settings: config.Settings, own: saved.OwnData) -> dbimport.Outcom
 def source(settings: config.Settings, own: saved.OwnData) -> Decision:
     """The deployment's data (see the module's description)."""
     database = DatabaseSource(settings, label="database")
-    has, problem = _has_data(settings)
+    has, problem, detail = _has_data(settings)
     if has:
         return Decision(database, "database")
     if problem:
-        return Decision(own.source or sources.demo_source(), "own files" if own.source else "demo", problem)
+        return Decision(own.source or sources.demo_source(), "own files" if own.source else "demo", problem, detail)
     if own.source is None:
         if settings.database_url:
             return Decision(
-                sources.demo_source(), "demo", "the database holds no data yet: import it (python -m geo db import)"
+                sources.demo_source(), "demo", "empty", "the database holds no data yet: python -m geo db import"
             )
         return Decision(sources.demo_source(), "demo")
     try:
@@ -88,6 +90,52 @@ def source(settings: config.Settings, own: saved.OwnData) -> Decision:
     except (sa.exc.SQLAlchemyError, OSError, ValueError) as exc:
         return Decision(own.source, "own files", "import failed", f"{type(exc).__name__}: {exc}")
     if not outcome.ok:
-        errors = "; ".join(p.message for p in outcome.report.errors[:3])
-        return Decision(own.source, "own files", "import failed", errors)
+        return Decision(own.source, "own files", "import failed", _errors(outcome))
     return Decision(database, "database", imported=True)
+
+
+def _errors(outcome: dbimport.Outcome) -> str:
+    """The first errors of an import that was not made, as the validation report names them."""
+    parts = []
+    for p in outcome.report.errors[:3]:
+        where = p.file + (f", row {p.row}" if p.row is not None else "") + (f", {p.field}" if p.field else "")
+        parts.append(f"{where}: {p.message}" if where else p.message)
+    more = len(outcome.report.errors) - 3
+    return "; ".join(parts) + (f"; and {more:,} more" if more > 0 else "")
+
+
+def import_own_command(settings: config.Settings | None = None, out=None, err=None) -> int:
+    """``python -m geo db import-own``: import the data folder's files into the deployment's database by
+    hand, as the first start does (only into a database that holds no data yet). Says what it did on
+    ``out`` (default standard output) and what stopped it on ``err`` (default standard error); returns the
+    exit status: 0 imported, 1 nothing to import or the files have errors (nothing written), 2 refused
+    (the database holds data already) or the database failed."""
+    import sys
+
+    settings = settings if settings is not None else config.Settings.load()
+    out = out if out is not None else sys.stdout
+    err = err if err is not None else (out if out is not sys.stdout else sys.stderr)
+    own = saved.find(settings.data_dir)
+    if own.source is None:
+        why = own.problem or "no options.json and no saved data"
+        print(f"nothing to import from {settings.data_dir}: {why}", file=err)
+        return 1
+    if own.problem:
+        print(f"note: {own.problem}; importing {Path(own.source.paths['sections']).parent} instead", file=err)
+    try:
+        eng = db.engine(settings)
+        if db.ready(eng) and store.has_data(eng):
+            raise dbimport.ImportRefused("the database holds data already")
+        outcome = import_own(settings, own)
+    except dbimport.ImportRefused as exc:
+        print(f"not imported: {exc} (python -m geo db import --replace INPUT … replaces it)", file=err)
+        return 2
+    except (sa.exc.SQLAlchemyError, OSError, ValueError) as exc:
+        print(f"the import failed, nothing was changed: {type(exc).__name__}: {exc}", file=err)
+        return 2
+    if not outcome.ok:
+        print(f"the import failed, nothing was changed: {_errors(outcome)}", file=err)
+        return 1
+    added = ", ".join(f"{n} {k:,}" for n, k in outcome.added.items())
+    print(f"imported {settings.data_dir} into {db.describe(eng.url)} (import {outcome.import_id}): {added}", file=out)
+    return 0

@@ -521,3 +521,36 @@ def last_import(eng: Engine) -> dict | None:
     with eng.connect() as conn:
         row = conn.execute(sa.select(db.IMPORTS).order_by(db.IMPORTS.c.import_id.desc()).limit(1)).mappings().first()
     return dict(row) if row else None
+
+
+#: The count a table's kept records are reported under (besides ``loaded``), for tables without a join.
+_KEPT = {"sections": "accepted", "committees": "matched", "meetings": "matched", "surveys": "matched"}
+
+
+def record(eng: Engine, name: str, frame: pd.DataFrame) -> str:
+    """Add records made in the app (``origin = 'app'``, no import: no import ever replaces or removes them)
+    to table ``name``, in one transaction that also updates the table's counts and gives it a new
+    revision (every session shows them on its next rerun; the other tables are not reloaded). Returns
+    the new revision.
+
+    ``frame`` holds the records as the loader gives them, already checked and joined (a located record's
+    ``section_id`` set); a missing ``row`` is 0 (not from a file)."""
+    if name not in db.TABLES:
+        raise ValueError(f"{name!r} is not a data table; tables are {', '.join(db.DATA_TABLES)}")
+    if "row" not in frame:
+        frame = frame.assign(row=0)
+    with db.write(eng) as conn:
+        insert(conn, name, frame, None, origin="app")
+        problems, counts = get_part(conn, name)
+        counts = dict(counts)
+        counts["loaded"] = counts.get("loaded", 0) + len(frame)
+        if name in ("incidents", "concerns"):
+            joined = int(frame["section_id"].notna().sum()) if "section_id" in frame else 0
+            counts["joined"] = counts.get("joined", 0) + joined
+            counts["outside"] = counts.get("outside", 0) + len(frame) - joined
+            counts.setdefault("rejected", 0)
+        else:
+            counts[_KEPT[name]] = counts.get(_KEPT[name], 0) + len(frame)
+            counts.setdefault("rejected", 0)
+        set_part(conn, name, problems, counts)
+        return revisions_in(conn)[name]

@@ -1,14 +1,16 @@
-"""Users' own files: where uploads go, which columns they have, and a deployment's saved data.
+"""Users' own files: where uploads go, which columns they have, and saving them as the deployment's data.
 
 The dashboard writes each session's uploads into its own temporary folder,
 lets the user map their columns and labels onto the contract, and builds a
 :class:`~geo.source.FileSource` from them. "Save as this deployment's data"
-copies the files and the mapping, with an ``options.json``, into the
-subfolder ``dashboard-data/`` of ``data/own/`` (git-ignored; or of the folder
-named by the environment variable ``DASHBOARD_DATA_DIR``), atomically and
-without touching anything else there (:mod:`geo.saved`); the dashboard then
-starts with that data instead of the demo. An administrator can instead fill
-the folder by hand; it is used while nothing has been saved::
+(:func:`save_own`) imports them into the deployment's database (:mod:`geo.db`)
+in one transaction (:func:`geo.dbimport.run`): every uploaded input replaces
+what the database holds of it (never the records made in the app), the inputs
+not uploaded stay as they are; an error changes nothing. The data folder
+(``data/own/``, git-ignored, or the folder named by ``DASHBOARD_DATA_DIR``)
+holds the embedded database; files an administrator puts there by hand, or
+that an earlier version saved there (:mod:`geo.saved`), are imported into the
+database once, at the first start (:mod:`geo.deployment`)::
 
     data/own/sections.geojson
     data/own/incidents.csv
@@ -43,7 +45,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo import places, saved, uploads_root
+from geo import dbimport, places, saved, uploads_root
 from geo import settings as config
 from geo.report import Report, shorten
 from geo.saved import options_from_dict, options_to_dict  # noqa: F401 - the options.json reader, here too
@@ -51,8 +53,8 @@ from geo.schema import BOUNDARY_FORMATS, INPUTS, TABLE_FORMATS
 from geo.source import FileSource
 
 APP_DIR = Path(__file__).resolve().parent.parent
-#: A deployment's own data, saved from the Data page (``DASHBOARD_DATA_DIR`` to put it elsewhere,
-#: e.g. on a mounted volume; :attr:`geo.settings.Settings.data_dir`), as set when this module is imported.
+#: The deployment's data folder as set when this module was imported (read the settings' ``data_dir`` for
+#: the current one: :func:`own_data` does).
 OWN_DIR = config.Settings.load().data_dir
 #: File name suffixes accepted per input by the upload widgets (without the dot).
 UPLOAD_TYPES: dict[str, list[str]] = {
@@ -449,33 +451,32 @@ def usable(checked) -> bool:
     return not checked.report.has_errors("sections") and len(checked.sections) > 0
 
 
-def saved_problem(written: Path, own: saved.OwnData) -> str:
-    """Why the files just saved in ``written`` are not the deployment's data read back as ``own`` ("" when they are)."""
-    back = own.source is not None and Path(own.source.paths["sections"]).parent == written
-    return "" if back else own.problem or f"{written} is not the data in use"
+# ---------------------------------------------------------------- the deployment's data
 
 
-# ---------------------------------------------------------------- a deployment's own data
+def save_own(source: FileSource, settings: config.Settings | None = None) -> dbimport.Outcome:
+    """Import a checked upload into the deployment's database (of ``settings``, default the environment's)
+    as its data: each uploaded input with ``replace``, in one transaction (see the module's description).
 
+    The :class:`~geo.dbimport.Outcome` has no ``import_id`` when nothing was written (its report names the
+    file, row and field at fault). Raises what the database raises (:class:`sqlalchemy.exc.SQLAlchemyError`,
+    :class:`OSError`) when it cannot be written; nothing is changed then either."""
+    from geo import db
 
-def save_own(source: FileSource, directory: Path | None = None) -> Path:
-    """Save a source's files and mapping as the deployment's data in ``directory`` (default
-    :data:`OWN_DIR`); returns the folder the files were written to.
-
-    Atomic and durable, and touches nothing in ``directory`` but its own ``dashboard-data/``
-    subfolder: see :mod:`geo.saved`. Raises :class:`OSError` when it cannot write (the data saved
-    before is then kept).
-    """
-    return saved.save(source, Path(directory if directory is not None else OWN_DIR))
+    settings = settings if settings is not None else config.Settings.load()
+    eng = db.engine(settings)
+    modes = dict.fromkeys(source.paths, "replace")
+    return dbimport.run(eng, dict(source.paths), source.options, modes=modes)
 
 
 def own_data(directory: Path | None = None) -> saved.OwnData:
-    """The deployment's data in ``directory`` (default :data:`OWN_DIR`): its saved data, else the files
-    put there by hand, else nothing; and why the saved data could not be used, when it could not."""
-    return saved.find(Path(directory if directory is not None else OWN_DIR))
+    """The files of the deployment's data folder ``directory`` (default the settings' ``data_dir`` now,
+    ``DASHBOARD_DATA_DIR``): an earlier version's saved data, else the files put there by hand, else
+    nothing; and why the saved data could not be used, when it could not."""
+    return saved.find(Path(directory) if directory is not None else config.Settings.load().data_dir)
 
 
 def own_source(directory: Path | None = None) -> FileSource | None:
-    """The deployment's data in ``directory`` (default :data:`OWN_DIR`), or ``None`` when there is none
-    that can be used (:func:`own_data` says why)."""
+    """The files of the deployment's data folder ``directory`` (default as :func:`own_data`), or ``None``
+    when there are none that can be used (:func:`own_data` says why)."""
     return own_data(directory).source

@@ -262,6 +262,12 @@ def test_a_million_incidents_still_draw_the_map(tmp_path, page):
     (data / "options.json").write_text(
         json.dumps({"files": {"sections": "sections.geojson", "incidents": "incidents.parquet"}, "options": {}})
     )
+    # imported beforehand, as a deployment of this size would (python -m geo db import-own): the first start
+    # would otherwise import them while the first page waits
+    from geo import deployment
+    from geo.settings import Settings
+
+    assert deployment.import_own_command(Settings.load({"DASHBOARD_DATA_DIR": str(data)}, secrets_file=None)) == 0
     with streamlit_app(data) as url:
         page.goto(f"{url}/?lang=en", wait_until="domcontentloaded")
         frame = map_frame(page)

@@ -319,25 +319,33 @@ def test_a_remapped_column_reaches_the_loader(tmp_path):
 
 
 def test_saving_as_the_deployments_data_needs_an_explicit_confirmation(tmp_path, monkeypatch):
-    from geo import uploads
+    from geo import db, store
+    from geo.settings import Settings
 
     own = tmp_path / "own"
-    monkeypatch.setattr(uploads, "OWN_DIR", own)
+    monkeypatch.setenv("DASHBOARD_DATA_DIR", str(own))
+    settings = Settings.load({"DASHBOARD_DATA_DIR": str(own)}, secrets_file=None)
     files = half_broken_files(tmp_path)
     at = run(TinySource(), "en", DATA_PAGE)
     at.session_state["uploads"] = {n: {"file_id": n, "path": str(p), "name": p.name} for n, p in files.items()}
     at.run()
     next(b for b in at.button if b.label == "Check these files").click().run()
     save = next(b for b in at.button if b.label == "Save as this deployment's data")
-    assert save.disabled and not own.exists()
+    assert save.disabled and not db.embedded_path(settings).exists()
     at.checkbox(key="confirm_save").check().run()
     next(b for b in at.button if b.label == "Save as this deployment's data").click().run()
     ok(at)
-    saved = own / "dashboard-data" / "gen-1"
-    assert (saved / "options.json").exists() and (saved / "sections.geojson").exists()
-    assert "source" not in at.session_state  # the session now uses the deployment's (saved) data
-    assert f"Saved in {i18n.md_escape(own / 'dashboard-data')} on the server." in texts(at)
-    assert "**This deployment's own data**" in texts(at)
+    # imported into the deployment's database: the rows the check kept, with the report of those it rejected
+    eng = db.engine(settings)
+    assert store.rows(eng)["sections"] == 1 and store.rows(eng)["incidents"] == 2
+    assert store.last_import(eng)["files"][0]["name"] == "sections.geojson"
+    assert "source" not in at.session_state  # the session now uses the deployment's data: the database
+    where = i18n.md_escape(db.describe(eng.url))
+    assert f"Saved into the deployment's database ({where}): Sections, Incidents." in texts(at)
+    assert f"**This deployment's data**, from its database ({where})." in texts(at)
+    assert not list(own.glob("dashboard-data*"))  # no files saved beside it any more
+    problems = next(d.value for d in at.dataframe if "Code" in d.value.columns and "bad_date" in set(d.value["Code"]))
+    assert (problems["File"] == "incidents.csv").any()  # the stored report, as the check gave it
 
 
 def test_the_measure_is_kept_across_pages():

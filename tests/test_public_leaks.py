@@ -630,13 +630,11 @@ def app_pages(fx):
     overview, section, hotspots and print pages again with the small section selected."""
     from streamlit.testing.v1 import AppTest
 
-    from geo import uploads
-
     rec = Recorder()
     shown: dict[str, dict] = {}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DASHBOARD_PUBLIC", "1")
-        mp.setattr(uploads, "OWN_DIR", Path(fx.paths["sections"]).parent)
+        mp.setenv("DASHBOARD_DATA_DIR", str(Path(fx.paths["sections"]).parent))
         rec.install(mp)
         at = AppTest.from_file(APP, default_timeout=120)
         at.session_state["lang"] = "en"
@@ -761,12 +759,10 @@ def test_control_the_app_collector_finds_coordinates_on_the_restricted_data_page
     every section and its validation report (the swapped coordinates) do place incidents."""
     from streamlit.testing.v1 import AppTest
 
-    from geo import uploads
-
     rec = Recorder()
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("DASHBOARD_PUBLIC", raising=False)
-        mp.setattr(uploads, "OWN_DIR", Path(fx.paths["sections"]).parent)
+        mp.setenv("DASHBOARD_DATA_DIR", str(Path(fx.paths["sections"]).parent))
         rec.install(mp)
         at = AppTest.from_file(APP, default_timeout=120)
         at.session_state["lang"] = "en"

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from geo import exports, report_tables, saved, uploads
+from geo import exports, report_tables, uploads
 from geo.i18n import translator
 from geo.public import PublicPolicy
 from geo.report import Report
@@ -137,13 +136,3 @@ def test_an_upload_is_usable_only_when_its_sections_loaded_without_error():
     bad = Report()
     bad.add("missing_crs", "sections", "s.geojson", "no crs")
     assert not uploads.usable(SimpleNamespace(report=bad, sections=ok.sections))
-
-
-def test_saved_files_are_the_data_in_use_only_when_read_back_from_where_they_were_written(tmp_path):
-    written = tmp_path / "v2"
-    back = saved.OwnData(source=SimpleNamespace(paths={"sections": written / "sections.geojson"}), problem="")
-    assert uploads.saved_problem(written, back) == ""
-    other = saved.OwnData(source=SimpleNamespace(paths={"sections": Path("/elsewhere/s.geojson")}), problem="")
-    assert uploads.saved_problem(written, other) == f"{written} is not the data in use"
-    broken = saved.OwnData(source=None, problem="unreadable")
-    assert uploads.saved_problem(written, broken) == "unreadable"

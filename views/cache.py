@@ -129,7 +129,8 @@ def _geometry(_data: Dataset, fingerprint: str) -> maps.DisplayGeometry:
 
 
 def geometry(data: Dataset, fingerprint: str) -> maps.DisplayGeometry:
-    """Simplified section shapes and outlines for drawing (shared; do not modify)."""
+    """Simplified section shapes and outlines for drawing (shared; do not modify). ``fingerprint``: the
+    sections' own key, ``table_key(source, "sections")``, so that a new concern or incident keeps them."""
     return _geometry(data, fingerprint)
 
 

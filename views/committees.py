@@ -95,7 +95,7 @@ measure = st.selectbox(
     key="cm_measure",
     format_func=lambda m: _(MEASURE_LABELS[m]),
 )
-geom = cache.geometry(data, ctx.fingerprint).select(flt.region, flt.municipality)
+geom = cache.geometry(data, cache.table_key(ctx.source, "sections")).select(flt.region, flt.municipality)
 mgeo = geom.municipalities
 values = cover.reindex(mgeo["municipality"])[measure].astype(float)
 is_share = measure.startswith("share")

@@ -364,7 +364,7 @@ if policy is not None:
 if agree["concerns"].sum() == 0:
     st.info(_("No concerns of these categories were raised in this window: there is nothing to compare."))
 else:
-    geom = cache.geometry(data, ctx.fingerprint).select(region, municipality)
+    geom = cache.geometry(data, cache.table_key(ctx.source, "sections")).select(region, municipality)
     sec_ids = geom.sections["section_id"]
     rows = agree.reindex(sec_ids)
     fills = [concerns.CLASS_COLOURS.get(k, maps.NO_DATA) for k in rows["class"].fillna(concerns.QUIET)]

@@ -6,13 +6,13 @@ import hashlib
 from pathlib import Path
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
-from geo import exports, filecache, report_tables, uploads
-from geo import saved as saved_data
+from geo import db, exports, filecache, report_tables, uploads
 from geo.i18n import FIELD_VOCABULARY, md_escape
 from geo.loader import LoadOptions
 from geo.schema import INPUTS, NUMBER_FORMATS
-from geo.source import FileSource
+from geo.source import DatabaseSource, FileSource
 from views import cache
 from views.context import Context
 
@@ -74,15 +74,32 @@ def show_report(rep, heading_level: str = "###") -> None:
 
 st.title(_("Data"))
 saved = st.session_state.pop("_saved_notice", None)
-if saved is not None and not saved["problem"]:
+if saved is not None and saved.get("import_id") is not None:
     st.success(
         _(
-            "Saved in {folder} on the server. The dashboard now starts with this data.",
-            folder=md_escape(saved["folder"]),
+            "Saved into the deployment's database ({where}): {inputs}. Every user sees this data from their "
+            "next click on.",
+            where=md_escape(saved["where"]),
+            inputs=", ".join(_.input(n) for n in saved["inputs"]),
         )
     )
+elif saved is not None and saved.get("report") is not None:
+    st.error(
+        _(
+            "Nothing was saved: the files have errors against the data in the deployment's database (listed "
+            "below). The deployment's data is as it was."
+        )
+    )
+    with st.container(border=True):
+        show_report(saved["report"], heading_level="####")
 elif saved is not None:
-    st.error(_("The saved files could not be read back ({error}).", error=md_escape(saved["problem"])))
+    st.error(
+        _(
+            "Nothing was saved: the deployment's database could not be written ({error}). The deployment's "
+            "data is as it was.",
+            error=md_escape(saved["error"]),
+        )
+    )
 st.header(_("What is loaded"))
 if data.is_demo:
     st.markdown(
@@ -94,8 +111,25 @@ if data.is_demo:
     )
 elif st.session_state.get("source") is not None:
     st.markdown(_("**Files uploaded in this session.** Other users still see the deployment's data."))
+elif isinstance(ctx.source, DatabaseSource) and ctx.policy is not None:
+    st.markdown(_("**This deployment's data**, from its database."))  # the public is not told where it is
+elif isinstance(ctx.source, DatabaseSource):
+    st.markdown(
+        _(
+            "**This deployment's data**, from its database ({where}).",
+            where=md_escape(db.describe(ctx.source.engine().url)),
+        )
+    )
+elif ctx.policy is not None:
+    st.markdown(_("**This deployment's data**, from the files of its data folder."))
 else:
-    st.markdown(_("**This deployment's own data** (saved in the folder data/own on the server)."))
+    st.markdown(
+        _(
+            "**This deployment's data**: the files of its data folder {folder}, read as they are (they could not "
+            "be imported into the deployment's database; the notice above says why).",
+            folder=md_escape(ctx.settings.data_dir),
+        )
+    )
 
 policy = ctx.policy
 # public: a count of every record would be a total with the small counts in it
@@ -184,9 +218,10 @@ limit = st.get_option("server.maxUploadSize")
 st.markdown(
     _(
         "Upload your files below; only sections are required. They stay in this session until you choose "
-        "otherwise. Files larger than {limit} MB cannot be uploaded here: copy them to the server and check them "
+        "otherwise. Files larger than {limit} MB cannot be uploaded here: copy them to the server, check them "
         "with the command line, for example `python -m geo validate --sections sections.geojson --incidents "
-        "incidents.csv`, then save them as the deployment's data (folder data/own, see data/README.md).",
+        "incidents.csv`, and import them into the deployment's database with `python -m geo db import` and "
+        "the same options (see the README).",
         limit=_.number(limit),
     )
 )
@@ -208,8 +243,15 @@ with st.expander(_("What is kept where, and for how long")):
             size=_.number(keep.max_mb),
         ),
         _(
-            "**Save as this deployment's data** copies them into the deployment's data folder on the server "
-            "(data/own), where they stay until the next save replaces them."
+            "**Save as this deployment's data** imports them into the deployment's database (on the server): "
+            "each uploaded input replaces what the database held of it, the others stay as they are. The "
+            "files themselves are not kept."
+        ),
+        _(
+            "**The data folder** {folder} on the server holds the embedded database. Files put there by hand "
+            "(with an options.json, see data/README.md), or saved there by an earlier version, are imported "
+            "into the database once, at the first start that finds the database empty.",
+            folder=md_escape(ctx.settings.data_dir),
         ),
     ]
     if filecache.default_dir(ctx.settings) is not None:
@@ -274,6 +316,22 @@ def map_places(
                 n=_.number(len(unmatched) - 60),
             )
         )
+
+
+def save_into_database(candidate: FileSource) -> dict:
+    """Import the checked upload into the deployment's database (:func:`geo.uploads.save_own`); what the
+    page then says: the import's number, or the report of its errors, or why the database refused."""
+    try:
+        outcome = uploads.save_own(candidate, ctx.settings)
+    except (SQLAlchemyError, OSError, ValueError) as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    if not outcome.ok:
+        return {"report": outcome.report}
+    return {
+        "import_id": outcome.import_id,
+        "inputs": list(outcome.added),
+        "where": db.describe(db.engine(ctx.settings).url),
+    }
 
 
 def upload_dir() -> Path:
@@ -462,26 +520,18 @@ if stored:
                 )
                 st.caption(
                     _(
-                        "Saving writes a new copy into the folder {folder} on the server and switches to it only "
-                        "once it is complete: if saving is interrupted, the data saved before stays in use. "
-                        "Nothing else in {parent} is changed; once data has been saved, it is used instead of "
-                        "files put there by hand.",
-                        folder=md_escape(uploads.OWN_DIR / saved_data.SUBDIR),
-                        parent=md_escape(uploads.OWN_DIR),
+                        "Saving imports these files into the deployment's database in one step: each uploaded "
+                        "input replaces what the database held of it (records made in the dashboard are kept), "
+                        "inputs not uploaded stay as they are. If anything goes wrong, nothing is changed and "
+                        "the data before stays in use."
                     )
                 )
                 if st.button(_("Save as this deployment's data"), disabled=not (usable and sure)):
-                    try:
-                        written = uploads.save_own(candidate)
-                    except OSError as exc:
-                        st.error(_("Could not save the files: {error}", error=md_escape(exc)))
-                    else:
-                        st.session_state.pop("source", None)
+                    with st.spinner(_("Saving…")):
+                        st.session_state["_saved_notice"] = save_into_database(candidate)
+                    if st.session_state["_saved_notice"].get("import_id") is not None:
+                        st.session_state.pop("source", None)  # the session now shows the deployment's data
                         st.session_state.pop("candidate", None)
-                        st.session_state["_saved_notice"] = {
-                            "folder": str(written.parent),
-                            "problem": uploads.saved_problem(written, uploads.own_data()),
-                        }
-                        st.rerun()
+                    st.rerun()
 
 loaded_data_details()

@@ -124,7 +124,7 @@ with settings:
             show_density = st.checkbox(_("Density surface"), key="hs_density")
         show_gi = st.checkbox(_("Gi* hot and cold spots"), key="hs_gi")
 
-geom = cache.geometry(data, ctx.fingerprint).select(region, municipality)
+geom = cache.geometry(data, cache.table_key(ctx.source, "sections")).select(region, municipality)
 n_units = len(geom.sections)
 names = data.sections.set_index(data.sections["section_id"])
 

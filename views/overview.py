@@ -244,7 +244,7 @@ else:
     map_place = st.container()
 coloured_by = "rate_smoothed" if smoothed else measure
 
-geom = cache.geometry(data, ctx.fingerprint).select(flt.region, flt.municipality)
+geom = cache.geometry(data, cache.table_key(ctx.source, "sections")).select(flt.region, flt.municipality)
 withheld = texts if policy is not None else None  # small counts: no colour, no figure to work them out from
 title = (_("Incidents per 1,000 residents, smoothed") if smoothed else _(MEASURE_LABELS[measure])) + " · "
 title += _.calendar_period(period.start, period.end)

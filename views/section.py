@@ -80,7 +80,7 @@ left, right = st.columns([3, 2])
 neighbours = figures.neighbours_of(data.sections, sid)
 with left:
     st.markdown(f"**{_('Boundary and neighbouring sections')}**")
-    geom = cache.geometry(data, ctx.fingerprint).only([sid, *neighbours])
+    geom = cache.geometry(data, cache.table_key(ctx.source, "sections")).only([sid, *neighbours])
     fills, tips = [], []
     for s_id, s_name, s_muni in zip(
         geom.sections["section_id"],
