@@ -156,3 +156,23 @@ def test_the_command_line_imports_the_data_folder_once(tmp_path):
     second = run()
     assert second.returncode == 2 and "holds data already" in second.stderr
     assert imports(settings) == 1
+
+
+def test_the_app_tries_a_folder_that_failed_again_only_once_its_files_change(tmp_path, monkeypatch):
+    from views import cache
+
+    settings = settings_of(tmp_path / "own")
+    paths = write_folder(settings.data_dir)
+    paths["sections"].write_text("this is not GeoJSON {", encoding="utf-8")
+    tries = []
+    real = deployment.source
+    monkeypatch.setattr(deployment, "source", lambda s, own: tries.append(1) or real(s, own))
+    cache._decided.clear()
+    own = lambda: saved.find(settings.data_dir)  # noqa: E731
+    first = cache.deployment(settings, own)
+    assert (first.kind, first.problem) == ("own files", "import failed")
+    assert cache.deployment(settings, own) is first and len(tries) == 1  # not read and checked on every rerun
+    write_sections(settings.data_dir)  # mended: tried again, imported, and the database from then on
+    assert cache.deployment(settings, own).imported and len(tries) == 2
+    assert cache.deployment(settings, own).kind == "database" and len(tries) == 2
+    cache._decided.clear()

@@ -92,15 +92,25 @@ def _decided(url: str) -> dict:
 
 def deployment(settings: Settings, own: Callable[[], OwnData]) -> Decision:
     """:func:`geo.deployment.source` with ``own()`` (the data folder, read only when needed); once the
-    database is the source it stays so for the process (no further checks, no data folder scan)."""
+    database is the source it stays so for the process (no further checks, no data folder scan). A data
+    folder whose files could not be imported is not tried again until its files change."""
     box = _decided(db.describe(db.url_of(settings)))
     decision = box.get("database")
     if decision is not None:
         return decision
     with _deciding:
-        decision = box.get("database") or deploy.source(settings, own())
+        decision = box.get("database")
+        if decision is not None:
+            return decision
+        folder = own()
+        tried = box.get("failed")
+        if tried is not None and folder.source is not None and tried[0] == folder.source.fingerprint():
+            return tried[1]
+        decision = deploy.source(settings, folder)
         if decision.kind == "database" and not decision.problem:
             box["database"] = decision
+        elif decision.problem == "import failed" and folder.source is not None:
+            box["failed"] = (folder.source.fingerprint(), decision)
     return decision
 
 
