@@ -21,11 +21,12 @@ Resident memory: ``VmRSS`` (and ``VmHWM``) of each replica's process at the end.
 
 from __future__ import annotations
 
-import os
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -162,7 +163,7 @@ def pct(values: list[float], q: float) -> float:
 def run(tree: Path, env: dict, sessions: int = 20, changes: int = 4, log=print) -> dict:
     from playwright.sync_api import sync_playwright
 
-    logs = Path(os.environ.get("TMPDIR", "/tmp"))
+    logs = Path(tempfile.mkdtemp(prefix="bench-replicas-"))  # the replicas' output (removed unless a step fails)
     ports = [free_port(), free_port()]
     procs = [start_replica(tree, env, p, logs / f"bench-replica-{p}.log") for p in ports]
     out: dict = {"ports": ports, "sessions": sessions}
@@ -233,4 +234,5 @@ def run(tree: Path, env: dict, sessions: int = 20, changes: int = 4, log=print) 
                 proc.wait(30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+    shutil.rmtree(logs, ignore_errors=True)
     return out
