@@ -18,7 +18,9 @@ joined, plus what the database adds to each record: ``rid`` (the record's number
 ``import_id`` (the import that brought it, ``NULL`` for a record made in the app), ``origin``
 (``import`` or ``app``: no import ever replaces or removes an ``app`` record). ``imports`` records
 each import (when, who, which files with their hashes, the report); ``revisions`` holds, per table, a
-token that changes with every write to it and the table's part of the report.
+token that changes with every write to it and the table's part of the report; ``images`` (embedded
+database) each table's records as one Arrow stream of the revision it was made at, which a load reads in
+one piece instead of row by row.
 
 The schema is made and migrated by Alembic (``geo/migrations``; :func:`upgrade`), never by
 ``create_all``; a test keeps :data:`METADATA` equal to what the migrations make.
@@ -93,6 +95,16 @@ REVISIONS = sa.Table(
     sa.Column("revision", sa.Text, nullable=False),
     sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("report", sa.JSON, nullable=False),  # the table's part: {"problems": [...], "counts": {...}}
+)
+
+#: Each table's columnar image (:func:`geo.store.write_image`): its stored columns as one Arrow stream, valid
+#: while ``revision`` is the table's revision.
+IMAGES = sa.Table(
+    "images",
+    METADATA,
+    sa.Column("table_name", sa.Text, primary_key=True),
+    sa.Column("revision", sa.Text, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
 )
 
 SECTIONS = sa.Table(

@@ -338,6 +338,7 @@ def touch_all(eng: Engine) -> None:
     with db.write(eng) as conn:
         for name in db.DATA_TABLES:
             store.bump(conn, name)
+            store.write_image(conn, name)
 
 
 def cmd_restore(args: argparse.Namespace) -> int:

@@ -47,6 +47,8 @@ from geo.report import Problem, Report
 from geo.schema import INPUTS
 
 MODES = ("replace", "append")
+#: Records already stored that an append names one by one (the others are counted in one line).
+LISTED = 1000
 #: The order tables are written in (what a table is checked against comes first).
 ORDER = ("sections", "committees", "incidents", "concerns", "meetings", "surveys")
 #: The records' own ids, by table (surveys have none).
@@ -153,7 +155,8 @@ def _reject_stored_ids(name: str, frame: pd.DataFrame, stored_ids: set[str], rep
         clash = ids.isin(stored_ids).to_numpy() & ~frame["id_generated"].to_numpy(dtype=bool)
     else:
         clash = ids.isin(stored_ids).to_numpy()
-    for row, value in zip(frame.loc[clash, "row"], ids[clash], strict=True):
+    rows, values = frame.loc[clash, "row"].tolist(), ids[clash].tolist()
+    for row, value in zip(rows[:LISTED], values[:LISTED], strict=True):
         report.add(
             "already_stored",
             name,
@@ -162,6 +165,16 @@ def _reject_stored_ids(name: str, frame: pd.DataFrame, stored_ids: set[str], rep
             row=int(row),
             field=id_field,
             value=value,
+        )
+    if len(rows) > LISTED:  # the rest counted in one line: a file imported twice would list every record
+        report.add(
+            "already_stored",
+            name,
+            file,
+            f"{len(rows) - LISTED:,} more records (rows {rows[LISTED]} to {rows[-1]}) have an {id_field} that is "
+            "already in the database; they were not imported again",
+            field=id_field,
+            value=len(rows) - LISTED,
         )
     return frame.loc[~clash].reset_index(drop=True)
 
@@ -398,6 +411,9 @@ def run(
             for name in ("incidents", "concerns"):
                 if name not in new:
                     _recount(conn, name)
+        for name in ORDER:  # after their last change: each changed table's image of its new revision
+            if name in new or (name in ("incidents", "concerns") and "sections" in new):
+                store.write_image(conn, name)
         conn.execute(
             db.IMPORTS.update()
             .where(db.IMPORTS.c.import_id == import_id)

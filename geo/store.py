@@ -319,14 +319,37 @@ def read(eng: Engine, names: Iterable[str] = db.DATA_TABLES) -> tuple[dict[str, 
         meta = raw.execute("SELECT table_name, revision, report FROM revisions").fetchall()
         revs = {name: rev for name, rev, _ in meta}
         reports = {name: _json(report) for name, _, report in meta}
+        images = {name: (rev, data) for name, rev, data in raw.execute("SELECT table_name, revision, data FROM images")}
         parts = {}
         for name in names:
-            rows = raw.execute(_select_sql("sqlite", name)).fetchall()
+            image = images.get(name)
+            if image is not None and image[0] == revs.get(name):
+                table = pa.ipc.open_stream(image[1]).read_all()
+            else:  # no image of this revision (a write that made none): the rows themselves
+                table = _arrow_rows(name, raw.execute(_select_sql("sqlite", name)).fetchall())
             report = reports.get(name) or {}
-            parts[name] = Part(
-                name, _frame(name, _arrow_rows(name, rows)), _problems(report), dict(report.get("counts", {}))
-            )
+            parts[name] = Part(name, _frame(name, table), _problems(report), dict(report.get("counts", {})))
     return revs, parts
+
+
+def write_image(conn: Connection, name: str) -> None:
+    """Store table ``name``'s columnar image at its current revision, inside the writing transaction, after
+    its last change (embedded database only; PostgreSQL reads whole tables quickly anyway).
+
+    The standard library's SQLite driver makes a Python object of every value it reads: a million incidents
+    take seconds. The image is the same columns as one Arrow stream, read in a fraction of that. It is
+    only ever used while the table's revision is the one it was made at: a write that does not make a new
+    image leaves the rows to be read, never an image of older data."""
+    if conn.dialect.name != "sqlite":
+        return
+    raw = conn.connection.driver_connection
+    table = _arrow_rows(name, raw.execute(_select_sql("sqlite", name)).fetchall())
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema, options=pa.ipc.IpcWriteOptions(compression="zstd")) as out:
+        out.write_table(table)
+    revision = _revisions(conn)[name]
+    conn.execute(db.IMAGES.delete().where(db.IMAGES.c.table_name == name))
+    conn.execute(db.IMAGES.insert().values(table_name=name, revision=revision, data=sink.getvalue().to_pybytes()))
 
 
 #: The Arrow type SQLite's values of a kind are gathered into.
@@ -553,4 +576,5 @@ def record(eng: Engine, name: str, frame: pd.DataFrame) -> str:
             counts[_KEPT[name]] = counts.get(_KEPT[name], 0) + len(frame)
             counts.setdefault("rejected", 0)
         set_part(conn, name, problems, counts)
+        write_image(conn, name)
         return revisions_in(conn)[name]
