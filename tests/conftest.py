@@ -19,6 +19,7 @@ modules never import this file.
 from __future__ import annotations
 
 import os
+import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -42,6 +43,10 @@ from geo.schema import COUNT_KEYS, WGS84
 #: without one). Set for the whole session so that AppTest runs and command-line subprocesses find it.
 TEST_SECRET = "test-secret-for-the-suite-only-0123456789"
 os.environ.setdefault("DASHBOARD_PUBLIC_SECRET", TEST_SECRET)
+#: The deployment's data folder of every test that does not give its own: an empty folder of the session, so
+#: that no test ever writes the project's own data/own/ (its embedded database) or reads what one left there.
+SESSION_DATA_DIR = tempfile.mkdtemp(prefix="dashboard-tests-data-")
+os.environ["DASHBOARD_DATA_DIR"] = SESSION_DATA_DIR
 
 #: Interior points, one per grid section.
 INSIDE = {"S1": (21.15, 42.65), "S2": (21.25, 42.65), "S3": (21.15, 42.75), "S4": (21.25, 42.75)}
@@ -309,3 +314,16 @@ def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         if "pg_cluster" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _project_data_folder_untouched():
+    """No test writes the project's own data folder: its embedded database appears only if a test bypassed
+    the session's data folder (``DASHBOARD_DATA_DIR``), which would leak data into later tests and runs."""
+    own = Path(__file__).resolve().parent.parent / "data" / "own" / "dashboard-db"
+    before = own.exists()
+    yield
+    import shutil
+
+    shutil.rmtree(SESSION_DATA_DIR, ignore_errors=True)
+    assert before or not own.exists(), f"a test wrote {own}: give it a data folder of its own"
