@@ -222,6 +222,10 @@ class Deployment:
     cafile: Path
     access_log: Path
     replicas: dict[str, Path] = field(default_factory=dict)  # "127.0.0.1:port" -> its log
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)  # "127.0.0.1:port" -> its process
+    #: the files of the test's data, and the command line's environment (set by the ``site`` fixture)
+    files: dict[str, Path] = field(default_factory=dict)
+    cli_env: dict[str, str] = field(default_factory=dict)
 
     def get(self, path: str, cookie: str | None = None) -> tuple[int, Message, bytes]:
         """A request through nginx over TLS, the certificate checked against the test's own: status, headers
@@ -291,11 +295,11 @@ def deployment(folder: Path, data_dir: Path, **env: str):
     )
     procs: list[subprocess.Popen] = []
     try:
-        replicas = {}
+        replicas, processes = {}, {}
         for port in ports:
             log = folder / f"replica-{port}.log"
             procs.append(start_replica(port, environment, log))
-            replicas[f"127.0.0.1:{port}"] = log
+            replicas[f"127.0.0.1:{port}"], processes[f"127.0.0.1:{port}"] = log, procs[-1]
         for port, proc in zip(ports, procs, strict=True):
             health_check(port, proc, replicas[f"127.0.0.1:{port}"])
         # nginx only once both are healthy: a refused connection would count against a replica (max_fails)
@@ -310,7 +314,7 @@ def deployment(folder: Path, data_dir: Path, **env: str):
         )  # fmt: skip
         procs.append(nginx)
         site = Deployment(f"https://127.0.0.1:{https}", f"http://127.0.0.1:{http}", cafile,
-                          prefix / "logs" / "dashboard.access.log", replicas)  # fmt: skip
+                          prefix / "logs" / "dashboard.access.log", replicas, processes)  # fmt: skip
 
         def answers() -> bool:
             if nginx.poll() is not None:
@@ -327,12 +331,14 @@ def deployment(folder: Path, data_dir: Path, **env: str):
             stop(proc)
 
 
-def squares() -> dict:
-    """Seven 0.02° squares: five in Prishtinë, two in Ferizaj."""
+def squares(eighth: bool = False) -> dict:
+    """Seven 0.02° squares: five in Prishtinë, two in Ferizaj; ``eighth``: and one more in Prishtinë."""
     specs = [("S1", "Qendra", "Prishtinë", 21.10, 42.62), ("S2", "Ulpiana", "Prishtinë", 21.12, 42.62),
              ("S3", "Arbëria", "Prishtinë", 21.10, 42.64), ("S4", "Kodra e Diellit", "Prishtinë", 21.12, 42.64),
              ("S5", "Dardania", "Prishtinë", 21.14, 42.62), ("S6", "Ferizaj Jug", "Ferizaj", 21.15, 42.36),
              ("S7", "Nerodime", "Ferizaj", 21.17, 42.36)]  # fmt: skip
+    if eighth:
+        specs.append(("S8", "Mati", "Prishtinë", 21.16, 42.62))
     feats = []
     for sid, name, muni, x, y in specs:
         ring = [[x, y], [x + 0.02, y], [x + 0.02, y + 0.02], [x, y + 0.02], [x, y]]
@@ -342,26 +348,49 @@ def squares() -> dict:
     return {"type": "FeatureCollection", "features": feats}
 
 
-def write_data(folder: Path) -> Path:
-    """The deployment's files: the seven squares and February 2024's thefts."""
+def write_files(folder: Path) -> dict[str, Path]:
+    """The files imported into the database: the seven squares and February 2024's thefts; and
+    ``sections8``, the same squares and an eighth, the changed data imported while the replicas run."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "sections.geojson").write_text(json.dumps(squares(), ensure_ascii=False), encoding="utf-8")
+    files = {"sections": folder / "sections.geojson", "incidents": folder / "incidents.csv",
+             "sections8": folder / "sections8.geojson"}  # fmt: skip
+    files["sections"].write_text(json.dumps(squares(), ensure_ascii=False), encoding="utf-8")
+    files["sections8"].write_text(json.dumps(squares(eighth=True), ensure_ascii=False), encoding="utf-8")
     rows = ["occurred_at,category,lat,lon"]
     rows += [f"2024-02-{d:02d} 10:00,theft,42.63,21.11" for d in range(1, 20)]
     rows += [f"2024-02-{d:02d} 11:00,theft,42.63,21.15" for d in range(1, 9)]
     rows += ["2024-03-01 10:00,theft,42.63,21.11"]
-    (folder / "incidents.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    (folder / "options.json").write_text(
-        json.dumps({"files": {"sections": "sections.geojson", "incidents": "incidents.csv"}, "options": {}})
-    )
-    return folder
+    files["incidents"].write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return files
+
+
+def geo_db(env: dict[str, str], *args: str | Path) -> str:
+    """``python -m geo db ...`` with the replicas' environment (as deploy/README.md runs it); its output."""
+    run = subprocess.run([sys.executable, "-m", "geo", "db", *map(str, args)], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert run.returncode == 0, f"python -m geo db {' '.join(map(str, args))}: {run.stdout}{run.stderr}"
+    return run.stdout
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def site(pg_cluster, tmp_path_factory):
+    """The recipe on a PostgreSQL database of its own (from the session's temporary cluster), its schema
+    made and the seven squares imported through the command line before the replicas start; the data folder
+    is empty, so that the replicas can show nothing but the database."""
     root = tmp_path_factory.mktemp("deploy")
-    with deployment(root / "run", write_data(root / "own")) as running:
-        yield running
+    name = pg_cluster.create_database()
+    try:
+        files = write_files(root / "files")
+        (root / "own").mkdir()
+        env = recipe_env(DASHBOARD_DATABASE_URL=pg_cluster.url(name), DASHBOARD_DATA_DIR=str(root / "own"),
+                         DASHBOARD_PUBLIC="1", DASHBOARD_PUBLIC_SECRET=SECRET, DASHBOARD_CACHE_DIR="off")  # fmt: skip
+        geo_db(env, "upgrade")
+        geo_db(env, "import", "--sections", files["sections"], "--incidents", files["incidents"])
+        with deployment(root / "run", root / "own", DASHBOARD_DATABASE_URL=pg_cluster.url(name)) as running:
+            running.files, running.cli_env = files, env
+            yield running
+    finally:
+        pg_cluster.drop_database(name)  # after the replicas stopped
 
 
 def test_http_redirects_to_https(site):
@@ -461,18 +490,31 @@ def map_drawn(page, n_sections: int) -> None:
     frame.wait_for_function(f"() => ({COUNT_JS})() === {n_sections}", timeout=60_000)
 
 
-def test_two_browser_sessions_on_two_replicas_each_draw_the_map(site, chromium):
+def test_two_sessions_on_two_replicas_draw_the_map_and_see_an_import_without_restart(site, chromium):
     keys = keys_for_each_replica(site)  # replica -> key
+    pids = {replica: proc.pid for replica, proc in site.processes.items()}
     sessions = {replica: session(chromium, site, key) for replica, key in keys.items()}
     try:
+        # step 1: both sessions open at once, one on each replica, each draws the database's seven sections
         for _, page in sessions.values():
             page.goto(f"{site.url}/?lang=en", wait_until="domcontentloaded")
-        for replica, (context, page) in sessions.items():  # both sessions open at once, one on each replica
+        for replica, (_, page) in sessions.items():
             map_drawn(page, 7)
             page.get_by_text("PUBLIC", exact=True).first.wait_for(timeout=10_000)
             # the session's own requests, from inside the page, reach its replica
             asked = page.evaluate("() => fetch('/_stcore/health').then(r => r.headers.get('x-dashboard-replica'))")
             assert asked == replica
+
+        # step 2: new sections imported through the command line while both replicas run; each session's next
+        # rerun (a page change in the same session, no reload) draws them, and neither replica restarted
+        geo_db(site.cli_env, "import", "--sections", site.files["sections8"], "--replace", "sections")
+        for _, page in sessions.values():
+            page.locator("[data-testid='stSidebarNav']").get_by_text("Hotspots").click()
+            page.wait_for_url("**/hotspots**", timeout=30_000)
+        for _, page in sessions.values():
+            map_drawn(page, 8)
+        assert {replica: proc.pid for replica, proc in site.processes.items() if proc.poll() is None} == pids
+        for context, page in sessions.values():
             assert context.blocked == [] and page.failed == [], (context.blocked, page.failed)
     finally:
         for context, _ in sessions.values():
