@@ -35,6 +35,7 @@ from email.message import Message
 from pathlib import Path
 
 import pytest
+from cigate import in_ci
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -55,7 +56,7 @@ pytestmark = pytest.mark.deploy
 
 def missing(reason: str):
     """Skip, saying why; with ``CI=true`` the deploy test must run, so fail instead."""
-    if os.environ.get("CI", "").lower() == "true":
+    if in_ci(os.environ):
         pytest.fail(f"CI=true but {reason}")
     pytest.skip(reason)
 
