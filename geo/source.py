@@ -198,7 +198,10 @@ class DatabaseSource:
         return store.revisions(self.engine())
 
     def load_tables(self, names: tuple[str, ...] = TABLES) -> tuple[dict[str, str], dict[str, Part]]:
-        return store.read(self.engine(), names)
+        eng = self.engine()
+        # the demo imported into a database is still the demo: labelled so on every page and output
+        self.is_demo = store.sections_from(eng, DEMO_DIR)
+        return store.read(eng, names)
 
     def fingerprint(self) -> str:
         return fingerprint_of(self.key(), self.revisions())

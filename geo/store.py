@@ -22,6 +22,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -537,6 +538,16 @@ def rows(eng: Engine) -> dict[str, int]:
         return {
             n: conn.execute(sa.select(sa.func.count()).select_from(db.TABLES[n])).scalar_one() for n in db.DATA_TABLES
         }
+
+
+def sections_from(eng: Engine, folder: Path) -> bool:
+    """Whether the stored sections came from a file in ``folder`` (the newest import that brought them)."""
+    with eng.connect() as conn:
+        for (files,) in conn.execute(sa.select(db.IMPORTS.c.files).order_by(db.IMPORTS.c.import_id.desc())):
+            for f in _json(files) or []:
+                if f.get("input") == "sections":
+                    return Path(f.get("path", "")).parent == Path(folder).resolve()
+    return False
 
 
 def last_import(eng: Engine) -> dict | None:

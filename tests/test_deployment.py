@@ -176,3 +176,15 @@ def test_the_app_tries_a_folder_that_failed_again_only_once_its_files_change(tmp
     assert cache.deployment(settings, own).imported and len(tries) == 2
     assert cache.deployment(settings, own).kind == "database" and len(tries) == 2
     cache._decided.clear()
+
+
+def test_the_demo_imported_into_a_database_is_still_labelled_the_demo(tmp_path, monkeypatch):
+    import geo.source
+
+    settings = settings_of(tmp_path / "own")
+    paths = write_folder(tmp_path / "files")
+    eng = db.engine(settings)
+    assert dbimport.run(eng, {k: paths[k] for k in ("sections", "incidents")}).ok
+    assert DatabaseSource(settings).load().is_demo is False  # files of the deployment's own
+    monkeypatch.setattr(geo.source, "DEMO_DIR", paths["sections"].parent)  # as if they were the demo's
+    assert DatabaseSource(settings).load().is_demo is True
