@@ -126,16 +126,21 @@ def progress_bar(stream=None) -> tuple[dbimport.Progress, Callable[[], None]]:
 # ---------------------------------------------------------------- the commands
 
 
-def cmd_upgrade(args: argparse.Namespace) -> int:
-    url = _url(args)
-    eng = _engine(args, url)
-    _reachable(url, eng, create=True)
+def _known_schema(url, eng: Engine, nothing: str) -> None:
+    """Refuse a database whose schema version this code does not know (a newer dashboard's)."""
     version = db.current(eng)
     if version is not None and not _known_version(version):
         raise DatabaseError(
             f"the database {db.describe(url)} is at schema version {version}, which this code does not know "
-            "(made by a newer version of the dashboard?); nothing was changed"
+            f"(made by a newer version of the dashboard?); {nothing}"
         )
+
+
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    url = _url(args)
+    eng = _engine(args, url)
+    _reachable(url, eng, create=True)
+    _known_schema(url, eng, "nothing was changed")
     before, after = db.upgrade(eng)
     print(f"database: {db.describe(url)}")
     if before == after:
@@ -168,12 +173,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     url = _url(args)
     eng = _engine(args, url)
     _reachable(url, eng, create=True)
-    version = db.current(eng)
-    if version is not None and not _known_version(version):
-        raise DatabaseError(
-            f"the database {db.describe(url)} is at schema version {version}, which this code does not know; "
-            "nothing was imported"
-        )
+    _known_schema(url, eng, "nothing was imported")
     start, close = progress_bar()
     try:
         outcome = dbimport.run(eng, source.paths, source.options, modes, progress=start)

@@ -43,7 +43,7 @@ from geo import db, store
 from geo.joins import join_points
 from geo.loader import LoadOptions, load_files
 from geo.public import _SEP, incident_identities
-from geo.report import Problem, Report
+from geo.report import Report
 from geo.schema import INPUTS
 
 MODES = ("replace", "append")
@@ -424,8 +424,3 @@ def run(
         )
     outcome.import_id = import_id
     return outcome
-
-
-def problems_of(part: dict) -> list[Problem]:
-    """The problems stored with an import (its ``report``)."""
-    return [Problem(**p) for p in part.get("problems", [])]
