@@ -53,14 +53,18 @@ def geo_command(env: dict[str, str], *args: str, check: bool = True) -> subproce
 
 
 def geo_commands(env: dict[str, str], commands: Sequence[Sequence[str]]) -> str:
-    """Several ``python -m geo`` commands run by one Python process (``geo.dbcli.main`` with each argument
-    list, as ``python -m geo`` calls it), which saves a start of Python per command; each must succeed."""
+    """Several ``python -m geo`` commands run by one Python process (``geo/__main__.py`` run once per
+    argument list, as ``python -m geo`` runs it), which saves a start of Python per command; each must
+    succeed. Their output."""
     script = (
-        "import sys, json\nfrom geo.dbcli import main\n"
+        "import json, runpy, sys\n"
         "for argv in json.loads(sys.argv[1]):\n"
-        "    code = main(argv)\n"
-        "    if code:\n"
-        "        sys.exit(f'python -m geo {\" \".join(argv)} exited with {code}')\n"
+        "    sys.argv = ['geo', *argv]\n"
+        "    try:\n"
+        "        runpy.run_module('geo', run_name='__main__', alter_sys=True)\n"
+        "    except SystemExit as exc:\n"
+        "        if exc.code:\n"
+        "            sys.exit(f'python -m geo {\" \".join(argv)} exited with {exc.code}')\n"
     )
     run = subprocess.run([sys.executable, "-c", script, json.dumps([list(c) for c in commands])], cwd=ROOT,
                          env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
