@@ -26,7 +26,7 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -118,7 +118,15 @@ class Dashboard:
     proc: subprocess.Popen | None = None
     #: the nginx in front of it, if one was started (``http://127.0.0.1:PORT``)
     proxy_url: str = ""
-    extra: dict = field(default_factory=dict)
+    healthy: bool = False
+
+    def ready(self) -> Dashboard:
+        """Wait until the server answers on its health endpoint (fails if it exits first); itself."""
+        if not self.healthy:
+            wait_until(lambda: answers(self.url, self.proc, self.log), 90,
+                       lambda: f"{self.name}: not healthy in 90 s: {self.tail()}")  # fmt: skip
+            self.healthy = True
+        return self
 
     def users(self, *args: str) -> str:
         """``python -m geo users ARGS`` on this server's database (its own process); its output."""
@@ -128,7 +136,7 @@ class Dashboard:
         return self.log.read_text(errors="replace")[-n:]
 
 
-def healthy(url: str, proc: subprocess.Popen, log: Path) -> bool:
+def answers(url: str, proc: subprocess.Popen, log: Path) -> bool:
     if proc.poll() is not None:
         pytest.fail(f"streamlit exited with {proc.returncode}: {log.read_text(errors='replace')[-3000:]}")
     try:
@@ -140,9 +148,10 @@ def healthy(url: str, proc: subprocess.Popen, log: Path) -> bool:
 
 @contextlib.contextmanager
 def dashboard(name: str, folder: Path, template: Path, *, env: dict[str, str] | None = None,
-              secrets: str | None = None) -> Iterator[Dashboard]:  # fmt: skip
+              secrets: str | None = None, wait: bool = True) -> Iterator[Dashboard]:  # fmt: skip
     """The dashboard on a free port, on a copy of the ``template`` data folder; ``env``: its settings;
-    ``secrets``: the text of its secrets file (``{port}`` and ``{url}`` replaced by its own)."""
+    ``secrets``: the text of its secrets file (``{port}`` and ``{url}`` replaced by its own). ``wait``
+    False: yields as soon as it is started (:meth:`Dashboard.ready` waits), so that several start at once."""
     folder.mkdir(parents=True, exist_ok=True)
     data_dir = folder / "own"
     shutil.copytree(template, data_dir)
@@ -161,8 +170,7 @@ def dashboard(name: str, folder: Path, template: Path, *, env: dict[str, str] | 
                                 start_new_session=True)  # fmt: skip
     try:
         site = Dashboard(name, url, port, environment, log, proc)
-        wait_until(lambda: healthy(url, proc, log), 60, lambda: f"{name}: not healthy in 60 s: {site.tail()}")
-        yield site
+        yield site.ready() if wait else site
     finally:
         stop(proc)
 

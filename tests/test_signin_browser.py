@@ -99,21 +99,24 @@ def template(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory, template, idp):
-    """``servers("name")``: the server of that configuration (started on first use, stopped at the end of
-    the module), with ``proxy_url`` set where nginx is in front."""
+    """``servers("name")``: the server of that configuration, with ``proxy_url`` set where nginx is in
+    front. The first call starts every configuration's server at once (they start in parallel; the module
+    uses them all), each call waits for its own; all are stopped at the end of the module."""
     stack = contextlib.ExitStack()
     started: dict[str, object] = {}
     root = tmp_path_factory.mktemp("signin-servers")
 
     def get(name: str):
-        if name not in started:
-            env, sign_in, proxied = CONFIGS[name]
-            secrets = idp.auth_secrets("{url}/oauth2callback", COOKIE_SECRET) if sign_in else None
-            site = stack.enter_context(dashboard(name, root / name, template.folder, env=env, secrets=secrets))
-            if proxied:
-                site.proxy_url = stack.enter_context(proxy(root / name, site.port))
-            started[name] = site
-        return started[name]
+        if not started:
+            for key, (env, sign_in, _proxied) in CONFIGS.items():
+                secrets = idp.auth_secrets("{url}/oauth2callback", COOKIE_SECRET) if sign_in else None
+                started[key] = stack.enter_context(
+                    dashboard(key, root / key, template.folder, env=env, secrets=secrets, wait=False)
+                )
+        site = started[name].ready()
+        if CONFIGS[name][2] and not site.proxy_url:
+            site.proxy_url = stack.enter_context(proxy(root / name, site.port))
+        return site
 
     with stack:
         yield get
