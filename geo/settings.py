@@ -36,6 +36,10 @@ APP_DIR = Path(__file__).resolve().parent.parent
 SECRETS_FILE = APP_DIR / ".streamlit" / "secrets.toml"
 #: Values of an on/off setting that mean "on" (English, Albanian, Serbian).
 ON = ("1", "true", "yes", "on", "po", "da")
+#: Values of an on/off setting that mean "off" (an access setting refuses any other value).
+NO = ("0", "false", "no", "off", "jo", "ne")
+#: What a signed-in user the database does not know gets (``DASHBOARD_UNKNOWN_USERS``).
+UNKNOWN_USERS = ("viewer", "none")
 #: Values of the cache folder's setting that turn the cache off.
 OFF = ("off", "0", "no", "none", "false")
 #: Sections with fewer residents are marked in rankings rather than ranked first.
@@ -138,6 +142,76 @@ SETTINGS: tuple[Setting, ...] = (
         "max_mb",
         "1024",
         "all uploads together are kept below this (MB); the least recently used go first",
+    ),
+    Setting(
+        "DASHBOARD_OPEN_NETWORK",
+        "access",
+        "open_network",
+        "off",
+        "without sign-in, every visitor (also from other computers) sees the restricted view (risky)",
+    ),
+    Setting(
+        "DASHBOARD_ANONYMOUS",
+        "access",
+        "anonymous",
+        "off",
+        "with sign-in configured, visitors not signed in see the public-safe view (else the sign-in page)",
+    ),
+    Setting(
+        "DASHBOARD_UNKNOWN_USERS",
+        "access",
+        "unknown_users",
+        "viewer",
+        "what a signed-in user the database does not know gets: viewer or none (no access)",
+    ),
+    Setting(
+        "DASHBOARD_ROLE_CLAIM",
+        "access",
+        "role_claim",
+        "none",
+        "a claim of the provider's identity (e.g. groups) read on a user's first sign-in",
+    ),
+    Setting(
+        "DASHBOARD_ROLE_MAP",
+        "access",
+        "role_map",
+        "none",
+        "claim value=role, comma-separated (e.g. cp-commanders=commander,cp-analysts=analyst)",
+    ),
+    Setting(
+        "DASHBOARD_IDLE_MINUTES",
+        "access",
+        "idle_minutes",
+        "30",
+        "restricted roles sign in again at the provider after this long without activity (minutes)",
+    ),
+    Setting(
+        "DASHBOARD_TRUSTED_PROXIES",
+        "access",
+        "trusted_proxies",
+        "127.0.0.1",
+        "the reverse proxies trusted to report the client's address; must equal FORWARDED_ALLOW_IPS",
+    ),
+    Setting(
+        "DASHBOARD_LOGIN_PROVIDER",
+        "access",
+        "provider",
+        "the only [auth.<name>] entry, or [auth] itself",
+        "the provider st.login uses",
+    ),
+    Setting(
+        "DASHBOARD_RELOGIN_PROVIDER",
+        "access",
+        "relogin_provider",
+        "relogin",
+        "the [auth.<name>] entry (same client, prompt=login) used after an idle timeout",
+    ),
+    Setting(
+        "DASHBOARD_AUDIT_RETENTION_DAYS",
+        "audit",
+        "retention_days",
+        "keep everything",
+        "audit records older than this many days are removed (once a day)",
     ),
 )
 BY_ENV = {s.env: s for s in SETTINGS}
@@ -345,3 +419,88 @@ class Settings:
     @property
     def uploads_max_mb(self) -> float:
         return self._positive("DASHBOARD_UPLOADS_MAX_MB", "megabytes", 1024.0)
+
+    # -- sign-in and roles (geo.access decides with them)
+
+    def _switch(self, name: str) -> bool:
+        """An on/off setting that refuses anything else (a typo must not open or close access silently)."""
+        raw = self.get(name)
+        if raw.lower() in ON:
+            return True
+        if not raw or raw.lower() in NO:
+            return False
+        raise ValueError(f"{name}={raw!r}: on or off ({', '.join(ON)} / {', '.join(NO)})")
+
+    @property
+    def open_network(self) -> bool:
+        return self._switch("DASHBOARD_OPEN_NETWORK")
+
+    @property
+    def anonymous(self) -> bool:
+        return self._switch("DASHBOARD_ANONYMOUS")
+
+    @property
+    def unknown_users(self) -> str:
+        """``viewer`` (default) or ``none``."""
+        raw = self.get("DASHBOARD_UNKNOWN_USERS")
+        if not raw:
+            return "viewer"
+        if raw.lower() not in UNKNOWN_USERS:
+            raise ValueError(f"DASHBOARD_UNKNOWN_USERS={raw!r}: one of {', '.join(UNKNOWN_USERS)}")
+        return raw.lower()
+
+    @property
+    def role_claim(self) -> str:
+        """The claim read on a first sign-in, ``""`` for none."""
+        return self.get("DASHBOARD_ROLE_CLAIM")
+
+    @property
+    def role_map(self) -> dict[str, frozenset[str]]:
+        """Claim value → the roles it gives (``{}`` for none). The role names are checked by whoever uses
+        them (:mod:`geo.users` refuses one that is not a role)."""
+        raw = self.get("DASHBOARD_ROLE_MAP")
+        found: dict[str, set[str]] = {}
+        for item in (i.strip() for i in raw.split(",")):
+            if not item:
+                continue
+            value, sep, role = (part.strip() for part in item.rpartition("="))
+            if not sep or not value or not role:
+                raise ValueError(f"DASHBOARD_ROLE_MAP: {item!r} is not claim value=role (e.g. cp-commanders=commander)")
+            found.setdefault(value, set()).add(role.lower())
+        return {value: frozenset(roles) for value, roles in found.items()}
+
+    @property
+    def idle_minutes(self) -> float:
+        return self._positive("DASHBOARD_IDLE_MINUTES", "minutes", 30.0)
+
+    @property
+    def trusted_proxies(self) -> frozenset[str]:
+        """The trusted proxies' addresses or networks (``*``: any), as ``FORWARDED_ALLOW_IPS`` lists them."""
+        import ipaddress
+
+        raw = self.get("DASHBOARD_TRUSTED_PROXIES") or "127.0.0.1"
+        items = frozenset(i.strip() for i in raw.split(",") if i.strip())
+        for item in items - {"*"}:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"DASHBOARD_TRUSTED_PROXIES: {item!r} is not an address or network") from None
+        return items
+
+    @property
+    def login_provider(self) -> str:
+        """The ``[auth.<name>]`` entry ``st.login`` uses, ``""`` when not set (the only entry, or ``[auth]``)."""
+        return self.get("DASHBOARD_LOGIN_PROVIDER")
+
+    @property
+    def relogin_provider(self) -> str:
+        return self.get("DASHBOARD_RELOGIN_PROVIDER") or "relogin"
+
+    # -- the audit log
+
+    @property
+    def audit_retention_days(self) -> float | None:
+        """Days the audit records are kept; ``None`` (default): every record is kept."""
+        if not self.get("DASHBOARD_AUDIT_RETENTION_DAYS"):
+            return None
+        return self._positive("DASHBOARD_AUDIT_RETENTION_DAYS", "days", 0.0)

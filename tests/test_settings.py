@@ -39,6 +39,16 @@ SAMPLES = {
     "DASHBOARD_DATABASE_POOL_SIZE": ("12", "12"),
     "DASHBOARD_UPLOADS_IDLE_HOURS": ("0.5", "0.5"),
     "DASHBOARD_UPLOADS_MAX_MB": ("300", "300"),
+    "DASHBOARD_OPEN_NETWORK": ("on", "true"),
+    "DASHBOARD_ANONYMOUS": ("yes", "true"),
+    "DASHBOARD_UNKNOWN_USERS": ("None", "'none'"),
+    "DASHBOARD_ROLE_CLAIM": ("groups", "'groups'"),
+    "DASHBOARD_ROLE_MAP": ("cp-c=commander, cp-a=analyst", "'cp-c=commander,cp-a=analyst'"),
+    "DASHBOARD_IDLE_MINUTES": ("15", "15"),
+    "DASHBOARD_TRUSTED_PROXIES": ("10.0.0.2, 10.1.0.0/16", "['10.0.0.2', '10.1.0.0/16']"),
+    "DASHBOARD_LOGIN_PROVIDER": ("keycloak", "'keycloak'"),
+    "DASHBOARD_RELOGIN_PROVIDER": ("again", "'again'"),
+    "DASHBOARD_AUDIT_RETENTION_DAYS": ("365", "365"),
 }
 #: What each sample gives, read through the property its users read.
 VALUES = {
@@ -57,6 +67,16 @@ VALUES = {
     "DASHBOARD_DATABASE_POOL_SIZE": lambda s: s.database_pool_size == 12,
     "DASHBOARD_UPLOADS_IDLE_HOURS": lambda s: s.uploads_idle_hours == 0.5,
     "DASHBOARD_UPLOADS_MAX_MB": lambda s: s.uploads_max_mb == 300.0,
+    "DASHBOARD_OPEN_NETWORK": lambda s: s.open_network is True,
+    "DASHBOARD_ANONYMOUS": lambda s: s.anonymous is True,
+    "DASHBOARD_UNKNOWN_USERS": lambda s: s.unknown_users == "none",
+    "DASHBOARD_ROLE_CLAIM": lambda s: s.role_claim == "groups",
+    "DASHBOARD_ROLE_MAP": lambda s: s.role_map == {"cp-c": {"commander"}, "cp-a": {"analyst"}},
+    "DASHBOARD_IDLE_MINUTES": lambda s: s.idle_minutes == 15.0,
+    "DASHBOARD_TRUSTED_PROXIES": lambda s: s.trusted_proxies == {"10.0.0.2", "10.1.0.0/16"},
+    "DASHBOARD_LOGIN_PROVIDER": lambda s: s.login_provider == "keycloak",
+    "DASHBOARD_RELOGIN_PROVIDER": lambda s: s.relogin_provider == "again",
+    "DASHBOARD_AUDIT_RETENTION_DAYS": lambda s: s.audit_retention_days == 365.0,
 }
 #: The attribution belongs to the URL: it is read only with one.
 NEEDS = {"DASHBOARD_TILES_ATTRIBUTION": "DASHBOARD_TILES_URL"}
@@ -142,6 +162,9 @@ def test_the_defaults(tmp_path):
     assert Settings.load({"XDG_CACHE_HOME": "/x"}, None).cache_dir == Path("/x/community-policing-dashboard/filecache")
     assert Settings.load({"DASHBOARD_CACHE_DIR": "Off"}, None).cache_dir is None
     assert s.uploads_idle_hours == 2.0 and s.uploads_max_mb == 1024.0
+    assert not s.open_network and not s.anonymous and s.unknown_users == "viewer" and s.idle_minutes == 30.0
+    assert s.role_claim == "" and s.role_map == {} and s.trusted_proxies == {"127.0.0.1"}
+    assert s.login_provider == "" and s.relogin_provider == "relogin" and s.audit_retention_days is None
     assert PublicPolicy.from_settings(s) is None
     policy = PublicPolicy.for_public_version(s)
     assert policy == PublicPolicy() and not policy.has_secret
@@ -156,6 +179,14 @@ def test_the_defaults(tmp_path):
         ("DASHBOARD_MIN_POPULATION", "1.5", lambda s: s.min_population),
         ("DASHBOARD_UPLOADS_IDLE_HOURS", "0", lambda s: s.uploads_idle_hours),
         ("DASHBOARD_UPLOADS_MAX_MB", "inf", lambda s: s.uploads_max_mb),
+        ("DASHBOARD_OPEN_NETWORK", "ture", lambda s: s.open_network),
+        ("DASHBOARD_ANONYMOUS", "maybe", lambda s: s.anonymous),
+        ("DASHBOARD_UNKNOWN_USERS", "commander", lambda s: s.unknown_users),
+        ("DASHBOARD_ROLE_MAP", "cp-commanders", lambda s: s.role_map),
+        ("DASHBOARD_IDLE_MINUTES", "-5", lambda s: s.idle_minutes),
+        ("DASHBOARD_TRUSTED_PROXIES", "proxy.example", lambda s: s.trusted_proxies),
+        ("DASHBOARD_AUDIT_RETENTION_DAYS", "0", lambda s: s.audit_retention_days),
+        ("DASHBOARD_AUDIT_RETENTION_DAYS", "a year", lambda s: s.audit_retention_days),
         ("DASHBOARD_PUBLIC_SENSITIVE", "domestic_violence,no_such_category", PublicPolicy.from_settings),
         ("DASHBOARD_PUBLIC_SECRET", "too-short", PublicPolicy.from_settings),
         ("DASHBOARD_PUBLIC_PTABLE", "/nonexistent/ptable.csv", PublicPolicy.from_settings),
