@@ -201,8 +201,8 @@ def _insert_user(conn: Connection, email: str, name: str | None, actor: str, now
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    done = conn.execute(insert(db.USERS).values(**values).on_conflict_do_nothing(index_elements=["email"]))
-    return done.rowcount == 1
+    query = insert(db.USERS).values(**values).on_conflict_do_nothing(index_elements=["email"])
+    return conn.execute(query.returning(db.USERS.c.email)).first() is not None
 
 
 def first_sign_in(
