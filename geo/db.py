@@ -22,6 +22,13 @@ token that changes with every write to it and the table's part of the report; ``
 database) each table's records as one Arrow stream of the revision it was made at, which a load reads in
 one piece instead of row by row.
 
+Sign-in's tables (:mod:`geo.users`): ``users``, ``user_roles``, ``user_committees``, and the append-only
+``audit_log`` with its ``audit_retention`` (migration 0003's triggers refuse every UPDATE of ``audit_log``
+and every DELETE of a record not older than ``audit_retention.purge_before``; on PostgreSQL a TRUNCATE too).
+The triggers bind whoever connects, the app included; the owner of the tables can still drop them, so a
+deployment that wants more lets the app's PostgreSQL role own nothing and grants it only ``SELECT, INSERT``
+on ``audit_log`` (and ``UPDATE`` of ``audit_retention`` for the retention).
+
 The schema is made and migrated by Alembic (``geo/migrations``; :func:`upgrade`), never by
 ``create_all``; a test keeps :data:`METADATA` equal to what the migrations make.
 """
