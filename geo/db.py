@@ -26,8 +26,9 @@ Sign-in's tables (:mod:`geo.users`): ``users``, ``user_roles``, ``user_committee
 ``audit_log`` with its ``audit_retention`` (migration 0003's triggers refuse every UPDATE of ``audit_log``
 and every DELETE of a record not older than ``audit_retention.purge_before``; on PostgreSQL a TRUNCATE too).
 The triggers bind whoever connects, the app included; the owner of the tables can still drop them, so a
-deployment that wants more lets the app's PostgreSQL role own nothing and grants it only ``SELECT, INSERT``
-on ``audit_log`` (and ``UPDATE`` of ``audit_retention`` for the retention).
+deployment that wants more migrates as another PostgreSQL role, so that the app's role owns nothing (and
+cannot drop a trigger), and grants it ``SELECT, INSERT, DELETE`` on ``audit_log`` (the triggers still decide
+which rows) and ``SELECT, UPDATE`` on ``audit_retention``.
 
 The schema is made and migrated by Alembic (``geo/migrations``; :func:`upgrade`), never by
 ``create_all``; a test keeps :data:`METADATA` equal to what the migrations make.
