@@ -132,6 +132,25 @@ def test_the_secrets_example_configures_sign_in_as_streamlit_needs_it():
     assert secrets["access"]["anonymous"] is False
     assert secrets["public"]["secret"] == ""  # never shipped
 
+    # and the dashboard reads it so: sign-in configured, the Sign in button on the agency's entry, and with
+    # the unit's environment and the env file's, no complaint about the proxies
+    from geo.access import proxy_problem
+    from geo.settings import Settings
+
+    unit = dict(line.split("=", 1) for line in unit_lines(UNIT, "Environment"))
+    for environ in (unit, {**unit, **env_example_values()}):
+        settings = Settings.load(environ, secrets_file=DEPLOY / "secrets.toml.example")
+        assert settings.sign_in and settings.login_provider == "agency" and settings.relogin_provider == "relogin"
+        assert proxy_problem(environ, settings) == ""
+        assert settings.idle_minutes == 30 and settings.audit_retention_days is None
+        assert settings.role_map == {
+            "cp-commanders": "commander",
+            "cp-analysts": "analyst",
+            "cp-secretaries": "secretary",
+        }
+    # a control: an env file naming another proxy for uvicorn only is a problem
+    assert proxy_problem({**unit, "FORWARDED_ALLOW_IPS": "10.0.0.5"}, settings)
+
 
 # ---------------------------------------------------------------- running it
 

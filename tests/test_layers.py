@@ -34,7 +34,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         # what the pages show (the Data page's report tables, the sidebar's choices too), the public-safe rules,
         # and the translations (which name the analyses' labels)
         "figures",
-        ("figures", "coverage", "concerns", "surveys", "public", "i18n", "report_tables", "choices"),
+        ("figures", "coverage", "concerns", "surveys", "public", "i18n", "report_tables", "choices", "access"),
     ),
     (
         # the analyses the pages and the command line share, maps (with the Leaflet files they load), briefs,
