@@ -67,29 +67,28 @@ if everyone:
 else:
     st.info(_("No users yet."))
 
-with st.form("admin_user", clear_on_submit=False):
-    st.subheader(_("Change a user"))
-    left, right = st.columns(2)
-    email = left.text_input(_("Email"), key="admin_email")
-    known = {u.email: u for u in everyone}
-    current = known.get(email.strip().lower())
-    roles = right.multiselect(
-        _("Roles"),
-        list(access.ROLES),
-        default=sorted(current.roles) if current else [],
-        format_func=role_name,
-        key=f"admin_roles_{email.strip().lower()}",
-    )
-    chosen = st.multiselect(
-        _("Committees (for committee secretaries)"),
-        committee_ids,
-        default=sorted(c for c in (current.committees if current else ()) if c in committee_ids),
-        key=f"admin_committees_{email.strip().lower()}",
-    )
-    disabled = st.checkbox(_("Disabled"), value=bool(current and current.disabled), key="admin_disabled")
-    saved = st.form_submit_button(_("Save"), type="primary")
+st.subheader(_("Change a user"))
+left, right = st.columns(2)
+email = left.text_input(_("Email"), key="admin_email")
+target = email.strip().lower()
+known = {u.email: u for u in everyone}
+current = known.get(target)
+roles = right.multiselect(  # keyed by the user, so that choosing another user shows their roles
+    _("Roles"),
+    list(access.ROLES),
+    default=sorted(current.roles) if current else [],
+    format_func=role_name,
+    key=f"admin_roles_{target}",
+)
+chosen = st.multiselect(
+    _("Committees (for committee secretaries)"),
+    committee_ids,
+    default=sorted(c for c in (current.committees if current else ()) if c in committee_ids),
+    key=f"admin_committees_{target}",
+)
+disabled = st.checkbox(_("Disabled"), value=bool(current and current.disabled), key=f"admin_disabled_{target}")
+saved = st.button(_("Save"), type="primary", key="admin_save", disabled=not target)
 if saved:
-    target = email.strip().lower()
     try:
         before = known.get(target)
         held = before.roles if before else frozenset()
