@@ -19,7 +19,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine
 
-from geo import cli, db, dbexport, dbimport, deployment, store
+from geo import cli, db, dbexport, dbimport, deployment, store, users
 from geo.cli import PUBLIC_WITHHELD_COUNTS, UsageError, _print_report, add_input_options, without_values
 from geo.schema import INPUTS
 
@@ -174,6 +174,14 @@ def cmd_import(args: argparse.Namespace) -> int:
     eng = _engine(args, url)
     _reachable(url, eng, create=True)
     _known_schema(url, eng, "nothing was imported")
+    files = {name: str(path) for name, path in source.paths.items()}
+    if not db.ready(eng):
+        db.upgrade(eng)
+    try:  # the audit log has the import before it happens; an import that cannot be recorded is not made
+        users.record(eng, users.os_actor(), "import", {"files": files, "modes": modes, "via": "command line"})
+    except users.AuditError as exc:
+        print(f"nothing was imported: the audit log could not be written ({exc})", file=sys.stderr)
+        return 1
     start, close = progress_bar()
     try:
         outcome = dbimport.run(eng, source.paths, source.options, modes, progress=start)

@@ -402,3 +402,19 @@ def test_an_import_killed_mid_write_leaves_the_previous_data_intact(engine_url, 
             assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     # and the database takes the next import
     assert dbimport.run(eng, {"incidents": small_files["incidents"]}, modes={"incidents": "replace"}).ok
+
+
+def test_an_import_is_recorded_in_the_audit_log_before_it_is_made(capsys, embedded, small_files):
+    from geo import users
+
+    code, _, _ = run(capsys, "import", *_inputs(small_files))
+    assert code == 0
+    found = users.entries(_engine(embedded), action="import")
+    assert len(found) == 1 and found["actor"].iloc[0] == users.os_actor()
+    assert "incidents.csv" in found["detail"].iloc[0] and "command line" in found["detail"].iloc[0]
+    with sqlite3.connect(embedded) as conn:  # an audit log that cannot be written: nothing is imported
+        conn.execute("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'full'); END")
+    before = state(_engine(embedded))
+    code, _, err = run(capsys, "import", *_inputs(small_files), "--append", "concerns")
+    assert code == 1 and "the audit log could not be written" in err
+    assert state(_engine(embedded)) == before

@@ -54,7 +54,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     (
         # loading files, the columnar cache, the database and its per-table store, the data-source interface,
-        # saved data, uploads, the demo generator
+        # saved data, uploads, the demo generator, the users and the audit log
         "data access",
         (
             "loader",
@@ -69,12 +69,13 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "uploads",
             "demo",
             "dbexport",
+            "users",
         ),
     ),
     (
         # the command line (Streamlit's caches are on the app's side, views/cache.py)
         "entry points",
-        ("cli", "dbcli", "__main__"),
+        ("cli", "dbcli", "usercli", "__main__"),
     ),
 )
 
