@@ -29,6 +29,7 @@ import pytest
 from cigate import in_ci
 from leakcheck import coordinate_leaks, restricted_texts, sensitive_hits, split_images
 from oidcmock import at_provider, authorize, end_session, provider
+from playwright.sync_api import expect
 from signin_fixtures import CHROMIUM, COOKIE_SECRET, dashboard, data_template, new_page, proxy
 
 pytestmark = pytest.mark.browser
@@ -123,12 +124,12 @@ def servers(tmp_path_factory, template, idp):
 
 
 @pytest.fixture
-def visitor(browser):
+def visitor(browser, idp):
     """``visitor(**context_options)``: a new page in a context of its own; all closed after the test."""
     pages = []
 
     def make(**options):
-        pages.append(new_page(browser, **options))
+        pages.append(new_page(browser, idp.url, **options))
         return pages[-1]
 
     yield make
@@ -177,14 +178,22 @@ def heading(page, text: str):
     return page.get_by_role("heading", name=text, exact=True)
 
 
+def signed_in_as(page, site, email: str) -> None:
+    """Back from the provider: wait until the sidebar names the user, then open the dashboard again in
+    English (the provider sends the browser back to the dashboard's address without the language)."""
+    page.wait_for_url(f"{site.url}/**", timeout=TIMEOUT)
+    page.locator("[data-testid='stSidebar']").get_by_text(email).first.wait_for(timeout=TIMEOUT)
+    goto(page, site.url)
+    page.locator("[data-testid='stSidebar']").get_by_text(f"Signed in as {email}").wait_for(timeout=TIMEOUT)
+
+
 def sign_in(page, site, idp, email: str) -> dict[str, str]:
     """The full flow from the dashboard: its Sign in button, the provider's form, back signed in (the
     sidebar names the user). Returns the authorization request's parameters."""
     goto(page, site.url)
     page.get_by_role("button", name="Sign in").first.click()
     params = authorize(page, idp, email)
-    page.wait_for_url(f"{site.url}/**", timeout=TIMEOUT)
-    page.locator("[data-testid='stSidebar']").get_by_text(email).first.wait_for(timeout=TIMEOUT)
+    signed_in_as(page, site, email)
     return params
 
 
@@ -193,10 +202,14 @@ def click_nav(page, title: str) -> None:
     page.locator("[data-testid='stSidebarNav']").get_by_text(title, exact=True).click()
 
 
-def download(page, button_name: str, prefix: str) -> tuple[str, bytes]:
-    """Press a "Prepare ..." button of Brief and exports, then download what it made: (file name, bytes)."""
-    page.get_by_role("button", name=button_name).click()
-    button = page.locator("[data-testid='stDownloadButton'] button").filter(has_text=f"Download {prefix}")
+def download(page, button_name: str, prefix: str, suffix: str = ".html") -> tuple[str, bytes]:
+    """Press a "Prepare ..." button of Brief and exports, then download what it made (its button names a
+    file ``prefix…suffix``): (file name, bytes)."""
+    prepare = page.get_by_role("button", name=button_name)
+    expect(prepare).to_be_enabled(timeout=TIMEOUT)
+    prepare.click()
+    named = re.compile(f"Download {re.escape(prefix)}.*{re.escape(suffix)}$")
+    button = page.locator("[data-testid='stDownloadButton'] button").filter(has_text=named)
     button.wait_for(timeout=TIMEOUT)
     with page.expect_download(timeout=TIMEOUT) as info:
         button.click()
@@ -204,7 +217,9 @@ def download(page, button_name: str, prefix: str) -> tuple[str, bytes]:
 
 
 def choose_radio(page, label: str) -> None:
+    """Choose an option of a radio group, and wait until the page shows it chosen."""
     page.locator("[data-testid='stRadio'] label").filter(has_text=re.compile(f"^{re.escape(label)}$")).click()
+    expect(page.get_by_role("radio", name=label, exact=True)).to_be_checked(timeout=TIMEOUT)
 
 
 def public_version(page) -> None:
@@ -340,8 +355,9 @@ def test_each_role_signs_in_and_sees_exactly_its_pages_marking_and_files(servers
     assert marking(page) == view
     assert nav_pages(page) == pages
     sidebar = page.locator("[data-testid='stSidebar']")
-    assert sidebar.get_by_text(USERS[role]).count() >= 1
+    sidebar.get_by_role("button", name="Sign out").wait_for(timeout=TIMEOUT)
     assert sidebar.get_by_role("button", name="Sign out").count() == 1
+    assert sidebar.get_by_text(f"Signed in as {USERS[role]}").count() == 1
 
     # a page it may not open, asked for by URL: the default page instead, not that page
     for path in ("admin", "meeting"):
@@ -355,11 +371,19 @@ def test_each_role_signs_in_and_sees_exactly_its_pages_marking_and_files(servers
         goto(page, site.url, "admin")
         heading(page, "Administration").wait_for(timeout=TIMEOUT)
 
-    # the Data page: uploads for analysts only
+    # the Data page: uploads and the validation report for analysts only
     goto(page, site.url, "data")
     heading(page, "Data").wait_for(timeout=TIMEOUT)
     assert marking(page) == view
-    assert (page.locator("[data-testid='stFileUploader']").count() > 0) == (role == "analyst")
+    if role == "analyst":
+        page.locator("[data-testid='stFileUploader']").first.wait_for(timeout=TIMEOUT)
+        heading(page, "Validation report").wait_for(timeout=TIMEOUT)
+    else:
+        note = "Uploads, imports and the validation report are for analysts." if view == "RESTRICTED" else (
+            "Uploading is disabled: this deployment is in public-safe mode.")  # fmt: skip
+        page.get_by_text(note).wait_for(timeout=TIMEOUT)  # drawn after the report would have been
+        assert page.locator("[data-testid='stFileUploader']").count() == 0
+        assert heading(page, "Validation report").count() == 0
 
     # Brief and exports: its files carry its marking in their names and content
     goto(page, site.url, "print")
@@ -384,6 +408,8 @@ def test_sign_out_ends_the_session_at_the_provider_and_shows_the_sign_in_page(se
     page.locator("[data-testid='stSidebar']").get_by_role("button", name="Sign out").click()
     end_session(page, idp)
     page.wait_for_url(f"{site.url}/**", timeout=TIMEOUT)
+    page.get_by_role("button", name=re.compile("^(Hyr|Sign in)$")).wait_for(timeout=TIMEOUT)  # sq: no language
+    goto(page, site.url)
     page.get_by_role("button", name="Sign in").wait_for(timeout=TIMEOUT)
     assert not [c for c in page.context.cookies() if c["name"].startswith("_streamlit_user")]
     goto(page, site.url, "data")  # and nothing by URL either
@@ -429,8 +455,10 @@ def test_a_viewer_after_a_commander_on_the_same_page_area_and_period_gets_nothin
         got["map"] = download(page, "Prepare the map", "map-")
         page.locator("[data-testid='stMain']").get_by_role("combobox", name=re.compile("Municipality")).click()
         page.get_by_role("option", name="Prishtinë", exact=True).click()
+        expect(page.get_by_role("button", name="Prepare the brief")).to_be_enabled(timeout=TIMEOUT)  # chosen
         choose_radio(page, "HTML")
-        got["brief"] = download(page, "Prepare the brief", "brief-")
+        settled(page)
+        got["brief"] = download(page, "Prepare the brief", "brief-", ".html")
         outputs[role] = got
 
     commander, viewer = outputs["commander"], outputs["viewer"]
@@ -490,7 +518,7 @@ def test_after_the_idle_timeout_a_commander_must_authenticate_again_at_the_provi
     assert len(idp.authorizations) == before + 1
     page.fill("input[name=sub]", USERS["commander"])
     page.get_by_role("button", name="Authorize").click()
-    page.wait_for_url(f"{site.url}/**", timeout=TIMEOUT)
+    signed_in_as(page, site, USERS["commander"])
     assert marking(page) == "RESTRICTED"
     click_nav(page, "Community concerns")  # signed in afresh: the next rerun stays in the dashboard
     heading(page, "Community concerns").wait_for(timeout=TIMEOUT)
