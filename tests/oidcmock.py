@@ -88,9 +88,11 @@ def provider() -> Iterator[Provider]:
 
 
 def at_provider(page, provider: Provider, timeout: float = 30_000) -> dict[str, str]:
-    """Wait until the browser shows the provider's authorization form; its request's parameters."""
-    page.wait_for_url(f"{provider.url}/oauth2/authorize**", timeout=timeout)
+    """Wait until the browser shows the provider's authorization form; its request's parameters. (Waits on
+    the form, not on a navigation: on the way there a navigation may be aborted by the next, as the
+    dashboard's ``st.logout()`` is by its ``st.login()`` after an idle timeout.)"""
     page.locator("input[name=sub]").wait_for(timeout=timeout)
+    assert page.url.startswith(f"{provider.url}/oauth2/authorize"), page.url
     return {k: v[-1] for k, v in parse_qs(urlparse(page.url).query).items()}
 
 
