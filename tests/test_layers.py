@@ -69,6 +69,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "uploads",
             "demo",
             "dbexport",
+            "meetings",
         ),
     ),
     (
