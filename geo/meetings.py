@@ -949,6 +949,8 @@ class MeetingRecords:
     concerns: pd.DataFrame
     actions: pd.DataFrame
     status_changes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: the concerns the actions and status changes name that were raised at other meetings
+    referenced: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def meeting_records(eng: Engine, meeting_id: str) -> MeetingRecords:
@@ -1012,6 +1014,14 @@ def meeting_records(eng: Engine, meeting_id: str) -> MeetingRecords:
             "done_on",
         ],
     )
+    raised = set(concerns["concern_id"])
+    named = set(actions["concern_id"].dropna()) | set(
+        status_changes.loc[status_changes["record_kind"] == "concern", "record_id"]
+    )
+    with eng.connect() as conn:
+        referenced = _frame(
+            conn, "concern", [c.c.concern_id.in_(sorted(named - raised)), c.c.retracted.is_(None)], [c.c.rid]
+        )
     return MeetingRecords(
         meeting,
         dict(committee) if committee else {},
@@ -1019,6 +1029,7 @@ def meeting_records(eng: Engine, meeting_id: str) -> MeetingRecords:
         concerns,
         actions,
         status_changes,
+        referenced,
     )
 
 

@@ -461,7 +461,7 @@ ACTIONS = Input(
         Field("action_id", "text", True, "unique id of the action", aliases=("id",)),
         Field("concern_id", "text", True, "the concern it answers", aliases=("concern",)),
         Field("meeting_id", "text", False, "the meeting where it was agreed", aliases=("meeting",)),
-        Field("what", "text", True, "what will be done (restricted)", aliases=("action", "veprimi", "mera")),
+        Field("what", "text", True, "what will be done", aliases=("action", "veprimi", "mera")),
         Field(
             "owner",
             "category",

@@ -549,7 +549,7 @@ def identities(conn: Connection, app_only: bool = False) -> list[bytes]:
 
 def delete_imported(conn: Connection, name: str) -> int:
     """Remove table ``name``'s imported records (never those made in the app); returns how many."""
-    table = db.TABLES[name]
+    table = db.TABLES[name] if name in db.TABLES else db.RECORDS[name]
     return conn.execute(table.delete().where(table.c.origin == "import")).rowcount
 
 
