@@ -402,3 +402,23 @@ def test_recorded_meetings_go_out_as_files_and_come_back_the_same(eng, new_engin
         dbimport.run(fresh, {"events": exported.files["events"]}, modes={"events": "replace"})
     again = dbimport.run(fresh, {"events": exported.files["events"]}, modes={"events": "append"})
     assert again.ok and again.added["events"] == 0  # every event id already stored
+
+
+def test_a_database_of_schema_0002_with_data_is_upgraded_and_its_records_can_be_edited(engine_url):  # noqa: F811
+    from alembic import command
+
+    engine = db.engine(url=engine_url)
+    command.upgrade(db._alembic_config(engine), "0002")
+    assert db.current(engine) == "0002"
+    with db.write(engine) as conn:  # the schema as it was: no versions, no history; a concern in it
+        conn.exec_driver_sql(
+            "INSERT INTO concerns (concern_id, origin, status, category, raised_on) "
+            "VALUES ('OLD1', 'import', 'open', 'theft', '2025-05-01 00:00:00')"
+        )
+    assert db.upgrade(engine) == ("0002", db.head())
+    assert set(store.revisions(engine)) == set(db.REVISED_TABLES)
+    old = mt.get(engine, "concern", "OLD1")
+    assert old["version"] == 1 and old["retracted"] is None and old["raised_on"] == dt.date(2025, 5, 1)
+    mt.change_status(engine, "OLD1", "in_progress", version=1, actor=ME, key=mt.new_key(), today=TODAY)
+    assert mt.get(engine, "concern", "OLD1")["version"] == 2
+    assert [e.change for e in mt.history(engine, "concern", "OLD1")] == ["status"]
