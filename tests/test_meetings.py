@@ -422,3 +422,21 @@ def test_a_database_of_schema_0002_with_data_is_upgraded_and_its_records_can_be_
     mt.change_status(engine, "OLD1", "in_progress", version=1, actor=ME, key=mt.new_key(), today=TODAY)
     assert mt.get(engine, "concern", "OLD1")["version"] == 2
     assert [e.change for e in mt.history(engine, "concern", "OLD1")] == ["status"]
+
+
+def test_correcting_a_concern_changes_only_what_is_given_and_records_before_and_after(eng):  # noqa: F811
+    ids = record_meeting(eng)
+    assert list(mt.meetings_of(eng, "L1")["meeting_id"]) == [ids["meeting"], "M1"]  # newest first
+    mt.edit_concern(
+        eng, ids["speed"], version=1, category="school_safety", point=INSIDE["S1"], actor=ME, key=mt.new_key()
+    )
+    edited = mt.get(eng, "concern", ids["speed"])
+    assert (edited["category"], edited["section_id"], edited["version"]) == ("school_safety", "S1", 2)
+    assert edited["description"] == "Cars race past the school (Arben's house)"  # not given: unchanged
+    last = mt.history(eng, "concern", ids["speed"])[-1]
+    assert last.change == "updated" and last.before["category"] == "road_safety" and last.after["section_id"] == "S1"
+    with pytest.raises(mt.Conflict):  # an editor still at version 1
+        mt.edit_concern(eng, ids["speed"], version=1, description="mine", actor=ME, key=mt.new_key())
+    with pytest.raises(mt.Invalid) as err:
+        mt.edit_concern(eng, ids["speed"], version=2, category="nope", section_id="S7", actor=ME, key=mt.new_key())
+    assert set(err.value.errors) == {"category", "section_id"}
