@@ -22,6 +22,12 @@ token that changes with every write to it and the table's part of the report; ``
 database) each table's records as one Arrow stream of the revision it was made at, which a load reads in
 one piece instead of row by row.
 
+What meetings record in the app (schema 0004, :mod:`geo.meetings`): ``actions``, ``attendance`` and the
+history, ``events`` (append-only: triggers refuse UPDATE and DELETE but for the redaction path, which holds a
+ticket in ``redaction_tickets`` inside its transaction); ``idempotency`` (a save's key and its result) and
+``drafts`` (what a user typed and has not saved); concerns, meetings and actions carry a ``version`` (optimistic
+concurrency) and ``retracted`` (the reason, for a record retracted: kept, read by no page).
+
 The schema is made and migrated by Alembic (``geo/migrations``; :func:`upgrade`), never by
 ``create_all``; a test keeps :data:`METADATA` equal to what the migrations make.
 """
