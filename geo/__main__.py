@@ -1,3 +1,3 @@
-from geo.dbcli import main
+from geo.usercli import main
 
 raise SystemExit(main())

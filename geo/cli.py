@@ -736,7 +736,7 @@ def build_parser(extra: Callable | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None, extra: Callable | None = None) -> int:
-    """Run a command; ``extra`` as :func:`build_parser` (``python -m geo`` runs :func:`geo.dbcli.main`)."""
+    """Run a command; ``extra`` as :func:`build_parser` (``python -m geo`` runs :func:`geo.usercli.main`)."""
     from geo import i18n, public, settings
 
     parser = build_parser(extra)

@@ -28,6 +28,14 @@ ticket in ``redaction_tickets`` inside its transaction); ``idempotency`` (a save
 ``drafts`` (what a user typed and has not saved); concerns, meetings and actions carry a ``version`` (optimistic
 concurrency) and ``retracted`` (the reason, for a record retracted: kept, read by no page).
 
+Sign-in's tables (:mod:`geo.users`): ``users``, ``user_roles``, ``user_committees``, and the append-only
+``audit_log`` with its ``audit_retention`` (migration 0003's triggers refuse every UPDATE of ``audit_log``
+and every DELETE of a record not older than ``audit_retention.purge_before``; on PostgreSQL a TRUNCATE too).
+The triggers bind whoever connects, the app included; the owner of the tables can still drop them, so a
+deployment that wants more migrates as another PostgreSQL role, so that the app's role owns nothing (and
+cannot drop a trigger), and grants it ``SELECT, INSERT, DELETE`` on ``audit_log`` (the triggers still decide
+which rows) and ``SELECT, UPDATE`` on ``audit_retention``.
+
 The schema is made and migrated by Alembic (``geo/migrations``; :func:`upgrade`), never by
 ``create_all``; a test keeps :data:`METADATA` equal to what the migrations make.
 """
@@ -321,6 +329,63 @@ DRAFTS = sa.Table(
 RECORD_TABLES = ("actions", "attendance", "events")
 #: Every table with a revision.
 REVISED_TABLES = DATA_TABLES + RECORD_TABLES
+
+# ---------------------------------------------------------------- who may see what, and what they did (geo.users)
+
+#: The dashboard's users (sign-in): the e-mail address the provider gives, lowercased.
+USERS = sa.Table(
+    "users",
+    METADATA,
+    sa.Column("email", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text),
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("last_activity", sa.DateTime(timezone=True)),
+)
+
+USER_ROLES = sa.Table(
+    "user_roles",
+    METADATA,
+    sa.Column("email", sa.Text, sa.ForeignKey("users.email"), primary_key=True),
+    sa.Column("role", sa.Text, primary_key=True),
+    sa.Column("granted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("granted_by", sa.Text, nullable=False),
+)
+
+#: The committees a secretary is assigned to (``committee_id`` of the committees' data, not a foreign key:
+#: an assignment may come before the committees' import).
+USER_COMMITTEES = sa.Table(
+    "user_committees",
+    METADATA,
+    sa.Column("email", sa.Text, sa.ForeignKey("users.email"), primary_key=True),
+    sa.Column("committee_id", sa.Text, primary_key=True),
+)
+
+#: The audit log, append-only: triggers of migration 0003 refuse every UPDATE, and every DELETE of a record
+#: not older than ``audit_retention.purge_before`` (which only the retention path, :func:`geo.users.purge`,
+#: moves). ``at`` is UTC; ``roles`` the actor's roles then (comma-separated); ``detail`` a JSON object as text.
+AUDIT_LOG = sa.Table(
+    "audit_log",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("roles", sa.Text, nullable=False, server_default=""),
+    sa.Column("address", sa.Text),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sqlite_autoincrement=True,  # ids are never reused, also after a purge removed the newest records
+)
+
+#: One row (``id`` 1): audit records older than ``purge_before`` may be deleted (``NULL``: none may).
+AUDIT_RETENTION = sa.Table(
+    "audit_retention",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("purge_before", sa.DateTime(timezone=True)),
+    sa.CheckConstraint("id = 1", name="audit_retention_one_row"),
+)
 
 #: The data tables by name.
 TABLES: dict[str, sa.Table] = {t.name: t for t in (SECTIONS, INCIDENTS, CONCERNS, COMMITTEES, MEETINGS, SURVEYS)}

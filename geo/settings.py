@@ -139,7 +139,79 @@ SETTINGS: tuple[Setting, ...] = (
         "1024",
         "all uploads together are kept below this (MB); the least recently used go first",
     ),
+    Setting(
+        "DASHBOARD_OPEN_NETWORK",
+        "access",
+        "open_network",
+        "off",
+        "without sign-in, visitors from other computers see the restricted view too (the opt-out: a risk)",
+    ),
+    Setting(
+        "DASHBOARD_ANONYMOUS",
+        "access",
+        "anonymous",
+        "off",
+        "with sign-in, visitors who are not signed in see the public-safe view (else the sign-in page only)",
+    ),
+    Setting(
+        "DASHBOARD_UNKNOWN_USERS",
+        "access",
+        "unknown_users",
+        "viewer",
+        "what a signed-in user the database does not know gets: viewer, or none (no access)",
+    ),
+    Setting(
+        "DASHBOARD_ROLE_CLAIM",
+        "access",
+        "role_claim",
+        "none",
+        "a claim of the provider's identity (e.g. groups) that gives a new user's role on first sign-in",
+    ),
+    Setting(
+        "DASHBOARD_ROLE_MAP",
+        "access",
+        "role_map",
+        "none",
+        "claim value=role, comma-separated (e.g. cp-commanders=commander,cp-analysts=analyst)",
+    ),
+    Setting(
+        "DASHBOARD_IDLE_MINUTES",
+        "access",
+        "idle_minutes",
+        "30",
+        "restricted roles sign in again at the provider after this long without activity (minutes)",
+    ),
+    Setting(
+        "DASHBOARD_TRUSTED_PROXIES",
+        "access",
+        "trusted_proxies",
+        "127.0.0.1",
+        "the reverse proxies trusted to report the client's address; must equal FORWARDED_ALLOW_IPS",
+    ),
+    Setting(
+        "DASHBOARD_LOGIN_PROVIDER",
+        "access",
+        "provider",
+        "the only [auth.<name>] entry, or [auth] itself",
+        "the identity provider the Sign in button uses",
+    ),
+    Setting(
+        "DASHBOARD_RELOGIN_PROVIDER",
+        "access",
+        "relogin_provider",
+        "relogin",
+        'the [auth.<name>] entry (same client, prompt = "login") used after an idle timeout',
+    ),
+    Setting(
+        "DASHBOARD_AUDIT_RETENTION_DAYS",
+        "audit",
+        "retention_days",
+        "keep everything",
+        "audit records older than this many days are removed",
+    ),
 )
+#: Values of ``DASHBOARD_UNKNOWN_USERS``.
+UNKNOWN_USERS = ("viewer", "none")
 BY_ENV = {s.env: s for s in SETTINGS}
 #: The settings of public-safe mode (:meth:`geo.public.PublicPolicy.from_settings`).
 PUBLIC = tuple(s.env for s in SETTINGS if s.section == "public")
@@ -171,6 +243,9 @@ class Settings:
     origin: Mapping[str, str] = field(default_factory=dict)
     #: ``$XDG_CACHE_HOME`` (the cache folder's default is under it)
     xdg_cache_home: str = ""
+    #: the ``[auth]`` table of the secrets (Streamlit's ``st.login`` configuration), ``{}`` when there is none;
+    #: secret, never shown
+    auth: Mapping = field(default_factory=dict)
 
     @classmethod
     def load(
@@ -210,10 +285,20 @@ class Settings:
             if text:
                 values["DASHBOARD_TILES_ATTRIBUTION"] = text
                 origin["DASHBOARD_TILES_ATTRIBUTION"] = origin["DASHBOARD_TILES_URL"]
-        return cls(values, origin, str(environ.get("XDG_CACHE_HOME", "") or "").strip())
+        # sign-in: what Streamlit's st.login reads (its secrets), else the project's file
+        auth = next((t["auth"] for t in reversed(tables) if isinstance(t.get("auth"), Mapping)), {})
+        return cls(values, origin, str(environ.get("XDG_CACHE_HOME", "") or "").strip(), dict(auth))
 
     def __hash__(self) -> int:  # frozen, so usable as a cache key (the fields are mappings)
-        return hash((tuple(sorted(self.values.items())), tuple(sorted(self.origin.items())), self.xdg_cache_home))
+        return hash(
+            (
+                tuple(sorted(self.values.items())),
+                tuple(sorted(self.origin.items())),
+                self.xdg_cache_home,
+                self.sign_in,
+                self.login_providers,
+            )
+        )
 
     def __repr__(self) -> str:
         shown = {k: ("<set>" if BY_ENV[k].secret else v) for k, v in self.values.items() if k in BY_ENV}
@@ -323,6 +408,95 @@ class Settings:
             return Path(raw)
         base = self.xdg_cache_home or str(Path.home() / ".cache")
         return Path(base) / "community-policing-dashboard" / "filecache"
+
+    # -- sign-in and access (geo.access decides with them)
+
+    @property
+    def login_providers(self) -> tuple[str, ...]:
+        """The providers ``[auth]`` configures: ``""`` for one set in ``[auth]`` itself, else each
+        ``[auth.<name>]`` with a ``client_id``."""
+        auth = self.auth
+        names = [""] if auth.get("client_id") else []
+        names += [k for k, v in auth.items() if isinstance(v, Mapping) and v.get("client_id")]
+        return tuple(names)
+
+    @property
+    def sign_in(self) -> bool:
+        """Sign-in is configured: ``[auth]`` has a ``redirect_uri``, a ``cookie_secret`` and a provider."""
+        auth = self.auth
+        return bool(auth.get("redirect_uri") and auth.get("cookie_secret") and self.login_providers)
+
+    @property
+    def login_provider(self) -> str | None:
+        """The provider the Sign in button passes to ``st.login`` (``None``: ``[auth]`` itself). Raises
+        ``ValueError`` when the setting names none that ``[auth]`` configures, or when several are configured
+        and none is named."""
+        named = self.get("DASHBOARD_LOGIN_PROVIDER")
+        providers = [p for p in self.login_providers if p != self.relogin_provider]
+        if named:
+            if named not in self.login_providers:
+                raise ValueError(f"DASHBOARD_LOGIN_PROVIDER={named!r}: no [auth.{named}] with a client_id")
+            return named
+        if "" in providers:
+            return None
+        if len(providers) == 1:
+            return providers[0]
+        raise ValueError(
+            "DASHBOARD_LOGIN_PROVIDER: several providers are configured ("
+            + ", ".join(providers or self.login_providers)
+            + "); name the one the Sign in button uses"
+        )
+
+    @property
+    def relogin_provider(self) -> str:
+        return self.get("DASHBOARD_RELOGIN_PROVIDER") or "relogin"
+
+    @property
+    def open_network(self) -> bool:
+        return self.get("DASHBOARD_OPEN_NETWORK").lower() in ON
+
+    @property
+    def anonymous(self) -> bool:
+        return self.get("DASHBOARD_ANONYMOUS").lower() in ON
+
+    @property
+    def unknown_users(self) -> str:
+        raw = self.get("DASHBOARD_UNKNOWN_USERS").lower() or "viewer"
+        if raw not in UNKNOWN_USERS:
+            raise ValueError(f"DASHBOARD_UNKNOWN_USERS={raw!r}: viewer or none (default viewer)")
+        return raw
+
+    @property
+    def role_claim(self) -> str:
+        return self.get("DASHBOARD_ROLE_CLAIM")
+
+    @property
+    def role_map(self) -> dict[str, str]:
+        """``claim value → role`` (the roles are checked by :mod:`geo.access`)."""
+        raw = self.get("DASHBOARD_ROLE_MAP")
+        found: dict[str, str] = {}
+        for item in (i.strip() for i in raw.split(",")):
+            if not item:
+                continue
+            value, sep, role = item.rpartition("=")
+            if not sep or not value.strip() or not role.strip():
+                raise ValueError(f"DASHBOARD_ROLE_MAP: {item!r} is not 'claim value=role'")
+            found[value.strip()] = role.strip().lower()
+        return found
+
+    @property
+    def idle_minutes(self) -> float:
+        return self._positive("DASHBOARD_IDLE_MINUTES", "minutes", 30.0)
+
+    @property
+    def trusted_proxies(self) -> str:
+        return self.get("DASHBOARD_TRUSTED_PROXIES") or "127.0.0.1"
+
+    @property
+    def audit_retention_days(self) -> float | None:
+        """``None``: keep every audit record (the default)."""
+        raw = self.get("DASHBOARD_AUDIT_RETENTION_DAYS")
+        return self._positive("DASHBOARD_AUDIT_RETENTION_DAYS", "days", 0.0) if raw else None
 
     # -- uploads
 

@@ -105,6 +105,53 @@ def test_env_example_names_every_setting_the_replicas_share():
     assert "DASHBOARD_PUBLIC_SECRET=\n" in ENV_EXAMPLE.read_text()
 
 
+def env_example_values() -> dict[str, str]:
+    lines = ENV_EXAMPLE.read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if re.match(r"^[A-Z_]+=", line))
+
+
+def test_the_trusted_proxies_are_named_alike_in_the_unit_and_the_env_file():
+    """uvicorn's list and the dashboard's must be equal, or nobody is "this computer"; the env file wins."""
+    unit = dict(line.split("=", 1) for line in unit_lines(UNIT, "Environment"))
+    env = env_example_values()
+    for values in (unit, env):
+        assert values["FORWARDED_ALLOW_IPS"] == values["DASHBOARD_TRUSTED_PROXIES"] == "127.0.0.1"
+
+
+def test_the_secrets_example_configures_sign_in_as_streamlit_needs_it():
+    import tomllib
+
+    secrets = tomllib.loads((DEPLOY / "secrets.toml.example").read_text())
+    auth = secrets["auth"]
+    assert auth["redirect_uri"].startswith("https://") and auth["redirect_uri"].endswith("/oauth2callback")
+    assert auth["cookie_secret"]
+    agency, relogin = auth[secrets["access"]["provider"]], auth[secrets["access"]["relogin_provider"]]
+    # the relogin entry is the same client, told to ask for the password again
+    assert {k: relogin[k] for k in agency} == agency and relogin["client_kwargs"] == {"prompt": "login"}
+    assert secrets["access"].get("open_network") is None  # the opt-out is never in a server's example
+    assert secrets["access"]["anonymous"] is False
+    assert secrets["public"]["secret"] == ""  # never shipped
+
+    # and the dashboard reads it so: sign-in configured, the Sign in button on the agency's entry, and with
+    # the unit's environment and the env file's, no complaint about the proxies
+    from geo.access import proxy_problem
+    from geo.settings import Settings
+
+    unit = dict(line.split("=", 1) for line in unit_lines(UNIT, "Environment"))
+    for environ in (unit, {**unit, **env_example_values()}):
+        settings = Settings.load(environ, secrets_file=DEPLOY / "secrets.toml.example")
+        assert settings.sign_in and settings.login_provider == "agency" and settings.relogin_provider == "relogin"
+        assert proxy_problem(environ, settings) == ""
+        assert settings.idle_minutes == 30 and settings.audit_retention_days is None
+        assert settings.role_map == {
+            "cp-commanders": "commander",
+            "cp-analysts": "analyst",
+            "cp-secretaries": "secretary",
+        }
+    # a control: an env file naming another proxy for uvicorn only is a problem
+    assert proxy_problem({**unit, "FORWARDED_ALLOW_IPS": "10.0.0.5"}, settings)
+
+
 # ---------------------------------------------------------------- running it
 
 

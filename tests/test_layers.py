@@ -34,7 +34,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         # what the pages show (the Data page's report tables, the sidebar's choices too), the public-safe rules,
         # and the translations (which name the analyses' labels)
         "figures",
-        ("figures", "coverage", "concerns", "surveys", "public", "i18n", "report_tables", "choices"),
+        ("figures", "coverage", "concerns", "surveys", "public", "i18n", "report_tables", "choices", "access"),
     ),
     (
         # the analyses the pages and the command line share, maps (with the Leaflet files they load), briefs,
@@ -55,7 +55,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     (
         # loading files, the columnar cache, the database and its per-table store, the data-source interface,
-        # saved data, uploads, the demo generator
+        # saved data, uploads, the demo generator, the users and the audit log
         "data access",
         (
             "loader",
@@ -71,12 +71,13 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "demo",
             "dbexport",
             "meetings",
+            "users",
         ),
     ),
     (
         # the command line (Streamlit's caches are on the app's side, views/cache.py)
         "entry points",
-        ("cli", "dbcli", "__main__"),
+        ("cli", "dbcli", "usercli", "__main__"),
     ),
 )
 

@@ -39,6 +39,16 @@ SAMPLES = {
     "DASHBOARD_DATABASE_POOL_SIZE": ("12", "12"),
     "DASHBOARD_UPLOADS_IDLE_HOURS": ("0.5", "0.5"),
     "DASHBOARD_UPLOADS_MAX_MB": ("300", "300"),
+    "DASHBOARD_OPEN_NETWORK": ("yes", "true"),
+    "DASHBOARD_ANONYMOUS": ("on", "true"),
+    "DASHBOARD_UNKNOWN_USERS": ("none", "'none'"),
+    "DASHBOARD_ROLE_CLAIM": ("groups", "'groups'"),
+    "DASHBOARD_ROLE_MAP": ("cp-commanders=commander,cp-all=viewer", "'cp-commanders=commander,cp-all=viewer'"),
+    "DASHBOARD_IDLE_MINUTES": ("15", "15"),
+    "DASHBOARD_TRUSTED_PROXIES": ("10.0.0.5", "'10.0.0.5'"),
+    "DASHBOARD_LOGIN_PROVIDER": ("agency", "'agency'"),
+    "DASHBOARD_RELOGIN_PROVIDER": ("again", "'again'"),
+    "DASHBOARD_AUDIT_RETENTION_DAYS": ("365", "365"),
 }
 #: What each sample gives, read through the property its users read.
 VALUES = {
@@ -57,6 +67,17 @@ VALUES = {
     "DASHBOARD_DATABASE_POOL_SIZE": lambda s: s.database_pool_size == 12,
     "DASHBOARD_UPLOADS_IDLE_HOURS": lambda s: s.uploads_idle_hours == 0.5,
     "DASHBOARD_UPLOADS_MAX_MB": lambda s: s.uploads_max_mb == 300.0,
+    "DASHBOARD_OPEN_NETWORK": lambda s: s.open_network is True,
+    "DASHBOARD_ANONYMOUS": lambda s: s.anonymous is True,
+    "DASHBOARD_UNKNOWN_USERS": lambda s: s.unknown_users == "none",
+    "DASHBOARD_ROLE_CLAIM": lambda s: s.role_claim == "groups",
+    "DASHBOARD_ROLE_MAP": lambda s: s.role_map == {"cp-commanders": "commander", "cp-all": "viewer"},
+    "DASHBOARD_IDLE_MINUTES": lambda s: s.idle_minutes == 15.0,
+    "DASHBOARD_TRUSTED_PROXIES": lambda s: s.trusted_proxies == "10.0.0.5",
+    # the provider is checked against [auth] where it is used (sign-in)
+    "DASHBOARD_LOGIN_PROVIDER": lambda s: s.get("DASHBOARD_LOGIN_PROVIDER") == "agency",
+    "DASHBOARD_RELOGIN_PROVIDER": lambda s: s.relogin_provider == "again",
+    "DASHBOARD_AUDIT_RETENTION_DAYS": lambda s: s.audit_retention_days == 365.0,
 }
 #: The attribution belongs to the URL: it is read only with one.
 NEEDS = {"DASHBOARD_TILES_ATTRIBUTION": "DASHBOARD_TILES_URL"}

@@ -8,7 +8,7 @@ The history refuses UPDATE and DELETE by triggers on both engines. The one excep
 through the app's connection fails.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Created: 2026-12-01
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
