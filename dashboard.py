@@ -27,7 +27,7 @@ from geo.dataset import Dataset
 from geo.public import PublicPolicy
 from geo.settings import Settings
 from geo.source import DataSource, demo_source
-from views import cache
+from views import cache, gate
 from views.context import Context
 
 
@@ -88,11 +88,15 @@ def basemap_from_config(settings: Settings) -> maps.Basemap | None:
         return None
 
 
-def policy_from_config(settings: Settings) -> PublicPolicy | None:
-    """Public-safe mode, set by the deployment (``DASHBOARD_PUBLIC*``, ``[public]`` in the secrets). Never a
-    widget. Raises ``ValueError`` for a wrong setting (a secret too short, a perturbation table that cannot be
-    read)."""
-    return PublicPolicy.from_settings(settings)
+def policy_from_config(settings: Settings, view: str = "restricted") -> PublicPolicy | None:
+    """Public-safe mode, set by the deployment (``DASHBOARD_PUBLIC*``, ``[public]`` in the secrets) or by who
+    the visitor is (``view`` "public": a viewer, another computer without sign-in): exactly the same rules
+    either way. Never a widget. Raises ``ValueError`` for a wrong setting (a secret too short, a perturbation
+    table that cannot be read)."""
+    policy = PublicPolicy.from_settings(settings)
+    if policy is None and view != "restricted":
+        policy = PublicPolicy.for_public_version(settings)
+    return policy
 
 
 def default_source(_: i18n.Translator, settings: Settings, notices: list[str]) -> DataSource:
@@ -446,13 +450,17 @@ def main(settings: Settings) -> None:
     _ = i18n.translator(lang)
     presentation = presentation_toggle(_, settings)
     st.html(f"<style>{COMPACT_CSS}{PRESENTATION_CSS if presentation else ''}</style>")
+    who = gate.visitor(_, settings)  # the sign-in page, or a refused visitor, stops here
+    gate.sidebar(_, who, settings)
     try:
-        policy = policy_from_config(settings)
+        policy = policy_from_config(settings, who.access.view)
     except ValueError as exc:  # a wrong public-mode setting: show nothing rather than too much
         st.error(_("The public-safe settings are wrong ({error}). Nothing is shown.", error=str(exc)))
         st.stop()
         raise AssertionError("st.stop() ends the run") from exc
     if policy is not None and not policy.has_secret:  # nothing can be published: say how to set the secret
+        for note in who.notices:
+            st.warning(note)
         st.error(public.missing_secret_text(_))
         st.stop()
         raise AssertionError("st.stop() ends the run")
@@ -464,7 +472,7 @@ def main(settings: Settings) -> None:
     upkeep: list[str] = []
     upload_upkeep(_, upkeep, settings)
     source, data, fingerprint, notices = load(_, policy, settings)
-    notices[:0] = upkeep
+    notices[:0] = [*who.notices, *upkeep]
     # other data (another source, or new sections or incidents) starts from the default filters; a new
     # concern or meeting keeps them
     data_key = cache.data_key(source, policy)
@@ -498,21 +506,28 @@ def main(settings: Settings) -> None:
         min_population=min_population,
         presentation=presentation,
         settings=settings,
+        who=who,
     )
     st.session_state["ctx"] = ctx
 
     # No page icons: Streamlit fetches an icon's image from fonts.gstatic.com for the browser tab.
-    pages = [
-        st.Page("views/overview.py", title=_("Overview"), default=True),
-        st.Page("views/hotspots.py", title=_("Hotspots"), url_path="hotspots"),
-        st.Page("views/concerns.py", title=_("Community concerns"), url_path="concerns"),
-        st.Page("views/committees.py", title=_("Committees"), url_path="committees"),
-        st.Page("views/section.py", title=_("Section profile"), url_path="section"),
-        st.Page("views/trust.py", title=_("Trust and satisfaction"), url_path="trust"),
-        st.Page("views/print.py", title=_("Brief and exports"), url_path="print"),
-        st.Page("views/data.py", title=_("Data"), url_path="data"),
-    ]
-    nav = st.navigation(pages)
+    # Only the pages the visitor may open are registered: another page's URL opens the default page.
+    pages = {
+        "overview": st.Page("views/overview.py", title=_("Overview"), default=True),
+        "hotspots": st.Page("views/hotspots.py", title=_("Hotspots"), url_path="hotspots"),
+        "concerns": st.Page("views/concerns.py", title=_("Community concerns"), url_path="concerns"),
+        "committees": st.Page("views/committees.py", title=_("Committees"), url_path="committees"),
+        "section": st.Page("views/section.py", title=_("Section profile"), url_path="section"),
+        "trust": st.Page("views/trust.py", title=_("Trust and satisfaction"), url_path="trust"),
+        "print": st.Page("views/print.py", title=_("Brief and exports"), url_path="print"),
+        "data": st.Page("views/data.py", title=_("Data"), url_path="data"),
+        "admin": st.Page("views/admin.py", title=_("Administration"), url_path="admin"),
+    }
+    allowed = who.access.pages
+    shown = {code: page for code, page in pages.items() if code in allowed}
+    nav = st.navigation(list(shown.values()))
+    page_code = next((code for code, page in shown.items() if page is nav), "overview")
+    gate.record_view(_, who, page_code, filters, period)  # before anything restricted is drawn
     banners(_, policy, data.is_demo, presentation)
     for note in notices:
         st.warning(note)

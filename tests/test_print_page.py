@@ -46,10 +46,25 @@ class RecordingStorage(MemoryMediaFileStorage):
         return file_id
 
 
+#: Deferred downloads (restricted files, whose audit record is written when they are downloaded): file name →
+#: (MIME type, the callable the download calls), the latest run's.
+DEFERRED: dict = {}
+
+
 @pytest.fixture(autouse=True)
 def recording_media(monkeypatch):
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
     RecordingStorage.files = {}
+    DEFERRED.clear()
     monkeypatch.setattr("streamlit.testing.v1.app_test.MemoryMediaFileStorage", RecordingStorage)
+    orig_deferred = MediaFileManager.add_deferred
+
+    def add_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kw):
+        DEFERRED[file_name] = (mimetype, data_callable)
+        return orig_deferred(self, data_callable, mimetype, coordinates, file_name, **kw)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", add_deferred)
     monkeypatch.delenv("DASHBOARD_PUBLIC", raising=False)
 
 
@@ -75,9 +90,14 @@ def downloads(at) -> list[tuple[str, str, bytes]]:
     """``(file name, MIME type, bytes)`` of every download button on the page."""
     out = []
     for button in at.get("download_button"):
-        file_id = Path(button.proto.url).stem
-        f = RecordingStorage.files[file_id]
-        out.append((f.filename, f.mimetype, f.content))
+        if button.proto.url:
+            f = RecordingStorage.files[Path(button.proto.url).stem]
+            out.append((f.filename, f.mimetype, f.content))
+        else:  # deferred: made (after its audit record) when pressed, as a press would
+            names = [n for n in DEFERRED if n and button.proto.label.endswith(n)]
+            assert len(names) == 1, (button.proto.label, list(DEFERRED))
+            mime, build = DEFERRED[names[0]]
+            out.append((names[0], mime, build()))
     return out
 
 

@@ -15,6 +15,7 @@ from geo.dataset import Dataset
 from geo.public import PublicPolicy
 from geo.settings import Settings
 from geo.source import DataSource
+from views.gate import LOCAL, Visitor
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class Context:
     presentation: bool = False
     #: the deployment's settings (:mod:`geo.settings`), read once for this run
     settings: Settings = field(default_factory=Settings)
+    #: who is using the session and what they may do (:mod:`views.gate`); pages record audited actions with it
+    who: Visitor = LOCAL
 
     @property
     def public(self) -> bool:

@@ -13,11 +13,12 @@ from geo.i18n import FIELD_VOCABULARY, md_escape
 from geo.loader import LoadOptions
 from geo.schema import INPUTS, NUMBER_FORMATS
 from geo.source import DatabaseSource, FileSource
-from views import cache
+from views import cache, gate
 from views.context import Context
 
 ctx: Context = st.session_state["ctx"]
 _ = ctx._
+who = ctx.who
 data = ctx.data
 report = data.report
 
@@ -157,13 +158,13 @@ def loaded_data_details() -> None:
     """The loaded data's validation report, its records outside every section and its export."""
     # ---------------------------------------------------------------- validation report
 
-    if policy is None:
+    if policy is None and who.access.validation:
         st.header(_("Validation report"))
         show_report(report)
 
     # ---------------------------------------------------------------- outside every section
 
-    if policy is None:  # public data has no coordinates, so nothing is outside; and nothing is listed
+    if policy is None and who.access.validation:  # public data has no coordinates, so nothing is outside
         st.header(_("Records outside every section"))
         st.caption(
             _(
@@ -194,9 +195,12 @@ def loaded_data_details() -> None:
     files = exports.data_downloads(data, policy)
     for row in (files[:3], files[3:]):
         for col, file in zip(st.columns(3), row, strict=True):
+            build = file.build
+            if policy is None:  # a restricted export: recorded in the audit log before it is sent
+                build = gate.audited(who, "export", {"file": file.file_name}, file.build)
             col.download_button(
                 _(file.label),
-                file.build,
+                build,
                 file_name=file.file_name,
                 mime=file.mime,
                 on_click="ignore",
@@ -210,6 +214,12 @@ def loaded_data_details() -> None:
 if policy is not None:
     st.header(_("Use your own files"))
     st.info(_("Uploading is disabled: this deployment is in public-safe mode."))
+    loaded_data_details()
+    st.stop()
+
+if not who.access.uploads:
+    st.header(_("Use your own files"))
+    st.info(_("Uploads, imports and the validation report are for analysts."))
     loaded_data_details()
     st.stop()
 
@@ -359,6 +369,10 @@ for row in (names[:3], names[3:]):  # two rows of three, so that the order reads
                 help=_.pgettext("input_help", name, INPUTS[name].description),
             )
             if uf is not None and stored.get(name, {}).get("file_id") != uf.file_id:
+                try:
+                    who.record("upload", {"input": name, "file": uf.name, "bytes": uf.size})
+                except gate.Refused as exc:
+                    gate.refused(_, exc)
                 path = uploads.save_upload(upload_dir(), name, uf.name, uf.getvalue())
                 stored[name] = {"file_id": uf.file_id, "path": str(path), "name": uf.name}
                 st.session_state.pop("uploads_swept", None)
@@ -527,6 +541,11 @@ if stored:
                     )
                 )
                 if st.button(_("Save as this deployment's data"), disabled=not (usable and sure)):
+                    try:
+                        files = {n: Path(p).name for n, p in candidate.paths.items()}
+                        who.record("import", {"inputs": sorted(files), "files": files})
+                    except gate.Refused as exc:
+                        gate.refused(_, exc)
                     with st.spinner(_("Saving…")):
                         st.session_state["_saved_notice"] = save_into_database(candidate)
                     if st.session_state["_saved_notice"].get("import_id") is not None:

@@ -17,7 +17,7 @@ import streamlit as st
 from geo import brief, exports, figures, i18n, places, public
 from geo.i18n import N_, md_escape
 from geo.public import PublicPolicy
-from views import cache, common
+from views import cache, common, gate
 from views.context import Context
 
 ctx: Context = st.session_state["ctx"]
@@ -43,9 +43,17 @@ def offer(kind: str, choices: tuple) -> None:
     if made is None or made[0] != choices:
         return
     _choices, name, payload, mime = made
+    data: bytes | object = payload
+    if policy is None:  # a restricted file: its audit record is committed when it is downloaded, before it is sent
+        detail = {
+            "file": name,
+            "area": [flt.region, flt.municipality, flt.section],
+            "period": [period.start.isoformat(), period.end.isoformat()],
+        }
+        data = gate.audited(ctx.who, kind, detail, lambda: payload)
     st.download_button(
         _("Download {name}", name=name),
-        payload,
+        data,
         file_name=name,
         mime=mime,
         key=f"print_{kind}_download",
