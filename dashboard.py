@@ -527,7 +527,7 @@ def main(settings: Settings) -> None:
     shown = {code: page for code, page in pages.items() if code in allowed}
     nav = st.navigation(list(shown.values()))
     page_code = next((code for code, page in shown.items() if page is nav), "overview")
-    gate.record_view(_, who, page_code, filters, period)  # before anything restricted is drawn
+    gate.record_view(_, who, page_code, filters, period, demo=data.is_demo)  # before anything restricted is drawn
     banners(_, policy, data.is_demo, presentation)
     for note in notices:
         st.warning(note)

@@ -106,10 +106,10 @@ def engine(settings: Settings):
         return eng
     with _ready_lock:
         if not box.get(key):
-            if not db.ready(eng):
-                if db.is_postgres(eng):
-                    raise RuntimeError("the database's schema is older than this version: run python -m geo db upgrade")
+            if db.current(eng) is None:  # a new database (the embedded one on first use): give it the schema
                 db.upgrade(eng)
+            elif not db.ready(eng):  # an older one is upgraded by its operator, never behind their back
+                raise RuntimeError("the database's schema is older than this version: run python -m geo db upgrade")
             box[key] = True
     return eng
 
@@ -363,10 +363,11 @@ def refused(_: i18n.Translator, exc: Exception) -> None:
     st.stop()
 
 
-def record_view(_: i18n.Translator, who: Visitor, page: str, filters, period) -> None:
+def record_view(_: i18n.Translator, who: Visitor, page: str, filters, period, demo: bool = False) -> None:
     """One audit record per change of page, area, period or categories of a restricted view, committed
-    before the page is drawn."""
-    if not who.access.restricted:
+    before the page is drawn (not of the demo data, which is invented: so a laptop whose database cannot be
+    reached still shows the demo)."""
+    if not who.access.restricted or demo:  # the demo is invented: nothing of anyone's to record
         return
     detail = {
         "page": page,
