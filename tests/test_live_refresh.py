@@ -281,3 +281,13 @@ def test_the_point_of_a_concern_is_enough_to_place_it(deployment):
     run_parts(at)
     ok(at)
     assert "Cars race past the market" in shown(at)
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("", 5.0), ("2", 2.0), ("off", None), ("0", None), ("-3", 5.0)])
+def test_the_refresh_setting(value, seconds):
+    from types import SimpleNamespace
+
+    from views import live
+
+    settings = Settings.load({"DASHBOARD_REFRESH_SECONDS": value} if value else {}, secrets_file=None)
+    assert live.every(SimpleNamespace(settings=settings)) == seconds  # a wrong value: the default

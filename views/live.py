@@ -28,6 +28,8 @@ from views.context import Context
 
 #: Session key of the data key the page's filters were made for (set by dashboard.py).
 DATA_KEY = "_data_key"
+#: The refresh when ``DASHBOARD_REFRESH_SECONDS`` is wrong (seconds; the setting's default).
+DEFAULT_SECONDS = 5.0
 
 
 def every(ctx: Context) -> float | None:
@@ -36,9 +38,6 @@ def every(ctx: Context) -> float | None:
         return ctx.settings.refresh_seconds
     except ValueError:
         return DEFAULT_SECONDS
-
-
-DEFAULT_SECONDS = 5.0
 
 
 def fresh(ctx: Context) -> tuple[Dataset, str]:
