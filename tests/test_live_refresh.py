@@ -124,15 +124,15 @@ def test_a_concern_recorded_elsewhere_shows_on_the_concerns_page_without_reloadi
     ok(at)
     assert LIGHTS in shown(at)
     assert {m.label: m.value for m in at.metric}["Raised in the period"] == str(int(raised) + 1)
-    # only the part ran: the page's map and its heading were not drawn again
-    assert not at.title and "Worry and incidents" not in texts(at)
+    # the concerns moved, so the page's watcher reran the whole page too: its map shows the new concern
+    assert at.title and "Worry and incidents" in texts(at)
 
     after = loaded(at)
     assert after is not before and LIGHTS in set(after.dataset.concerns["description"])
     assert after.dataset.incidents is page_data.incidents  # the incidents were not read again
     assert after.dataset.__dict__.get("cube") is page_data.__dict__.get("cube")  # nor their cube made again
     assert after.revisions["incidents"] == before.revisions["incidents"]
-    assert at.session_state["ctx"].data is page_data  # the page itself did not rerun
+    assert at.session_state["ctx"].data.incidents is page_data.incidents  # the page's rerun reread nothing
 
 
 def test_an_unchanged_part_draws_the_same_and_reads_nothing_again(deployment):
@@ -291,3 +291,16 @@ def test_the_refresh_setting(value, seconds):
 
     settings = Settings.load({"DASHBOARD_REFRESH_SECONDS": value} if value else {}, secrets_file=None)
     assert live.every(SimpleNamespace(settings=settings)) == seconds  # a wrong value: the default
+
+
+def test_the_page_rerun_a_recorded_concern_causes_is_not_activity(deployment):
+    email = "cmd@police.example"
+    grant(deployment, email, "commander")
+    at = session("views/concerns.py", email)
+    idle_since = datetime.now(UTC) - timedelta(minutes=5)
+    users.touch(deployment, email, idle_since)
+    record(deployment, LIGHTS, True)
+    run_parts(at)  # the watcher sees the concerns move and reruns the whole page (the map shows it too)
+    ok(at)
+    assert at.title and LIGHTS in shown(at) and "RESTRICTED" in texts(at)
+    assert users.get(deployment, email).last_activity == idle_since

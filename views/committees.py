@@ -249,3 +249,6 @@ def activity(data, fingerprint: str) -> None:
 
 
 live.part(ctx, activity)
+
+# a recorded concern or meeting changes the map too: the whole page reruns within seconds when they move
+live.watch(ctx, "concerns", "meetings", "committees")

@@ -455,3 +455,6 @@ else:
             width="stretch",
             column_config=common.fitted_columns(mismatch),
         )
+
+# a recorded concern or meeting changes the map too: the whole page reruns within seconds when they move
+live.watch(ctx, "concerns", "meetings", "committees")

@@ -78,3 +78,24 @@ def part(ctx: Context, draw: Callable[[Dataset, str], None]) -> None:
         draw(data, fingerprint)
 
     live()
+
+
+def watch(ctx: Context, *tables: str) -> None:
+    """Rerun the whole page (not as activity) within :func:`every` seconds of one of ``tables`` moving: for what
+    a part cannot redraw alone, such as a map whose clicks change the sidebar (the Concerns page's map of
+    worries, the Committees page's coverage map). Draws nothing; costs one cheap query per refresh."""
+    drawn_for = cache.table_key(ctx.source, *tables)
+
+    @st.fragment(run_every=every(ctx))
+    def watcher() -> None:
+        if not gate.still_allowed(ctx._, ctx):
+            return
+        try:
+            cache.current(ctx.source, ctx.policy)  # reloads only what moved
+        except Exception:  # noqa: BLE001 - the page keeps what it drew; its parts say why
+            return
+        if cache.table_key(ctx.source, *tables) != drawn_for:
+            st.session_state[gate.AUTOMATIC_KEY] = True
+            st.rerun()
+
+    watcher()

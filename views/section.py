@@ -428,3 +428,6 @@ else:
                 days=surveys.MIN_DAYS,
             )
         )
+
+# a recorded concern or meeting changes the map too: the whole page reruns within seconds when they move
+live.watch(ctx, "concerns", "meetings", "committees")
