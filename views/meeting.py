@@ -180,7 +180,7 @@ def keep_draft(eng, actor: str, form: str, meeting_id: str, fields: tuple[str, .
         st.session_state.pop(f"{PREFIX}draft_failed_{form}", None)
 
 
-def restore(eng, actor: str, form: str, meeting_id: str, types: dict[str, type]) -> None:
+def restore(_: i18n.Translator, eng, actor: str, form: str, meeting_id: str, types: dict[str, type]) -> None:
     """Fill the form's fields from its draft, once per session (a refresh, another browser, a restart)."""
     flag = f"{PREFIX}restored_{form}_{meeting_id}"
     if st.session_state.get(flag):
@@ -190,7 +190,7 @@ def restore(eng, actor: str, form: str, meeting_id: str, types: dict[str, type])
     if draft.get("_saved"):
         if draft["_saved"] == st.query_params.get(f"k_{form}"):  # saved, but the page never heard: a new key
             st.query_params[f"k_{form}"] = mt.new_key()
-            note(form, "success", "saved before")
+            st.success(_("Your last entry in this form had been saved."))
         return
     for field, kind in types.items():
         value = draft.get(field)
@@ -214,9 +214,7 @@ def show_note(_: i18n.Translator, form: str) -> None:
     if found is None:
         return
     kind, text = found
-    if text == "saved before":
-        st.success(_("Your last entry in this form had been saved."))
-    elif kind == "success":
+    if kind == "success":
         st.success(text)
     else:
         st.warning(text)
@@ -347,6 +345,7 @@ def open_form(ctx: Context, eng, committee_id: str) -> None:
     _ = ctx._
     fresh = guard(ctx, committee_id)
     form = "open"
+    form_key(form)  # in the URL from the start: a refresh keeps it
     st.subheader(_("Open a meeting"))
     st.session_state.setdefault(widget(form, "held_on"), mt.now_local().date())
     held = st.date_input(_("Held on"), key=widget(form, "held_on"), format="DD.MM.YYYY")
@@ -375,11 +374,12 @@ def attendance_form(ctx: Context, eng, meeting: dict) -> None:
     _ = ctx._
     fresh = guard(ctx, meeting["committee_id"])
     form, mid = "attendance", meeting["meeting_id"]
+    form_key(form)  # in the URL from the start: a refresh keeps it
     stored = mt.get(eng, "attendance", mid)
     show_note(_, form)
     if stored is not None:
         st.caption(_("Saved: {n} people present.", n=_.number(stored["total"])))
-    restore(eng, fresh.actor, form, mid, dict.fromkeys(ATTENDANCE_FIELDS, int))
+    restore(_, eng, fresh.actor, form, mid, dict.fromkeys(ATTENDANCE_FIELDS, int))
     for f in ATTENDANCE_FIELDS:  # the saved values, until the user types others
         if stored is not None and widget(form, f) not in st.session_state:
             st.session_state[widget(form, f)] = stored.get(f)
@@ -424,8 +424,10 @@ def concern_form(ctx: Context, eng, meeting: dict, names: dict[str, str]) -> Non
     _ = ctx._
     fresh = guard(ctx, meeting["committee_id"])
     form, mid = "concern", meeting["meeting_id"]
+    form_key(form)  # in the URL from the start: a refresh keeps it
     show_note(_, form)
     restore(
+        _,
         eng,
         fresh.actor,
         form,
@@ -516,11 +518,12 @@ def action_form(ctx: Context, eng, meeting: dict, choices: dict[str, str]) -> No
     _ = ctx._
     fresh = guard(ctx, meeting["committee_id"])
     form, mid = "action", meeting["meeting_id"]
+    form_key(form)  # in the URL from the start: a refresh keeps it
     show_note(_, form)
     if not choices:
         st.caption(_("Record a concern first: an action is agreed on a concern."))
         return
-    restore(eng, fresh.actor, form, mid, {"concern": str, "what": str, "owner": str, "due_on": dt.date})
+    restore(_, eng, fresh.actor, form, mid, {"concern": str, "what": str, "owner": str, "due_on": dt.date})
     drafting = dict(on_change=keep_draft, args=(eng, fresh.actor, form, mid, ("concern", "what", "owner", "due_on")))
     concern = st.selectbox(
         _("Concern"), list(choices), format_func=lambda c: choices.get(c, c), key=widget(form, "concern"), **drafting
@@ -565,6 +568,7 @@ def status_form(ctx: Context, eng, meeting: dict, choices: dict[str, str]) -> No
     _ = ctx._
     fresh = guard(ctx, meeting["committee_id"])
     form, mid = "status", meeting["meeting_id"]
+    form_key(form)  # in the URL from the start: a refresh keeps it
     show_note(_, form)
     if not choices:
         st.caption(_("No open concern."))
@@ -656,6 +660,7 @@ def close_form(ctx: Context, eng, meeting: dict) -> None:
     _ = ctx._
     fresh = guard(ctx, meeting["committee_id"])
     form, mid = "close", meeting["meeting_id"]
+    form_key(form)  # in the URL from the start: a refresh keeps it
     st.caption(_("Closing makes the minutes final; nothing more is recorded at this meeting."))
     field_error(_, form, "meeting_id")
     if st.button(_("Close the meeting"), key="mtb_close"):
