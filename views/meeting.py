@@ -708,6 +708,10 @@ def minutes_part(ctx: Context, eng, meeting: dict) -> None:
         if not policy.has_secret:
             st.warning(_("The public minutes need the deployment's public secret, which is not set."))
             return
+    if policy is None:
+        st.caption(_("Restricted minutes: everything recorded. Not for public display."))
+    else:
+        st.caption(_("Public minutes: only the descriptions marked public; sensitive categories left out."))
     sections = store.read(eng, ["sections"])[1]["sections"].frame[["section_id", "section_name"]]
     day = meeting["held_on"].isoformat()
     kinds = (("pdf", "application/pdf", _("Minutes (PDF)")), ("html", "text/html", _("Minutes (HTML)")))
