@@ -66,7 +66,10 @@ def record_concern(page, category: str, text: str) -> None:
 
 def settled(page) -> None:
     """The app has finished its run (a download button's file belongs to the run that drew it)."""
-    page.wait_for_function("() => !document.querySelector(\"[data-testid='stStatusWidget']\")", timeout=WAIT)
+    page.wait_for_function(
+        "() => document.querySelector('[data-test-script-state]')?.dataset.testScriptState === 'notRunning'",
+        timeout=WAIT,
+    )
 
 
 def pdf_text(page, button: str) -> str:

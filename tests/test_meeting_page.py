@@ -319,3 +319,41 @@ def test_on_the_demo_the_first_recording_imports_it_into_the_database_once(tmp_p
     press(at, "mtb_concern")
     assert "Demo data" in texts(at)  # still labelled the demo
     assert len(concerns_of(eng, meeting_id)) == 1
+
+
+# ---------------------------------------------------------------- the fragments' own check
+
+
+def test_still_allowed_looks_the_user_up_again(eng):
+    from datetime import UTC, datetime, timedelta
+
+    from geo import access
+    from views import gate
+    from views.meeting import committees_for
+
+    settings = Settings.load()
+    email = "cmdsec@police.example"
+    users.grant(eng, email, "secretary", actor="os:test@host")
+    users.set_committees(eng, email, frozenset({"L1"}), actor="os:test@host")
+    user = users.get(eng, email)
+    decided = access.decide(
+        sign_in=True, anonymous=False, open_network=False, public_mode=False, local=False, signed_in=True,
+        roles=user.roles,
+    )  # fmt: skip
+    who = gate.Visitor(decided, email, None, email, "cmdsec", user)
+    assert committees_for(gate.still_allowed(settings, who, lambda a: a.meeting)) == {"L1"}
+    users.set_committees(eng, email, frozenset({"M1"}), actor="os:test@host")  # reassigned meanwhile
+    assert committees_for(gate.still_allowed(settings, who, lambda a: a.meeting)) == {"M1"}
+    users.grant(eng, email, "commander", actor="os:test@host")  # a commander records for every committee
+    fresh = gate.still_allowed(settings, who, lambda a: a.meeting)
+    assert fresh.access.restricted and committees_for(fresh) is None
+    users.touch(eng, email, datetime.now(UTC) - timedelta(minutes=settings.idle_minutes + 1))
+    assert gate.still_allowed(settings, who, lambda a: a.meeting) is None  # a restricted role, idle too long
+    users.touch(eng, email, datetime.now(UTC))
+    users.revoke(eng, email, actor="os:test@host")
+    assert gate.still_allowed(settings, who, lambda a: a.meeting) is None  # no role left
+    users.grant(eng, email, "secretary", actor="os:test@host")
+    users.set_disabled(eng, email, True, actor="os:test@host")
+    assert gate.still_allowed(settings, who, lambda a: a.meeting) is None
+    # the local user (no sign-in) keeps the run's access
+    assert gate.still_allowed(settings, gate.LOCAL, lambda a: a.meeting) is gate.LOCAL

@@ -472,13 +472,13 @@ def concern_form(ctx: Context, eng, meeting: dict, names: dict[str, str]) -> Non
             lon = a.text_input(_("Longitude"), key=widget(form, "lon"), live=True, placeholder="21.16", **drafting)
             lat = b.text_input(_("Latitude"), key=widget(form, "lat"), live=True, placeholder="42.66", **drafting)
         field_error(_, form, "section_id", "point")
-        st.session_state.setdefault(widget(form, "raised_on"), meeting["held_on"])
-        raised = st.date_input(_("Raised on"), key=widget(form, "raised_on"), format="DD.MM.YYYY", **drafting)
-        field_error(_, form, "raised_on")
     with right:
         description = st.text_area(_("Description"), key=widget(form, "description"), height=130, **drafting)
         field_error(_, form, "description")
         public = st.checkbox(_("The description may be shown in public"), key=widget(form, "public"), **drafting)
+        st.session_state.setdefault(widget(form, "raised_on"), meeting["held_on"])
+        raised = st.date_input(_("Raised on"), key=widget(form, "raised_on"), format="DD.MM.YYYY", **drafting)
+        field_error(_, form, "raised_on")
     field_error(_, form, "meeting_id", "concern_id")
     if st.button(_("Save the concern"), key="mtb_concern", type="primary"):
         point = None
@@ -765,7 +765,10 @@ def page(ctx: Context) -> None:
         st.session_state[PREFIX + "committee"] = wanted if wanted in ids else ids[0]
     top = st.columns([2, 2, 3])
     committee_id = top[0].selectbox(
-        _("Committee"), ids, format_func=lambda c: md_escape(labels[c]), key=PREFIX + "committee"
+        _("Committee"),
+        ids,
+        format_func=lambda c: labels[c],  # a select box shows plain text (no Markdown to escape)
+        key=PREFIX + "committee",
     )
     st.query_params["committee"] = committee_id
     committee = mine[mine["committee_id"] == committee_id].iloc[0].to_dict()
@@ -863,4 +866,5 @@ def agenda_part(_: i18n.Translator, agenda: mt.Agenda, names: dict[str, str]) ->
         st.caption(_("No action due."))
 
 
-page(st.session_state["ctx"])
+if __name__ != "views.meeting":  # run as a page; imported (its helpers, in tests) it draws nothing
+    page(st.session_state["ctx"])
