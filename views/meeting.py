@@ -487,6 +487,8 @@ def concern_form(ctx: Context, eng, meeting: dict, names: dict[str, str]) -> Non
                 point = (float(str(lon).replace(",", ".")), float(str(lat).replace(",", ".")))
             except ValueError:
                 point = (lon, lat)  # the data layer names the field
+        # the loaded sections are the database's in the restricted view: the point is joined without reading them
+        known = ctx.data.sections if ctx.policy is None and isinstance(ctx.source, DatabaseSource) else None
         errors = {} if category else {"category": "is empty"}
         values = {"category": category, "section": section_id, "point": point, "description": description,
                   "public": public, "raised_on": raised}  # fmt: skip
@@ -502,7 +504,7 @@ def concern_form(ctx: Context, eng, meeting: dict, names: dict[str, str]) -> Non
                 values,
                 lambda key: mt.add_concern(
                     eng, mid, category, description, public, section_id=section_id if point is None else None,
-                    point=point, raised_on=raised, actor=fresh.actor, key=key,
+                    point=point, raised_on=raised, actor=fresh.actor, key=key, sections=known,
                 ),
             )  # fmt: skip
         if saved is not None:
