@@ -357,3 +357,14 @@ def test_still_allowed_looks_the_user_up_again(eng):
     assert gate.still_allowed(settings, who, lambda a: a.meeting) is None
     # the local user (no sign-in) keeps the run's access
     assert gate.still_allowed(settings, gate.LOCAL, lambda a: a.meeting) is gate.LOCAL
+
+
+def test_the_action_taken_typed_for_a_status_change_is_kept_as_a_draft(eng):
+    at = meeting_page()
+    meeting_id = open_meeting(at)
+    at.selectbox(key="mt_status_concern").set_value("K1").run()
+    field(at, "text_area", "status", "taken_K1").input("Patrols, typed before the power cut")
+    at.run()
+    fresh = meeting_page(query={"meeting": meeting_id, "committee": "L1"})
+    fresh.selectbox(key="mt_status_concern").set_value("K1").run()
+    assert field(fresh, "text_area", "status", "taken_K1").value == "Patrols, typed before the power cut"

@@ -582,6 +582,9 @@ def status_form(ctx: Context, eng, meeting: dict, choices: dict[str, str]) -> No
     if current is None:
         st.warning(_("This concern is no longer recorded."))
         return
+    fields = (f"status_{concern}", f"taken_{concern}")
+    restore(_, eng, fresh.actor, form, f"{mid}:{concern}", dict.fromkeys(fields, str))
+    drafting = dict(on_change=keep_draft, args=(eng, fresh.actor, form, f"{mid}:{concern}", fields))
     base_key = f"{PREFIX}base_{concern}"
     if base_key not in st.session_state:  # the version the user started from
         st.session_state[base_key] = current["version"]
@@ -609,9 +612,10 @@ def status_form(ctx: Context, eng, meeting: dict, choices: dict[str, str]) -> No
         format_func=lambda s: _.term("concern_status", s),
         horizontal=True,
         key=widget(form, f"status_{concern}"),
+        **drafting,
     )
     field_error(_, form, "status")
-    taken = st.text_area(_("Action taken"), key=widget(form, f"taken_{concern}"), height=80)
+    taken = st.text_area(_("Action taken"), key=widget(form, f"taken_{concern}"), height=80, **drafting)
     field_error(_, form, "action_taken")
     resolved = None
     if status == "resolved":
@@ -626,7 +630,7 @@ def status_form(ctx: Context, eng, meeting: dict, choices: dict[str, str]) -> No
                 eng,
                 fresh.actor,
                 form,
-                mid,
+                f"{mid}:{concern}",
                 {"concern": concern, "status": status, "taken": taken, "resolved": resolved, "version": version},
                 lambda key: mt.change_status(
                     eng, concern, status, version=version, action_taken=taken or None, resolved_on=resolved,
