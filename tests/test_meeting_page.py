@@ -368,3 +368,16 @@ def test_the_action_taken_typed_for_a_status_change_is_kept_as_a_draft(eng):
     fresh = meeting_page(query={"meeting": meeting_id, "committee": "L1"})
     fresh.selectbox(key="mt_status_concern").set_value("K1").run()
     assert field(fresh, "text_area", "status", "taken_K1").value == "Patrols, typed before the power cut"
+
+
+def test_a_url_key_used_by_another_meeting_does_not_stop_or_lose_a_save(eng):
+    at = meeting_page()
+    first = open_meeting(at)
+    key = query(at, "k_concern")
+    fill_concern(at)
+    press(at, "mtb_concern")
+    second = mt.open_meeting(eng, "L1", mt.now_local().date(), actor="other", key=mt.new_key()).record_id
+    copied = meeting_page(query={"meeting": second, "committee": "L1", "k_concern": key})  # a URL copied
+    fill_concern(copied)
+    press(copied, "mtb_concern")
+    assert len(concerns_of(eng, first)) == 1 and len(concerns_of(eng, second)) == 1

@@ -242,12 +242,16 @@ def unsaved(_: i18n.Translator, form: str) -> None:
 def save(eng, actor: str, form: str, meeting_id: str, values: dict, call) -> mt.Saved | None:
     """Run ``call(key)`` (one save of :mod:`geo.meetings`) under the form's key; on success the form starts
     anew with a new key. Field errors and conflicts are kept for the form to show; ``None`` then."""
-    seen = digest(values)
+    seen = digest({**values, "_form": draft_name(form, meeting_id)})
     last = st.session_state.get(f"{PREFIX}last_{form}")
     key = last[0] if last and last[1] == seen else form_key(form)  # a second press of the same values replays
     st.session_state.pop(f"{PREFIX}errors_{form}", None)
     try:
-        saved = call(key)
+        try:
+            saved = call(key)
+        except mt.KeyReused:  # the URL's key was used by another record (a URL copied from elsewhere):
+            key = mt.new_key()  # what is on screen was never saved under it
+            saved = call(key)
     except mt.Invalid as exc:
         st.session_state[f"{PREFIX}errors_{form}"] = exc.errors
         return None
