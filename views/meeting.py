@@ -126,6 +126,9 @@ def database_ready(ctx: Context, eng) -> None:
             "shows the database — still marked as the demo — with what you record."
         )
     )
+    if not ctx.who.access.uploads:  # importing is an analyst's (or this computer's) to do
+        st.warning(_("Ask an analyst to import the demo: imports are for analysts."))
+        st.stop()
     if st.button(_("Import the demo and start recording"), key="mtb_import", type="primary"):
         try:
             ctx.who.record("import", {"files": {k: str(v) for k, v in ctx.source.paths.items()}, "via": "meeting"})
