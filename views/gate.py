@@ -476,3 +476,34 @@ def _access_now(settings: Settings, who: Visitor) -> tuple[Access, bool]:
         fresh = _auth_time(claims)
         expired = fresh is None or fresh <= expired_at  # as idle(): no new authentication since it went idle
     return decided, expired
+
+
+def fresh_visitor(settings: Settings, who: Visitor, may: Callable[[Access], bool]) -> Visitor | None:
+    """At the start of a fragment's rerun (which skips the top of the script, so :func:`visitor`): the
+    visitor again, with the signed-in user looked up in the database once more — ``None`` when they may no
+    longer do what ``may`` asks of their access (a role removed, a disabled or deleted user, the idle timeout
+    passed). Not activity and not audited. A visitor who is not signed in keeps the run's access (it depends
+    only on the deployment's settings and the address)."""
+    if who.user is None:
+        return who if may(who.access) else None
+    try:
+        user = users.get(engine(settings), who.email)
+    except Exception:  # noqa: BLE001 - who the user is cannot be known: no
+        return None
+    if user is None:
+        return None
+    decided = access.decide(
+        sign_in=True,
+        anonymous=settings.anonymous,
+        open_network=settings.open_network,
+        public_mode=settings.public,
+        local=False,
+        signed_in=True,
+        roles=user.roles,
+        disabled=user.disabled,
+    )
+    if not may(decided):
+        return None
+    if decided.restricted and users.idle_expired(user, datetime.now(UTC), settings.idle_minutes):
+        return None
+    return Visitor(decided, who.actor, who.address, who.email, who.name, user, who.notices, who.recorder)
