@@ -75,7 +75,7 @@ FILTER_KEYS = (
 )
 #: Page-level choices kept when the user switches pages (the measure; column and label mappings).
 PAGE_KEYS = ("measure",)
-PAGE_KEY_PREFIXES = ("map_", "val_", "place_", "opt_", "hs_", "cn_", "cm_", "tr_", "pr_")
+PAGE_KEY_PREFIXES = ("map_", "val_", "place_", "opt_", "hs_", "cn_", "cm_", "tr_", "pr_", "mt_")
 
 
 def basemap_from_config(settings: Settings) -> maps.Basemap | None:
@@ -521,13 +521,14 @@ def main(settings: Settings) -> None:
         "trust": st.Page("views/trust.py", title=_("Trust and satisfaction"), url_path="trust"),
         "print": st.Page("views/print.py", title=_("Brief and exports"), url_path="print"),
         "data": st.Page("views/data.py", title=_("Data"), url_path="data"),
+        "meeting": st.Page("views/meeting.py", title=_("Meeting"), url_path="meeting"),
         "admin": st.Page("views/admin.py", title=_("Administration"), url_path="admin"),
     }
     allowed = who.access.pages
     shown = {code: page for code, page in pages.items() if code in allowed}
     nav = st.navigation(list(shown.values()))
     page_code = next((code for code, page in shown.items() if page is nav), "overview")
-    gate.record_view(_, who, page_code, filters, period)  # before anything restricted is drawn
+    gate.record_view(_, who, page_code, filters, period, demo=data.is_demo)  # before anything restricted is drawn
     banners(_, policy, data.is_demo, presentation)
     for note in notices:
         st.warning(note)

@@ -176,6 +176,8 @@ class Access:
             return False
         if self.public_mode:
             return "secretary" in self.roles
+        if self.unsigned and self.restricted:  # this computer, the open-network opt-out: commander + analyst
+            return True
         return bool(self.roles & {"secretary", "commander", "analyst"})
 
     @property

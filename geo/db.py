@@ -22,6 +22,12 @@ token that changes with every write to it and the table's part of the report; ``
 database) each table's records as one Arrow stream of the revision it was made at, which a load reads in
 one piece instead of row by row.
 
+What meetings record in the app (schema 0004, :mod:`geo.meetings`): ``actions``, ``attendance`` and the
+history, ``events`` (append-only: triggers refuse UPDATE and DELETE but for the redaction path, which holds a
+ticket in ``redaction_tickets`` inside its transaction); ``idempotency`` (a save's key and its result) and
+``drafts`` (what a user typed and has not saved); concerns, meetings and actions carry a ``version`` (optimistic
+concurrency) and ``retracted`` (the reason, for a record retracted: kept, read by no page).
+
 Sign-in's tables (:mod:`geo.users`): ``users``, ``user_roles``, ``user_committees``, and the append-only
 ``audit_log`` with its ``audit_retention`` (migration 0003's triggers refuse every UPDATE of ``audit_log``
 and every DELETE of a record not older than ``audit_retention.purge_before``; on PostgreSQL a TRUNCATE too).
@@ -73,6 +79,16 @@ LIST = sa.JSON()
 WHEN = sa.DateTime()
 
 METADATA = sa.MetaData()
+
+
+def _kept_columns() -> list[sa.Column]:
+    """What a record the meeting page edits carries (schema 0004): its ``version`` (1 when made, one more
+    with every change: optimistic concurrency) and ``retracted`` (``NULL``, or the reason it was retracted:
+    a retracted record stays in the table and in the history, and is read by no page)."""
+    return [
+        sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+        sa.Column("retracted", sa.Text),
+    ]
 
 
 def _record_columns() -> list[sa.Column]:
@@ -170,6 +186,7 @@ CONCERNS = sa.Table(
     sa.Column("lat", sa.Float),
     sa.Column("section_id", sa.Text, index=True),
     sa.Column("row", sa.BigInteger),
+    *_kept_columns(),
 )
 
 COMMITTEES = sa.Table(
@@ -197,6 +214,8 @@ MEETINGS = sa.Table(
     sa.Column("attendance", sa.BigInteger),
     sa.Column("concerns_raised", sa.BigInteger),
     sa.Column("row", sa.BigInteger),
+    *_kept_columns(),
+    sa.Column("closed_at", WHEN),  # when the meeting was closed (its minutes final); NULL while open
 )
 
 SURVEYS = sa.Table(
@@ -214,6 +233,102 @@ SURVEYS = sa.Table(
     sa.Column("respondents", sa.BigInteger),
     sa.Column("row", sa.BigInteger),
 )
+
+# ---------------------------------------------------------------- what meetings record (schema 0004)
+
+#: Attendance groups (:data:`geo.schema.ATTENDANCE_GROUPS`), as columns.
+_GROUPS = (
+    "women",
+    "men",
+    "albanian",
+    "serb",
+    "turkish",
+    "bosniak",
+    "roma",
+    "ashkali",
+    "egyptian",
+    "gorani",
+    "montenegrin",
+    "croat",
+    "other_community",
+)
+
+ACTIONS = sa.Table(
+    "actions",
+    METADATA,
+    *_record_columns(),
+    sa.Column("action_id", sa.Text, nullable=False, unique=True),
+    sa.Column("concern_id", sa.Text, index=True),
+    sa.Column("meeting_id", sa.Text),
+    sa.Column("what", sa.Text),
+    sa.Column("owner", sa.Text),
+    sa.Column("due_on", WHEN),
+    sa.Column("done_on", WHEN),
+    sa.Column("row", sa.BigInteger),
+    *_kept_columns(),
+)
+
+ATTENDANCE = sa.Table(
+    "attendance",
+    METADATA,
+    *_record_columns(),
+    sa.Column("meeting_id", sa.Text, nullable=False, unique=True),
+    sa.Column("total", sa.BigInteger),
+    *(sa.Column(g, sa.BigInteger) for g in _GROUPS),
+    sa.Column("row", sa.BigInteger),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+)
+
+#: The history: append-only (triggers refuse UPDATE and DELETE; the one exception is the redaction path,
+#: :func:`geo.meetings.redact`, which may blank texts of a record's earlier events while a ticket of its
+#: ``redacted`` event is in ``redaction_tickets``, inside its own transaction).
+EVENTS = sa.Table(
+    "events",
+    METADATA,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.Text, nullable=False, unique=True),
+    sa.Column("at", WHEN, nullable=False),  # local time in Kosovo
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("record_kind", sa.Text, nullable=False),
+    sa.Column("record_id", sa.Text, nullable=False),
+    sa.Column("change", sa.Text, nullable=False),
+    sa.Column("before", sa.Text),  # JSON object of the changed fields, or NULL
+    sa.Column("after", sa.Text),
+    sa.Column("import_id", sa.Integer, sa.ForeignKey("imports.import_id"), nullable=True),
+    sa.Column("origin", sa.Text, nullable=False, server_default="app"),
+    sa.Index("events_record", "record_kind", "record_id"),
+)
+
+REDACTION_TICKETS = sa.Table(
+    "redaction_tickets",
+    METADATA,
+    sa.Column("event_seq", sa.Integer, sa.ForeignKey("events.seq"), primary_key=True),
+)
+
+#: A save's idempotency key and what it returned: the same key again returns that and writes nothing.
+IDEMPOTENCY = sa.Table(
+    "idempotency",
+    METADATA,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("operation", sa.Text, nullable=False),
+    sa.Column("result", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+#: What a user typed in a form and has not saved yet, per user and form key.
+DRAFTS = sa.Table(
+    "drafts",
+    METADATA,
+    sa.Column("actor", sa.Text, primary_key=True),
+    sa.Column("form_key", sa.Text, primary_key=True),
+    sa.Column("fields", sa.JSON, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+#: The tables of what meetings record that have a revision (``revisions`` rows) beside the data tables.
+RECORD_TABLES = ("actions", "attendance", "events")
+#: Every table with a revision.
+REVISED_TABLES = DATA_TABLES + RECORD_TABLES
 
 # ---------------------------------------------------------------- who may see what, and what they did (geo.users)
 
@@ -274,6 +389,8 @@ AUDIT_RETENTION = sa.Table(
 
 #: The data tables by name.
 TABLES: dict[str, sa.Table] = {t.name: t for t in (SECTIONS, INCIDENTS, CONCERNS, COMMITTEES, MEETINGS, SURVEYS)}
+#: The tables of what meetings record, by name.
+RECORDS: dict[str, sa.Table] = {t.name: t for t in (ACTIONS, ATTENDANCE, EVENTS)}
 #: Columns the database adds to a record (not part of the loaded frames).
 RECORD_COLUMNS = ("rid", "import_id", "origin")
 

@@ -21,7 +21,7 @@ from sqlalchemy.engine import URL, Engine
 
 from geo import cli, db, dbexport, dbimport, deployment, store, users
 from geo.cli import PUBLIC_WITHHELD_COUNTS, UsageError, _print_report, add_input_options, without_values
-from geo.schema import INPUTS
+from geo.schema import CONTRACT, INPUTS, RECORDS
 
 UPGRADE_HINT = "run: python -m geo db upgrade"
 
@@ -154,8 +154,8 @@ def _modes(args: argparse.Namespace) -> dict[str, str]:
     modes: dict[str, str] = {}
     for mode in dbimport.MODES:
         for name in getattr(args, mode):
-            if name not in INPUTS:
-                raise UsageError(f"--{mode} {name}: not an input; inputs are {', '.join(INPUTS)}")
+            if name not in CONTRACT:
+                raise UsageError(f"--{mode} {name}: not an input; inputs are {', '.join(CONTRACT)}")
             if modes.get(name, mode) != mode:
                 raise UsageError(f"--replace {name} and --append {name}: give one of them")
             modes[name] = mode
@@ -166,9 +166,15 @@ def cmd_import(args: argparse.Namespace) -> int:
     from geo.public import PublicPolicy
 
     given = [name for name in INPUTS if getattr(args, name) is not None]
-    if not given and not args.demo and not args.own:
+    records = {name: getattr(args, name) for name in RECORDS if getattr(args, name) is not None}
+    if not given and not records and not args.demo and not args.own:
         raise UsageError("give the files to import (--sections FILE, --incidents FILE, …), --demo or --own")
-    source = cli.source_from_args(args, sections_stored=True)
+    if given or args.demo or args.own:
+        source = cli.source_from_args(args, sections_stored=True)
+        paths, options = dict(source.paths), source.options
+    else:
+        paths, options = {}, None
+    paths |= records
     modes = _modes(args)
     url = _url(args)
     eng = _engine(args, url)
@@ -184,7 +190,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         return 1
     start, close = progress_bar()
     try:
-        outcome = dbimport.run(eng, source.paths, source.options, modes, progress=start)
+        outcome = dbimport.run(eng, paths, options, modes, progress=start)
     except dbimport.ImportRefused as exc:
         raise UsageError(str(exc)) from None
     finally:
@@ -342,11 +348,13 @@ def check_backup(file: Path) -> str:
 
 
 def touch_all(eng: Engine) -> None:
-    """Give every data table a new revision: running dashboards reload it on their next rerun."""
+    """Give every table a new revision (the meetings' records too): running dashboards reload it on their next
+    rerun."""
     with db.write(eng) as conn:
-        for name in db.DATA_TABLES:
+        for name in db.REVISED_TABLES:
             store.bump(conn, name)
-            store.write_image(conn, name)
+            if name in store.KINDS:
+                store.write_image(conn, name)
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
@@ -383,11 +391,49 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- minutes
+
+
+def cmd_minutes(args: argparse.Namespace) -> int:
+    """``python -m geo minutes --meeting ID --lang L [--public] --out FILE`` (public mode forces --public)."""
+    from geo import meetings, minutes
+
+    suffix = Path(args.out).suffix.lower()
+    if suffix not in (".pdf", ".html", ".htm"):
+        raise UsageError(f"--out {args.out}: the minutes are written as .pdf or .html")
+    policy = cli.policy_from_args(args)
+    url = _url(args)
+    eng = _engine(args, url)
+    try:
+        _reachable(url, eng)
+        _schema_ready(url, eng)
+        records = meetings.meeting_records(eng, args.meeting)
+    except DatabaseError as exc:
+        print(f"python -m geo minutes: {exc}", file=sys.stderr)
+        return exc.code
+    except meetings.NotFound as exc:
+        print(f"python -m geo minutes: --meeting {args.meeting}: {exc.args[0]}", file=sys.stderr)
+        return 1
+    sections = store.read(eng, ["sections"])[1]["sections"].frame
+    content = minutes.minutes_content(records, lang=args.lang, policy=policy, sections=sections)
+    minutes.write(content, Path(args.out))
+    print(f"{content.marking} minutes written to {args.out}")
+    return 0
+
+
 # ---------------------------------------------------------------- wiring
 
 
 def add_parser(sub) -> None:
-    """The ``db`` command group (called by :func:`geo.cli.build_parser`'s caller, :func:`main`)."""
+    """The ``db`` command group and ``minutes`` (called by :func:`geo.cli.build_parser`'s caller, :func:`main`)."""
+    from geo.i18n import LANGS
+
+    mn = sub.add_parser("minutes", help="a meeting's minutes (PDF or HTML) from the database")
+    mn.add_argument("--meeting", required=True, metavar="ID", help="the meeting's id")
+    mn.add_argument("--lang", choices=LANGS, default="sq", help="language (default sq)")
+    mn.add_argument("--public", action="store_true", help="the public-safe minutes (forced in public mode)")
+    mn.add_argument("--out", type=Path, required=True, metavar="FILE", help="FILE.pdf or FILE.html")
+    mn.set_defaults(func=cmd_minutes)
     d = sub.add_parser(
         "db",
         help="the deployment's database: create or migrate it, import and export files, status, backup",
@@ -403,6 +449,8 @@ def add_parser(sub) -> None:
         help="validate files as validate does and import them in one transaction (errors change nothing)",
     )
     add_input_options(i)
+    for name, spec in RECORDS.items():
+        i.add_argument(f"--{name}", type=Path, metavar="FILE", help=f"{spec.description} (as db export writes them)")
     i.add_argument(
         "--replace",
         action="append",

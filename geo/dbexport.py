@@ -6,8 +6,13 @@ One file per table that holds records, named as the demo's (:data:`geo.source.DE
 * ``incidents.parquet``: Parquet, not CSV, because a million incidents are a tenth of the size and read
   ten times faster, and times, coordinates and counts come back exactly as stored (no text to parse);
 * ``concerns.csv``, ``committees.csv``, ``meetings.csv``, ``surveys.csv``: UTF-8 CSV, as the demo writes them;
+* ``actions.csv``, ``attendance.csv``, ``events.csv``: what meetings recorded in the dashboard (the history's
+  ``at`` to the microsecond, local time; ``before``/``after`` the JSON objects as stored), when there are any;
 * ``options.json``: the files and their sizes, so that the folder can also serve as a deployment's data
-  folder (``DASHBOARD_DATA_DIR``) or be imported with ``db import --own``.
+  folder (``DASHBOARD_DATA_DIR``) or be imported with ``db import --own`` (which reads the inputs; the
+  meetings' records, under ``"records"``, are imported with ``--actions``, ``--attendance``, ``--events``).
+
+Retracted records are not exported (their history is, in ``events.csv``).
 
 The values are the stored ones in the contract's spelling: lists joined by ``|``
 (:data:`geo.schema.LIST_SEPARATOR`), yes/no fields as ``yes``/``no``, days as ``YYYY-MM-DD``, municipalities
@@ -38,14 +43,14 @@ import pyarrow.parquet as pq
 import shapely
 from sqlalchemy.engine import Engine
 
-from geo import db, store
+from geo import db, meetings, store
 from geo.demo import _date_text, _write_csv
 from geo.saved import OPTIONS_FILE, _fsync_dir
 from geo.schema import LIST_SEPARATOR, LIST_SEPARATORS
 from geo.source import DEMO_FILES
 
 #: The file of each table.
-FILES = dict(DEMO_FILES)
+FILES = dict(DEMO_FILES) | {"actions": "actions.csv", "attendance": "attendance.csv", "events": "events.csv"}
 YES, NO = "yes", "no"
 
 
@@ -180,6 +185,23 @@ def meetings_frame(meetings: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def actions_frame(actions: pd.DataFrame) -> pd.DataFrame:
+    out = actions[["action_id", "concern_id", "meeting_id", "what", "owner", "due_on", "done_on"]].copy()
+    out["due_on"] = _dates(out["due_on"])
+    out["done_on"] = _dates(out["done_on"])
+    return out
+
+
+def attendance_frame(attendance: pd.DataFrame) -> pd.DataFrame:
+    return attendance.drop(columns=["row"]).copy()
+
+
+def events_frame(events: pd.DataFrame) -> pd.DataFrame:
+    out = events.copy()
+    out["at"] = pd.to_datetime(out["at"]).dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return out
+
+
 def surveys_frame(surveys: pd.DataFrame) -> pd.DataFrame:
     return surveys[["area", "period", "trust_pct", "satisfaction_pct", "respondents"]].copy()
 
@@ -205,8 +227,9 @@ def export(eng: Engine, out: Path, progress: Callable[[str], None] | None = None
         raise ExportRefused(f"--out {out}: exists and is not an empty folder; give a new one")
     say = progress or (lambda step: None)
     say("reading the database")
-    _revs, parts = store.read(eng)
-    frames = {name: parts[name].frame for name in db.DATA_TABLES}
+    _revs, parts = store.read(eng, [*db.DATA_TABLES, "actions", "attendance"])
+    frames = {name: parts[name].frame for name in parts}
+    frames["events"] = meetings.events(eng)
     if not len(frames["sections"]):
         raise ExportRefused("the database holds no sections: nothing to export (import some with db import)")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -221,8 +244,11 @@ def export(eng: Engine, out: Path, progress: Callable[[str], None] | None = None
             "committees": lambda f, p: _write(p, frame=committees_frame(f)),
             "meetings": lambda f, p: _write(p, frame=meetings_frame(f)),
             "surveys": lambda f, p: _write(p, frame=surveys_frame(f)),
+            "actions": lambda f, p: _write(p, frame=actions_frame(f)),
+            "attendance": lambda f, p: _write(p, frame=attendance_frame(f)),
+            "events": lambda f, p: _write(p, frame=events_frame(f)),
         }
-        for name in db.DATA_TABLES:
+        for name in db.REVISED_TABLES:
             frame = frames[name]
             if not len(frame):  # an empty file is an error for the loader; a table without records has none
                 continue
@@ -230,7 +256,8 @@ def export(eng: Engine, out: Path, progress: Callable[[str], None] | None = None
             writers[name](frame, tmp / FILES[name])
             files[name], rows[name] = out / FILES[name], len(frame)
         meta = {
-            "files": {name: FILES[name] for name in files},
+            "files": {name: FILES[name] for name in files if name in db.DATA_TABLES},
+            "records": {name: FILES[name] for name in files if name not in db.DATA_TABLES},
             "options": {},
             "sizes": {FILES[name]: (tmp / FILES[name]).stat().st_size for name in files},
         }

@@ -41,23 +41,30 @@ from sqlalchemy.engine import Connection, Engine
 
 from geo import db, store
 from geo.joins import join_points
-from geo.loader import LoadOptions, load_files
+from geo.loader import LoadOptions, load_files, load_records
 from geo.public import _SEP, incident_identities
 from geo.report import Report
-from geo.schema import INPUTS
+from geo.schema import CONTRACT, RECORDS
 
 MODES = ("replace", "append")
 #: Records already stored that an append names one by one (the others are counted in one line).
 LISTED = 1000
 #: The order tables are written in (what a table is checked against comes first).
-ORDER = ("sections", "committees", "incidents", "concerns", "meetings", "surveys")
+ORDER = ("sections", "committees", "incidents", "concerns", "meetings", "surveys", "actions", "attendance", "events")
 #: The records' own ids, by table (surveys have none).
 ID_FIELDS = {"sections": "section_id", "incidents": "incident_id", "concerns": "concern_id"} | {
     "committees": "committee_id",
     "meetings": "meeting_id",
+    "actions": "action_id",
+    "attendance": "meeting_id",
+    "events": "event_id",
 }
 #: The count a table's kept records are reported under.
-KEPT = {"sections": "accepted", "committees": "matched", "meetings": "matched", "surveys": "matched"}
+KEPT = {"sections": "accepted", "committees": "matched", "meetings": "matched", "surveys": "matched"} | {
+    name: "matched" for name in RECORDS
+}
+#: Every table an import writes, by name.
+TABLES = db.TABLES | db.RECORDS
 
 #: ``progress(label, total)`` starts a step and returns the function that advances it by a number of rows.
 Progress = Callable[[str, int | None], Callable[[int], None]]
@@ -105,16 +112,18 @@ def decide_modes(conn: Connection, paths: dict[str, Path], modes: dict[str, str]
     for name, mode in modes.items():
         if mode not in MODES:
             raise ImportRefused(f"--{mode} {name}: the mode is replace or append")
-        if name not in INPUTS:
-            raise ImportRefused(f"--{mode} {name}: {name!r} is not an input; inputs are {', '.join(INPUTS)}")
+        if name not in CONTRACT:
+            raise ImportRefused(f"--{mode} {name}: {name!r} is not an input; inputs are {', '.join(CONTRACT)}")
         if name not in paths:
             raise ImportRefused(f"--{mode} {name} was given, but no {name} file (--{name} FILE)")
+        if name == "events" and mode == "replace":
+            raise ImportRefused("--replace events: the history is append-only; --append events adds to it")
     out = {}
     for name in paths:
         if name in modes:
             out[name] = modes[name]
             continue
-        table = db.TABLES[name]
+        table = TABLES[name]
         stored = conn.execute(
             sa.select(sa.func.count()).select_from(table).where(table.c.origin == "import")
         ).scalar_one()
@@ -123,7 +132,7 @@ def decide_modes(conn: Connection, paths: dict[str, Path], modes: dict[str, str]
                 f"{name} already holds {stored:,} imported records: say --replace {name} to replace them "
                 f"or --append {name} to add to them"
             )
-        out[name] = "replace"
+        out[name] = "append" if name == "events" else "replace"
     return out
 
 
@@ -240,7 +249,7 @@ def _rejoin(conn: Connection, sections: pd.DataFrame, progress: Progress) -> int
 
 def _counts(conn: Connection, name: str, previous: dict, imported: dict, mode: str) -> dict[str, int]:
     """The table's counts after the import: what is stored, plus the rejected rows of the imports kept."""
-    table = db.TABLES[name]
+    table = TABLES[name]
     rejected = int(imported.get("rejected", 0)) + (int(previous.get("rejected", 0)) if mode == "append" else 0)
     if name in ("incidents", "concerns"):
         joined = conn.execute(
@@ -265,6 +274,53 @@ def _recount(conn: Connection, name: str) -> None:
     if not previous:
         return
     store.set_part(conn, name, problems, _counts(conn, name, previous, previous, "replace"))
+
+
+def _known_ids(eng: Engine, new: dict[str, pd.DataFrame], modes: dict[str, str]) -> tuple[set[str], set[str]]:
+    """The concern and meeting ids the database will hold after the import (actions and attendance name them)."""
+    out = []
+    with eng.connect() as conn:
+        for name, column in (("concerns", "concern_id"), ("meetings", "meeting_id")):
+            table = db.TABLES[name]
+            query = sa.select(table.c[column]).where(table.c.retracted.is_(None))
+            if name in new and modes.get(name) == "replace":
+                query = query.where(table.c.origin != "import")
+            ids = {r[0] for r in conn.execute(query)}
+            if name in new:
+                ids |= set(new[name][column].astype(str))
+            out.append(ids)
+    return out[0], out[1]
+
+
+def _insert_events(conn: Connection, frame: pd.DataFrame, import_id: int) -> int:
+    """Add the history's events (in their order) and close the meetings a ``closed`` event closed."""
+    if not len(frame):
+        return 0
+    at = pd.to_datetime(frame["at"]).dt.to_pydatetime()
+    rows = [
+        {
+            "event_id": str(r.event_id),
+            "at": when,
+            "actor": str(r.actor),
+            "record_kind": str(r.record_kind),
+            "record_id": str(r.record_id),
+            "change": str(r.change),
+            "before": None if pd.isna(r.before) else str(r.before),
+            "after": None if pd.isna(r.after) else str(r.after),
+            "import_id": import_id,
+            "origin": "import",
+        }
+        for r, when in zip(frame.itertuples(index=False), at, strict=True)
+    ]
+    conn.execute(db.EVENTS.insert(), rows)
+    closed = {r["record_id"]: r["at"] for r in rows if r["record_kind"] == "meeting" and r["change"] == "closed"}
+    for meeting_id, when in closed.items():
+        m = db.MEETINGS
+        conn.execute(m.update().where(m.c.meeting_id == meeting_id, m.c.closed_at.is_(None)).values(closed_at=when))
+    if closed:
+        store.bump(conn, "meetings")
+        store.write_image(conn, "meetings")
+    return len(rows)
 
 
 def run(
@@ -326,14 +382,25 @@ def run(
     if committees is not None:
         known["committees"] = committees
     rest = {n: p for n, p in paths.items() if n not in ("sections", "committees")}
-    if rest:
-        advance = progress(f"reading and checking {', '.join(rest)}", None)
-        part = load_files(rest, options, today=today, known=known)
+    inputs = {n: p for n, p in rest.items() if n not in RECORDS}
+    if inputs:
+        advance = progress(f"reading and checking {', '.join(inputs)}", None)
+        part = load_files(inputs, options, today=today, known=known)
         advance(1)
         _merge(report, part.report)
-        for n in rest:
+        for n in inputs:
             if not part.report.has_errors(n):
                 new[n] = getattr(part, n)
+    records = {n: p for n, p in rest.items() if n in RECORDS}
+    if records:
+        advance = progress(f"reading and checking {', '.join(records)}", None)
+        concerns, meetings = _known_ids(eng, new, modes)
+        frames, part = load_records(records, options, today=today, concerns=concerns, meetings=meetings)
+        advance(1)
+        _merge(report, part)
+        for n in records:
+            if n in frames and not part.has_errors(n):
+                new[n] = frames[n]
     if not report.ok:
         return Outcome(report, None, modes)
 
@@ -371,7 +438,7 @@ def run(
                 continue
             frame = new[name]
             mode = modes[name]
-            table = db.TABLES[name]
+            table = TABLES[name]
             if mode == "append" and name in ID_FIELDS:
                 ids = {r[0] for r in conn.execute(sa.select(table.c[ID_FIELDS[name]]))}
                 frame = _reject_stored_ids(name, frame, ids, report, paths[name].name)
@@ -397,9 +464,12 @@ def run(
             previous_problems, previous_counts = store.get_part(conn, name)
             if mode == "replace":
                 outcome.removed[name] = store.delete_imported(conn, name)
-            outcome.added[name] = store.insert(
-                conn, name, frame, import_id, progress=progress(f"writing {name}", len(frame))
-            )
+            if name == "events":
+                outcome.added[name] = _insert_events(conn, frame, import_id)
+            else:
+                outcome.added[name] = store.insert(
+                    conn, name, frame, import_id, progress=progress(f"writing {name}", len(frame))
+                )
             problems = [p for p in report.problems if p.input == name]
             if mode == "append":
                 problems = previous_problems + problems
@@ -412,6 +482,8 @@ def run(
                 if name not in new:
                     _recount(conn, name)
         for name in ORDER:  # after their last change: each changed table's image of its new revision
+            if name not in store.KINDS:
+                continue
             if name in new or (name in ("incidents", "concerns") and "sections" in new):
                 store.write_image(conn, name)
         conn.execute(

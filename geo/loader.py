@@ -18,7 +18,7 @@ from geo.dataset import SECTION_ID_DTYPE, Dataset
 from geo.io import LoadError, read_boundaries, read_table
 from geo.joins import join_points
 from geo.report import Report, shorten
-from geo.schema import EARLIEST_DATE, INPUTS, MAX_COUNT, NEEDS_SECTIONS, NUMBER_FORMATS, TIME_ZONE, WGS84
+from geo.schema import EARLIEST_DATE, INPUTS, MAX_COUNT, NEEDS_SECTIONS, NUMBER_FORMATS, RECORDS, TIME_ZONE, WGS84
 
 
 @dataclass
@@ -242,3 +242,45 @@ def load_files(
 def outside(frame: pd.DataFrame) -> pd.DataFrame:
     """The records of a joined incidents/concerns table that fell outside every section."""
     return frame[frame["section_id"].isna() & np.isfinite(frame["lon"].to_numpy(dtype=float))]
+
+
+def load_records(
+    paths: dict[str, Path],
+    options: LoadOptions | None = None,
+    today: dt.date | None = None,
+    concerns: set[str] | None = None,
+    meetings: set[str] | None = None,
+) -> tuple[dict[str, pd.DataFrame], Report]:
+    """Read and validate files of what meetings record (:data:`geo.schema.RECORDS`: ``actions``, ``attendance``,
+    ``events``), checked against the known ``concerns`` and ``meetings`` ids (``None``: not checked). Never
+    raises for bad data: the report says what was rejected. Returns the frames of the files given."""
+    options = options or LoadOptions()
+    unknown = set(paths) - set(RECORDS)
+    if unknown:
+        raise ValueError(f"unknown records {sorted(unknown)}; records are {list(RECORDS)}")
+    earliest, latest = options.date_range(today)
+    report = Report()
+    out: dict[str, pd.DataFrame] = {}
+    checks = {
+        "actions": lambda raw, kw: v.validate_actions(raw, report, concerns, meetings, **kw),
+        "attendance": lambda raw, kw: v.validate_attendance(raw, report, meetings, **kw),
+        "events": lambda raw, kw: v.validate_events(raw, report, **kw),
+    }
+    for name, check in checks.items():
+        if name not in paths:
+            continue
+        rules = v.RowRules(
+            date_min=earliest, date_max=latest, thousands=NUMBER_FORMATS.get(options.number_format.get(name, ""))
+        )
+        kw = dict(columns=options.columns.get(name), values=options.values.get(name), rules=rules)
+        try:
+            raw = read_table(paths[name], name, report, options.encoding.get(name), options.layer.get(name))
+            frame, n = check(raw, kw)
+        except LoadError:
+            continue
+        except Exception as exc:  # noqa: BLE001 - a file must never take the load down
+            _crashed(report, name, paths[name], exc)
+            continue
+        report.set_counts(name, loaded=n, matched=len(frame), rejected=n - len(frame))
+        out[name] = frame
+    return out, report

@@ -364,6 +364,16 @@ class PublicPolicy:
         """Published values of cells with these true counts and cell keys (:meth:`PerturbationTable.perturb`)."""
         return self.table.perturb(counts, keys)
 
+    def attendance(self, meeting_id: str, counts: Mapping[str, int]) -> dict[str, int]:
+        """Published values of a meeting's attendance by group (``{group: true count}``): each group is one cell
+        whose key is drawn from the secret, the meeting's id and the group (:func:`attendance_keys`), so the
+        same meeting's group is published the same in every output."""
+        self.require_secret()
+        groups = list(counts)
+        keys = attendance_keys(meeting_id, groups, self.secret)
+        values = self.publish(np.array([int(counts[g]) for g in groups], dtype=np.int64), keys)
+        return {g: int(v) for g, v in zip(groups, values, strict=True)}
+
     def measures(self, measures: pd.DataFrame, sections: pd.DataFrame | None = None) -> pd.DataFrame:
         """Per-section measures made from published counts (:func:`geo.figures.section_measures` on a
         public dataset's cube) fit for public view.
@@ -633,6 +643,15 @@ def record_keys(incidents: pd.DataFrame, secret: str) -> np.ndarray:
     if not secret:
         raise MissingSecret(f"record keys need the deployment's perturbation secret ({SECRET_SETTING})")
     return _keys(incident_identities(incidents), secret, b"incident\x1e")
+
+
+def attendance_keys(meeting_id: str, groups, secret: str) -> np.ndarray:
+    """The cell keys (0 … 255) of a meeting's attendance groups: an HMAC of the secret, the meeting's id and the
+    group (a domain of its own: never the key of an incident record)."""
+    if not secret:
+        raise MissingSecret(f"cell keys need the deployment's perturbation secret ({SECRET_SETTING})")
+    identities = [f"{meeting_id}{_SEP}{g}".encode() for g in groups]
+    return _keys(identities, secret, b"attendance\x1e")
 
 
 # ---------------------------------------------------------------- the perturbation table

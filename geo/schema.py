@@ -132,7 +132,11 @@ CONCERN_SOURCES: tuple[Term, ...] = (
     Term("walk_in", "Walk-in", ("Në stacion", "Lično", "in person", "walk in")),
     Term("phone", "Phone", ("Telefon", "Telefoni")),
     Term("online", "Online", ("Në internet", "Onlajn", "web")),
+    Term("acps_meeting", "ACPS meeting", ("EVSP", "Takim i EVSP", "ACPS")),
 )
+
+#: The concern source of a meeting of each committee type.
+MEETING_SOURCES = {"LCPS": "lcps_meeting", "MCPS": "mcps_meeting", "ACPS": "acps_meeting"}
 
 CONCERN_STATUSES: tuple[Term, ...] = (
     Term("open", "Open", ("I hapur", "Hapur", "Otvoren")),
@@ -145,6 +149,50 @@ COMMITTEE_TYPES: tuple[Term, ...] = (
     Term("MCPS", "Municipal Committee for Public Safety", ("KKSB", "MCSC", "Këshilli Komunal për Siguri në Bashkësi")),
     Term("ACPS", "Action Team for Public Safety", ("EVSP", "Ekipi i Veprimit për Siguri Publike")),
 )
+
+
+ACTION_OWNERS: tuple[Term, ...] = (
+    Term("police", "Police", ("Policia", "Policija", "KP", "KPS")),
+    Term("municipality", "Municipality", ("Komuna", "Opština", "Opstina")),
+    Term("other", "Other", ("Tjetër", "Ostalo")),
+)
+
+#: What a record of the history is about (``events.record_kind``).
+RECORD_KINDS: tuple[Term, ...] = (
+    Term("meeting", "Meeting"),
+    Term("concern", "Concern"),
+    Term("action", "Action"),
+    Term("attendance", "Attendance"),
+)
+#: What a record of the history did (``events.change``).
+CHANGES: tuple[Term, ...] = (
+    Term("created", "Created"),
+    Term("updated", "Updated"),
+    Term("status", "Status changed"),
+    Term("retracted", "Retracted"),
+    Term("redacted", "Redacted"),
+    Term("closed", "Closed"),
+)
+
+#: Attendance by gender, as committees report it (``attendance`` columns).
+GENDERS = ("women", "men")
+#: Attendance by community: Kosovo's communities as its Constitution and the Law on communities name them
+#: (Albanian, Serb, Turkish, Bosniak, Roma, Ashkali, Egyptian, Gorani, Montenegrin, Croat), and the others.
+COMMUNITIES = (
+    "albanian",
+    "serb",
+    "turkish",
+    "bosniak",
+    "roma",
+    "ashkali",
+    "egyptian",
+    "gorani",
+    "montenegrin",
+    "croat",
+    "other_community",
+)
+#: Every breakdown group of an attendance record (its optional columns).
+ATTENDANCE_GROUPS = GENDERS + COMMUNITIES
 
 
 @dataclass(frozen=True)
@@ -407,7 +455,66 @@ SURVEYS = Input(
     "public trust and satisfaction survey results",
 )
 
+ACTIONS = Input(
+    "actions",
+    (
+        Field("action_id", "text", True, "unique id of the action", aliases=("id",)),
+        Field("concern_id", "text", True, "the concern it answers", aliases=("concern",)),
+        Field("meeting_id", "text", False, "the meeting where it was agreed", aliases=("meeting",)),
+        Field("what", "text", True, "what will be done", aliases=("action", "veprimi", "mera")),
+        Field(
+            "owner",
+            "category",
+            True,
+            "who is responsible: police, municipality or other",
+            ACTION_OWNERS,
+            aliases=("responsible", "pergjegjes", "odgovoran"),
+        ),
+        Field("due_on", "date", False, "when it is due (may be in the future)", aliases=("due", "afati", "rok")),
+        Field("done_on", "date", False, "when it was done"),
+    ),
+    TABLE_FORMATS,
+    "actions agreed at committee meetings, each linked to a concern",
+    id_field="action_id",
+)
+
+ATTENDANCE = Input(
+    "attendance",
+    (
+        Field("meeting_id", "text", True, "the meeting", aliases=("meeting", "id")),
+        Field("total", "int", True, "people present", aliases=("attendance", "pjesemarres", "prisutni")),
+        *(Field(g, "int", False, f"of them: {g} (optional, as the committee reports it)") for g in GENDERS),
+        *(Field(c, "int", False, f"of them: {c.replace('_', ' ')} community (optional)") for c in COMMUNITIES),
+    ),
+    TABLE_FORMATS,
+    "attendance of committee meetings: the total, and counts by gender and community where reported",
+    id_field="meeting_id",
+)
+
+EVENTS = Input(
+    "events",
+    (
+        Field("event_id", "text", True, "unique id of the change", aliases=("id",)),
+        Field("at", "datetime", True, "when it happened (local time, to the microsecond)", aliases=("when",)),
+        Field("actor", "text", True, "who made it (the signed-in user, or the local user)", aliases=("who",)),
+        Field("record_kind", "category", True, "meeting, concern, action or attendance", RECORD_KINDS),
+        Field("record_id", "text", True, "the id of the record changed"),
+        Field("change", "category", True, "created, updated, status, retracted, redacted or closed", CHANGES),
+        Field("before", "text", False, "the changed fields before, as JSON (empty for a new record)"),
+        Field("after", "text", False, "the changed fields after, as JSON"),
+    ),
+    TABLE_FORMATS,
+    "the history of changes made in the dashboard: every change one record, never altered (a redaction "
+    "blanks a text and records that it happened)",
+    id_field="event_id",
+)
+
 INPUTS: dict[str, Input] = {i.name: i for i in (SECTIONS, INCIDENTS, CONCERNS, COMMITTEES, MEETINGS, SURVEYS)}
+#: What meetings record in the dashboard (beside the concerns and meetings themselves): files that ``db export``
+#: writes and ``db import`` reads back, not inputs of the dashboard's loaded data.
+RECORDS: dict[str, Input] = {i.name: i for i in (ACTIONS, ATTENDANCE, EVENTS)}
+#: The whole contract: the inputs and the meetings' records.
+CONTRACT: dict[str, Input] = INPUTS | RECORDS
 #: Inputs that need sections to be joined or matched.
 NEEDS_SECTIONS = ("incidents", "concerns", "committees")
 
@@ -419,6 +526,9 @@ COUNT_KEYS: dict[str, tuple[str, ...]] = {
     "committees": ("loaded", "matched", "rejected"),
     "meetings": ("loaded", "matched", "rejected"),
     "surveys": ("loaded", "matched", "rejected"),
+    "actions": ("loaded", "matched", "rejected"),
+    "attendance": ("loaded", "matched", "rejected"),
+    "events": ("loaded", "matched", "rejected"),
 }
 #: Further counts reported beside them (``repaired`` sections are among the accepted).
 EXTRA_COUNT_KEYS: dict[str, tuple[str, ...]] = {"sections": ("repaired",)}
@@ -453,6 +563,8 @@ PROBLEM_CODES: dict[str, str] = {
     "bad_coordinates": "warning",
     "unknown_section": "warning",
     "unknown_committee": "warning",
+    "unknown_meeting": "warning",
+    "unknown_concern": "warning",
     "unknown_name": "warning",
     "ambiguous_name": "warning",
     "duplicate_record": "warning",
@@ -480,4 +592,4 @@ PROBLEM_CODES: dict[str, str] = {
 def vocabulary(name: str) -> tuple[Term, ...]:
     """The vocabulary of a category field, by ``input.field`` name."""
     inp, _, fld = name.partition(".")
-    return INPUTS[inp].field(fld).vocabulary
+    return CONTRACT[inp].field(fld).vocabulary

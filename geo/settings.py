@@ -93,6 +93,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("DASHBOARD_PRESENTATION", "display", "presentation", "off", "the presentation layout (projector) at start"),
     Setting(
+        "DASHBOARD_REFRESH_SECONDS",
+        "display",
+        "refresh_seconds",
+        "5",
+        "how often the parts of a page that show recorded concerns and meetings look for new records; off: never",
+    ),
+    Setting(
         "DASHBOARD_TILES_URL",
         "tiles",
         "url",
@@ -362,6 +369,14 @@ class Settings:
     @property
     def presentation(self) -> bool:
         return self.get("DASHBOARD_PRESENTATION").lower() in ON
+
+    @property
+    def refresh_seconds(self) -> float | None:
+        """How often recorded data is looked for again (seconds); ``None``: only when the page reruns."""
+        raw = self.get("DASHBOARD_REFRESH_SECONDS")
+        if raw.lower() in OFF:
+            return None
+        return self._positive("DASHBOARD_REFRESH_SECONDS", "seconds", 5.0)
 
     @property
     def tiles_url(self) -> str:

@@ -195,7 +195,8 @@ class DatabaseSource:
         return "database:" + db.describe(self.engine().url)
 
     def revisions(self) -> dict[str, str]:
-        return store.revisions(self.engine())
+        # the data tables' only: what meetings record beside them (db.RECORD_TABLES) is not loaded data
+        return {n: r for n, r in store.revisions(self.engine()).items() if n in TABLES}
 
     def load_tables(self, names: tuple[str, ...] = TABLES) -> tuple[dict[str, str], dict[str, Part]]:
         eng = self.engine()

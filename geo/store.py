@@ -37,7 +37,7 @@ from geo import db
 from geo.dataset import SECTION_ID_DTYPE, Dataset
 from geo.public import _SEP
 from geo.report import Problem, Report
-from geo.schema import WGS84
+from geo.schema import ATTENDANCE_GROUPS, WGS84
 
 #: How each column of a loaded frame is stored and brought back, by table (the frames' dtypes).
 KINDS: dict[str, dict[str, str]] = {
@@ -101,6 +101,22 @@ KINDS: dict[str, dict[str, str]] = {
         "held_on": "when",
         "attendance": "Int64",
         "concerns_raised": "Int64",
+        "row": "int64",
+    },
+    "actions": {
+        "action_id": "string",
+        "concern_id": "string",
+        "meeting_id": "string",
+        "what": "string",
+        "owner": "string",
+        "due_on": "when",
+        "done_on": "when",
+        "row": "int64",
+    },
+    "attendance": {
+        "meeting_id": "string",
+        "total": "Int64",
+        **{g: "Int64" for g in ATTENDANCE_GROUPS},
         "row": "int64",
     },
     "surveys": {
@@ -184,15 +200,20 @@ def get_part(conn: Connection, name: str) -> tuple[list[Problem], dict[str, int]
 # ---------------------------------------------------------------- reading
 
 
+#: Tables whose records may be retracted (``retracted`` not ``NULL``): such records are read by no page.
+RETRACTABLE = ("concerns", "meetings", "actions")
+
+
 def _select_sql(dialect: str, name: str) -> str:
-    """The query of table ``name``'s frame columns, in record order."""
+    """The query of table ``name``'s frame columns, in record order (retracted records left out)."""
     cols = []
     for c, kind in KINDS[name].items():
         if kind == "geometry" and dialect == "postgresql":
             cols.append(f'ST_AsBinary("{c}") AS "{c}"')
         else:
             cols.append(f'"{c}"')
-    return f"SELECT {', '.join(cols)} FROM {name} ORDER BY rid"
+    where = " WHERE retracted IS NULL" if name in RETRACTABLE else ""
+    return f"SELECT {', '.join(cols)} FROM {name}{where} ORDER BY rid"
 
 
 #: The Arrow type a column of nothing but NULLs is read as, by kind (text for the others).
@@ -528,7 +549,7 @@ def identities(conn: Connection, app_only: bool = False) -> list[bytes]:
 
 def delete_imported(conn: Connection, name: str) -> int:
     """Remove table ``name``'s imported records (never those made in the app); returns how many."""
-    table = db.TABLES[name]
+    table = db.TABLES[name] if name in db.TABLES else db.RECORDS[name]
     return conn.execute(table.delete().where(table.c.origin == "import")).rowcount
 
 
@@ -558,7 +579,10 @@ def last_import(eng: Engine) -> dict | None:
 
 
 #: The count a table's kept records are reported under (besides ``loaded``), for tables without a join.
-_KEPT = {"sections": "accepted", "committees": "matched", "meetings": "matched", "surveys": "matched"}
+_KEPT = {"sections": "accepted", "committees": "matched", "meetings": "matched", "surveys": "matched"} | {
+    "actions": "matched",
+    "attendance": "matched",
+}
 
 
 def record(eng: Engine, name: str, frame: pd.DataFrame) -> str:
@@ -569,23 +593,36 @@ def record(eng: Engine, name: str, frame: pd.DataFrame) -> str:
 
     ``frame`` holds the records as the loader gives them, already checked and joined (a located record's
     ``section_id`` set); a missing ``row`` is 0 (not from a file)."""
-    if name not in db.TABLES:
+    if name not in db.TABLES and name not in KINDS:
+        raise ValueError(f"{name!r} is not a data table; tables are {', '.join(db.DATA_TABLES)}")
+    with db.write(eng) as conn:
+        return record_in(conn, name, frame)
+
+
+def record_in(conn: Connection, name: str, frame: pd.DataFrame) -> str:
+    """:func:`record` inside the caller's writing transaction; returns the table's new revision."""
+    if name not in db.TABLES and name not in KINDS:
         raise ValueError(f"{name!r} is not a data table; tables are {', '.join(db.DATA_TABLES)}")
     if "row" not in frame:
         frame = frame.assign(row=0)
-    with db.write(eng) as conn:
-        insert(conn, name, frame, None, origin="app")
-        problems, counts = get_part(conn, name)
-        counts = dict(counts)
-        counts["loaded"] = counts.get("loaded", 0) + len(frame)
-        if name in ("incidents", "concerns"):
-            joined = int(frame["section_id"].notna().sum()) if "section_id" in frame else 0
-            counts["joined"] = counts.get("joined", 0) + joined
-            counts["outside"] = counts.get("outside", 0) + len(frame) - joined
-            counts.setdefault("rejected", 0)
-        else:
-            counts[_KEPT[name]] = counts.get(_KEPT[name], 0) + len(frame)
-            counts.setdefault("rejected", 0)
-        set_part(conn, name, problems, counts)
-        write_image(conn, name)
-        return revisions_in(conn)[name]
+    insert(conn, name, frame, None, origin="app")
+    recount(conn, name, added=frame)
+    write_image(conn, name)
+    return revisions_in(conn)[name]
+
+
+def recount(conn: Connection, name: str, added: pd.DataFrame, sign: int = 1) -> None:
+    """Table ``name``'s counts after the records of ``added`` were made in the app (``sign`` -1: after they
+    were retracted), and a new revision of it."""
+    problems, counts = get_part(conn, name)
+    counts = dict(counts)
+    n = sign * len(added)
+    counts["loaded"] = counts.get("loaded", 0) + n
+    if name in ("incidents", "concerns"):
+        joined = sign * (int(added["section_id"].notna().sum()) if "section_id" in added else 0)
+        counts["joined"] = counts.get("joined", 0) + joined
+        counts["outside"] = counts.get("outside", 0) + n - joined
+    else:
+        counts[_KEPT[name]] = counts.get(_KEPT[name], 0) + n
+    counts.setdefault("rejected", 0)
+    set_part(conn, name, problems, counts)

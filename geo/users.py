@@ -51,6 +51,7 @@ ACTIONS = (
     "audit-export",
     "refused",
     "purge",
+    "minutes",
 )
 #: The columns of :func:`entries`.
 COLUMNS = ("id", "at", "actor", "roles", "address", "action", "detail")

@@ -10,7 +10,9 @@ problems are reported as errors and raise :class:`~geo.io.LoadError`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -30,8 +32,9 @@ from geo.io import LoadError, RawTable
 from geo.report import Report, shorten
 from geo.schema import (
     AREA_TOLERANCE_M2,
+    ATTENDANCE_GROUPS,
+    CONTRACT,
     EARLIEST_DATE,
-    INPUTS,
     LIST_SEPARATOR,
     LIST_SEPARATORS,
     MAX_COUNT,
@@ -317,7 +320,7 @@ class TableCheck:
         rules: RowRules | None = None,
     ):
         self.input = input
-        self.spec = INPUTS[input]
+        self.spec = CONTRACT[input]
         self.raw = raw
         self.file = raw.file
         self.report = report
@@ -1534,6 +1537,135 @@ def validate_meetings(
             "held_on": held,
             "attendance": attendance.astype("Int64"),
             "concerns_raised": raised.astype("Int64"),
+            "row": np.arange(1, chk.n + 1),
+        }
+    )
+    return _kept(out, keep), chk.n
+
+
+def _reject_unknown(chk: TableCheck, ids: pd.Series, known: set[str] | None, field: str, what: str) -> None:
+    """Reject rows whose ``field`` names no known record (``known`` ``None``: not checked)."""
+    if known is None:
+        return
+    chk.reject(
+        (ids.notna() & ~ids.isin(known)).to_numpy(),
+        f"unknown_{what}",
+        field,
+        f"the id of a stored {what}",
+        f"is not a stored {what}",
+    )
+
+
+def validate_actions(
+    raw: RawTable,
+    report: Report,
+    concerns: set[str] | None = None,
+    meetings: set[str] | None = None,
+    columns=None,
+    values=None,
+    rules: RowRules | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """Actions agreed at meetings, each linked to a known concern (and meeting, when given). ``concerns`` and
+    ``meetings``: the known ids (``None``: not checked). A due date may lie in the future."""
+    chk = TableCheck("actions", raw, report, columns, values, rules)
+    ids = chk.text("action_id")
+    concern = chk.text("concern_id")
+    meeting = chk.text("meeting_id")
+    what = chk.text("what")
+    owner = chk.category("owner", unknown="reject")
+    past = chk.rules
+    chk.rules = dataclasses.replace(past, date_max=None)  # a due date may lie in the future
+    due = chk.date("due_on", keep_time=False)
+    chk.rules = past
+    done = chk.date("done_on", keep_time=False)
+    _reject_unknown(chk, concern, concerns, "concern_id", "concern")
+    _reject_unknown(chk, meeting, meetings, "meeting_id", "meeting")
+    _check_duplicates(chk, ids, "action_id", severity_error=False)
+    keep = chk.accepted()
+    out = pd.DataFrame(
+        {
+            "action_id": ids,
+            "concern_id": concern,
+            "meeting_id": meeting,
+            "what": what,
+            "owner": owner,
+            "due_on": due,
+            "done_on": done,
+            "row": np.arange(1, chk.n + 1),
+        }
+    )
+    return _kept(out, keep), chk.n
+
+
+def validate_attendance(
+    raw: RawTable,
+    report: Report,
+    meetings: set[str] | None = None,
+    columns=None,
+    values=None,
+    rules: RowRules | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """Attendance of known meetings: the total and the optional counts by group
+    (:data:`geo.schema.ATTENDANCE_GROUPS`), none larger than the total."""
+    chk = TableCheck("attendance", raw, report, columns, values, rules)
+    ids = chk.text("meeting_id")
+    total = chk.number("total", integer=True, lo=0)
+    groups = {g: chk.number(g, integer=True, lo=0) for g in ATTENDANCE_GROUPS}
+    for g, n in groups.items():
+        chk.reject(
+            (n.notna() & total.notna() & (n > total)).to_numpy(dtype=bool),
+            "out_of_range",
+            g,
+            "at most the total",
+            "is larger than the total",
+        )
+    _reject_unknown(chk, ids, meetings, "meeting_id", "meeting")
+    _check_duplicates(chk, ids, "meeting_id", severity_error=False)
+    keep = chk.accepted()
+    data = {"meeting_id": ids, "total": total.astype("Int64")}
+    data |= {g: n.astype("Int64") for g, n in groups.items()}
+    out = pd.DataFrame(data | {"row": np.arange(1, chk.n + 1)})
+    return _kept(out, keep), chk.n
+
+
+def validate_events(
+    raw: RawTable,
+    report: Report,
+    columns=None,
+    values=None,
+    rules: RowRules | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """The history of changes, as ``db export`` writes it (``before``/``after`` JSON objects or empty)."""
+    chk = TableCheck("events", raw, report, columns, values, rules)
+    ids = chk.text("event_id")
+    at = chk.date("at", keep_time=True)
+    actor = chk.text("actor")
+    kind = chk.category("record_kind", unknown="reject")
+    record = chk.text("record_id")
+    change = chk.category("change", unknown="reject")
+    texts = {name: chk.text(name) for name in ("before", "after")}
+    for name, values_ in texts.items():
+
+        def bad(v) -> bool:
+            try:
+                return not isinstance(json.loads(v), dict)
+            except ValueError:
+                return True
+
+        wrong = values_.notna() & values_.map(lambda v: bad(v) if isinstance(v, str) else False).astype(bool)
+        chk.reject(wrong.to_numpy(dtype=bool), "bad_value", name, "a JSON object", "is not a JSON object")
+    _check_duplicates(chk, ids, "event_id", severity_error=False)
+    keep = chk.accepted()
+    out = pd.DataFrame(
+        {
+            "event_id": ids,
+            "at": at,
+            "actor": actor,
+            "record_kind": kind,
+            "record_id": record,
+            "change": change,
+            "before": texts["before"],
+            "after": texts["after"],
             "row": np.arange(1, chk.n + 1),
         }
     )

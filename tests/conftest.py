@@ -327,3 +327,12 @@ def _project_data_folder_untouched():
 
     shutil.rmtree(SESSION_DATA_DIR, ignore_errors=True)
     assert before or not own.exists(), f"a test wrote {own}: give it a data folder of its own"
+
+
+@pytest.fixture(autouse=True)
+def _project_data_folder_untouched_by_this_test(request):
+    """The same check after each test, so that the one that wrote the folder is named."""
+    own = Path(__file__).resolve().parent.parent / "data" / "own" / "dashboard-db"
+    before = own.exists()
+    yield
+    assert before or not own.exists(), f"{request.node.nodeid} wrote {own}: give it a data folder of its own"

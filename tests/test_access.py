@@ -21,8 +21,8 @@ def visit(**kw) -> Access:
 def test_no_sign_in_on_this_computer_is_restricted_with_every_capability():
     a = visit(local=True)
     assert (a.view, a.reason) == ("restricted", "local")
-    assert a.uploads and a.validation and a.exports and not a.admin
-    assert a.pages == access.DASHBOARD_PAGES
+    assert a.uploads and a.validation and a.exports and a.meeting and not a.admin
+    assert a.pages == access.DASHBOARD_PAGES | {"meeting"}
 
 
 def test_no_sign_in_from_another_computer_is_public():

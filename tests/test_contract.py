@@ -22,9 +22,12 @@ def test_every_input_has_a_table_and_every_field_a_row():
             assert f"| `{f.name}` |" in md
 
 
-def test_six_inputs_with_reconciling_counts():
+def test_six_inputs_and_the_meetings_records_with_reconciling_counts():
+    from geo.schema import CONTRACT, RECORDS
+
     assert set(INPUTS) == {"sections", "incidents", "concerns", "committees", "meetings", "surveys"}
-    assert set(COUNT_KEYS) == set(INPUTS)
+    assert set(RECORDS) == {"actions", "attendance", "events"} and set(CONTRACT) == set(INPUTS) | set(RECORDS)
+    assert set(COUNT_KEYS) == set(CONTRACT)
     assert COUNT_KEYS["incidents"] == ("loaded", "joined", "outside", "rejected")
 
 

@@ -50,6 +50,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "hotspot_tables",
             "overview_tables",
             "committee_tables",
+            "minutes",
         ),
     ),
     (
@@ -69,6 +70,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "uploads",
             "demo",
             "dbexport",
+            "meetings",
             "users",
         ),
     ),

@@ -331,7 +331,8 @@ def test_saving_as_the_deployments_data_needs_an_explicit_confirmation(tmp_path,
     at.run()
     next(b for b in at.button if b.label == "Check these files").click().run()
     save = next(b for b in at.button if b.label == "Save as this deployment's data")
-    assert save.disabled and not db.embedded_path(settings).exists()
+    path = db.embedded_path(settings)  # it may hold the audit log of this session's views; no data yet
+    assert save.disabled and (not path.exists() or store.last_import(db.engine(settings)) is None)
     at.checkbox(key="confirm_save").check().run()
     next(b for b in at.button if b.label == "Save as this deployment's data").click().run()
     ok(at)

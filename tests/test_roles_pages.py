@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from dashboard_fixtures import ok, texts
 from streamlit.testing.v1 import AppTest
+from test_print_page import recording_media  # noqa: F401 - its autouse fixture keeps the files downloads make
 from test_restricted_view import CONTACT, PRIVATE, Source
 
 from geo import db, users
@@ -256,3 +257,52 @@ def test_a_view_that_cannot_be_recorded_is_refused(deployment, tmp_path):
     shown = texts(at)
     assert "could not be recorded in the audit log" in shown
     assert "RESTRICTED" not in shown and CONTACT not in shown and not at.get("deck_gl_json_chart")
+
+
+# ---------------------------------------------------------------- audited downloads
+
+
+def _prepare_brief(at) -> None:
+    at.sidebar.selectbox(key="municipality").select("Prishtinë").run()
+    at.switch_page("views/print.py").run()
+    at.button(key="print_brief_button").click().run()
+    ok(at)
+
+
+def test_a_restricted_brief_is_recorded_once_per_download_and_a_public_one_not(deployment):
+    from test_print_page import downloads
+
+    grant(deployment, "cmd@police.example", "commander")
+    at = session("cmd@police.example")
+    _prepare_brief(at)
+    assert audit(deployment, "brief") == []  # prepared, not yet sent
+    (name, _mime, payload), *_ = [d for d in downloads(at) if d[0].startswith("brief-")]
+    assert "restricted" in name.lower() and payload
+    briefs = audit(deployment, "brief")
+    assert len(briefs) == 1 and name in briefs[0][2] and briefs[0][0] == "cmd@police.example"
+
+    grant(deployment, "v@police.example", "viewer")
+    at = session("v@police.example")
+    _prepare_brief(at)
+    public = [d for d in downloads(at) if d[0].startswith("brief-")]
+    assert public and "public" in public[0][0].lower()
+    assert len(audit(deployment, "brief")) == 1  # a public file is not a restricted one
+
+
+def test_a_restricted_download_that_cannot_be_recorded_is_not_made(deployment):
+    from views import gate
+
+    grant(deployment, "cmd@police.example", "commander")
+    made = []
+    who = gate.Visitor(
+        gate.Access("restricted", "signed in", frozenset({"commander"})),
+        "cmd@police.example",
+        recorder=lambda *a: (_ for _ in ()).throw(users.AuditError("disk full")),
+    )
+    build = gate.audited(who, "export", {"file": "incidents.csv"}, lambda: made.append(1) or b"rows")
+    with pytest.raises(gate.Refused, match="disk full"):
+        build()
+    assert made == []
+    ok_who = gate.Visitor(who.access, who.actor, recorder=gate._recorder(Settings.load()))
+    assert gate.audited(ok_who, "export", {"file": "incidents.csv"}, lambda: b"rows")() == b"rows"
+    assert len(audit(deployment, "export")) == 1

@@ -8,7 +8,7 @@ from streamlit_folium import st_folium
 
 from geo import committee_tables, concerns, coverage, figures, maps
 from geo.i18n import N_, md_escape
-from views import cache, common
+from views import cache, common, live
 from views.context import Context
 
 ctx: Context = st.session_state["ctx"]
@@ -64,26 +64,40 @@ if data.committees.empty:
 
 sections = common.area_sections(ctx)
 munis = sorted(set(sections["municipality"].dropna()))
-cover = coverage.by_municipality(data.sections, data.committees, data.meetings, as_of).reindex(munis)
-register = coverage.register(data.committees, data.meetings, data.concerns, as_of)
 rec = common.section_record(ctx, flt.section) if flt.section else None
-register = committee_tables.area_register(
-    register, data.committees, munis, flt.section, str(rec["municipality"]) if rec is not None else ""
-)
+
+
+def recorded(data) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The area's coverage by municipality and its committee register, from the committees and meetings as
+    recorded (``data``: the page's, or newer in a part that redraws itself, :mod:`views.live`)."""
+    cover = coverage.by_municipality(data.sections, data.committees, data.meetings, as_of).reindex(munis)
+    register = coverage.register(data.committees, data.meetings, data.concerns, as_of)
+    register = committee_tables.area_register(
+        register, data.committees, munis, flt.section, str(rec["municipality"]) if rec is not None else ""
+    )
+    return cover, register
+
 
 # ---------------------------------------------------------------- figures
 
-n_all, n_active, n_lapsed = committee_tables.register_counts(register)
-c1, c2, c3, c4 = st.columns(4)
-c1.metric(_("Committees"), _.number(n_all), border=True)
-c2.metric(_("Active and meeting"), _.number(n_active), border=True)
-c3.metric(_("Lapsed"), _.number(n_lapsed), border=True)
-c4.metric(
-    _("Residents covered"),
-    committee_tables.residents_covered(cover, _),
-    help=_("Share of the residents who live in a section that an active LCPS lists."),
-    border=True,
-)
+
+def headline(data, fingerprint: str) -> None:
+    cover, register = recorded(data)
+    n_all, n_active, n_lapsed = committee_tables.register_counts(register)
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric(_("Committees"), _.number(n_all), border=True)
+    c2.metric(_("Active and meeting"), _.number(n_active), border=True)
+    c3.metric(_("Lapsed"), _.number(n_lapsed), border=True)
+    c4.metric(
+        _("Residents covered"),
+        committee_tables.residents_covered(cover, _),
+        help=_("Share of the residents who live in a section that an active LCPS lists."),
+        border=True,
+    )
+
+
+live.part(ctx, headline)
+cover = recorded(data)[0]  # the map: redrawn with the page
 
 # ---------------------------------------------------------------- the map
 
@@ -131,99 +145,110 @@ st.caption(_("Click a municipality to select it."))
 
 # ---------------------------------------------------------------- flags
 
-st.subheader(_("Needs attention"))
-all_lapsed = committee_tables.all_lapsed(cover)
-none = committee_tables.without_committee(cover)
-f1, f2 = st.columns(2)
-with f1:
-    st.markdown(f"**{_('Municipalities whose committees have all lapsed')}**")
-    if all_lapsed.empty:
+
+def activity(data, fingerprint: str) -> None:
+    """What needs attention and the register, from the committees, meetings and concerns as recorded."""
+    cover, register = recorded(data)
+    st.subheader(_("Needs attention"))
+    all_lapsed = committee_tables.all_lapsed(cover)
+    none = committee_tables.without_committee(cover)
+    f1, f2 = st.columns(2)
+    with f1:
+        st.markdown(f"**{_('Municipalities whose committees have all lapsed')}**")
+        if all_lapsed.empty:
+            st.caption(_("None."))
+        else:
+            st.dataframe(committee_tables.all_lapsed_table(all_lapsed, _), hide_index=True, width="stretch")
+        if len(none):
+            st.markdown(f"**{_('Municipalities without any committee')}**")
+            st.caption(", ".join(_.municipality(m) for m in none.index))
+
+    with f2:
+        policy = ctx.policy
+        ids = pd.Index(sections["section_id"])
+        if policy is None:
+            inc = figures.incident_counts(data.cube, period, flt.incident_categories, ids)
+        else:  # the sections' published counts, as the Overview's map shows them
+            # the page's key: a part redraws itself only while the sections and incidents are the page's
+            published = cache.public_measures(data, ctx.fingerprint, policy, period, flt.incident_categories)
+            inc = published["count"].reindex(ids)
+        con = concerns.breakdown(  # exact in both versions: public concerns are listed one by one
+            concerns.raised_in(concerns.in_area(data.concerns, ids), committee_tables.year_start(as_of), period.end),
+            "section_id",
+        )
+        for title, values_, what in (
+            (_("Busiest sections without an active LCPS: incidents in the period"), inc, _("Incidents")),
+            (_("Sections with the most concerns without an active LCPS: last 12 months"), con, _("Concerns")),
+        ):
+            st.markdown(f"**{title}**")
+            found = committee_tables.busy_uncovered(
+                values_, sections, data.committees, policy if what == _("Incidents") else None
+            )
+            if found.empty:
+                st.caption(_("None: the busiest tenth of the sections all have a committee."))
+                continue
+            st.dataframe(committee_tables.busy_table(found, data.sections, what, _), hide_index=True, width="stretch")
+        st.caption(_("The busiest tenth of the area's sections, by the figure named, that no active LCPS lists."))
+        if policy is not None:
+            st.caption(policy.note(_))
+
+    lapsed = register[register["lapsed"]]
+    st.markdown(f"**{_('Lapsed committees')}**")
+    if lapsed.empty:
         st.caption(_("None."))
     else:
-        st.dataframe(committee_tables.all_lapsed_table(all_lapsed, _), hide_index=True, width="stretch")
-    if len(none):
-        st.markdown(f"**{_('Municipalities without any committee')}**")
-        st.caption(", ".join(_.municipality(m) for m in none.index))
+        st.dataframe(committee_tables.lapsed_table(lapsed, _), hide_index=True, width="stretch")
 
-with f2:
-    policy = ctx.policy
-    ids = pd.Index(sections["section_id"])
-    if policy is None:
-        inc = figures.incident_counts(data.cube, period, flt.incident_categories, ids)
-    else:  # the sections' published counts, as the Overview's map shows them
-        published = cache.public_measures(data, ctx.fingerprint, policy, period, flt.incident_categories)
-        inc = published["count"].reindex(ids)
-    con = concerns.breakdown(  # exact in both versions: public concerns are listed one by one
-        concerns.raised_in(concerns.in_area(data.concerns, ids), committee_tables.year_start(as_of), period.end),
-        "section_id",
+    # ---------------------------------------------------------------- register
+
+    st.subheader(_("Committee register"))
+    if flt.section and (rec := common.section_record(ctx, flt.section)) is not None:
+        st.caption(_("Committees that serve {name}.", name=md_escape(rec["section_name"])))
+    if register.empty:
+        where = common.area_name(ctx)
+        st.info(_("No committees are registered in {area}.", area=where))
+        st.stop()
+    default("cm_status", "all", list(STATUS_LABELS))
+    default("cm_types", [])
+    default("cm_search", "")
+    r1, r2, r3 = st.columns(3)
+    types = r1.multiselect(
+        _("Type"),
+        ["LCPS", "MCPS", "ACPS"],
+        key="cm_types",
+        format_func=lambda t: _.term("committee_type", t),
+        placeholder=_("All types"),
+        select_all=False,  # Streamlit's own "Select all" is English only (an empty choice means all)
     )
-    for title, values_, what in (
-        (_("Busiest sections without an active LCPS: incidents in the period"), inc, _("Incidents")),
-        (_("Sections with the most concerns without an active LCPS: last 12 months"), con, _("Concerns")),
-    ):
-        st.markdown(f"**{title}**")
-        found = committee_tables.busy_uncovered(
-            values_, sections, data.committees, policy if what == _("Incidents") else None
-        )
-        if found.empty:
-            st.caption(_("None: the busiest tenth of the sections all have a committee."))
-            continue
-        st.dataframe(committee_tables.busy_table(found, data.sections, what, _), hide_index=True, width="stretch")
-    st.caption(_("The busiest tenth of the area's sections, by the figure named, that no active LCPS lists."))
-    if policy is not None:
-        st.caption(policy.note(_))
-
-lapsed = register[register["lapsed"]]
-st.markdown(f"**{_('Lapsed committees')}**")
-if lapsed.empty:
-    st.caption(_("None."))
-else:
-    st.dataframe(committee_tables.lapsed_table(lapsed, _), hide_index=True, width="stretch")
-
-# ---------------------------------------------------------------- register
-
-st.subheader(_("Committee register"))
-if flt.section and (rec := common.section_record(ctx, flt.section)) is not None:
-    st.caption(_("Committees that serve {name}.", name=md_escape(rec["section_name"])))
-if register.empty:
-    where = common.area_name(ctx)
-    st.info(_("No committees are registered in {area}.", area=where))
-    st.stop()
-default("cm_status", "all", list(STATUS_LABELS))
-default("cm_types", [])
-default("cm_search", "")
-r1, r2, r3 = st.columns(3)
-types = r1.multiselect(
-    _("Type"),
-    ["LCPS", "MCPS", "ACPS"],
-    key="cm_types",
-    format_func=lambda t: _.term("committee_type", t),
-    placeholder=_("All types"),
-    select_all=False,  # Streamlit's own "Select all" is English only (an empty choice means all)
-)
-status = r2.segmented_control(
-    _("Status"), list(STATUS_LABELS), key="cm_status", format_func=lambda s: _(STATUS_LABELS[s])
-)
-query = r3.text_input(_("Name contains"), key="cm_search")
-shown = committee_tables.filter_register(register, types, status, query)
-if shown.empty:
-    st.info(_("No committee matches these filters."))
-else:
-    register_table = committee_tables.register_table(shown, _)
-    st.dataframe(
-        register_table,
-        hide_index=True,
-        width="stretch",
-        column_config=common.fitted_columns(register_table),
+    status = r2.segmented_control(
+        _("Status"), list(STATUS_LABELS), key="cm_status", format_func=lambda s: _(STATUS_LABELS[s])
     )
-    st.caption(
-        _(
-            "Meetings up to {date}. Concerns raised: the number the meetings' minutes record.",
-            date=_.date(period.end),
+    query = r3.text_input(_("Name contains"), key="cm_search")
+    shown = committee_tables.filter_register(register, types, status, query)
+    if shown.empty:
+        st.info(_("No committee matches these filters."))
+    else:
+        register_table = committee_tables.register_table(shown, _)
+        st.dataframe(
+            register_table,
+            hide_index=True,
+            width="stretch",
+            column_config=common.fitted_columns(register_table),
         )
-        if ctx.policy is None
-        else _(  # the minutes' number may include concerns of sensitive categories (geo.public.public_meetings)
-            "Meetings up to {date}. Concerns raised: the public concerns recorded for the meetings.",
-            date=_.date(period.end),
+        st.caption(
+            _(
+                "Meetings up to {date}. Concerns raised: the number the meetings' minutes record.",
+                date=_.date(period.end),
+            )
+            if ctx.policy is None
+            else _(  # the minutes' number may include concerns of sensitive categories (geo.public.public_meetings)
+                "Meetings up to {date}. Concerns raised: the public concerns recorded for the meetings.",
+                date=_.date(period.end),
+            )
         )
-    )
+
+
+live.part(ctx, activity)
+
+# a recorded concern or meeting changes the map too: the whole page reruns within seconds when they move
+live.watch(ctx, "concerns", "meetings", "committees")

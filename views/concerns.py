@@ -10,7 +10,7 @@ from streamlit_folium import st_folium
 
 from geo import compare, concerns, figures, maps
 from geo.i18n import N_, md_escape
-from views import cache, common
+from views import cache, common, live
 from views.context import Context
 
 ctx: Context = st.session_state["ctx"]
@@ -61,191 +61,206 @@ st.markdown(f"**{common.area_name(ctx)}** · {_.period(period.start, period.end)
 if data.sections.empty:
     st.warning(_("No police sections are loaded. Load a sections file on the Data page."))
     st.stop()
-if data.concerns.empty:
-    st.info(_("No concerns are loaded. Add a concerns file on the Data page to see what citizens raise."))
-    st.stop()
-
 ids = pd.Index(common.area_sections(ctx, with_section=True)["section_id"])
-mine = concerns.in_area(data.concerns, ids)
-in_period = concerns.raised_in(mine, period.start, period.end)
-prev = period.previous()
-before = concerns.raised_in(mine, prev.start, prev.end)
-open_now = concerns.open_on(mine, period.end)
-resolved_in = mine
-if len(mine) and "resolved_on" in mine:
-    r = pd.to_datetime(mine["resolved_on"])
-    resolved_in = mine[period.mask(r).fillna(False).to_numpy(dtype=bool)]
-summary = concerns.resolution_summary(resolved_in)
 
-m1, m2, m3, m4 = st.columns(4)
-m1.metric(
-    _("Raised in the period"),
-    _.number(count(in_period)),
-    help=_("Previous period: {n}.", n=_.number(count(before))),
-    border=True,
-)
-m2.metric(
-    _("Open at the period's end"),
-    _.number(count(open_now)),
-    help=_("Raised by the end of the period and not resolved by then."),
-    border=True,
-)
-resolved_rows = resolved_in.loc[concerns.resolution_days(resolved_in).index]  # those with a resolution date
-m3.metric(_("Resolved in the period"), _.number(count(resolved_rows)), border=True)
-median = summary["median"].iloc[0]
-m4.metric(
-    _("Median days to resolve"),
-    _.number(median) if pd.notna(median) else "–",
-    help=_("Of the concerns resolved in the period: days from raised to resolved."),
-    border=True,
-)
-if policy is not None:
-    st.caption(
-        _(
-            "Public version: concerns are records of public meetings, listed one by one, so their numbers are "
-            "exact; an incident count below {n} is shown as “fewer than {n}”.",
-            n=_.number(policy.min_count),
-        )
-        + " "
-        + policy.note(_)
+
+def recorded(data, fingerprint: str) -> None:
+    """The concerns as recorded: the figures and the three tabs (redrawn when a concern is recorded or changed
+    in another session, :mod:`views.live`)."""
+    names = data.sections.set_index(data.sections["section_id"])
+    if data.concerns.empty:
+        st.info(_("No concerns are loaded. Add a concerns file on the Data page to see what citizens raise."))
+        st.stop()
+
+    mine = concerns.in_area(data.concerns, ids)
+    in_period = concerns.raised_in(mine, period.start, period.end)
+    prev = period.previous()
+    before = concerns.raised_in(mine, prev.start, prev.end)
+    open_now = concerns.open_on(mine, period.end)
+    resolved_in = mine
+    if len(mine) and "resolved_on" in mine:
+        r = pd.to_datetime(mine["resolved_on"])
+        resolved_in = mine[period.mask(r).fillna(False).to_numpy(dtype=bool)]
+    summary = concerns.resolution_summary(resolved_in)
+
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric(
+        _("Raised in the period"),
+        _.number(count(in_period)),
+        help=_("Previous period: {n}.", n=_.number(count(before))),
+        border=True,
     )
-if mine.empty:
-    st.info(_("No concerns have been recorded in this area."))
-    st.stop()
-
-# a map cannot go in a tab: Leaflet measures its container while the tab is hidden and draws nothing
-tab_time, tab_open, tab_resolve = st.tabs([_("Over time"), _("Open concerns"), _("Time to resolve")])
-
-# ---------------------------------------------------------------- over time
-
-with tab_time:
-    default("cn_by", "category", list(BY_LABELS))
-    by = st.segmented_control(_("Break down by"), list(BY_LABELS), key="cn_by", format_func=lambda b: _(BY_LABELS[b]))
-    by = by or "category"
-    start = (pd.Timestamp(period.end).replace(day=1) - pd.DateOffset(months=23)).date()
-    table = concerns.monthly(mine, start, period.end, by)
-    st.markdown(f"**{_('Concerns raised per month')}**")
-    st.caption(_("The 24 months up to the end of the chosen period."))
-    if table.empty or table.to_numpy().sum() == 0:
-        st.info(_("No concerns were raised in these 24 months."))
-    else:
-        chart = table.rename(columns=lambda c: term(by, c))
-        chart.index = [_.month_short(d) for d in chart.index]
-        common.stacked_bars(chart, _("Concerns"))
-    st.markdown(f"**{_('In the chosen period')}**")
-    counts = concerns.breakdown(in_period, by)
-    total = count(in_period)
-    if counts.empty:
-        st.info(_("No concerns were raised in this period."))
-    else:
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    _(BY_LABELS[by]): [term(by, c) for c in counts.index],
-                    _("Concerns"): [_.number(v) for v in counts],
-                    _("Share"): [share(v, total) for v in counts],
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-        )
-    where = concerns.breakdown(in_period, "section_id")
-    if len(where) and not flt.section:
-        st.markdown(f"**{_('Sections with the most concerns in the period')}**")
-        names = data.sections.set_index(data.sections["section_id"])
-        top = where.head(10)
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    _("Police section"): names.reindex(top.index)["section_name"].astype(str).to_numpy(),
-                    _("Municipality"): [_.municipality(m) for m in names.reindex(top.index)["municipality"]],
-                    _("Concerns"): [_.number(v) for v in top],
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-        )
-
-# ---------------------------------------------------------------- open concerns
-
-names = data.sections.set_index(data.sections["section_id"])
-
-with tab_open:
-    if open_now.empty:
-        st.success(_("No concern was open at the end of the period."))
-    else:
-        ages = open_now["age_days"]
-        st.markdown(
-            _(
-                "**{n}** concerns open on {date}; median age **{median}** days; **{old}** older than 90 days.",
-                n=_.number(count(open_now)),
-                date=_.date(period.end),
-                median=_.number(ages.median()),
-                old=_.number(count(open_now[(ages > 90).to_numpy(dtype=bool)])),
-            )
-        )
-        sid = open_now["section_id"]
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    _("Raised on"): [_.date(d) for d in open_now["raised_on"]],
-                    _("Age (days)"): open_now["age_days"].to_numpy(),
-                    _("Category"): [term("category", c) for c in open_now["category"]],
-                    _("Status"): [term("status", c) for c in open_now.get("status", pd.Series(index=open_now.index))],
-                    _("Source"): [term("source", c) for c in open_now.get("source", pd.Series(index=open_now.index))],
-                    _("Police section"): names.reindex(sid)["section_name"].astype(str).to_numpy(),
-                    _("Action taken"): common.record_text(ctx, open_now, "action_taken"),
-                    _("Description"): common.record_text(ctx, open_now, "description", "description_public"),
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-            column_config={
-                _("Action taken"): st.column_config.TextColumn(width="medium"),
-                _("Description"): st.column_config.TextColumn(width="large"),
-            },
-        )
+    m2.metric(
+        _("Open at the period's end"),
+        _.number(count(open_now)),
+        help=_("Raised by the end of the period and not resolved by then."),
+        border=True,
+    )
+    resolved_rows = resolved_in.loc[concerns.resolution_days(resolved_in).index]  # those with a resolution date
+    m3.metric(_("Resolved in the period"), _.number(count(resolved_rows)), border=True)
+    median = summary["median"].iloc[0]
+    m4.metric(
+        _("Median days to resolve"),
+        _.number(median) if pd.notna(median) else "–",
+        help=_("Of the concerns resolved in the period: days from raised to resolved."),
+        border=True,
+    )
+    if policy is not None:
         st.caption(
             _(
-                "Status as recorded in the data. Descriptions are shown only where the data marks them public; "
-                "texts are shown as written, never as formatting or links."
+                "Public version: concerns are records of public meetings, listed one by one, so their numbers are "
+                "exact; an incident count below {n} is shown as “fewer than {n}”.",
+                n=_.number(policy.min_count),
             )
+            + " "
+            + policy.note(_)
         )
+    if mine.empty:
+        st.info(_("No concerns have been recorded in this area."))
+        st.stop()
 
-# ---------------------------------------------------------------- time to resolve
+    # a map cannot go in a tab: Leaflet measures its container while the tab is hidden and draws nothing
+    tab_time, tab_open, tab_resolve = st.tabs([_("Over time"), _("Open concerns"), _("Time to resolve")])
 
-with tab_resolve:
-    if summary["resolved"].iloc[0] == 0:
-        st.info(_("No concern with a resolution date was resolved in this period."))
-    else:
-        s = summary.iloc[0]
-        st.markdown(
-            _(
-                "Of **{n}** concerns resolved in the period: median **{median}** days, mean **{mean}**, "
-                "three in four within **{p75}** days, nine in ten within **{p90}**; **{within}** within 30 days.",
-                n=_.number(count(resolved_rows)),
-                median=_.number(s["median"]),
-                mean=_.number(s["mean"]),
-                p75=_.number(s["p75"]),
-                p90=_.number(s["p90"]),
-                within=_.number(s["within_30"] * 100) + " %",
+    # ---------------------------------------------------------------- over time
+
+    with tab_time:
+        default("cn_by", "category", list(BY_LABELS))
+        by = st.segmented_control(
+            _("Break down by"), list(BY_LABELS), key="cn_by", format_func=lambda b: _(BY_LABELS[b])
+        )
+        by = by or "category"
+        start = (pd.Timestamp(period.end).replace(day=1) - pd.DateOffset(months=23)).date()
+        table = concerns.monthly(mine, start, period.end, by)
+        st.markdown(f"**{_('Concerns raised per month')}**")
+        st.caption(_("The 24 months up to the end of the chosen period."))
+        if table.empty or table.to_numpy().sum() == 0:
+            st.info(_("No concerns were raised in these 24 months."))
+        else:
+            chart = table.rename(columns=lambda c: term(by, c))
+            chart.index = [_.month_short(d) for d in chart.index]
+            common.stacked_bars(chart, _("Concerns"))
+        st.markdown(f"**{_('In the chosen period')}**")
+        counts = concerns.breakdown(in_period, by)
+        total = count(in_period)
+        if counts.empty:
+            st.info(_("No concerns were raised in this period."))
+        else:
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        _(BY_LABELS[by]): [term(by, c) for c in counts.index],
+                        _("Concerns"): [_.number(v) for v in counts],
+                        _("Share"): [share(v, total) for v in counts],
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
             )
-        )
-        per = concerns.resolution_summary(resolved_in, by="category")
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    _("Category"): [term("category", c) for c in per.index],
-                    _("Resolved"): [_.number(v) for v in per["resolved"]],
-                    _("Median days"): [_.number(v) for v in per["median"]],
-                    _("90 % within (days)"): [_.number(v) for v in per["p90"]],
-                    _("Within 30 days"): [_.number(v * 100) + " %" for v in per["within_30"]],
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-        )
-        st.caption(_("Concerns resolved in the chosen period, whenever they were raised."))
+        where = concerns.breakdown(in_period, "section_id")
+        if len(where) and not flt.section:
+            st.markdown(f"**{_('Sections with the most concerns in the period')}**")
+            names = data.sections.set_index(data.sections["section_id"])
+            top = where.head(10)
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        _("Police section"): names.reindex(top.index)["section_name"].astype(str).to_numpy(),
+                        _("Municipality"): [_.municipality(m) for m in names.reindex(top.index)["municipality"]],
+                        _("Concerns"): [_.number(v) for v in top],
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+
+    # ---------------------------------------------------------------- open concerns
+
+    with tab_open:
+        if open_now.empty:
+            st.success(_("No concern was open at the end of the period."))
+        else:
+            ages = open_now["age_days"]
+            st.markdown(
+                _(
+                    "**{n}** concerns open on {date}; median age **{median}** days; **{old}** older than 90 days.",
+                    n=_.number(count(open_now)),
+                    date=_.date(period.end),
+                    median=_.number(ages.median()),
+                    old=_.number(count(open_now[(ages > 90).to_numpy(dtype=bool)])),
+                )
+            )
+            sid = open_now["section_id"]
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        _("Raised on"): [_.date(d) for d in open_now["raised_on"]],
+                        _("Age (days)"): open_now["age_days"].to_numpy(),
+                        _("Category"): [term("category", c) for c in open_now["category"]],
+                        _("Status"): [
+                            term("status", c) for c in open_now.get("status", pd.Series(index=open_now.index))
+                        ],
+                        _("Source"): [
+                            term("source", c) for c in open_now.get("source", pd.Series(index=open_now.index))
+                        ],
+                        _("Police section"): names.reindex(sid)["section_name"].astype(str).to_numpy(),
+                        _("Action taken"): common.record_text(ctx, open_now, "action_taken"),
+                        _("Description"): common.record_text(ctx, open_now, "description", "description_public"),
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    _("Action taken"): st.column_config.TextColumn(width="medium"),
+                    _("Description"): st.column_config.TextColumn(width="large"),
+                },
+            )
+            st.caption(
+                _(
+                    "Status as recorded in the data. Descriptions are shown only where the data marks them public; "
+                    "texts are shown as written, never as formatting or links."
+                )
+            )
+
+    # ---------------------------------------------------------------- time to resolve
+
+    with tab_resolve:
+        if summary["resolved"].iloc[0] == 0:
+            st.info(_("No concern with a resolution date was resolved in this period."))
+        else:
+            s = summary.iloc[0]
+            st.markdown(
+                _(
+                    "Of **{n}** concerns resolved in the period: median **{median}** days, mean **{mean}**, "
+                    "three in four within **{p75}** days, nine in ten within **{p90}**; **{within}** within 30 days.",
+                    n=_.number(count(resolved_rows)),
+                    median=_.number(s["median"]),
+                    mean=_.number(s["mean"]),
+                    p75=_.number(s["p75"]),
+                    p90=_.number(s["p90"]),
+                    within=_.number(s["within_30"] * 100) + " %",
+                )
+            )
+            per = concerns.resolution_summary(resolved_in, by="category")
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        _("Category"): [term("category", c) for c in per.index],
+                        _("Resolved"): [_.number(v) for v in per["resolved"]],
+                        _("Median days"): [_.number(v) for v in per["median"]],
+                        _("90 % within (days)"): [_.number(v) for v in per["p90"]],
+                        _("Within 30 days"): [_.number(v * 100) + " %" for v in per["within_30"]],
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+            st.caption(_("Concerns resolved in the chosen period, whenever they were raised."))
+
+
+live.part(ctx, recorded)
+names = data.sections.set_index(data.sections["section_id"])
+
 
 # ---------------------------------------------------------------- worry vs incidents
 
@@ -440,3 +455,6 @@ else:
             width="stretch",
             column_config=common.fitted_columns(mismatch),
         )
+
+# a recorded concern or meeting changes the map too: the whole page reruns within seconds when they move
+live.watch(ctx, "concerns", "meetings", "committees")

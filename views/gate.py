@@ -106,10 +106,10 @@ def engine(settings: Settings):
         return eng
     with _ready_lock:
         if not box.get(key):
-            if not db.ready(eng):
-                if db.is_postgres(eng):
-                    raise RuntimeError("the database's schema is older than this version: run python -m geo db upgrade")
+            if db.current(eng) is None:  # a new database (the embedded one on first use): give it the schema
                 db.upgrade(eng)
+            elif not db.ready(eng):  # an older one is upgraded by its operator, never behind their back
+                raise RuntimeError("the database's schema is older than this version: run python -m geo db upgrade")
             box[key] = True
     return eng
 
@@ -163,6 +163,7 @@ def visitor(_: i18n.Translator, settings: Settings) -> Visitor:
     """Who this session's visitor is and what they may see (stops the run on the sign-in page, a refused
     visitor, or a database that cannot say who the user is)."""
     ip, host = client()
+    automatic = st.session_state.pop(AUTOMATIC_KEY, False)  # an automatic refresh's rerun (views/live.py)
     retention(settings)
     notices: list[str] = []
     proxies = access.proxy_problem(os.environ, settings)
@@ -228,7 +229,7 @@ def visitor(_: i18n.Translator, settings: Settings) -> Visitor:
     if decided.view == "denied":
         denied_page(_, who)
     if user is not None:
-        idle(_, settings, eng, who, claims)
+        idle(_, settings, eng, who, claims, activity=not automatic)
     if not st.session_state.get(SIGNED_KEY):
         try:
             who.record("sign-in", {"auth_time": str(_auth_time(claims) or ""), "host": host or ""})
@@ -260,9 +261,9 @@ def _first_sign_in(eng, settings: Settings, email: str, name: str, claims: Mappi
     return users.first_sign_in(eng, email, name, roles, actor=email, address=ip)
 
 
-def idle(_: i18n.Translator, settings: Settings, eng, who: Visitor, claims: Mapping) -> None:
+def idle(_: i18n.Translator, settings: Settings, eng, who: Visitor, claims: Mapping, activity: bool = True) -> None:
     """Restricted roles must authenticate again at the provider after the idle period; otherwise this run is
-    activity (written at most every :data:`TOUCH_EVERY`)."""
+    activity (written at most every :data:`TOUCH_EVERY`), unless ``activity`` is false (an automatic rerun)."""
     user = who.user
     assert user is not None
     now = datetime.now(UTC)
@@ -283,7 +284,7 @@ def idle(_: i18n.Translator, settings: Settings, eng, who: Visitor, claims: Mapp
                 st.login(relogin)
             st.stop()
     last = user.last_activity
-    if last is None or now - last >= TOUCH_EVERY:
+    if activity and (last is None or now - last >= TOUCH_EVERY):
         users.touch(eng, user.email, now)
 
 
@@ -363,10 +364,11 @@ def refused(_: i18n.Translator, exc: Exception) -> None:
     st.stop()
 
 
-def record_view(_: i18n.Translator, who: Visitor, page: str, filters, period) -> None:
+def record_view(_: i18n.Translator, who: Visitor, page: str, filters, period, demo: bool = False) -> None:
     """One audit record per change of page, area, period or categories of a restricted view, committed
-    before the page is drawn."""
-    if not who.access.restricted:
+    before the page is drawn (not of the demo data, which is invented: so a laptop whose database cannot be
+    reached still shows the demo)."""
+    if not who.access.restricted or demo:  # the demo is invented: nothing of anyone's to record
         return
     detail = {
         "page": page,
@@ -395,3 +397,113 @@ def audited(who: Visitor, action: str, detail: Mapping, build: Callable[[], byte
         return build()
 
     return make
+
+
+# ---------------------------------------------------------------- automatic refreshes (views/live.py)
+
+#: Session key set before an automatic refresh reruns the whole page: that run is not activity.
+AUTOMATIC_KEY = "_automatic_rerun"
+
+
+def still_allowed(_: i18n.Translator, ctx) -> bool:
+    """Whether an automatic refresh of a part of the page (an ``st.fragment``, whose reruns skip the entry file)
+    may draw it for this visitor: the user is looked up again (:func:`geo.users.get`) and the view decided again
+    (:func:`geo.access.decide`), with the idle timeout, as :func:`visitor` does, but without counting as activity
+    and without a page-view record.
+
+    Unchanged: ``True``. Changed (a role removed or given, the user disabled, the idle timeout passed): ``False``,
+    with a notice in the part; when the visitor may now see less, or nothing, the whole page reruns (not as
+    activity) so that nothing drawn before under the old view stays on screen. ``ctx``: the page's
+    :class:`views.context.Context`."""
+    who: Visitor = ctx.who
+    settings: Settings = ctx.settings
+    try:
+        now, expired = _access_now(settings, who)
+    except Exception as exc:  # noqa: BLE001 - without the database nobody's role is known: nothing is drawn
+        st.error(
+            _(
+                "The deployment's database cannot say who you are ({error}), so nothing is shown. Try again "
+                "later; the server's administrator can check the database.",
+                error=f"{type(exc).__name__}: {exc}",
+            )
+        )
+        return False
+    if now == who.access and not expired:
+        return True
+    less = expired or now.view in ("denied", "signin") or (who.access.restricted and not now.restricted)
+    less = less or not now.pages >= who.access.pages or not now.roles >= who.access.roles
+    if less:
+        st.session_state[AUTOMATIC_KEY] = True
+        st.rerun()  # the entry file decides again and shows the new view (or the sign-in or refusal page)
+    st.info(_("Your access to this dashboard has changed. Reload the page to see it as it is now."))
+    return False
+
+
+def _access_now(settings: Settings, who: Visitor) -> tuple[Access, bool]:
+    """The visitor's access decided again now, and whether the idle timeout has passed (restricted roles)."""
+    ip, host = client()
+    local = on_this_computer(ip, host) and not access.proxy_problem(os.environ, settings)
+    claims = _claims() if settings.sign_in else {}
+    signed_in = bool(claims.get("is_logged_in"))
+    email = str(claims.get("email") or "").strip().lower()
+    if not (settings.sign_in and signed_in):
+        decided = access.decide(
+            sign_in=settings.sign_in,
+            anonymous=settings.anonymous,
+            open_network=settings.open_network,
+            public_mode=settings.public,
+            local=local,
+            signed_in=False,
+            roles=None,
+        )
+        return decided, False
+    if email != who.email:  # another account signed in meanwhile: the page is someone else's now
+        return Access("signin", "not signed in"), False
+    user = users.get(engine(settings), email) if email else None
+    decided = access.decide(
+        sign_in=True,
+        anonymous=settings.anonymous,
+        open_network=settings.open_network,
+        public_mode=settings.public,
+        local=local,
+        signed_in=True,
+        roles=user.roles if user is not None else None,
+        disabled=bool(user and user.disabled),
+    )
+    expired = False
+    if user is not None and decided.restricted and users.idle_expired(user, datetime.now(UTC), settings.idle_minutes):
+        expired_at = user.last_activity + timedelta(minutes=settings.idle_minutes)  # type: ignore[operator]
+        fresh = _auth_time(claims)
+        expired = fresh is None or fresh <= expired_at  # as idle(): no new authentication since it went idle
+    return decided, expired
+
+
+def fresh_visitor(settings: Settings, who: Visitor, may: Callable[[Access], bool]) -> Visitor | None:
+    """At the start of a fragment's rerun (which skips the top of the script, so :func:`visitor`): the
+    visitor again, with the signed-in user looked up in the database once more — ``None`` when they may no
+    longer do what ``may`` asks of their access (a role removed, a disabled or deleted user, the idle timeout
+    passed). Not activity and not audited. A visitor who is not signed in keeps the run's access (it depends
+    only on the deployment's settings and the address)."""
+    if who.user is None:
+        return who if may(who.access) else None
+    try:
+        user = users.get(engine(settings), who.email)
+    except Exception:  # noqa: BLE001 - who the user is cannot be known: no
+        return None
+    if user is None:
+        return None
+    decided = access.decide(
+        sign_in=True,
+        anonymous=settings.anonymous,
+        open_network=settings.open_network,
+        public_mode=settings.public,
+        local=False,
+        signed_in=True,
+        roles=user.roles,
+        disabled=user.disabled,
+    )
+    if not may(decided):
+        return None
+    if decided.restricted and users.idle_expired(user, datetime.now(UTC), settings.idle_minutes):
+        return None
+    return Visitor(decided, who.actor, who.address, who.email, who.name, user, who.notices, who.recorder)

@@ -7,7 +7,7 @@ from streamlit_folium import st_folium
 
 from geo import figures, maps, overview_tables
 from geo.i18n import N_, md_escape
-from views import cache, common
+from views import cache, common, live
 from views.context import Context
 
 ctx: Context = st.session_state["ctx"]
@@ -307,3 +307,6 @@ with st.container():
                 else ""
             )
         )
+
+# a recorded concern or meeting changes the map too: the whole page reruns within seconds when they move
+live.watch(ctx, "concerns", "meetings", "committees")

@@ -8,7 +8,7 @@ from streamlit_folium import st_folium
 
 from geo import compare, concerns, coverage, figures, hotspots, maps, surveys
 from geo.i18n import md_escape
-from views import cache, common
+from views import cache, common, live
 from views.context import Context
 
 ctx: Context = st.session_state["ctx"]
@@ -286,90 +286,98 @@ else:
         )
 
 
-# ---------------------------------------------------------------- concerns
+def recorded(data, fingerprint: str) -> None:
+    """The section's concerns and actions, its committees and their meetings, as recorded (redrawn when a
+    concern, a status or a meeting is recorded in another session, :mod:`views.live`)."""
+    # ---------------------------------------------------------------- concerns
 
-st.subheader(_("Concerns and actions"))
-mine = concerns.in_area(data.concerns, ids)
-if mine.empty:
-    st.info(_("No concerns have been recorded for this section."))
-else:
-    recent = concerns.raised_in(mine, year_start, period.end)
-    open_now = concerns.open_on(mine, period.end)
-    shown = pd.concat([open_now, recent[~recent["concern_id"].isin(open_now["concern_id"])]])
-    st.caption(
-        _(
-            "{open} open at the end of the period; {recent} raised in the 12 months up to it.",
-            open=_.number(len(open_now)),  # exact in both versions: public concerns are listed one by one
-            recent=_.number(len(recent)),
-        )
-    )
-    if shown.empty:
-        st.caption(_("None open and none raised in these 12 months."))
+    st.subheader(_("Concerns and actions"))
+    mine = concerns.in_area(data.concerns, ids)
+    if mine.empty:
+        st.info(_("No concerns have been recorded for this section."))
     else:
+        recent = concerns.raised_in(mine, year_start, period.end)
+        open_now = concerns.open_on(mine, period.end)
+        shown = pd.concat([open_now, recent[~recent["concern_id"].isin(open_now["concern_id"])]])
+        st.caption(
+            _(
+                "{open} open at the end of the period; {recent} raised in the 12 months up to it.",
+                open=_.number(len(open_now)),  # exact in both versions: public concerns are listed one by one
+                recent=_.number(len(recent)),
+            )
+        )
+        if shown.empty:
+            st.caption(_("None open and none raised in these 12 months."))
+        else:
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        _("Raised on"): [_.date(d) for d in shown["raised_on"]],
+                        _("Category"): [_.term("concern_category", c) for c in shown["category"]],
+                        _("Status"): [
+                            _.term("concern_status", c) if pd.notna(c) else "–"
+                            for c in shown.get("status", pd.Series(index=shown.index))
+                        ],
+                        _("Resolved on"): [
+                            _.date(d) if pd.notna(d) else "–"
+                            for d in shown.get("resolved_on", pd.Series(index=shown.index))
+                        ],
+                        _("Action taken"): common.record_text(ctx, shown, "action_taken"),
+                        _("Description"): common.record_text(ctx, shown, "description", "description_public"),
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+
+    # ---------------------------------------------------------------- committees
+
+    st.subheader(_("Committees and meetings"))
+    serving = coverage.serving(data.committees, sid, str(rec["municipality"]))
+    if data.committees.empty or not serving.any():
+        st.info(_("No committee serves this section."))
+    else:
+        reg = coverage.register(data.committees[serving], data.meetings, data.concerns, pd.Timestamp(period.end))
         st.dataframe(
             pd.DataFrame(
                 {
-                    _("Raised on"): [_.date(d) for d in shown["raised_on"]],
-                    _("Category"): [_.term("concern_category", c) for c in shown["category"]],
-                    _("Status"): [
-                        _.term("concern_status", c) if pd.notna(c) else "–"
-                        for c in shown.get("status", pd.Series(index=shown.index))
+                    _("Committee"): reg["name"].astype(str).to_numpy(),
+                    _("Type"): [_.term("committee_type", t) for t in reg["type"].astype(str)],
+                    _("Status"): [_("Lapsed") if x else _("Active and meeting") for x in reg["lapsed"]],
+                    _("Meetings in the last 12 months"): [_.number(v) for v in reg["meetings_12m"]],
+                    _("Last meeting"): [_.date(d) if pd.notna(d) else _("never") for d in reg["last_meeting"]],
+                    _("Mean attendance"): [
+                        _.number(v, decimals=1) if pd.notna(v) else "–" for v in reg["mean_attendance"]
                     ],
-                    _("Resolved on"): [
-                        _.date(d) if pd.notna(d) else "–"
-                        for d in shown.get("resolved_on", pd.Series(index=shown.index))
-                    ],
-                    _("Action taken"): common.record_text(ctx, shown, "action_taken"),
-                    _("Description"): common.record_text(ctx, shown, "description", "description_public"),
                 }
             ),
             hide_index=True,
             width="stretch",
         )
+        meets = data.meetings
+        if len(meets):
+            meets = meets[
+                meets["committee_id"].isin(set(reg["committee_id"])) & (meets["held_on"] <= pd.Timestamp(period.end))
+            ]
+        if len(meets):
+            meets = meets.sort_values("held_on", ascending=False).head(10)
+            names = dict(zip(reg["committee_id"], reg["name"].astype(str), strict=True))
+            st.markdown(f"**{_('Latest meetings')}**")
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        _("Date"): [_.date(d) for d in meets["held_on"]],
+                        _("Committee"): [names.get(c, c) for c in meets["committee_id"]],
+                        _("Attendance"): [_.number(v) if pd.notna(v) else "–" for v in meets["attendance"]],
+                        _("Concerns raised"): [_.number(v) if pd.notna(v) else "–" for v in meets["concerns_raised"]],
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+            )
 
-# ---------------------------------------------------------------- committees
 
-st.subheader(_("Committees and meetings"))
-serving = coverage.serving(data.committees, sid, str(rec["municipality"]))
-if data.committees.empty or not serving.any():
-    st.info(_("No committee serves this section."))
-else:
-    reg = coverage.register(data.committees[serving], data.meetings, data.concerns, pd.Timestamp(period.end))
-    st.dataframe(
-        pd.DataFrame(
-            {
-                _("Committee"): reg["name"].astype(str).to_numpy(),
-                _("Type"): [_.term("committee_type", t) for t in reg["type"].astype(str)],
-                _("Status"): [_("Lapsed") if x else _("Active and meeting") for x in reg["lapsed"]],
-                _("Meetings in the last 12 months"): [_.number(v) for v in reg["meetings_12m"]],
-                _("Last meeting"): [_.date(d) if pd.notna(d) else _("never") for d in reg["last_meeting"]],
-                _("Mean attendance"): [_.number(v, decimals=1) if pd.notna(v) else "–" for v in reg["mean_attendance"]],
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-    )
-    meets = data.meetings
-    if len(meets):
-        meets = meets[
-            meets["committee_id"].isin(set(reg["committee_id"])) & (meets["held_on"] <= pd.Timestamp(period.end))
-        ]
-    if len(meets):
-        meets = meets.sort_values("held_on", ascending=False).head(10)
-        names = dict(zip(reg["committee_id"], reg["name"].astype(str), strict=True))
-        st.markdown(f"**{_('Latest meetings')}**")
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    _("Date"): [_.date(d) for d in meets["held_on"]],
-                    _("Committee"): [names.get(c, c) for c in meets["committee_id"]],
-                    _("Attendance"): [_.number(v) if pd.notna(v) else "–" for v in meets["attendance"]],
-                    _("Concerns raised"): [_.number(v) if pd.notna(v) else "–" for v in meets["concerns_raised"]],
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-        )
+live.part(ctx, recorded)
 
 # ---------------------------------------------------------------- trust
 
@@ -420,3 +428,6 @@ else:
                 days=surveys.MIN_DAYS,
             )
         )
+
+# a recorded concern or meeting changes the map too: the whole page reruns within seconds when they move
+live.watch(ctx, "concerns", "meetings", "committees")
