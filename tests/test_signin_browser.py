@@ -369,7 +369,7 @@ def test_each_role_signs_in_and_sees_exactly_its_pages_marking_and_files(servers
         heading(page, "Validation report").wait_for(timeout=TIMEOUT)
     else:
         note = "Uploads, imports and the validation report are for analysts." if view == "RESTRICTED" else (
-            "Uploading is disabled: this deployment is in public-safe mode.")  # fmt: skip
+            "Uploading is disabled in the public-safe view: uploads and imports are for analysts.")  # fmt: skip
         page.get_by_text(note).wait_for(timeout=TIMEOUT)  # drawn after the report would have been
         assert page.locator("[data-testid='stFileUploader']").count() == 0
         assert heading(page, "Validation report").count() == 0

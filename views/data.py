@@ -213,7 +213,10 @@ def loaded_data_details() -> None:
 
 if policy is not None:
     st.header(_("Use your own files"))
-    st.info(_("Uploading is disabled: this deployment is in public-safe mode."))
+    if ctx.settings.public:
+        st.info(_("Uploading is disabled: this deployment is in public-safe mode."))
+    else:  # a public-view role (or another computer) on a restricted deployment
+        st.info(_("Uploading is disabled in the public-safe view: uploads and imports are for analysts."))
     loaded_data_details()
     st.stop()
 
