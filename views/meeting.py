@@ -837,6 +837,8 @@ def history_rows(_: i18n.Translator, events: list[mt.Event]) -> pd.DataFrame:
             for name, value in after.items():
                 if name in HIDDEN_FIELDS:
                     continue
+                if e.change == "created" and value is None:
+                    continue  # not given (or redacted since)
                 if e.change == "created" or name not in before:
                     parts.append(f"{field_name(_, name)}: {shown_value(_, name, value)}")
                 elif before.get(name) != value:
