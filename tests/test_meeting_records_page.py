@@ -62,6 +62,20 @@ def test_a_concerns_history_is_told_in_words_with_before_and_after(eng):
     assert abs(when - mt.now_local().replace(tzinfo=None)) < dt.timedelta(minutes=5)  # Kosovo time
 
 
+def test_a_resolved_concerns_history_is_still_shown_once_the_meeting_is_closed(eng):
+    at = meeting_page()
+    meeting_id = open_meeting(at)
+    fill_concern(at, text="Lights out")
+    press(at, "mtb_concern")
+    concern = str(mt.meeting_records(eng, meeting_id).concerns["concern_id"].iloc[0])
+    mt.change_status(eng, concern, "resolved", version=1, action_taken="Fixed", actor="other", key=mt.new_key())
+    press(at, "mtb_close")
+    at.selectbox(key="mt_raised_history").set_value(concern).run()
+    rows = history_frame(at)
+    assert list(rows["Change"]) == ["created", "status changed"]
+    assert "Status: Open → Resolved" in rows["What changed"].iloc[1] and rows["Who"].iloc[1] == "other"
+
+
 def test_the_history_speaks_the_session_language():
     from geo import i18n
 

@@ -1085,6 +1085,11 @@ def page(ctx: Context) -> None:
     with tabs[2]:
         if len(records.concerns):
             st.dataframe(concern_table(_, records.concerns, everywhere), hide_index=True, width="stretch")
+            with st.expander(_("History of a concern raised here")):  # also once resolved, or closed
+                chosen = st.selectbox(
+                    _("Concern"), list(raised), format_func=lambda c: raised.get(c, c), key=PREFIX + "raised_history"
+                )
+                history_part(_, mt.history(eng, "concern", chosen))
         else:
             st.caption(_("No concern recorded at this meeting yet."))
         if not closed:
