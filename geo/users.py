@@ -52,6 +52,7 @@ ACTIONS = (
     "refused",
     "purge",
     "minutes",
+    "redaction",
 )
 #: The columns of :func:`entries`.
 COLUMNS = ("id", "at", "actor", "roles", "address", "action", "detail")

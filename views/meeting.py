@@ -62,6 +62,40 @@ MESSAGES = (
     ("is before the concern was raised", N_("Before the concern was raised.")),
     ("is not a known committee", N_("Not a known committee.")),
 )
+#: The history's changes, as shown.
+CHANGES = {
+    "created": N_("created"),
+    "updated": N_("edited"),
+    "status": N_("status changed"),
+    "closed": N_("closed"),
+    "retracted": N_("retracted"),
+    "redacted": N_("redacted"),
+}
+#: Fields of the records, as the history names them.
+FIELD_NAMES = {
+    "category": N_("Category"),
+    "description": N_("Description"),
+    "description_public": N_("Public"),
+    "section_id": N_("Section"),
+    "point": N_("Point"),
+    "status": N_("Status"),
+    "action_taken": N_("Action taken"),
+    "resolved_on": N_("Resolved on"),
+    "raised_on": N_("Raised on"),
+    "meeting_id": N_("Meeting"),
+    "at_meeting": N_("At the meeting"),
+    "retracted": N_("Reason for retracting"),
+    "what": N_("Action"),
+    "owner": N_("Responsible"),
+    "due_on": N_("Due"),
+    "done_on": N_("Done on"),
+    "held_on": N_("Held on"),
+    "closed_at": N_("Closed"),
+    "total": N_("People present"),
+}
+DAY_FIELDS = frozenset({"resolved_on", "raised_on", "due_on", "done_on", "held_on"})
+#: Bookkeeping columns, not shown in the history.
+HIDDEN_FIELDS = frozenset({"concern_id", "action_id", "committee_id", "source", "rid", "lon", "lat"})
 
 
 def may_record(a: Access) -> bool:
@@ -573,12 +607,84 @@ def action_form(ctx: Context, eng, meeting: dict, choices: dict[str, str]) -> No
 
 
 @st.fragment
+def done_form(ctx: Context, eng, meeting: dict, choices: dict[str, str]) -> None:
+    """Mark an action done (reported at this meeting), or retract one agreed by mistake."""
+    _ = ctx._
+    fresh = guard(ctx, meeting["committee_id"])
+    form, mid = "done", meeting["meeting_id"]
+    form_key(form)
+    show_note(_, form)
+    show_note(_, "retract_action")
+    chosen = st.session_state.get(PREFIX + "done_action")
+    if chosen and chosen not in choices and f"{PREFIX}done_base_{chosen}" in st.session_state:
+        # done by someone else since it was chosen: kept on screen (not another action under the same click)
+        found = mt.get(eng, "action", chosen)
+        if found is not None and found.get("retracted") is None:
+            choices = {chosen: str(found.get("what") or "–"), **choices}
+    if not choices:
+        st.caption(_("No action to mark done."))
+        return
+    action = st.selectbox(
+        _("Action"), list(choices), format_func=lambda a: choices.get(a, a), key=PREFIX + "done_action"
+    )
+    current = mt.get(eng, "action", action)
+    if current is None or current.get("retracted") is not None:
+        st.warning(_("This action is no longer recorded."))
+        return
+    base_key = f"{PREFIX}done_base_{action}"
+    if base_key not in st.session_state:  # the version the user started from
+        st.session_state[base_key] = current["version"]
+    other = st.session_state.get(f"{PREFIX}done_conflict_{action}")
+    if other is not None:
+        st.warning(
+            _(
+                "Someone else changed this action while you were looking at it. Their change: done on {day}. "
+                "Press the button again to record yours.",
+                day=_.date(other["done_on"]) if other.get("done_on") is not None else "–",
+            )
+        )
+    st.session_state.setdefault(widget(form, f"done_on_{action}"), meeting["held_on"])
+    done_on = st.date_input(_("Done on"), key=widget(form, f"done_on_{action}"), format="DD.MM.YYYY")
+    field_error(_, form, "done_on")
+    field_error(_, form, "meeting_id")
+    if st.button(_("Mark the action done"), key="mtb_done", type="primary"):
+        version = st.session_state[base_key]
+        try:
+            saved = save(
+                eng,
+                fresh.actor,
+                form,
+                f"{mid}:{action}",
+                {"action": action, "done_on": done_on, "version": version},
+                lambda key: mt.mark_action_done(
+                    eng, action, done_on, version=version, meeting_id=mid, actor=fresh.actor, key=key
+                ),
+            )
+        except mt.Conflict as exc:
+            st.session_state[f"{PREFIX}done_conflict_{action}"] = exc.current
+            st.session_state[base_key] = exc.current["version"] if exc.current else version
+            rerun_form()
+        if saved is not None:
+            st.session_state.pop(f"{PREFIX}done_conflict_{action}", None)
+            st.session_state.pop(base_key, None)
+            note(form, "success", _("Saved: the action is done."))
+            st.rerun()
+        rerun_form()
+    with st.expander(_("History of this action")):
+        history_part(_, mt.history(eng, "action", action))
+        retract_part(ctx, fresh, eng, "action", current, mid)
+        if fresh.access.admin:
+            redact_part(ctx, fresh, eng, "action", current)
+
+
+@st.fragment
 def status_form(ctx: Context, eng, meeting: dict, choices: dict[str, str]) -> None:
     _ = ctx._
     fresh = guard(ctx, meeting["committee_id"])
     form, mid = "status", meeting["meeting_id"]
     form_key(form)  # in the URL from the start: a refresh keeps it
     show_note(_, form)
+    show_note(_, "retract_concern")
     if not choices:
         st.caption(_("No open concern."))
         return
@@ -655,17 +761,10 @@ def status_form(ctx: Context, eng, meeting: dict, choices: dict[str, str]) -> No
             st.rerun()
         rerun_form()
     with st.expander(_("History of this concern")):
-        rows = [
-            {
-                _("When"): e.at.strftime("%d.%m.%Y %H:%M"),
-                _("Who"): e.actor,
-                _("Change"): e.change,
-                _("Before"): json.dumps(e.before or {}, ensure_ascii=False),
-                _("After"): json.dumps(e.after or {}, ensure_ascii=False),
-            }
-            for e in mt.history(eng, "concern", concern)
-        ]
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        history_part(_, mt.history(eng, "concern", concern))
+        retract_part(ctx, fresh, eng, "concern", current, mid)
+        if fresh.access.admin:
+            redact_part(ctx, fresh, eng, "concern", current)
 
 
 @st.fragment
@@ -688,6 +787,140 @@ def close_form(ctx: Context, eng, meeting: dict) -> None:
         if saved is not None:
             st.rerun()
         rerun_form()
+
+
+# ---------------------------------------------------------------- a record's history, retraction, redaction
+
+
+def shown_value(_: i18n.Translator, name: str, value) -> str:
+    """A field's value in a history row, as plain text (a dataframe prints it literally)."""
+    if value is None or value == "":
+        return "–"
+    if name == "status":
+        return _.term("concern_status", value)
+    if name == "category":
+        return _.term("concern_category", value)
+    if name == "owner":
+        return _(minutes.OWNER_TEXT.get(str(value), str(value)))
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if name in DAY_FIELDS:
+        try:
+            return _.date(dt.date.fromisoformat(str(value)[:10]))
+        except ValueError:
+            return str(value)
+    if name == "point" and isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def field_name(_: i18n.Translator, name: str) -> str:
+    return _(FIELD_NAMES[name]) if name in FIELD_NAMES else name
+
+
+def history_rows(_: i18n.Translator, events: list[mt.Event]) -> pd.DataFrame:
+    """A record's history as a reader takes it: when (Kosovo time), who, the change in words and, for each
+    field that changed, before → after. A redaction says who redacted which field and when, never the text."""
+    rows = []
+    for e in events:
+        when = e.at.strftime("%d.%m.%Y %H:%M")
+        before, after = e.before or {}, e.after or {}
+        if e.change == "redacted":
+            what = _(
+                "{field} redacted by {who} on {date}",
+                field=field_name(_, str(after.get("redacted", ""))),
+                who=e.actor,
+                date=when,
+            )
+        else:
+            parts = []
+            for name, value in after.items():
+                if name in HIDDEN_FIELDS:
+                    continue
+                if e.change == "created" and value is None:
+                    continue  # not given (or redacted since)
+                if e.change == "created" or name not in before:
+                    parts.append(f"{field_name(_, name)}: {shown_value(_, name, value)}")
+                elif before.get(name) != value:
+                    parts.append(
+                        f"{field_name(_, name)}: {shown_value(_, name, before.get(name))} → "
+                        f"{shown_value(_, name, value)}"
+                    )
+            what = "; ".join(parts)
+        rows.append(
+            {
+                _("When"): when,
+                _("Who"): e.actor,
+                _("Change"): _(CHANGES[e.change]) if e.change in CHANGES else e.change,
+                _("What changed"): what,
+            }
+        )
+    return pd.DataFrame(rows, columns=[_("When"), _("Who"), _("Change"), _("What changed")])
+
+
+def history_part(_: i18n.Translator, events: list[mt.Event]) -> None:
+    if not events:
+        st.caption(_("No change recorded."))
+        return
+    st.dataframe(history_rows(_, events), hide_index=True, width="stretch")
+
+
+def retract_part(ctx: Context, fresh: gate.Visitor, eng, kind: str, record: dict, meeting_id: str) -> None:
+    """Retract a record recorded by mistake, with a reason: it leaves the agenda and stays in the history."""
+    _ = ctx._
+    form = f"retract_{kind}"
+    rid = str(record[mt.ID_COLUMNS[kind]])
+    form_key(form)
+    show_note(_, form)
+    reason = st.text_input(
+        _("Reason for retracting it (it stays in the history)"), key=widget(form, f"reason_{rid}"), live=True
+    )
+    field_error(_, form, "reason")
+    if st.button(_("Retract as a mistake"), key=f"mtb_{form}_{rid}"):
+        try:
+            saved = save(
+                eng,
+                fresh.actor,
+                form,
+                f"{meeting_id}:{rid}",
+                {"record": rid, "reason": reason},
+                lambda key: mt.retract(eng, kind, rid, reason, version=record["version"], actor=fresh.actor, key=key),
+            )
+        except (mt.Conflict, mt.NotFound):
+            note(form, "warning", _("Someone else changed this record meanwhile: look at it again."))
+            st.rerun()
+        if saved is not None:
+            note(form, "success", _("Retracted: it stays in the history."))
+            st.rerun()
+        rerun_form()
+
+
+def redact_part(ctx: Context, fresh: gate.Visitor, eng, kind: str, record: dict) -> None:
+    """An administrator blanks a text typed by mistake (personal data); audited first, refused if it cannot be."""
+    _ = ctx._
+    rid = str(record[mt.ID_COLUMNS[kind]])
+    form = f"redact_{kind}"
+    show_note(_, form)
+    st.markdown("**" + _("Redact a text (administrators)") + "**")
+    choices = [f for f in mt.REDACTABLE[kind] if record.get(f)]
+    if not choices:
+        st.caption(_("No text to redact."))
+        return
+    name = st.selectbox(
+        _("Text to redact"), choices, format_func=lambda f: field_name(_, f), key=f"{PREFIX}redact_field_{rid}"
+    )
+    sure = st.checkbox(
+        _("I confirm: the text is blanked here and in the history, for good."), key=f"{PREFIX}redact_sure_{rid}"
+    )
+    if st.button(_("Redact"), key=f"mtb_redact_{rid}", disabled=not sure):
+        try:
+            fresh.record("redaction", {"kind": kind, "record": rid, "field": name})
+        except gate.Refused as exc:
+            note(form, "warning", _("Not redacted: the audit log could not record it ({error}).", error=str(exc)))
+            st.rerun()
+        mt.redact(eng, kind, rid, name, administrator=True, actor=fresh.actor, key=mt.new_key())
+        note(form, "success", _("Redacted: the history keeps only that it was."))
+        st.rerun()
 
 
 # ---------------------------------------------------------------- minutes
@@ -835,6 +1068,12 @@ def page(ctx: Context) -> None:
     )
     raised = {str(r["concern_id"]): concern_label(_, r, everywhere) for r in records.concerns.to_dict("records")}
     open_ones = {str(r["concern_id"]): concern_label(_, r, everywhere) for r in agenda.concerns.to_dict("records")}
+    undone = {
+        str(r["action_id"]): str(r["what"] or "–")
+        for frame in (agenda.actions, records.actions)
+        for r in frame.to_dict("records")
+        if pd.isna(r.get("done_on"))
+    }
     with tabs[0]:
         agenda_part(_, agenda, everywhere)
     with tabs[1]:
@@ -846,6 +1085,11 @@ def page(ctx: Context) -> None:
     with tabs[2]:
         if len(records.concerns):
             st.dataframe(concern_table(_, records.concerns, everywhere), hide_index=True, width="stretch")
+            with st.expander(_("History of a concern raised here")):  # also once resolved, or closed
+                chosen = st.selectbox(
+                    _("Concern"), list(raised), format_func=lambda c: raised.get(c, c), key=PREFIX + "raised_history"
+                )
+                history_part(_, mt.history(eng, "concern", chosen))
         else:
             st.caption(_("No concern recorded at this meeting yet."))
         if not closed:
@@ -855,6 +1099,8 @@ def page(ctx: Context) -> None:
             st.dataframe(action_table(_, records.actions), hide_index=True, width="stretch")
         if not closed:
             action_form(ctx, eng, meeting, {**open_ones, **raised})
+            st.markdown("**" + _("Actions done") + "**")
+            done_form(ctx, eng, meeting, undone)
     with tabs[4]:
         if not closed:
             status_form(ctx, eng, meeting, {**open_ones, **{k: v for k, v in raised.items() if k in open_ones}})
