@@ -11,7 +11,14 @@ PostgreSQL, else the embedded SQLite file of ``DASHBOARD_DATA_DIR``):
   records a concern (:func:`write_concern`) and this one reruns; the time from that commit to the end
   of the rerun that shows it (the "Open concerns" figure one higher), and whether the incidents' frame
   and cube are the very objects of before;
-* ``write_concern N``: record concern number ``N`` as the app would (``origin="app"``), print the commit time.
+* ``write_concern N``: record concern number ``N`` as the app would (``origin="app"``), print the commit time;
+* ``refresh_after_save N``: the source loaded as the app loads it (:func:`geo.source.refresh`, the incidents'
+  cube built), then ``N`` times: a concern saved by :func:`geo.meetings.add_concern` (at a meeting of the
+  committee :data:`COMMITTEE`, opened first) and ``refresh()`` timed; which tables it reloaded, and whether the
+  incidents' frame and cube are the very objects of before;
+* ``rerun_after_save N PAGE…``: the app in AppTest; on each page (``overview``, ``concerns``) ``N`` times: a
+  concern saved the same way in this process (as the meeting page saves it), then a whole rerun of the page
+  timed; whether the rerun loaded the new concern and kept the incidents' frame and cube.
 
 Like :mod:`bench.stage`, it imports only the measured ``geo`` (and ``views``) and libraries.
 """
@@ -217,6 +224,154 @@ def stage_concern(n: int) -> dict:
     }
 
 
+#: The committee the "after a save" stages save at: in the data folder the benchmark makes
+#: (:func:`bench.meetings.rerun_folder`), covering the first section.
+COMMITTEE = "LCPS-BENCH-1"
+
+
+def _save_concern(eng, meeting: str, section: str, i: int) -> float:
+    """One concern saved as the meeting page saves it; the seconds it took."""
+    import datetime as dt
+
+    from geo import meetings as mt
+
+    t = clock()
+    mt.add_concern(
+        eng,
+        meeting,
+        "road_safety",
+        f"after-save benchmark {i}",
+        True,
+        section_id=section,
+        raised_on=dt.date.fromisoformat(CONCERN_DAY),
+        actor="bench",
+        key=mt.new_key(),
+    )
+    return clock() - t
+
+
+def _meeting(eng) -> tuple[str, str]:
+    """A meeting of :data:`COMMITTEE` opened on :data:`CONCERN_DAY`, and the section concerns are saved in."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from geo import db
+    from geo import meetings as mt
+
+    meeting = mt.open_meeting(
+        eng, COMMITTEE, dt.date.fromisoformat(CONCERN_DAY), actor="bench", key=mt.new_key()
+    ).record_id
+    with eng.connect() as conn:
+        section = conn.execute(sa.select(db.SECTIONS.c.section_id).order_by(db.SECTIONS.c.rid).limit(1)).scalar_one()
+    return meeting, section
+
+
+def stage_refresh_after_save(n: int) -> dict:
+    warnings.simplefilter("ignore")
+    from geo.settings import Settings
+    from geo.source import TABLES, DatabaseSource, refresh
+
+    source = DatabaseSource(Settings.load())
+    eng = source.engine()
+    t = clock()
+    loaded = refresh(source)
+    t_load = clock() - t
+    t = clock()
+    cube = loaded.dataset.cube  # as the pages build it
+    t_cube = clock() - t
+    incidents = loaded.dataset.incidents
+    meeting, section = _meeting(eng)
+    loaded = refresh(source, loaded)  # the meeting: not timed
+    saves, refreshes, revisions_s, reloaded, same, concerns = [], [], [], [], [], []
+    for i in range(n):
+        before = loaded
+        saves.append(_save_concern(eng, meeting, section, i))
+        t = clock()
+        source.revisions()
+        revisions_s.append(clock() - t)
+        t = clock()
+        loaded = refresh(source, before)
+        refreshes.append(clock() - t)
+        reloaded.append(sorted(x for x in TABLES if loaded.revisions.get(x) != before.revisions.get(x)))
+        data = loaded.dataset
+        same.append(data.incidents is incidents and data.__dict__.get("cube") is cube)
+        concerns.append(len(data.concerns) - len(before.dataset.concerns))
+    return {
+        "seconds": statistics.median(refreshes),
+        "refresh_s": refreshes,
+        "revisions_s": revisions_s,
+        "save_s": saves,
+        "first_load_s": t_load,
+        "cube_s": t_cube,
+        "reloaded": reloaded,
+        "incidents_and_cube_kept": all(same),
+        "new_concerns_loaded": concerns,
+        "incidents": len(incidents),
+        "concerns": len(loaded.dataset.concerns),
+    }
+
+
+PAGES = {"overview": "views/overview.py", "concerns": "views/concerns.py"}
+
+
+def stage_rerun_after_save(n: int, pages: list[str]) -> dict:
+    warnings.simplefilter("ignore")
+    from streamlit.testing.v1 import AppTest
+
+    from geo.settings import Settings
+    from geo.source import DatabaseSource
+    from views import cache
+
+    at = AppTest.from_file(str(Path.cwd() / "dashboard.py"), default_timeout=600)
+    at.session_state["lang"] = "en"
+    t = clock()
+    at.run()
+    first = clock() - t
+    if at.exception:
+        return {"seconds": None, "error": [e.message for e in at.exception][:3]}
+    source = DatabaseSource(Settings.load())
+    eng = source.engine()
+    latest = cache._latest(source.key())
+    if latest.loaded is None:
+        return {"seconds": None, "error": "the page's loaded data is not where views.cache keeps it"}
+    incidents, cube = latest.loaded.dataset.incidents, latest.loaded.dataset.__dict__.get("cube")
+    meeting, section = _meeting(eng)
+    out: dict = {"first_run_s": first, "pages": {}}
+    for page in pages:
+        t = clock()
+        at.switch_page(PAGES[page]).run()  # the page's first run and a plain rerun: not timed
+        switched = clock() - t
+        t = clock()
+        at.run()
+        plain = clock() - t
+        if at.exception:
+            return {"seconds": None, "error": [e.message for e in at.exception][:3]}
+        reruns, saves, same, shown = [], [], [], []
+        for i in range(n):
+            count = len(latest.loaded.dataset.concerns)
+            saves.append(_save_concern(eng, meeting, section, i))
+            t = clock()
+            at.run()
+            reruns.append(clock() - t)
+            if at.exception:
+                return {"seconds": None, "error": [e.message for e in at.exception][:3]}
+            data = latest.loaded.dataset
+            shown.append(len(data.concerns) - count)
+            same.append(data.incidents is incidents and data.__dict__.get("cube") is cube and cube is not None)
+        out["pages"][page] = {
+            "rerun_s": reruns,
+            "median_s": statistics.median(reruns),
+            "save_s": saves,
+            "switch_s": switched,
+            "plain_rerun_s": plain,
+            "incidents_and_cube_kept": all(same),
+            "new_concerns_loaded": shown,
+        }
+    out["seconds"] = max(p["median_s"] for p in out["pages"].values())
+    return out
+
+
 def main(argv: list[str]) -> int:
     tree = Path.cwd()
     if "--tree" in argv:
@@ -234,6 +389,10 @@ def main(argv: list[str]) -> int:
         out = stage_concern(int(rest[0]) if rest else 5)
     elif stage == "write_concern":
         out = write_concern(int(rest[0]))
+    elif stage == "refresh_after_save":
+        out = stage_refresh_after_save(int(rest[0]) if rest else 5)
+    elif stage == "rerun_after_save":
+        out = stage_rerun_after_save(int(rest[0]), rest[1:] or list(PAGES))
     else:
         raise SystemExit(f"unknown stage {stage!r}")
     out["peak_rss_mb"] = peak_rss_mb()

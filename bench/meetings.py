@@ -10,6 +10,16 @@ second time with the same key (a retry or a double click); afterwards the concer
 recorded once, none lost, none twice.
 
     python -m bench.meetings [--n 100] [--per 20] [--no-postgres]
+
+``--rerun DATA`` measures instead what follows a save at national scale: the data folder ``DATA`` of
+:mod:`bench.data` (e.g. ``/tmp/benchdata/s2000_i1000000``: 2,000 sections, 1M incidents) and one committee
+is imported once per engine (:mod:`bench.dbstage` ``import``, ``DASHBOARD_CACHE_DIR=off``); then, each in its
+own process, a concern is saved (:func:`geo.meetings.add_concern`, at a meeting opened first) and (a)
+:func:`geo.source.refresh` after it is timed (only the tables the save moved are reloaded: the incidents'
+frame and cube stay the same objects), (b) a whole AppTest rerun of the Overview and of the Concerns page
+after it (``--runs`` saves each, the median reported).
+
+    python -m bench.meetings --rerun /tmp/benchdata/s2000_i1000000 [--runs 5] [--no-postgres]
 """
 
 from __future__ import annotations
@@ -168,12 +178,130 @@ def measure(url: str, n: int, per: int) -> list[str]:
     return [*header, *rows]
 
 
+def rerun_folder(data: Path, where: Path) -> Path:
+    """A data folder with ``data``'s sections and incidents (linked) and one committee covering the first
+    section (the one the saves go to; :data:`bench.dbstage.COMMITTEE`)."""
+    import json
+
+    import pandas as pd
+
+    from bench.dbstage import COMMITTEE
+
+    where.mkdir(parents=True, exist_ok=True)
+    files = json.loads((data / "options.json").read_text(encoding="utf-8"))
+    for name in files["files"].values():
+        (where / name).symlink_to(data / name)
+    first = pd.read_parquet(data / files["files"]["sections"], columns=["section_id", "municipality"]).iloc[0]
+    (where / "committees.csv").write_text(
+        "committee_id,type,name,municipality,sections,established_on,active,members\n"
+        f"{COMMITTEE},LCPS,Bench committee,{first['municipality']},{first['section_id']},2020-01-01,true,12\n",
+        encoding="utf-8",
+    )
+    files["files"]["committees"] = "committees.csv"
+    (where / "options.json").write_text(json.dumps(files), encoding="utf-8")
+    return where
+
+
+def _ms(values) -> str:
+    f = ".1f" if statistics.median(values) < 0.01 else ".0f"
+    return f"{statistics.median(values) * 1000:{f}} ({min(values) * 1000:{f}}–{max(values) * 1000:{f}})"
+
+
+def rerun(data: Path, runs: int, postgres: bool) -> int:
+    """The ``--rerun`` benchmark (see the module's doc); prints its table."""
+    import json
+    import os
+    import shutil
+
+    from bench.database import ROOT, base_env, db_stage
+
+    data = data.resolve()
+    work = Path(tempfile.mkdtemp(prefix="bench-aftersave-"))
+    pg = None
+    results: dict = {"load_before": os.getloadavg(), "data": str(data), "runs": runs}
+    try:
+        folder = rerun_folder(data, work / "data")
+        engines = {"sqlite": base_env(DASHBOARD_DATA_DIR=str(work / "sqlite"))}
+        (work / "sqlite").mkdir()
+        if postgres:
+            from bench.pg import Cluster
+
+            pg = Cluster.start()
+            (work / "empty").mkdir()
+            engines["postgresql"] = base_env(
+                DASHBOARD_DATA_DIR=str(work / "empty"), DASHBOARD_DATABASE_URL=pg.create_database("bench_aftersave")
+            )
+        for engine, env in engines.items():
+            res = db_stage("import", str(folder), env=env)
+            print(f"import {engine}: {res.get('seconds')} s", res.get("error", ""), flush=True)
+            if res.get("error") or not res.get("ok"):
+                results[engine] = {"error": res.get("error") or "the import failed"}
+                continue
+            got = {"import": res}
+            if engine == "postgresql":  # settled, as autovacuum leaves it soon after an import: not measured
+                pg.execute("VACUUM ANALYZE", dbname="bench_aftersave")
+                pg.execute("CHECKPOINT")
+            got["refresh"] = db_stage("refresh_after_save", str(runs), env=env, tree=ROOT)
+            print(f"refresh after a save, {engine}: {json.dumps(got['refresh'], default=str)}", flush=True)
+            got["rerun"] = db_stage("rerun_after_save", str(runs), "overview", "concerns", env=env, tree=ROOT)
+            print(f"reruns after a save, {engine}: {json.dumps(got['rerun'], default=str)}", flush=True)
+            results[engine] = got
+    finally:
+        if pg is not None:
+            pg.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    results["load_after"] = os.getloadavg()
+    print(f"\n{data.name}: after one concern saved (add_concern), median (min–max) of {runs}, ms")
+    print(f"load average before {results['load_before']}, after {results['load_after']}\n")
+    print("| engine | save a concern | refresh() after it | Overview rerun after it | Concerns rerun after it |")
+    print("|---|---:|---:|---:|---:|")
+    notes = []
+    for engine in ("sqlite", "postgresql"):
+        got = results.get(engine)
+        if got is None:
+            continue
+        ref, rer = got.get("refresh", {}), got.get("rerun", {})
+        if got.get("error") or ref.get("error") or rer.get("error"):
+            notes.append(f"{engine}: {got.get('error') or ref.get('error') or rer.get('error')}")
+        cells = [
+            _ms(ref["save_s"]) if ref.get("save_s") else "–",
+            _ms(ref["refresh_s"]) if ref.get("refresh_s") else "–",
+        ]
+        for page in ("overview", "concerns"):
+            p = (rer.get("pages") or {}).get(page)
+            cells.append(_ms(p["rerun_s"]) if p else "–")
+        print(f"| {engine} | " + " | ".join(cells) + " |")
+        if ref.get("refresh_s"):
+            notes.append(
+                f"{engine}: refresh reloaded {sorted({t for r in ref['reloaded'] for t in r})}; incidents' frame and "
+                f"cube kept: {ref['incidents_and_cube_kept']}; the new concern loaded each time: "
+                f"{all(c == 1 for c in ref['new_concerns_loaded'])}; revisions() {_ms(ref['revisions_s'])} ms; "
+                f"first load {ref['first_load_s']:.1f} s + cube {ref['cube_s']:.1f} s"
+            )
+        for page, p in (rer.get("pages") or {}).items():
+            notes.append(
+                f"{engine} {page}: incidents' frame and cube kept {p['incidents_and_cube_kept']}; the new concern "
+                f"loaded each time {all(c == 1 for c in p['new_concerns_loaded'])}; a rerun without a save "
+                f"{p['plain_rerun_s'] * 1000:.0f} ms; saves in that process {_ms(p['save_s'])} ms"
+            )
+        if rer.get("first_run_s"):
+            notes.append(f"{engine}: the app's first run {rer['first_run_s']:.1f} s")
+    print("\n" + "\n".join(f"- {n}" for n in notes))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.meetings", description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100, help="single saves of each kind")
     parser.add_argument("--per", type=int, default=20, help="concerns each of the 10 secretaries saves")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--rerun", type=Path, default=None, metavar="DATA", help="the rerun after a save (a data folder)"
+    )
+    parser.add_argument("--runs", type=int, default=5, help="saves per measurement of --rerun")
     args = parser.parse_args(argv)
+    if args.rerun is not None:
+        return rerun(args.rerun, args.runs, not args.no_postgres)
     with tempfile.TemporaryDirectory(prefix="bench-meetings-") as folder:
         settings = Settings.load({"DASHBOARD_DATA_DIR": str(Path(folder) / "own")}, secrets_file=None)
         db.embedded_path(settings).parent.mkdir(parents=True, exist_ok=True)
