@@ -227,13 +227,11 @@ def test_export_refuses_a_folder_that_is_not_empty_and_a_database_without_sectio
     assert code == 0 and "incidents            6  incidents.parquet" in out
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     # the folder is a data folder too: validate --own reads it, with the same counts
-    os.environ["DASHBOARD_DATA_DIR"] = str(tmp_path / "out")
-    try:
+    with pytest.MonkeyPatch.context() as mp:  # restores the session's data folder afterwards
+        mp.setenv("DASHBOARD_DATA_DIR", str(tmp_path / "out"))
         from geo.cli import main
 
         assert main(["validate", "--own"]) == 0
-    finally:
-        del os.environ["DASHBOARD_DATA_DIR"]
     assert "incidents   loaded 6, joined 5, outside 1, rejected 0" in capsys.readouterr().out
 
 
