@@ -159,6 +159,21 @@ def retention(settings: Settings) -> None:
         box["at"] = now - timedelta(days=1) + timedelta(hours=1)
 
 
+def decide(settings: Settings, local: bool, user: users.User | None = None, signed_in: bool = False) -> Access:
+    """:func:`geo.access.decide` with the deployment's settings: for a visitor who is not signed in, or for a
+    signed-in ``user`` as the database knows them (``None``: unknown to it)."""
+    return access.decide(
+        sign_in=settings.sign_in if not signed_in else True,
+        anonymous=settings.anonymous,
+        open_network=settings.open_network,
+        public_mode=settings.public,
+        local=local,
+        signed_in=signed_in,
+        roles=user.roles if user is not None else None,
+        disabled=bool(user and user.disabled),
+    )
+
+
 def visitor(_: i18n.Translator, settings: Settings) -> Visitor:
     """Who this session's visitor is and what they may see (stops the run on the sign-in page, a refused
     visitor, or a database that cannot say who the user is)."""
@@ -180,15 +195,7 @@ def visitor(_: i18n.Translator, settings: Settings) -> Visitor:
     claims = _claims() if settings.sign_in else {}
     signed_in = bool(claims.get("is_logged_in"))
     if not (settings.sign_in and signed_in):
-        decided = access.decide(
-            sign_in=settings.sign_in,
-            anonymous=settings.anonymous,
-            open_network=settings.open_network,
-            public_mode=settings.public,
-            local=local,
-            signed_in=False,
-            roles=None,
-        )
+        decided = decide(settings, local)
         if decided.view == "signin":
             sign_in_page(_, settings)
         if decided.reason == "remote":
@@ -214,17 +221,7 @@ def visitor(_: i18n.Translator, settings: Settings) -> Visitor:
         sign_out_button(_, None)
         st.stop()
         raise AssertionError("st.stop() ends the run") from exc
-    roles = user.roles if user is not None else None
-    decided = access.decide(
-        sign_in=True,
-        anonymous=settings.anonymous,
-        open_network=settings.open_network,
-        public_mode=settings.public,
-        local=local,
-        signed_in=True,
-        roles=roles,
-        disabled=bool(user and user.disabled),
-    )
+    decided = decide(settings, local, user, signed_in=True)
     who = Visitor(decided, email or "unknown", ip, email, name, user, tuple(notices), _recorder(settings))
     if decided.view == "denied":
         denied_page(_, who)
@@ -447,29 +444,12 @@ def _access_now(settings: Settings, who: Visitor) -> tuple[Access, bool]:
     signed_in = bool(claims.get("is_logged_in"))
     email = str(claims.get("email") or "").strip().lower()
     if not (settings.sign_in and signed_in):
-        decided = access.decide(
-            sign_in=settings.sign_in,
-            anonymous=settings.anonymous,
-            open_network=settings.open_network,
-            public_mode=settings.public,
-            local=local,
-            signed_in=False,
-            roles=None,
-        )
+        decided = decide(settings, local)
         return decided, False
     if email != who.email:  # another account signed in meanwhile: the page is someone else's now
         return Access("signin", "not signed in"), False
     user = users.get(engine(settings), email) if email else None
-    decided = access.decide(
-        sign_in=True,
-        anonymous=settings.anonymous,
-        open_network=settings.open_network,
-        public_mode=settings.public,
-        local=local,
-        signed_in=True,
-        roles=user.roles if user is not None else None,
-        disabled=bool(user and user.disabled),
-    )
+    decided = decide(settings, local, user, signed_in=True)
     expired = False
     if user is not None and decided.restricted and users.idle_expired(user, datetime.now(UTC), settings.idle_minutes):
         expired_at = user.last_activity + timedelta(minutes=settings.idle_minutes)  # type: ignore[operator]
@@ -492,16 +472,7 @@ def fresh_visitor(settings: Settings, who: Visitor, may: Callable[[Access], bool
         return None
     if user is None:
         return None
-    decided = access.decide(
-        sign_in=True,
-        anonymous=settings.anonymous,
-        open_network=settings.open_network,
-        public_mode=settings.public,
-        local=False,
-        signed_in=True,
-        roles=user.roles,
-        disabled=user.disabled,
-    )
+    decided = decide(settings, False, user, signed_in=True)
     if not may(decided):
         return None
     if decided.restricted and users.idle_expired(user, datetime.now(UTC), settings.idle_minutes):
