@@ -475,7 +475,7 @@ def main(settings: Settings) -> None:
     notices[:0] = [*who.notices, *upkeep]
     # other data (another source, or new sections or incidents) starts from the default filters; a new
     # concern or meeting keeps them
-    data_key = cache.data_key(source, policy)
+    data_key = cache.data_key(source, policy, at=fingerprint)
     if st.session_state.get("_data_key") != data_key:
         reset_filters(data, policy)
         st.session_state["_data_key"] = data_key

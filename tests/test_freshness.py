@@ -201,3 +201,27 @@ def test_a_database_that_cannot_be_used_says_so_over_the_demo(tmp_path, monkeypa
     assert expected in [w.value for w in at.warning]
     assert _("Demo data — synthetic, approximate boundaries") in texts(at)
     assert at.session_state["ctx"].data.is_demo
+
+
+@pytest.mark.parametrize("public", [False, True], ids=["restricted", "public"])
+def test_a_page_compares_with_the_tables_it_drew_even_after_another_session_loaded_newer_ones(
+    deployment, monkeypatch, public
+):
+    """Session A draws at revision r0; a concern is saved and session B loads r1 before A's page asks for its
+    tables' key: A's key is still r0's (so its refresh sees that the concerns moved), the newest is r1's."""
+    if public:
+        monkeypatch.setenv("DASHBOARD_PUBLIC", "1")
+    at = app()
+    drawn = at.session_state["ctx"]
+    before = cache.table_key(drawn.source, "concerns")
+    store.record(db.engine(deployment), "concerns", new_concern())
+    other = app()  # another session's run loads the new concern into the process's shared copy
+    newer = other.session_state["ctx"]
+    assert newer.fingerprint != drawn.fingerprint
+    assert cache.table_key(drawn.source, "concerns", at=drawn.fingerprint) == before
+    assert cache.table_key(drawn.source, "concerns", at=newer.fingerprint) != before
+    assert cache.table_key(drawn.source, "concerns") != before  # the newest load: what the race read
+    assert cache.table_key(drawn.source, "sections", at=drawn.fingerprint) == cache.table_key(
+        drawn.source, "sections", at=newer.fingerprint
+    )  # the sections did not move
+    assert cache.data_key(drawn.source, at=drawn.fingerprint) == cache.data_key(drawn.source, at=newer.fingerprint)

@@ -18,6 +18,7 @@ which Streamlit leaves out of the key; the fingerprint stands for them.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,6 +48,18 @@ class _Latest:
         self.lock = threading.Lock()
         self.loaded: Loaded | None = None
         self.public: dict[PublicPolicy, tuple[Dataset, Dataset]] = {}
+        #: the revisions of the last few loads, by fingerprint: what a page drew, when it asks later
+        self.seen: OrderedDict[str, dict[str, str]] = OrderedDict()
+
+    def remember(self, loaded: Loaded) -> None:
+        self.seen[loaded.fingerprint] = loaded.revisions
+        self.seen.move_to_end(loaded.fingerprint)
+        while len(self.seen) > SEEN:
+            self.seen.popitem(last=False)
+
+
+#: How many loads of a source :func:`table_key` can still name by their fingerprint.
+SEEN = 32
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -66,6 +79,7 @@ def current(source: DataSource, policy: PublicPolicy | None = None) -> tuple[Dat
     with latest.lock:
         loaded = refresh(source, latest.loaded)
         latest.loaded = loaded
+        latest.remember(loaded)
         if policy is None:
             return loaded.dataset, loaded.fingerprint
         before = latest.public.get(policy)
@@ -117,20 +131,27 @@ def deployment(settings: Settings, own: Callable[[], OwnData]) -> Decision:
 _deciding = threading.Lock()
 
 
-def table_key(source: DataSource, *tables: str) -> str:
+def table_key(source: DataSource, *tables: str, at: str | None = None) -> str:
     """A key of ``source`` that changes only with ``tables`` as last loaded (the map's shapes change only
-    with ``"sections"``)."""
-    loaded = _latest(source.key()).loaded
+    with ``"sections"``). ``at``: the fingerprint :func:`current` gave with the data a page drew: the key of
+    that load, not of the newest one, which another session may have loaded since (so that a page that
+    compares it later sees that the tables moved after it drew them)."""
+    latest = _latest(source.key())
+    if at is not None:
+        revisions = latest.seen.get(at.split("|public:", 1)[0])
+        if revisions is not None:
+            return fingerprint_of(source.key(), {n: revisions.get(n, "") for n in tables})
+    loaded = latest.loaded
     if loaded is not None:
         return loaded.table_key(*tables)
     revisions = source.revisions()
     return fingerprint_of(source.key(), {n: revisions.get(n, "") for n in tables})
 
 
-def data_key(source: DataSource, policy: PublicPolicy | None = None) -> str:
+def data_key(source: DataSource, policy: PublicPolicy | None = None, at: str | None = None) -> str:
     """What decides whether a session's filters still fit: the source, its sections and incidents (a new
-    concern or meeting keeps them), and whether it is the public view."""
-    return table_key(source, "sections", "incidents") + ("|public" if policy is not None else "")
+    concern or meeting keeps them), and whether it is the public view. ``at``: as in :func:`table_key`."""
+    return table_key(source, "sections", "incidents", at=at) + ("|public" if policy is not None else "")
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

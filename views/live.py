@@ -84,7 +84,7 @@ def watch(ctx: Context, *tables: str) -> None:
     """Rerun the whole page (not as activity) within :func:`every` seconds of one of ``tables`` moving: for what
     a part cannot redraw alone, such as a map whose clicks change the sidebar (the Concerns page's map of
     worries, the Committees page's coverage map). Draws nothing; costs one cheap query per refresh."""
-    drawn_for = cache.table_key(ctx.source, *tables)
+    drawn_for = cache.table_key(ctx.source, *tables, at=ctx.fingerprint)  # as the page drew it
 
     @st.fragment(run_every=every(ctx))
     def watcher() -> None:
