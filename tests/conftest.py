@@ -249,10 +249,10 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser):
-    """A page at 1280×900 that reaches only this machine: other requests are blocked and recorded
-    (``page.blocked``), as are dialogs (``page.dialogs``) and failed responses (``page.failed``)."""
+def offline_page(browser):
+    """A page at 1280×900, in a browser context of its own (one visitor), that reaches only this machine:
+    other requests are blocked and recorded (``page.blocked``), as are dialogs (``page.dialogs``) and failed
+    responses (``page.failed``). Close it with ``page.context.close()``."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     blocked: list[str] = []
     dialogs: list[str] = []
@@ -273,8 +273,23 @@ def page(browser):
     pg.blocked = blocked
     pg.dialogs = dialogs
     pg.failed = failed
+    return pg
+
+
+@pytest.fixture
+def page(browser):
+    """:func:`offline_page`, closed after the test."""
+    pg = offline_page(browser)
     yield pg
-    context.close()
+    pg.context.close()
+
+
+@pytest.fixture
+def another_page(browser):
+    """A second visitor (:func:`offline_page`, its own cookies and session), closed after the test."""
+    pg = offline_page(browser)
+    yield pg
+    pg.context.close()
 
 
 # ---------------------------------------------------------------- PostgreSQL + PostGIS (tests/pgcluster.py)

@@ -74,12 +74,13 @@ def squares() -> dict:
 
 
 @contextlib.contextmanager
-def streamlit_app(data_dir: Path):
-    """``streamlit run dashboard.py`` on a free port with ``data_dir`` as the deployment's data; yields its URL."""
+def streamlit_app(data_dir: Path, **settings: str):
+    """``streamlit run dashboard.py`` on a free port with ``data_dir`` as the deployment's data and the
+    environment's ``settings`` (e.g. ``DASHBOARD_REFRESH_SECONDS="1"``); yields its URL."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "DASHBOARD_DATA_DIR": str(data_dir), "DASHBOARD_TILES_URL": ""}
+    env = {**os.environ, "DASHBOARD_DATA_DIR": str(data_dir), "DASHBOARD_TILES_URL": "", **settings}
     log_path = data_dir.parent / f"streamlit-{port}.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(

@@ -1,10 +1,14 @@
-"""The meeting page in a real headless Chromium: record concerns, close the meeting, download its minutes.
+"""The meeting page in a real headless Chromium, with a second visitor watching: record concerns, see them
+appear in the other session, close the meeting, download its minutes.
 
 Starts ``streamlit run dashboard.py`` on the small contract files in a fresh data folder (imported into the
-embedded database on the first start), records a public concern and a sensitive one (domestic violence, marked
-public by mistake), closes the meeting, and downloads the RESTRICTED and the PUBLIC minutes as PDF: the
-restricted ones list both, the public ones leave the sensitive concern out (read with pypdf). Waits on
-conditions, never on the clock.
+embedded database on the first start; parts that show recorded data refresh every second). A second browser
+session has the Concerns page open. The first opens a meeting on 20 February 2024 (in the small files' default
+period), records a public concern and a sensitive one (domestic violence, marked public by mistake): the
+second session's open concerns list the new concern by themselves, without the page being reloaded. Then the
+meeting is closed, and the RESTRICTED and the PUBLIC minutes are downloaded as PDF: the restricted ones list
+both concerns, the public ones leave the sensitive concern out (read with pypdf). Waits on conditions, never
+on the clock.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ def server(tmp_path_factory):
     (data / "options.json").write_text(
         json.dumps({"files": {name: p.name for name, p in paths.items()}, "options": {}}), encoding="utf-8"
     )
-    with streamlit_app(data) as url:
+    with streamlit_app(data, DASHBOARD_REFRESH_SECONDS="1") as url:
         yield url
 
 
@@ -81,14 +85,51 @@ def pdf_text(page, button: str) -> str:
     return "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(data)).pages)
 
 
-def test_a_meeting_is_recorded_in_the_browser_and_its_public_minutes_leave_out_the_sensitive_concern(server, page):
+def type_date(page, label: str, day: str) -> None:
+    """Type ``day`` (ISO) into the date input labelled ``label``: its day, month and year fields in turn."""
+    year, month, date = day.split("-")
+    page.get_by_role("spinbutton", name=f"day, {label}", exact=True).click()
+    page.keyboard.type(date + month + year)  # each field, when full, moves on to the next
+    page.keyboard.press("Enter")
+    page.wait_for_function(  # the field's value (ISO), which the app receives
+        "(day) => [...document.querySelectorAll('input')].some(i => i.value === day)", arg=day, timeout=WAIT
+    )
+    settled(page)
+
+
+LIGHTS = "Street lights out near the school"
+
+
+def test_a_meeting_recorded_in_one_session_shows_in_another_and_its_public_minutes_leave_out_the_sensitive_concern(
+    server, page, another_page
+):
+    watcher = another_page  # a commander with the Concerns page open on another computer
+    watcher.goto(f"{server}/concerns?lang=en", wait_until="domcontentloaded")
+    watcher.get_by_role("heading", name="Community concerns").wait_for(timeout=60_000)
+    watcher.get_by_role("tab", name="Open concerns").click()
+    watcher.get_by_text("No concern was open at the end of the period.").wait_for(timeout=WAIT)
+    watcher.evaluate("() => { window.__notReloaded = true; }")  # gone if the page were loaded again
+
     page.set_viewport_size({"width": 1280, "height": 720})
     page.goto(f"{server}/meeting?lang=en", wait_until="domcontentloaded")
-    page.get_by_role("button", name="Open the meeting").click(timeout=60_000)
+    page.get_by_role("button", name="Open the meeting").wait_for(timeout=60_000)
+    type_date(page, "Held on", "2024-02-20")  # in the Concerns page's default period (February 2024)
+    page.get_by_role("button", name="Open the meeting").click()
     page.get_by_role("tab", name="Concerns raised").click(timeout=WAIT)
-    record_concern(page, "Public lighting", "Street lights out near the school")
+    record_concern(page, "Public lighting", LIGHTS)
     record_concern(page, "Domestic violence", "Sensitive matter in the family of Arben")
     assert "k_concern=" in page.url and "meeting=" in page.url  # the form's key lives in the URL
+
+    # the other session lists the new concern by itself, without being reloaded
+    watcher.wait_for_function(
+        "(text) => Array.from(document.querySelectorAll(\"[data-testid='stDataFrame']\"))"
+        "  .some(e => (e.innerText + ' ' + Array.from(e.querySelectorAll('td, [role=gridcell]'))"
+        "    .map(c => c.textContent).join(' ')).includes(text))",
+        arg=LIGHTS,
+        timeout=60_000,
+    )
+    assert watcher.evaluate("() => window.__notReloaded === true")
+    assert watcher.locator("[data-testid='stException']").count() == 0
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "meeting.png"))
 
@@ -99,13 +140,14 @@ def test_a_meeting_is_recorded_in_the_browser_and_its_public_minutes_leave_out_t
 
     restricted = pdf_text(page, "Minutes (PDF)")
     assert "RESTRICTED" in restricted
-    assert "Street lights out near the school" in restricted and "Sensitive matter" in restricted
+    assert LIGHTS in restricted and "Sensitive matter" in restricted
 
     page.get_by_text("PUBLIC", exact=True).click()
     page.get_by_text("Public minutes: only the descriptions marked public").wait_for(timeout=WAIT)
     public = pdf_text(page, "Minutes (PDF)")
     assert "PUBLIC" in public and "RESTRICTED" not in public
-    assert "Street lights out near the school" in public
+    assert LIGHTS in public
     assert "Sensitive matter" not in public and "Domestic violence" not in public
     assert page.locator("[data-testid='stException']").count() == 0
-    assert page.blocked == [], f"the page asked for the internet: {page.blocked[:5]}"
+    for visitor in (page, watcher):
+        assert visitor.blocked == [], f"the page asked for the internet: {visitor.blocked[:5]}"
