@@ -324,11 +324,32 @@ def pg_url(pg_cluster) -> str:
         pg_cluster.drop_database(name)
 
 
+#: The slowest modules besides the browser ones (a minute or more of a run, ``--durations``): handed out first,
+#: so that the two workers do not end on them one after the other.
+SLOW_MODULES = ("test_i18n_pages", "test_store", "test_meeting_page", "test_brief", "test_cli_outputs",
+                "test_analysis_pages", "test_freshness", "test_public_pages", "test_meetings")  # fmt: skip
+
+
 def pytest_collection_modifyitems(config, items) -> None:
-    """Every test that uses the cluster carries the ``postgres`` marker (``-m "not postgres"`` leaves them out)."""
+    """Every test that uses the cluster carries the ``postgres`` marker (``-m "not postgres"`` leaves them out).
+
+    The run is shared by two worker processes (pytest-xdist; ``--dist loadgroup --no-loadscope-reorder`` in
+    pyproject.toml, so that the order below is kept). Each module is one unit of work (its module fixtures,
+    such as a dashboard server, start once), and every module that starts servers and Chromium (``browser``,
+    ``deploy``) is one unit together: they run one after the other on one worker, never two of them at once on
+    a machine of two cores, while the other worker runs the rest. The longest units go first (the same order in
+    every worker, as xdist requires)."""
     for item in items:
         if "pg_cluster" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgres)
+    rank: dict[str, int] = {}
+    for item in items:
+        module = item.module.__name__ if item.module is not None else item.nodeid.split("::")[0]
+        heavy = item.get_closest_marker("browser") or item.get_closest_marker("deploy")
+        group = "browser-and-servers" if heavy else module
+        item.add_marker(pytest.mark.xdist_group(group))
+        rank[item.nodeid] = 0 if heavy else (1 + SLOW_MODULES.index(module) if module in SLOW_MODULES else 99)
+    items.sort(key=lambda item: rank[item.nodeid])  # stable: each module's own order is kept
 
 
 @pytest.fixture(scope="session", autouse=True)
