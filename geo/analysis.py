@@ -210,11 +210,22 @@ def prediction(
 
 
 def agreement(
-    data: Dataset, filters: figures.Filters, window: figures.Period, categories: tuple[str, ...]
+    data: Dataset,
+    filters: figures.Filters,
+    window: figures.Period,
+    categories: tuple[str, ...],
+    counts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """:func:`geo.concerns.section_agreement` of the area's sections: the concerns of ``categories`` raised
-    in ``window`` against the matching incidents of the same window."""
+    in ``window`` against the matching incidents of the same window. ``counts``: :func:`category_counts` of
+    the same area and window, if already made (a new concern does not change them)."""
     ids = _ids(area_sections(data, filters))
     raised = concerns.raised_in(data.concerns, window.start, window.end)
-    counts = figures.counts_by_category(data.cube, window, ids)
+    if counts is None:
+        counts = category_counts(data, filters, window)
     return concerns.section_agreement(raised, counts, ids, categories)
+
+
+def category_counts(data: Dataset, filters: figures.Filters, window: figures.Period) -> pd.DataFrame:
+    """Incidents per section and category of the area in ``window`` (:func:`geo.figures.counts_by_category`)."""
+    return figures.counts_by_category(data.cube, window, _ids(area_sections(data, filters)))

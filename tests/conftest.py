@@ -330,6 +330,7 @@ SLOW_MODULES = ("test_i18n_pages", "test_store", "test_meeting_page", "test_brie
                 "test_analysis_pages", "test_freshness", "test_public_pages", "test_meetings")  # fmt: skip
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
 def pytest_collection_modifyitems(config, items) -> None:
     """Every test that uses the cluster carries the ``postgres`` marker (``-m "not postgres"`` leaves them out).
 

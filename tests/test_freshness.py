@@ -116,6 +116,40 @@ def test_open_concerns_count_the_new_one(deployment):
     assert int(metric(at, "Open concerns")) == before + 1
 
 
+@pytest.mark.parametrize("public", [False, True], ids=["restricted", "public"])
+def test_a_new_concern_compares_anew_on_the_concerns_page_without_counting_the_incidents_again(
+    deployment, monkeypatch, tmp_path, public
+):
+    """Concerns against incidents: the incidents' counts are kept by the incidents' key, not the data's, so the
+    rerun after a saved concern counts only the concerns (at a million incidents the counts are most of it)."""
+    from geo import analysis
+
+    if public:
+        monkeypatch.setenv("DASHBOARD_PUBLIC", "1")
+    calls: list[object] = []
+    counted = analysis.category_counts
+
+    def counting(data, filters, window):
+        calls.append(window)
+        return counted(data, filters, window)
+
+    monkeypatch.setattr(analysis, "category_counts", counting)
+    at = app()
+    at.switch_page("views/concerns.py").run()
+    ok(at)
+    assert calls, "the page compared no concerns with incidents: the check would prove nothing"
+    first, concerns = len(calls), len(at.session_state["ctx"].data.concerns)
+    store.record(db.engine(deployment), "concerns", new_concern())
+    at.run()
+    ok(at)
+    assert len(calls) == first  # the same incidents: their counts are not made again
+    assert len(at.session_state["ctx"].data.concerns) == concerns + 1  # (in public, with ids of its own)
+    import_elsewhere(deployment, write_incidents(tmp_path, rows=4))  # the control: other incidents
+    at.run()
+    ok(at)
+    assert len(calls) > first  # are counted anew
+
+
 def test_incidents_imported_by_another_process_show_on_the_next_rerun(deployment, tmp_path):
     at = app()
     before = at.session_state["ctx"]

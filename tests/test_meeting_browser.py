@@ -4,11 +4,11 @@ appear in the other session, close the meeting, download its minutes.
 Starts ``streamlit run dashboard.py`` on the small contract files in a fresh data folder (imported into the
 embedded database on the first start; parts that show recorded data refresh every second). A second browser
 session has the Concerns page open. The first opens a meeting on 20 February 2024 (in the small files' default
-period), records a public concern and a sensitive one (domestic violence, marked public by mistake): the
-second session's open concerns list the new concern by themselves, without the page being reloaded. Then the
-meeting is closed, and the RESTRICTED and the PUBLIC minutes are downloaded as PDF: the restricted ones list
-both concerns, the public ones leave the sensitive concern out (read with pypdf). Waits on conditions, never
-on the clock.
+period), records a public concern (its section chosen by a click on the form's map) and a sensitive one
+(domestic violence, marked public by mistake): the second session's open concerns list the new concern by
+themselves, without the page being reloaded. Then the meeting is closed, and the RESTRICTED and the PUBLIC
+minutes are downloaded as PDF: the restricted ones list both concerns, the public ones leave the sensitive
+concern out (read with pypdf). Waits on conditions, never on the clock.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import json
 
 import pytest
 from store_fixtures import write_files
-from test_browser import ARTIFACTS, streamlit_app
+from test_browser import ARTIFACTS, map_frame, on_screen, streamlit_app
 
 pytestmark = pytest.mark.browser
 playwright_errors = pytest.importorskip("playwright.sync_api", reason="the Python package playwright is not installed")
@@ -54,9 +54,16 @@ def choose(page, label: str, option: str) -> None:
                 raise
 
 
-def record_concern(page, category: str, text: str) -> None:
+def record_concern(page, category: str, text: str, on_the_map: bool = False) -> None:
     choose(page, "Category", category)
-    choose(page, "Section", "Sektori S1 (S1)")
+    if on_the_map:  # a click on the section in the form's map chooses it in the list
+        settled(page)
+        page.mouse.click(*on_screen(page, map_frame(page), "S1"))
+        page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").filter(
+            has=page.get_by_text("Section", exact=True)
+        ).get_by_text("Sektori S1 (S1)").wait_for(timeout=WAIT)
+    else:
+        choose(page, "Section", "Sektori S1 (S1)")
     area = page.get_by_label("Description", exact=True)
     area.fill(text)
     area.blur()
@@ -116,7 +123,7 @@ def test_a_meeting_recorded_in_one_session_shows_in_another_and_its_public_minut
     type_date(page, "Held on", "2024-02-20")  # in the Concerns page's default period (February 2024)
     page.get_by_role("button", name="Open the meeting").click()
     page.get_by_role("tab", name="Concerns raised").click(timeout=WAIT)
-    record_concern(page, "Public lighting", LIGHTS)
+    record_concern(page, "Public lighting", LIGHTS, on_the_map=True)
     record_concern(page, "Domestic violence", "Sensitive matter in the family of Arben")
     assert "k_concern=" in page.url and "meeting=" in page.url  # the form's key lives in the URL
 

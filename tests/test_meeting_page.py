@@ -7,6 +7,7 @@ and the demo imported into the database on the first recording.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -299,6 +300,34 @@ def test_a_second_person_changing_the_same_concern_sees_the_first_change_and_kee
     press(at, "mtb_status")  # re-applied knowingly
     assert mt.get(eng, "concern", "K1")["action_taken"] == "My note: patrols at night"
     assert list(mt.meeting_records(eng, meeting_id).status_changes["status"]) == ["resolved"]
+
+
+def test_a_concern_resolved_by_someone_else_meanwhile_stays_on_screen_and_no_other_concern_is_saved(eng):
+    at = meeting_page()
+    meeting_id = open_meeting(at)
+    other = mt.add_concern(
+        eng, meeting_id, "theft", "Bicycles stolen at the station", True, section_id="S1",
+        actor="other@police.example", key=mt.new_key(),
+    ).record_id  # fmt: skip
+    at.run()  # another open concern, next in the list, that the click must not change
+    assert len(at.selectbox(key="mt_status_concern").options) == 2
+    others = [other]
+    at.selectbox(key="mt_status_concern").set_value("K1").run()
+    field(at, "text_area", "status", "taken_K1").input("My note: patrols at night")
+    at.run()
+    before = {c: mt.get(eng, "concern", c)["version"] for c in others}
+    k1 = mt.get(eng, "concern", "K1")
+    mt.change_status(
+        eng, "K1", "resolved", version=k1["version"], action_taken="Their note: lights repaired",
+        resolved_on=dt.date(2024, 3, 5), actor="other@police.example", key=mt.new_key(),
+    )  # fmt: skip
+    press(at, "mtb_status")  # K1 is no longer open: the list would have moved on to the next concern
+    assert at.selectbox(key="mt_status_concern").value == "K1"
+    warning = "\n".join(w.value for w in at.warning).replace("\\", "")
+    assert "Their note: lights repaired" in warning
+    assert mt.get(eng, "concern", "K1")["status"] == "resolved"  # theirs stands
+    assert {c: mt.get(eng, "concern", c)["version"] for c in others} == before  # nothing else was saved
+    assert field(at, "text_area", "status", "taken_K1").value == "My note: patrols at night"
 
 
 # ---------------------------------------------------------------- the demo

@@ -284,7 +284,27 @@ def prediction(
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def agreement(
-    _data: Dataset, fingerprint: str, filters: figures.Filters, window: figures.Period, categories: tuple[str, ...]
+    _data: Dataset,
+    fingerprint: str,
+    incidents: str,
+    filters: figures.Filters,
+    window: figures.Period,
+    categories: tuple[str, ...],
 ) -> pd.DataFrame:
-    """:func:`geo.analysis.agreement` of the area's sections in a window."""
-    return analysis.agreement(_data, filters, window, categories)
+    """:func:`geo.analysis.agreement` of the area's sections in a window. ``incidents``: the
+    :func:`incidents_key` of the data, under which the incident counts are kept: a new concern (a new
+    ``fingerprint``) compares anew without counting the incidents again."""
+    return analysis.agreement(_data, filters, window, categories, category_counts(_data, incidents, filters, window))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def category_counts(_data: Dataset, incidents: str, filters: figures.Filters, window: figures.Period) -> pd.DataFrame:
+    """:func:`geo.analysis.category_counts`, kept by the data's :func:`incidents_key`."""
+    return analysis.category_counts(_data, filters, window)
+
+
+def incidents_key(source: DataSource, policy: PublicPolicy | None, fingerprint: str) -> str:
+    """What the incidents' cube of the data drawn at ``fingerprint`` depends on: the sections and incidents as
+    loaded then, and (its published copy) the public policy."""
+    key = table_key(source, "sections", "incidents", at=fingerprint)
+    return key if policy is None else _public_key(key, policy)

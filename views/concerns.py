@@ -327,9 +327,11 @@ if chosen is not None:
     )
 
 
+incidents_key = cache.incidents_key(ctx.source, policy, ctx.fingerprint)
 agree = cache.agreement(
     data,
     ctx.fingerprint,
+    incidents_key,
     figures.Filters(region, municipality),
     figures.Period(w_start, period.end),
     (cat,) if cat else tuple(matched),
@@ -346,7 +348,7 @@ else:
     compared = [k for k in ((cat,) if cat else matched) if crosswalk.get(k)]
     w_period = figures.Period(w_start, period.end)
     matching = sorted({c for k in compared for c in crosswalk[k]})
-    parts = figures.counts_by_category(data.cube, w_period, area_ids)
+    parts = cache.category_counts(data, incidents_key, figures.Filters(region, municipality), w_period)
     parts = parts.reindex(index=area_ids, columns=matching, fill_value=0)
     incidents_hidden = parts.map(policy.is_small).any(axis=1) & (parts > 0).sum(axis=1).gt(1)
     totals = pd.Series([data.cube.total(w_period, (c,), area_ids) for c in matching], dtype="int64")

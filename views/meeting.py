@@ -28,15 +28,16 @@ import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
+from streamlit_folium import st_folium
 
-from geo import db, dbimport, i18n, minutes, store
+from geo import db, dbimport, i18n, maps, minutes, store
 from geo import meetings as mt
 from geo.access import Access
 from geo.i18n import N_, md_escape
 from geo.public import PublicPolicy
 from geo.schema import ATTENDANCE_GROUPS
 from geo.source import DatabaseSource, FileSource
-from views import gate
+from views import cache, gate
 from views.context import Context
 
 #: The widgets' session keys start with this (kept across pages by dashboard.py); buttons' with ``mtb_`` (a
@@ -508,6 +509,7 @@ def concern_form(ctx: Context, eng, meeting: dict, names: dict[str, str]) -> Non
                 key=widget(form, "section_id"),
                 **drafting,
             )
+            section_map(ctx, form, names, section_id, (eng, fresh.actor, form, mid, CONCERN_FIELDS))
         else:
             a, b = st.columns(2)
             lon = a.text_input(_("Longitude"), key=widget(form, "lon"), live=True, placeholder="21.16", **drafting)
@@ -554,6 +556,49 @@ def concern_form(ctx: Context, eng, meeting: dict, names: dict[str, str]) -> Non
             st.rerun()  # the meeting's list of concerns, above, shows it
         rerun_form()
     unsaved(_, form)
+
+
+#: The fill of the committee's sections on the concern form's map (the chosen one is outlined).
+MAP_FILL = "#9ecae1"
+
+
+def section_map(ctx: Context, form: str, names: dict[str, str], chosen: str | None, draft: tuple) -> None:
+    """The committee's sections on a small map under the list: a click on one chooses it in the list (and
+    keeps the draft, as choosing it there would). Nothing when the maps cannot be drawn."""
+    if ctx.assets is None or not names:
+        return
+    geom = cache.geometry(ctx.data, cache.table_key(ctx.source, "sections")).only(list(names))
+    if geom.sections.empty:
+        return
+    _ = ctx._
+    sections = geom.sections
+    tips = [
+        maps.tip_html(str(n), _.municipality(str(m)), [])
+        for n, m in zip(sections["section_name"], sections["municipality"], strict=True)
+    ]
+    fmap = maps.section_fill_map(
+        geom, [MAP_FILL] * len(sections), tips, "", _, assets=ctx.assets, basemap=ctx.basemap,
+        selected=chosen or "", labels=False,
+    )  # fmt: skip
+    key = widget(form, "map")
+    st.caption(_("Or click the section on the map."))
+    st_folium(
+        fmap,
+        key=key,
+        height=260,
+        use_container_width=True,
+        returned_objects=["last_active_drawing"],
+        on_change=lambda: clicked_section(key, form, names, draft),
+    )
+
+
+def clicked_section(key: str, form: str, names: dict[str, str], draft: tuple) -> None:
+    """``st_folium``'s callback: the clicked section, if it is one of the list's, becomes the chosen one."""
+    feature = (st.session_state.get(key) or {}).get("last_active_drawing") or {}
+    sid = feature.get("id") or (feature.get("properties") or {}).get("section_id")
+    if sid is not None and str(sid) in names:
+        st.session_state[widget(form, "section_id")] = str(sid)
+        keep_draft(*draft)
 
 
 @st.fragment
@@ -685,6 +730,15 @@ def status_form(ctx: Context, eng, meeting: dict, choices: dict[str, str]) -> No
     form_key(form)  # in the URL from the start: a refresh keeps it
     show_note(_, form)
     show_note(_, "retract_concern")
+    chosen = st.session_state.get(PREFIX + "status_concern")
+    if chosen and chosen not in choices and f"{PREFIX}base_{chosen}" in st.session_state:
+        # resolved by someone else since it was chosen: kept on screen, where the save shows their change,
+        # instead of the click saving the next concern of the list
+        found = mt.get(eng, "concern", chosen)
+        if found is not None and found.get("retracted") is None:
+            names = {str(s): f"{n} ({s})" for s, n in zip(ctx.data.sections["section_id"],
+                                                          ctx.data.sections["section_name"], strict=True)}  # fmt: skip
+            choices = {chosen: concern_label(_, found, names), **choices}
     if not choices:
         st.caption(_("No open concern."))
         return
