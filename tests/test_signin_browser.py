@@ -206,6 +206,7 @@ def click_nav(page, title: str) -> None:
 def download(page, button_name: str, prefix: str, suffix: str = ".html") -> tuple[str, bytes]:
     """Press a "Prepare ..." button of Brief and exports, then download what it made (its button names a
     file ``prefix…suffix``): (file name, bytes)."""
+    settled(page)  # the page's run is over: its button belongs to it
     prepare = page.get_by_role("button", name=button_name)
     expect(prepare).to_be_enabled(timeout=TIMEOUT)
     prepare.click()
