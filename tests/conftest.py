@@ -325,7 +325,7 @@ def pg_url(pg_cluster) -> str:
 
 
 #: The slowest modules besides the browser ones (a minute or more of a run, ``--durations``): handed out first,
-#: so that the two workers do not end on them one after the other.
+#: so that the workers do not end on them one after the other.
 SLOW_MODULES = ("test_i18n_pages", "test_store", "test_meeting_page", "test_brief", "test_cli_outputs",
                 "test_analysis_pages", "test_freshness", "test_public_pages", "test_meetings")  # fmt: skip
 
@@ -334,11 +334,11 @@ SLOW_MODULES = ("test_i18n_pages", "test_store", "test_meeting_page", "test_brie
 def pytest_collection_modifyitems(config, items) -> None:
     """Every test that uses the cluster carries the ``postgres`` marker (``-m "not postgres"`` leaves them out).
 
-    The run is shared by two worker processes (pytest-xdist; ``--dist loadgroup --no-loadscope-reorder`` in
+    The run is shared by three worker processes (pytest-xdist; ``--dist loadgroup --no-loadscope-reorder`` in
     pyproject.toml, so that the order below is kept). Each module is one unit of work (its module fixtures,
     such as a dashboard server, start once), and every module that starts servers and Chromium (``browser``,
     ``deploy``) is one unit together: they run one after the other on one worker, never two of them at once on
-    a machine of two cores, while the other worker runs the rest. The longest units go first (the same order in
+    a machine of two cores, while the other workers run the rest. The longest units go first (the same order in
     every worker, as xdist requires)."""
     for item in items:
         if "pg_cluster" in getattr(item, "fixturenames", ()):
