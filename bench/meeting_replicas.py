@@ -105,12 +105,17 @@ def settled(page) -> None:
 
 def choose_first(page, label: str) -> None:
     """The first option of the main area's select box labelled ``label``."""
-    box = page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").filter(
-        has=page.get_by_text(label, exact=True)
-    )
-    settled(page)
-    box.locator("input").click()
-    page.get_by_role("option").first.click(timeout=60_000)
+    from playwright.sync_api import TimeoutError as Timeout
+
+    for attempt in range(5):  # a rerun (the draft kept as the user chooses) may redraw the open list
+        settled(page)
+        page.locator(f"[data-testid='stMain'] input[aria-label='{label}']:visible").first.click()
+        try:
+            page.get_by_role("option").first.click(timeout=10_000)
+            return
+        except Timeout:
+            if attempt == 4:
+                raise
 
 
 def fill(page, text: str) -> None:
