@@ -10,8 +10,11 @@ Leaflet from there and from nowhere else.
 
 from __future__ import annotations
 
+import contextlib
 import filecmp
+import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,9 +72,18 @@ def ensure_leaflet(static_dir: Path = STATIC_DIR) -> Path:
     for path in _source_files(src):
         dest = target / path.relative_to(src)
         if not dest.exists() or not filecmp.cmp(path, dest, shallow=False):
-            tmp = dest.with_suffix(dest.suffix + ".tmp")
-            shutil.copyfile(path, tmp)
-            tmp.replace(dest)  # atomic: a browser never gets half a file
+            # a temporary file of this call's own (several processes, e.g. two replicas, may copy at once),
+            # then an atomic rename: a browser never gets half a file
+            fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
+            try:
+                os.fchmod(fd, 0o644)  # as a copied file would be (mkstemp makes it private)
+                with os.fdopen(fd, "wb") as out, open(path, "rb") as src_file:
+                    shutil.copyfileobj(src_file, out)
+                os.replace(tmp, dest)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
     return target
 
 

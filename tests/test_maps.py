@@ -314,6 +314,31 @@ def test_ensure_leaflet_copies_once_and_repairs(tmp_path):
     assert offline.leaflet_version().startswith("1.")
 
 
+def test_ensure_leaflet_from_several_processes_at_once_leaves_whole_files(tmp_path):
+    """Two replicas (or the tests' workers) starting on one app folder copy Leaflet at the same moment: each
+    copy goes through a temporary file of its own, so every call succeeds and every file is whole."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (  # the same 30 empty folders in the same order: the processes copy into each at about once
+        "import sys\nfrom pathlib import Path\nfrom geo import offline\n"
+        "for k in range(30):\n"
+        "    offline.ensure_leaflet(Path(sys.argv[1]) / str(k))\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], cwd=root, stderr=subprocess.PIPE)
+             for _ in range(4)]  # fmt: skip
+    errors = [p.communicate(timeout=120)[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
+    source = (offline.leaflet_source_dir() / "leaflet.js").read_bytes()
+    for k in range(30):
+        target = tmp_path / str(k) / offline.LEAFLET_SUBDIR
+        assert (target / "leaflet.js").read_bytes() == source
+        assert oct((target / "leaflet.js").stat().st_mode & 0o777) == "0o644"
+    assert not [f.name for f in tmp_path.rglob("*.tmp")]  # no temporary file left behind
+
+
 # ---------------------------------------------------------------- density image, section and municipality maps
 
 
