@@ -63,8 +63,9 @@ MEETING_ROLES = {"commander", "analyst", "secretary"}
 HAS_MEETING_PAGE = (Path(__file__).resolve().parent.parent / "views" / "meeting.py").exists()
 #: The pages of this computer and of the open-network opt-out without sign-in (commander + analyst).
 UNSIGNED_PAGES = DASHBOARD_PAGES | ({"meeting"} if HAS_MEETING_PAGE else set())
-#: The idle timeout of the "anonymous" server (minutes): short, so that the test waits only seconds for it.
-IDLE_MINUTES = 0.1
+#: The idle timeout of the "anonymous" server (minutes): short, so that the test waits only seconds for it, and
+#: long enough that the steps after signing in again (a page or two, slow on a loaded machine) fit inside it.
+IDLE_MINUTES = 0.5
 
 #: The servers: (environment, sign-in configured, nginx in front).
 CONFIGS = {
