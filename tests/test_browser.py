@@ -22,6 +22,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
+#: How long a browser test waits for a condition: long enough for the tests' parallel load on two cores.
+TIMEOUT = 90_000
 CHROMIUM = "/usr/bin/chromium"
 EVIL = "<script>alert(1)</script>"
 
@@ -131,9 +133,9 @@ def server(tmp_path_factory):
 
 def map_frame(page):
     """The streamlit-folium iframe, once Leaflet is loaded in it."""
-    handle = page.wait_for_selector("iframe[title*='st_folium']", timeout=30_000)
+    handle = page.wait_for_selector("iframe[title*='st_folium']", timeout=TIMEOUT)
     frame = handle.content_frame()
-    frame.wait_for_function("() => !!window.L", timeout=30_000)
+    frame.wait_for_function("() => !!window.L", timeout=TIMEOUT)
     return frame
 
 
@@ -150,7 +152,7 @@ def test_map_draws_every_section_offline_and_shows_tooltips(server, page):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.goto(f"{server}/?lang=en", wait_until="domcontentloaded")
     frame = map_frame(page)
-    frame.wait_for_function(f"() => ({COUNT_JS})() === 7", timeout=30_000)
+    frame.wait_for_function(f"() => ({COUNT_JS})() === 7", timeout=TIMEOUT)
     assert frame.evaluate(COUNT_JS) == 7
 
     # Leaflet came from this server, not from a CDN
@@ -168,11 +170,11 @@ def test_map_draws_every_section_offline_and_shows_tooltips(server, page):
 
     # a click selects the section in the sidebar
     page.mouse.click(*on_screen(page, frame, "S2"))
-    page.get_by_text("Police section: Ulpiana").wait_for(timeout=30_000)
+    page.get_by_text("Police section: Ulpiana").wait_for(timeout=TIMEOUT)
     chosen = page.locator("[data-testid='stSidebar'] input").evaluate_all("els => els.map(e => e.value)")
     assert ["Prishtinë", "Prishtinë", "Ulpiana"] == [v for v in chosen if v in ("Prishtinë", "Ulpiana")]
     frame = map_frame(page)  # the map is redrawn for the municipality
-    frame.wait_for_function(f"() => ({COUNT_JS})() === 5", timeout=30_000)
+    frame.wait_for_function(f"() => ({COUNT_JS})() === 5", timeout=TIMEOUT)
     page.screenshot(path=str(ARTIFACTS / "overview-selected.png"), full_page=True)
 
     assert page.dialogs == [], "a script from the data ran"
@@ -183,8 +185,8 @@ def test_map_draws_every_section_offline_and_shows_tooltips(server, page):
 def test_data_page_opens_directly(server, page):
     # the first request to a page URL must run the whole app (sidebar, data), not the page alone
     page.goto(f"{server}/data?lang=sq", wait_until="domcontentloaded")
-    page.get_by_role("heading", name="Raporti i verifikimit").wait_for(timeout=30_000)
-    page.locator("[data-testid='stSidebar']").get_by_text("Rajoni policor").wait_for(timeout=30_000)
+    page.get_by_role("heading", name="Raporti i verifikimit").wait_for(timeout=TIMEOUT)
+    page.locator("[data-testid='stSidebar']").get_by_text("Rajoni policor").wait_for(timeout=TIMEOUT)
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(ARTIFACTS / "data.png"), full_page=True)
     assert page.blocked == []
@@ -224,10 +226,10 @@ def test_hotspots_page_draws_sections_and_one_density_image_offline(server, page
     page.goto(f"{server}/?lang=en", wait_until="domcontentloaded")
     map_frame(page)  # the first run (Overview) has finished: navigating now keeps the session's language
     page.locator("[data-testid='stSidebarNav']").get_by_text("Hotspots").click()
-    page.get_by_role("heading", name="Does the hotspot map predict?").wait_for(timeout=30_000)
+    page.get_by_role("heading", name="Does the hotspot map predict?").wait_for(timeout=TIMEOUT)
     frame = map_frame(page)
-    frame.wait_for_function(f"() => ({COUNT_JS})() === 7", timeout=30_000)
-    overlay = frame.wait_for_selector("img.leaflet-image-layer", state="attached", timeout=30_000)
+    frame.wait_for_function(f"() => ({COUNT_JS})() === 7", timeout=TIMEOUT)
+    overlay = frame.wait_for_selector("img.leaflet-image-layer", state="attached", timeout=TIMEOUT)
     assert overlay.get_attribute("src").startswith("data:image/png;base64,")
     assert frame.evaluate("() => document.querySelectorAll('img.leaflet-image-layer').length") == 1
     box = overlay.bounding_box()
@@ -349,7 +351,7 @@ def test_public_deployment_shows_published_counts_and_no_sensitive_category(publ
     counts = figures.incident_counts(data.cube, february, figures.DEFAULT_CATEGORIES)
     page.goto(f"{public_server.url}/?lang=en", wait_until="domcontentloaded")
     frame = map_frame(page)
-    frame.wait_for_function(f"() => ({COUNT_JS})() === 7", timeout=30_000)
+    frame.wait_for_function(f"() => ({COUNT_JS})() === 7", timeout=TIMEOUT)
     page.get_by_text("PUBLIC", exact=True).first.wait_for(timeout=10_000)
     assert page.get_by_text("RESTRICTED", exact=True).count() == 0
     assert policy.is_small(counts["S2"]) and "fewer than 5" in tooltip_of(page, frame, "S2", "Ulpiana")  # 2 thefts
@@ -371,15 +373,15 @@ def test_public_deployment_offers_no_density_and_no_upload(public_server, page):
     map_frame(page)  # the first run has finished: navigate within the app
     page.locator("[data-testid='stSidebarNav']").get_by_text("Hotspots").click()
     page.get_by_text("Public version: hot and cold spots of whole sections, from the published counts").wait_for(
-        timeout=30_000
+        timeout=TIMEOUT
     )
     frame = map_frame(page)
-    frame.wait_for_function(f"() => ({COUNT_JS})() === 7", timeout=30_000)
+    frame.wait_for_function(f"() => ({COUNT_JS})() === 7", timeout=TIMEOUT)
     assert frame.evaluate("() => document.querySelectorAll('img.leaflet-image-layer').length") == 0
     assert page.get_by_role("checkbox", name="Density surface").count() == 0
     assert page.get_by_role("checkbox", name="Gi* hot and cold spots").count() == 1  # the same page, restricted: both
     page.screenshot(path=str(ARTIFACTS / "public-hotspots.png"), full_page=True)
     page.locator("[data-testid='stSidebarNav']").get_by_text("Data").click()
-    page.get_by_text("Uploading is disabled: this deployment is in public-safe mode.").wait_for(timeout=30_000)
+    page.get_by_text("Uploading is disabled: this deployment is in public-safe mode.").wait_for(timeout=TIMEOUT)
     assert page.locator("[data-testid='stFileUploader']").count() == 0
     assert page.blocked == [] and page.failed == []
