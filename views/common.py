@@ -52,14 +52,19 @@ def record_text(ctx, frame: pd.DataFrame, column: str, public_flag: str | None =
     return [v if v else "–" for v in values]
 
 
+def clicked_section_id(map_key: str) -> str | None:
+    """The section last clicked on the ``st_folium`` map of ``map_key`` (its feature's id), if any."""
+    feature = (st.session_state.get(map_key) or {}).get("last_active_drawing") or {}
+    sid = feature.get("id") or (feature.get("properties") or {}).get("section_id")
+    return str(sid) if sid else None
+
+
 def select_clicked_section(ctx, map_key: str) -> None:
     """Callback for ``st_folium(on_change=…)``: a click on a section selects it in the sidebar."""
-    state = st.session_state.get(map_key) or {}
-    feature = state.get("last_active_drawing") or {}
-    sid = feature.get("id") or (feature.get("properties") or {}).get("section_id")
+    sid = clicked_section_id(map_key)
     if not sid:
         return
-    rec = section_record(ctx, str(sid))
+    rec = section_record(ctx, sid)
     if rec is not None:
         ctx.select_section(str(sid), str(rec["municipality"]), str(rec["region"]))
 

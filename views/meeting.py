@@ -37,7 +37,7 @@ from geo.i18n import N_, md_escape
 from geo.public import PublicPolicy
 from geo.schema import ATTENDANCE_GROUPS
 from geo.source import DatabaseSource, FileSource
-from views import cache, gate
+from views import cache, common, gate
 from views.context import Context
 
 #: The widgets' session keys start with this (kept across pages by dashboard.py); buttons' with ``mtb_`` (a
@@ -372,6 +372,12 @@ def action_table(_: i18n.Translator, frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def section_names(ctx: Context) -> dict[str, str]:
+    """Every loaded section's label, "name (id)", by its id."""
+    sections = ctx.data.sections
+    return {str(s): f"{n} ({s})" for s, n in zip(sections["section_id"], sections["section_name"], strict=True)}
+
+
 def concern_label(_: i18n.Translator, row: dict, names: dict[str, str]) -> str:
     text = str(row.get("description") or "")
     short = text if len(text) <= 50 else text[:49] + "…"
@@ -594,9 +600,8 @@ def section_map(ctx: Context, form: str, names: dict[str, str], chosen: str | No
 
 def clicked_section(key: str, form: str, names: dict[str, str], draft: tuple) -> None:
     """``st_folium``'s callback: the clicked section, if it is one of the list's, becomes the chosen one."""
-    feature = (st.session_state.get(key) or {}).get("last_active_drawing") or {}
-    sid = feature.get("id") or (feature.get("properties") or {}).get("section_id")
-    if sid is not None and str(sid) in names:
+    sid = common.clicked_section_id(key)
+    if sid is not None and sid in names:
         st.session_state[widget(form, "section_id")] = str(sid)
         keep_draft(*draft)
 
@@ -736,9 +741,7 @@ def status_form(ctx: Context, eng, meeting: dict, choices: dict[str, str]) -> No
         # instead of the click saving the next concern of the list
         found = mt.get(eng, "concern", chosen)
         if found is not None and found.get("retracted") is None:
-            names = {str(s): f"{n} ({s})" for s, n in zip(ctx.data.sections["section_id"],
-                                                          ctx.data.sections["section_name"], strict=True)}  # fmt: skip
-            choices = {chosen: concern_label(_, found, names), **choices}
+            choices = {chosen: concern_label(_, found, section_names(ctx)), **choices}
     if not choices:
         st.caption(_("No open concern."))
         return
@@ -1098,10 +1101,7 @@ def page(ctx: Context) -> None:
         open_form(ctx, eng, committee_id)
 
     names = section_options(ctx, committee)
-    everywhere = {
-        str(s): f"{n} ({s})"
-        for s, n in zip(ctx.data.sections["section_id"], ctx.data.sections["section_name"], strict=True)
-    }
+    everywhere = section_names(ctx)
     agenda = mt.agenda(eng, committee_id)
     if not meeting_id:
         st.subheader(_("Agenda"))
