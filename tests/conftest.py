@@ -353,6 +353,22 @@ def pytest_collection_modifyitems(config, items) -> None:
     items.sort(key=lambda item: rank[item.nodeid])  # stable: each module's own order is kept
 
 
+def pytest_xdist_node_collection_finished(node, ids) -> None:
+    """In the controller, each worker's test ids: under ``--dist loadgroup`` every one ends in its group
+    (``…@test_maps``), which is all the scheduler sees. A pytest that keeps node ids where xdist cannot add it
+    (9.2 with xdist 3.8) would hand the browser modules to three workers at once, and the run would time out at
+    random: stop it instead, saying why."""
+    if node.config.getvalue("dist") == "loadgroup":
+        lost = [nodeid for nodeid in ids if "@" not in nodeid.rsplit("]", 1)[-1]]
+        if lost:
+            pytest.exit(
+                f"pytest-xdist did not add the group to {len(lost)} test ids (e.g. {lost[0]}): with pytest "
+                f"{pytest.__version__} its --dist loadgroup is not in effect (requirements-dev.txt pins a pytest "
+                "that works with it)",
+                returncode=pytest.ExitCode.USAGE_ERROR,
+            )
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _project_data_folder_untouched():
     """No test writes the project's own data folder: its embedded database appears only if a test bypassed
