@@ -18,13 +18,11 @@ import json
 
 import pytest
 from store_fixtures import write_files
-from test_browser import ARTIFACTS, map_frame, on_screen, streamlit_app
+from test_browser import ARTIFACTS, TIMEOUT, map_frame, on_screen, streamlit_app
 
 pytestmark = pytest.mark.browser
 playwright_errors = pytest.importorskip("playwright.sync_api", reason="the Python package playwright is not installed")
 pypdf = pytest.importorskip("pypdf", reason="pypdf reads the minutes")
-
-WAIT = 30_000
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +60,7 @@ def record_concern(page, category: str, text: str, on_the_map: bool = False) -> 
         page.wait_for_function(  # the list shows the section chosen
             "() => [...document.querySelectorAll('input[aria-label=\"Section\"]')]"
             ".some(i => i.value === 'Sektori S1 (S1)')",
-            timeout=WAIT,
+            timeout=TIMEOUT,
         )
     else:
         choose(page, "Section", "Sektori S1 (S1)")
@@ -71,9 +69,9 @@ def record_concern(page, category: str, text: str, on_the_map: bool = False) -> 
     area.blur()
     page.get_by_text("The description may be shown in public").click()
     page.get_by_role("button", name="Save the concern").click()
-    page.get_by_text("Saved: the concern.").wait_for(timeout=WAIT)
+    page.get_by_text("Saved: the concern.").wait_for(timeout=TIMEOUT)
     page.wait_for_function(  # the form starts anew, empty
-        "() => [...document.querySelectorAll('textarea')].every(t => t.value === '')", timeout=WAIT
+        "() => [...document.querySelectorAll('textarea')].every(t => t.value === '')", timeout=TIMEOUT
     )
 
 
@@ -81,13 +79,13 @@ def settled(page) -> None:
     """The app has finished its run (a download button's file belongs to the run that drew it)."""
     page.wait_for_function(
         "() => document.querySelector('[data-test-script-state]')?.dataset.testScriptState === 'notRunning'",
-        timeout=WAIT,
+        timeout=TIMEOUT,
     )
 
 
 def pdf_text(page, button: str) -> str:
     settled(page)
-    with page.expect_download(timeout=WAIT) as info:
+    with page.expect_download(timeout=TIMEOUT) as info:
         page.get_by_role("button", name=button).click()
     data = open(info.value.path(), "rb").read()
     assert data.startswith(b"%PDF")
@@ -101,7 +99,7 @@ def type_date(page, label: str, day: str) -> None:
     page.keyboard.type(date + month + year)  # each field, when full, moves on to the next
     page.keyboard.press("Enter")
     page.wait_for_function(  # the field's value (ISO), which the app receives
-        "(day) => [...document.querySelectorAll('input')].some(i => i.value === day)", arg=day, timeout=WAIT
+        "(day) => [...document.querySelectorAll('input')].some(i => i.value === day)", arg=day, timeout=TIMEOUT
     )
     settled(page)
 
@@ -114,17 +112,17 @@ def test_a_meeting_recorded_in_one_session_shows_in_another_and_its_public_minut
 ):
     watcher = another_page  # a commander with the Concerns page open on another computer
     watcher.goto(f"{server}/concerns?lang=en", wait_until="domcontentloaded")
-    watcher.get_by_role("heading", name="Community concerns").wait_for(timeout=60_000)
+    watcher.get_by_role("heading", name="Community concerns").wait_for(timeout=TIMEOUT)
     watcher.get_by_role("tab", name="Open concerns").click()
-    watcher.get_by_text("No concern was open at the end of the period.").wait_for(timeout=WAIT)
+    watcher.get_by_text("No concern was open at the end of the period.").wait_for(timeout=TIMEOUT)
     watcher.evaluate("() => { window.__notReloaded = true; }")  # gone if the page were loaded again
 
     page.set_viewport_size({"width": 1280, "height": 720})
     page.goto(f"{server}/meeting?lang=en", wait_until="domcontentloaded")
-    page.get_by_role("button", name="Open the meeting").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Open the meeting").wait_for(timeout=TIMEOUT)
     type_date(page, "Held on", "2024-02-20")  # in the Concerns page's default period (February 2024)
     page.get_by_role("button", name="Open the meeting").click()
-    page.get_by_role("tab", name="Concerns raised").click(timeout=WAIT)
+    page.get_by_role("tab", name="Concerns raised").click(timeout=TIMEOUT)
     record_concern(page, "Public lighting", LIGHTS, on_the_map=True)
     record_concern(page, "Domestic violence", "Sensitive matter in the family of Arben")
     assert "k_concern=" in page.url and "meeting=" in page.url  # the form's key lives in the URL
@@ -135,16 +133,22 @@ def test_a_meeting_recorded_in_one_session_shows_in_another_and_its_public_minut
         "() => [...document.querySelectorAll(\"[data-testid='stMetric']\")].some(m =>"
         ' m.innerText.includes("Open at the period\'s end") &&'
         " m.querySelector(\"[data-testid='stMetricValue']\")?.innerText.trim() === '2')",
-        timeout=60_000,
+        timeout=TIMEOUT,
     )
     assert watcher.evaluate("() => window.__notReloaded === true")
     assert watcher.locator("[data-testid='stException']").count() == 0
+    assert watcher.blocked == [], f"the page asked for the internet: {watcher.blocked[:5]}"
+    # The watcher has seen what it came for; it leaves before the downloads. Streamlit 1.67 keeps the file a
+    # download button made on its click in no session's references: the end of the next two script runs in
+    # the server (the watcher's refresh, every second here) deletes it, and a browser slower than that to
+    # fetch it gets a cancelled download. That race is Streamlit's (see the closing note), not this page's.
+    watcher.context.close()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "meeting.png"))
 
     page.get_by_role("tab", name="Minutes").click()
     page.get_by_role("button", name="Close the meeting").click()
-    page.get_by_text("closed", exact=True).first.wait_for(timeout=WAIT)
+    page.get_by_text("closed", exact=True).first.wait_for(timeout=TIMEOUT)
     page.get_by_role("tab", name="Minutes").click()
 
     restricted = pdf_text(page, "Minutes (PDF)")
@@ -152,11 +156,10 @@ def test_a_meeting_recorded_in_one_session_shows_in_another_and_its_public_minut
     assert LIGHTS in restricted and "Sensitive matter" in restricted
 
     page.get_by_text("PUBLIC", exact=True).click()
-    page.get_by_text("Public minutes: only the descriptions marked public").wait_for(timeout=WAIT)
+    page.get_by_text("Public minutes: only the descriptions marked public").wait_for(timeout=TIMEOUT)
     public = pdf_text(page, "Minutes (PDF)")
     assert "PUBLIC" in public and "RESTRICTED" not in public
     assert LIGHTS in public
     assert "Sensitive matter" not in public and "Domestic violence" not in public
     assert page.locator("[data-testid='stException']").count() == 0
-    for visitor in (page, watcher):
-        assert visitor.blocked == [], f"the page asked for the internet: {visitor.blocked[:5]}"
+    assert page.blocked == [], f"the page asked for the internet: {page.blocked[:5]}"

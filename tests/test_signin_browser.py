@@ -31,6 +31,7 @@ from leakcheck import coordinate_leaks, restricted_texts, sensitive_hits, split_
 from oidcmock import at_provider, authorize, end_session, provider
 from playwright.sync_api import expect
 from signin_fixtures import CHROMIUM, COOKIE_SECRET, dashboard, data_template, new_page, proxy
+from test_browser import TIMEOUT
 
 pytestmark = pytest.mark.browser
 
@@ -78,7 +79,6 @@ CONFIGS = {
 }
 #: What a browser sends through the proxy to be "another computer".
 ELSEWHERE = {"X-Forwarded-For": "203.0.113.7"}
-TIMEOUT = 60_000
 
 
 # ---------------------------------------------------------------- fixtures
