@@ -55,13 +55,19 @@ def choose(page, label: str, option: str) -> None:
 def record_concern(page, category: str, text: str, on_the_map: bool = False) -> None:
     choose(page, "Category", category)
     if on_the_map:  # a click on the section in the form's map chooses it in the list
-        settled(page)
-        page.mouse.click(*on_screen(page, map_frame(page), "S1"))
-        page.wait_for_function(  # the list shows the section chosen
-            "() => [...document.querySelectorAll('input[aria-label=\"Section\"]')]"
-            ".some(i => i.value === 'Sektori S1 (S1)')",
-            timeout=TIMEOUT,
-        )
+        for attempt in range(3):  # as in choose(): a rerun (the draft kept) may redraw the map under the click
+            settled(page)
+            page.mouse.click(*on_screen(page, map_frame(page), "S1"))
+            try:
+                page.wait_for_function(  # the list shows the section chosen
+                    "() => [...document.querySelectorAll('input[aria-label=\"Section\"]')]"
+                    ".some(i => i.value === 'Sektori S1 (S1)')",
+                    timeout=TIMEOUT / 3,
+                )
+                break
+            except playwright_errors.TimeoutError:
+                if attempt == 2:
+                    raise
     else:
         choose(page, "Section", "Sektori S1 (S1)")
     area = page.get_by_label("Description", exact=True)
