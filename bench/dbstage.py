@@ -16,6 +16,8 @@ PostgreSQL, else the embedded SQLite file of ``DASHBOARD_DATA_DIR``):
   cube built), then ``N`` times: a concern saved by :func:`geo.meetings.add_concern` (at a meeting of the
   committee :data:`COMMITTEE`, opened first) and ``refresh()`` timed; which tables it reloaded, and whether the
   incidents' frame and cube are the very objects of before;
+* ``meeting_save N``: the meeting page in AppTest, a meeting opened on it, then ``N`` times the concern form
+  filled and "Save the concern" pressed: the time from the press to the end of the run that shows "Saved";
 * ``rerun_after_save N PAGE…``: the app in AppTest; on each page (``overview``, ``concerns``) ``N`` times: a
   concern saved the same way in this process (as the meeting page saves it), then a whole rerun of the page
   timed; whether the rerun loaded the new concern and kept the incidents' frame and cube.
@@ -372,6 +374,86 @@ def stage_rerun_after_save(n: int, pages: list[str]) -> dict:
     return out
 
 
+def _field(at, kind: str, form: str, name: str):
+    """A meeting form's widget by its field (its key carries the form's generation, ``mt_<form>_<n>_<name>``)."""
+    import re
+
+    pattern = re.compile(rf"mt_{form}_\d+_{name}$")
+    found = [w for w in getattr(at, kind) if w.key and pattern.match(w.key)]
+    if len(found) != 1:
+        raise LookupError(f"{kind} {form}.{name}: {[w.key for w in getattr(at, kind)]}")
+    return found[0]
+
+
+def stage_meeting_save(n: int) -> dict:
+    """The meeting page in AppTest, as the secretary uses it: a meeting of :data:`COMMITTEE` opened on the page;
+    then ``n`` times the concern form filled (category, section, description) and "Save the concern" pressed,
+    timed from the press to the end of the page's run that shows "Saved: the concern." (the save's transaction
+    and the whole-page rerun after it). AppTest runs the whole script for a press inside a fragment, where the
+    browser runs the fragment first: the time is an upper bound of the browser's."""
+    warnings.simplefilter("ignore")
+    from streamlit.testing.v1 import AppTest
+
+    from geo import meetings as mt
+    from geo.settings import Settings
+    from geo.source import DatabaseSource
+    from views import cache
+
+    at = AppTest.from_file(str(Path.cwd() / "dashboard.py"), default_timeout=600)
+    at.session_state["lang"] = "en"
+    t = clock()
+    at.run()
+    first = clock() - t
+    source = DatabaseSource(Settings.load())
+    eng = source.engine()
+    t = clock()
+    at.switch_page("views/meeting.py").run()
+    switched = clock() - t
+
+    def failed() -> dict | None:
+        return {"seconds": None, "error": [e.message for e in at.exception][:3]} if at.exception else None
+
+    if failed():
+        return failed()
+    at.button(key="mtb_open").click().run()
+    if failed():
+        return failed()
+    latest = cache._latest(source.key())
+    incidents = latest.loaded.dataset.incidents if latest.loaded is not None else None
+    t = clock()
+    at.run()
+    plain = clock() - t
+    presses, shown, same = [], [], []
+    meeting = at.query_params["meeting"]
+    meeting = meeting if isinstance(meeting, str) else meeting[0]
+    for i in range(n):
+        _field(at, "selectbox", "concern", "category").set_value("road_safety")
+        _field(at, "selectbox", "concern", "section_id").set_value(
+            _field(at, "selectbox", "concern", "section_id").options[0]
+        )
+        _field(at, "text_area", "concern", "description").input(f"meeting-page benchmark {i}")
+        at.run()
+        before = len(mt.meeting_records(eng, meeting).concerns)
+        t = clock()
+        at.button(key="mtb_concern").click().run()
+        presses.append(clock() - t)
+        if failed():
+            return failed()
+        shown.append("Saved: the concern." in [s.value for s in at.success])
+        shown[-1] = shown[-1] and len(mt.meeting_records(eng, meeting).concerns) == before + 1
+        now = cache._latest(source.key()).loaded
+        same.append(incidents is not None and now is not None and now.dataset.incidents is incidents)
+    return {
+        "seconds": statistics.median(presses),
+        "press_to_saved_s": presses,
+        "plain_rerun_s": plain,
+        "first_run_s": first,
+        "switch_s": switched,
+        "saved_and_shown": shown,
+        "incidents_kept": all(same),
+    }
+
+
 def main(argv: list[str]) -> int:
     tree = Path.cwd()
     if "--tree" in argv:
@@ -391,6 +473,8 @@ def main(argv: list[str]) -> int:
         out = write_concern(int(rest[0]))
     elif stage == "refresh_after_save":
         out = stage_refresh_after_save(int(rest[0]) if rest else 5)
+    elif stage == "meeting_save":
+        out = stage_meeting_save(int(rest[0]) if rest else 5)
     elif stage == "rerun_after_save":
         out = stage_rerun_after_save(int(rest[0]), rest[1:] or list(PAGES))
     else:

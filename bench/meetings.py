@@ -16,8 +16,10 @@ recorded once, none lost, none twice.
 is imported once per engine (:mod:`bench.dbstage` ``import``, ``DASHBOARD_CACHE_DIR=off``); then, each in its
 own process, a concern is saved (:func:`geo.meetings.add_concern`, at a meeting opened first) and (a)
 :func:`geo.source.refresh` after it is timed (only the tables the save moved are reloaded: the incidents'
-frame and cube stay the same objects), (b) a whole AppTest rerun of the Overview and of the Concerns page
-after it (``--runs`` saves each, the median reported).
+frame and cube stay the same objects), (b) on the meeting page in AppTest, the concern form filled and "Save
+the concern" pressed: the time from the press to the end of the page's run that shows "Saved" (the save and the
+whole-page rerun after it), (c) a whole AppTest rerun of the Overview and of the Concerns page after a save
+(``--runs`` saves each, the median reported).
 
     python -m bench.meetings --rerun /tmp/benchdata/s2000_i1000000 [--runs 5] [--no-postgres]
 """
@@ -245,6 +247,8 @@ def rerun(data: Path, runs: int, postgres: bool) -> int:
             print(f"refresh after a save, {engine}: {json.dumps(got['refresh'], default=str)}", flush=True)
             got["rerun"] = db_stage("rerun_after_save", str(runs), "overview", "concerns", env=env, tree=ROOT)
             print(f"reruns after a save, {engine}: {json.dumps(got['rerun'], default=str)}", flush=True)
+            got["meeting"] = db_stage("meeting_save", str(runs), env=env, tree=ROOT)
+            print(f"saves on the meeting page, {engine}: {json.dumps(got['meeting'], default=str)}", flush=True)
             results[engine] = got
     finally:
         if pg is not None:
@@ -253,20 +257,30 @@ def rerun(data: Path, runs: int, postgres: bool) -> int:
     results["load_after"] = os.getloadavg()
     print(f"\n{data.name}: after one concern saved (add_concern), median (min–max) of {runs}, ms")
     print(f"load average before {results['load_before']}, after {results['load_after']}\n")
-    print("| engine | save a concern | refresh() after it | Overview rerun after it | Concerns rerun after it |")
-    print("|---|---:|---:|---:|---:|")
+    print(
+        '| engine | save a concern | refresh() after it | meeting page: press to "Saved" | Overview rerun after it '
+        "| Concerns rerun after it |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
     notes = []
     for engine in ("sqlite", "postgresql"):
         got = results.get(engine)
         if got is None:
             continue
-        ref, rer = got.get("refresh", {}), got.get("rerun", {})
-        if got.get("error") or ref.get("error") or rer.get("error"):
-            notes.append(f"{engine}: {got.get('error') or ref.get('error') or rer.get('error')}")
+        ref, rer, met = got.get("refresh", {}), got.get("rerun", {}), got.get("meeting", {})
+        if got.get("error") or ref.get("error") or rer.get("error") or met.get("error"):
+            notes.append(f"{engine}: {got.get('error') or ref.get('error') or rer.get('error') or met.get('error')}")
         cells = [
             _ms(ref["save_s"]) if ref.get("save_s") else "–",
             _ms(ref["refresh_s"]) if ref.get("refresh_s") else "–",
+            _ms(met["press_to_saved_s"]) if met.get("press_to_saved_s") else "–",
         ]
+        if met.get("press_to_saved_s"):
+            notes.append(
+                f'{engine} meeting page: every press saved once and showed "Saved": {all(met["saved_and_shown"])}; '
+                f"incidents kept: {met['incidents_kept']}; a rerun of the page without a save "
+                f"{met['plain_rerun_s'] * 1000:.0f} ms; its first run {met['switch_s']:.1f} s"
+            )
         for page in ("overview", "concerns"):
             p = (rer.get("pages") or {}).get(page)
             cells.append(_ms(p["rerun_s"]) if p else "–")
