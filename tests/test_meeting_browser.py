@@ -41,13 +41,13 @@ def choose(page, label: str, option: str) -> None:
     box = page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").filter(
         has=page.get_by_text(label, exact=True)
     )
-    for attempt in range(3):  # a rerun (the draft kept as the user chooses) may redraw the open list
-        settled(page)
-        box.locator("input").click()
+    for attempt in range(3):  # a rerun (the draft kept as the user chooses) may redraw the open list, and while
+        settled(page)  # a form's rerun shifts it, the old box is still on screen beside the new one for a moment
         try:
+            box.locator("input").click()
             page.get_by_role("option", name=option, exact=True).click(timeout=5_000)
             break
-        except playwright_errors.TimeoutError:
+        except playwright_errors.Error:  # a timeout, or the two boxes at once (strict mode)
             if attempt == 2:
                 raise
 
