@@ -317,22 +317,32 @@ def stage_refresh_after_save(n: int) -> dict:
 PAGES = {"overview": "views/overview.py", "concerns": "views/concerns.py"}
 
 
-def stage_rerun_after_save(n: int, pages: list[str]) -> dict:
-    warnings.simplefilter("ignore")
+def _errors(at) -> dict | None:
+    """The stage's result when the app's last run raised, else ``None``."""
+    return {"seconds": None, "error": [e.message for e in at.exception][:3]} if at.exception else None
+
+
+def _app_first_run():
+    """The dashboard in AppTest (English), its first run timed: (the AppTest, seconds, the deployment's source)."""
     from streamlit.testing.v1 import AppTest
 
     from geo.settings import Settings
     from geo.source import DatabaseSource
-    from views import cache
 
     at = AppTest.from_file(str(Path.cwd() / "dashboard.py"), default_timeout=600)
     at.session_state["lang"] = "en"
     t = clock()
     at.run()
-    first = clock() - t
-    if at.exception:
-        return {"seconds": None, "error": [e.message for e in at.exception][:3]}
-    source = DatabaseSource(Settings.load())
+    return at, clock() - t, DatabaseSource(Settings.load())
+
+
+def stage_rerun_after_save(n: int, pages: list[str]) -> dict:
+    warnings.simplefilter("ignore")
+    from views import cache
+
+    at, first, source = _app_first_run()
+    if err := _errors(at):
+        return err
     eng = source.engine()
     latest = cache._latest(source.key())
     if latest.loaded is None:
@@ -347,8 +357,8 @@ def stage_rerun_after_save(n: int, pages: list[str]) -> dict:
         t = clock()
         at.run()
         plain = clock() - t
-        if at.exception:
-            return {"seconds": None, "error": [e.message for e in at.exception][:3]}
+        if err := _errors(at):
+            return err
         reruns, saves, same, shown = [], [], [], []
         for i in range(n):
             count = len(latest.loaded.dataset.concerns)
@@ -356,8 +366,8 @@ def stage_rerun_after_save(n: int, pages: list[str]) -> dict:
             t = clock()
             at.run()
             reruns.append(clock() - t)
-            if at.exception:
-                return {"seconds": None, "error": [e.message for e in at.exception][:3]}
+            if err := _errors(at):
+                return err
             data = latest.loaded.dataset
             shown.append(len(data.concerns) - count)
             same.append(data.incidents is incidents and data.__dict__.get("cube") is cube and cube is not None)
@@ -392,32 +402,21 @@ def stage_meeting_save(n: int) -> dict:
     and the whole-page rerun after it). AppTest runs the whole script for a press inside a fragment, where the
     browser runs the fragment first: the time is an upper bound of the browser's."""
     warnings.simplefilter("ignore")
-    from streamlit.testing.v1 import AppTest
-
     from geo import meetings as mt
-    from geo.settings import Settings
-    from geo.source import DatabaseSource
     from views import cache
 
-    at = AppTest.from_file(str(Path.cwd() / "dashboard.py"), default_timeout=600)
-    at.session_state["lang"] = "en"
-    t = clock()
-    at.run()
-    first = clock() - t
-    source = DatabaseSource(Settings.load())
+    at, first, source = _app_first_run()
+    if err := _errors(at):
+        return err
     eng = source.engine()
     t = clock()
     at.switch_page("views/meeting.py").run()
     switched = clock() - t
-
-    def failed() -> dict | None:
-        return {"seconds": None, "error": [e.message for e in at.exception][:3]} if at.exception else None
-
-    if failed():
-        return failed()
+    if err := _errors(at):
+        return err
     at.button(key="mtb_open").click().run()
-    if failed():
-        return failed()
+    if err := _errors(at):
+        return err
     latest = cache._latest(source.key())
     incidents = latest.loaded.dataset.incidents if latest.loaded is not None else None
     t = clock()
@@ -428,19 +427,18 @@ def stage_meeting_save(n: int) -> dict:
     meeting = meeting if isinstance(meeting, str) else meeting[0]
     for i in range(n):
         _field(at, "selectbox", "concern", "category").set_value("road_safety")
-        _field(at, "selectbox", "concern", "section_id").set_value(
-            _field(at, "selectbox", "concern", "section_id").options[0]
-        )
+        section_box = _field(at, "selectbox", "concern", "section_id")
+        section_box.set_value(section_box.options[0])
         _field(at, "text_area", "concern", "description").input(f"meeting-page benchmark {i}")
         at.run()
         before = len(mt.meeting_records(eng, meeting).concerns)
         t = clock()
         at.button(key="mtb_concern").click().run()
         presses.append(clock() - t)
-        if failed():
-            return failed()
-        shown.append("Saved: the concern." in [s.value for s in at.success])
-        shown[-1] = shown[-1] and len(mt.meeting_records(eng, meeting).concerns) == before + 1
+        if err := _errors(at):
+            return err
+        saved_once = len(mt.meeting_records(eng, meeting).concerns) == before + 1
+        shown.append(saved_once and "Saved: the concern." in [s.value for s in at.success])
         now = cache._latest(source.key()).loaded
         same.append(incidents is not None and now is not None and now.dataset.incidents is incidents)
     return {

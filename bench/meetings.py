@@ -268,8 +268,9 @@ def rerun(data: Path, runs: int, postgres: bool) -> int:
         if got is None:
             continue
         ref, rer, met = got.get("refresh", {}), got.get("rerun", {}), got.get("meeting", {})
-        if got.get("error") or ref.get("error") or rer.get("error") or met.get("error"):
-            notes.append(f"{engine}: {got.get('error') or ref.get('error') or rer.get('error') or met.get('error')}")
+        errors = [part["error"] for part in (got, ref, rer, met) if part.get("error")]
+        if errors:
+            notes.append(f"{engine}: {errors[0]}")
         cells = [
             _ms(ref["save_s"]) if ref.get("save_s") else "–",
             _ms(ref["refresh_s"]) if ref.get("refresh_s") else "–",

@@ -36,38 +36,46 @@ def server(tmp_path_factory):
         yield url
 
 
+def thrice(page, action) -> None:
+    """``action()`` once the app has finished its run, tried up to three times: a rerun (the draft kept as the user
+    chooses) may redraw what it clicks, and while a form's rerun shifts a widget, the old one is still on screen
+    beside the new one for a moment. A person clicks again; so does the test."""
+    for attempt in range(3):
+        settled(page)
+        try:
+            action()
+            return
+        except playwright_errors.Error:  # a timeout, or two widgets at once (strict mode)
+            if attempt == 2:
+                raise
+
+
 def choose(page, label: str, option: str) -> None:
     """Pick ``option`` in the main area's select box labelled ``label``."""
     box = page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").filter(
         has=page.get_by_text(label, exact=True)
     )
-    for attempt in range(3):  # a rerun (the draft kept as the user chooses) may redraw the open list, and while
-        settled(page)  # a form's rerun shifts it, the old box is still on screen beside the new one for a moment
-        try:
-            box.locator("input").click()
-            page.get_by_role("option", name=option, exact=True).click(timeout=5_000)
-            break
-        except playwright_errors.Error:  # a timeout, or the two boxes at once (strict mode)
-            if attempt == 2:
-                raise
+
+    def pick() -> None:
+        box.locator("input").click()
+        page.get_by_role("option", name=option, exact=True).click(timeout=5_000)
+
+    thrice(page, pick)
 
 
 def record_concern(page, category: str, text: str, on_the_map: bool = False) -> None:
     choose(page, "Category", category)
     if on_the_map:  # a click on the section in the form's map chooses it in the list
-        for attempt in range(3):  # as in choose(): a rerun (the draft kept) may redraw the map under the click
-            settled(page)
+
+        def click_s1() -> None:
             page.mouse.click(*on_screen(page, map_frame(page), "S1"))
-            try:
-                page.wait_for_function(  # the list shows the section chosen
-                    "() => [...document.querySelectorAll('input[aria-label=\"Section\"]')]"
-                    ".some(i => i.value === 'Sektori S1 (S1)')",
-                    timeout=TIMEOUT / 3,
-                )
-                break
-            except playwright_errors.TimeoutError:
-                if attempt == 2:
-                    raise
+            page.wait_for_function(  # the list shows the section chosen
+                "() => [...document.querySelectorAll('input[aria-label=\"Section\"]')]"
+                ".some(i => i.value === 'Sektori S1 (S1)')",
+                timeout=TIMEOUT / 3,
+            )
+
+        thrice(page, click_s1)
     else:
         choose(page, "Section", "Sektori S1 (S1)")
     area = page.get_by_label("Description", exact=True)
